@@ -1,0 +1,95 @@
+"""Checking and arranging parameter values for compiled kernels.
+
+Values are given by parameter name.  ``solve`` takes scalars or arrays that broadcast together;
+``sweep`` takes named 1-D axes and lays them out as an outer grid (first axis = axis 0) by
+reshaping, so nothing is copied and every kernel stage only sees the axes it depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Grid", "arrange"]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Validated parameter values: ``values[name]`` broadcasts to ``shape``; ``axes`` names the
+    sweep axes in order (empty for a single point or plain broadcasting)."""
+
+    values: dict[str, np.ndarray]
+    shape: tuple[int, ...]
+    axes: dict[str, np.ndarray]
+
+
+def _as_real_array(name: str, value) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # noqa: BLE001 - report any conversion failure against the name
+        raise ValueError(f"parameter {name!r}: cannot read {value!r} as numbers ({error})") from None
+    if array.dtype == object or array.dtype.kind not in "biuf":
+        if array.dtype.kind == "c":
+            raise ValueError(f"parameter {name!r}: complex values are not allowed (parameters are real)")
+        try:
+            array = array.astype(float)
+        except (TypeError, ValueError):
+            raise ValueError(f"parameter {name!r}: {value!r} is not a real number or array") from None
+    array = array.astype(float, copy=False)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"parameter {name!r}: NaN or infinite value")
+    return array
+
+
+def arrange(
+    parameters: Sequence[str],
+    defaults: Mapping[str, float],
+    values: Mapping[str, object],
+    axes: Mapping[str, object] | None = None,
+) -> Grid:
+    """Validate values and sweep axes for a kernel with the given parameter names.
+
+    Raises ValueError naming the parameter for an unknown name, a missing value, a name given
+    twice, NaN/inf or complex values, an axis that is not a non-empty 1-D array, or shapes that do
+    not broadcast.
+    """
+    known = set(parameters)
+    axes = dict(axes or {})
+    for name in list(values) + list(axes):
+        if name not in known:
+            listed = ", ".join(parameters) if parameters else "none"
+            raise ValueError(f"unknown parameter {name!r}; this model's parameters: {listed}")
+    both = sorted(set(values) & set(axes))
+    if both:
+        raise ValueError(f"parameter {both[0]!r} is given both as a value and as a sweep axis")
+    arrays: dict[str, np.ndarray] = {}
+    named_axes: dict[str, np.ndarray] = {}
+    for position, (name, axis) in enumerate(axes.items()):
+        array = _as_real_array(name, axis)
+        if array.ndim != 1 or array.size == 0:
+            raise ValueError(f"sweep axis {name!r}: expected a non-empty 1-D array, got shape {array.shape}")
+        named_axes[name] = array
+        shape = [1] * len(axes)
+        shape[position] = array.size
+        arrays[name] = array.reshape(shape)
+    for name in parameters:
+        if name in arrays:
+            continue
+        if name in values:
+            array = _as_real_array(name, values[name])
+            if axes and array.ndim:
+                raise ValueError(f"parameter {name!r}: with sweep axes, fixed values must be single numbers")
+            arrays[name] = array
+        elif name in defaults:
+            arrays[name] = _as_real_array(name, defaults[name])
+    missing = [name for name in parameters if name not in arrays]
+    if missing:
+        raise ValueError(f"no value for parameter(s) {', '.join(map(repr, missing))}")
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{n}: {a.shape}" for n, a in arrays.items() if a.ndim)
+        raise ValueError(f"parameter arrays do not broadcast together ({shapes})") from None
+    return Grid(arrays, shape, named_axes)

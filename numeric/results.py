@@ -1,0 +1,92 @@
+"""Labelled results of a compiled steady-state solve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["SteadyState"]
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """Steady state on a grid of parameter values.
+
+    Attributes
+    ----------
+    states:
+        State labels; the last axis of :attr:`probabilities` follows them.
+    axes:
+        ``{parameter: values}`` of the sweep axes, in axis order (empty for one point or for
+        plain broadcasting).
+    shape:
+        Grid shape (``()`` for one point).
+    probabilities:
+        Array ``shape + (n_states,)``.
+    currents:
+        ``{quantity: {channel: array of shape}}``: flow of each carried quantity from each channel
+        into the system, e.g. ``currents["charge"]["tip"]``.
+    state_values:
+        ``{name: array shape + (n_states,)}``: per-state values such as ``"energy"``.
+    parameters:
+        The parameter values used (arrays broadcastable to ``shape``).
+    """
+
+    states: tuple[str, ...]
+    axes: dict[str, np.ndarray]
+    shape: tuple[int, ...]
+    probabilities: np.ndarray
+    currents: dict[str, dict[str, np.ndarray]]
+    state_values: dict[str, np.ndarray] = field(default_factory=dict)
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def probability(self, state: str) -> np.ndarray:
+        """Probability of one state over the grid."""
+        if state not in self.states:
+            raise ValueError(f"unknown state {state!r}; states: {', '.join(self.states)}")
+        return self.probabilities[..., self.states.index(state)]
+
+    def expectation(self, name: str) -> np.ndarray:
+        """``sum_s P_s v_s`` of a state value (e.g. ``"charge"``, ``"energy"``, ``"n_a"``)."""
+        if name not in self.state_values:
+            raise ValueError(f"unknown state value {name!r}; known: {', '.join(self.state_values)}")
+        return np.sum(self.probabilities * self.state_values[name], axis=-1)
+
+    def _quantity(self, quantity: str) -> dict[str, np.ndarray]:
+        if quantity not in self.currents:
+            raise ValueError(f"no {quantity!r} currents here; quantities: {', '.join(self.currents)}")
+        return self.currents[quantity]
+
+    # Transport names (hbar = e = k_B = 1; positive from the lead into the dot)
+    @property
+    def current(self) -> dict[str, np.ndarray]:
+        """Particle current of each lead."""
+        return self._quantity("charge")
+
+    @property
+    def energy_current(self) -> dict[str, np.ndarray]:
+        """Energy current of each lead."""
+        return self._quantity("energy")
+
+    @property
+    def heat_current(self) -> dict[str, np.ndarray]:
+        """Heat current ``J - mu I`` of each lead."""
+        return self._quantity("heat")
+
+    @property
+    def spin_current(self) -> dict[str, np.ndarray]:
+        """S_z current of each lead (spinful models)."""
+        return self._quantity("spin")
+
+    @property
+    def occupations(self) -> dict[str, np.ndarray]:
+        """``{mode: <n_mode>}`` for every state value named ``n_<mode>``."""
+        return {name[2:]: self.expectation(name) for name in self.state_values if name.startswith("n_")}
+
+    @property
+    def energies(self) -> np.ndarray:
+        """Energies of the states, ``shape + (n_states,)``."""
+        if "energy" not in self.state_values:
+            raise ValueError("these states carry no energies")
+        return self.state_values["energy"]

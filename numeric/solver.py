@@ -1,0 +1,77 @@
+"""Batched steady states of rate networks.
+
+The steady state of ``dP/dt = W P`` with ``sum P = 1`` solves ``A P = e_0``, where A is W with
+its first row replaced by ones.  A is invertible exactly when the steady state is unique (W has
+rank n - 1; its rows are orthogonal to the steady state while the row of ones is not), so a
+singular A is reported as a non-unique steady state instead of being papered over.  Small
+systems are solved with one batched LAPACK call (``numpy.linalg.solve``) over all grid points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symbolic_pme.network import NonUniqueSteadyState
+
+__all__ = ["steady_state", "NEGATIVE_TOLERANCE"]
+
+#: Probabilities in [-NEGATIVE_TOLERANCE, 0) are rounding noise and are set to zero; anything more
+#: negative means the solve lost accuracy and is reported.
+NEGATIVE_TOLERANCE = 1e-9
+
+
+def steady_state(generator: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """Steady-state probabilities for a stack of generators.
+
+    Parameters
+    ----------
+    generator:
+        Array ``(..., n, n)`` with ``generator[..., j, i]`` = rate i -> j and columns summing to 0.
+    overwrite:
+        Allow the function to reuse ``generator``'s memory.
+
+    Returns
+    -------
+    Array ``(..., n)`` of probabilities summing to one.
+
+    Raises
+    ------
+    NonUniqueSteadyState
+        At grid points where the network is reducible (more than one closed class); the message
+        gives the number of such points and the first one's index.
+    FloatingPointError
+        When the result is not finite or clearly negative (an ill-conditioned network).
+    """
+    a = generator if overwrite else generator.copy()
+    n = a.shape[-1]
+    a[..., 0, :] = 1.0
+    rhs = np.zeros((n, 1))
+    rhs[0, 0] = 1.0
+    try:
+        p = np.linalg.solve(a, rhs)[..., 0]
+    except np.linalg.LinAlgError:
+        raise _non_unique(a) from None
+    if not np.all(np.isfinite(p)):
+        bad = np.argwhere(~np.all(np.isfinite(p), axis=-1))
+        raise FloatingPointError(f"steady state not finite at {len(bad)} grid point(s), first at index {tuple(bad[0])}")
+    if np.any(p < 0):
+        worst = p.min()
+        if worst < -NEGATIVE_TOLERANCE:
+            index = np.unravel_index(np.argmin(p), p.shape)
+            raise FloatingPointError(
+                f"steady state lost accuracy: probability {worst:.3g} at grid index {index[:-1]} (state {index[-1]}); "
+                "the rates span too many orders of magnitude for a dense solve"
+            )
+        np.maximum(p, 0.0, out=p)
+    return p
+
+
+def _non_unique(a: np.ndarray) -> NonUniqueSteadyState:
+    singular_values = np.linalg.svd(a, compute_uv=False)
+    threshold = singular_values[..., :1] * a.shape[-1] * np.finfo(float).eps
+    bad = np.argwhere(np.any(singular_values <= threshold, axis=-1))
+    where = f"at {len(bad)} grid point(s), first at index {tuple(int(i) for i in bad[0])}" if len(bad) else ""
+    return NonUniqueSteadyState(
+        f"the steady state is not unique {where}: the rates there split the network into disconnected "
+        "closed classes (for example, every coupling is zero)"
+    )

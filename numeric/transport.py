@@ -1,0 +1,23 @@
+"""Compiling transport models: the rate network plus its numeric eigenstates and lead checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from symbolic_pme.transport import TransportModel
+
+from .network import CompiledNetwork
+
+__all__ = ["compile_model"]
+
+
+def compile_model(model: TransportModel, defaults: Mapping[str, float] | None = None) -> CompiledNetwork:
+    """Compile a :class:`~symbolic_pme.transport.TransportModel` for batched solves.
+
+    Mixed Hamiltonian blocks are diagonalized inside the kernel; every lead temperature is
+    checked to be non-negative at every grid point.  Results carry the lead names as channels:
+    ``result.current["tip"]``, ``result.energy_current[...]``, ``result.heat_current[...]``,
+    and ``result.occupations`` per spin-orbital.
+    """
+    temperatures = [(lead.temperature, f"temperature of lead {lead.name!r}") for lead in model.leads]
+    return CompiledNetwork(model.network, spectrum=model.spectrum, nonnegative=temperatures, defaults=defaults)

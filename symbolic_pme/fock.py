@@ -1,0 +1,235 @@
+"""Fock space of a few fermionic orbitals: occupation basis, sectors and ladder operators.
+
+Conventions (DESIGN.md, the same as QmeQ's):
+
+* A *mode* is a spin-orbital.  Without spin the modes are the orbitals.  With spin every orbital
+  ``o`` carries the modes ``o_up`` and ``o_down``, ordered all spin-up first, then all spin-down.
+* A Fock state is an integer; mode 0 is its most significant bit:
+  ``|n_0 n_1 ...> = (d_0^+)^{n_0} (d_1^+)^{n_1} ... |0>``.
+* ``d_i^+`` and ``d_i`` carry the Jordan–Wigner sign ``(-1)^{sum_{j<i} n_j}``.
+* Basis states are ordered by charge, then by their integer.
+
+This module is written from scratch rather than on ``sympy.physics.secondquant``: that module
+treats orbital 0 as a hole state and its ``InnerProduct`` of kets with different particle numbers
+is wrong (SymPy 1.14), which a finite Fock basis cannot afford.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+import sympy
+
+__all__ = ["FockSpace", "LadderOp"]
+
+#: A ladder operator: (mode index, is_creation).  Products are written left to right as in
+#: the operator algebra, ``[(m, True), (n, False)]`` meaning ``d_m^+ d_n``.
+LadderOp = tuple[int, bool]
+
+_SPIN_SUFFIXES = ("_up", "_down")
+_MAX_MODES = 20
+
+
+def _orbital_names(orbitals: int | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(orbitals, bool):
+        raise TypeError("orbitals: expected a count or a sequence of names, got a bool")
+    if isinstance(orbitals, int):
+        if orbitals < 1:
+            raise ValueError(f"orbitals: need at least one orbital, got {orbitals}")
+        return tuple(str(i) for i in range(orbitals))
+    if isinstance(orbitals, str):
+        raise TypeError("orbitals: expected a count or a sequence of names, got a single string")
+    names = tuple(orbitals)
+    if not names:
+        raise ValueError("orbitals: need at least one orbital")
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"orbitals: every orbital name must be a non-empty string, got {name!r}")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"orbitals: names must be unique, repeated: {', '.join(duplicates)}")
+    return names
+
+
+class FockSpace:
+    """The occupation-number basis of a few orbitals, optionally with spin.
+
+    Parameters
+    ----------
+    orbitals:
+        The number of orbitals (named ``"0"``, ``"1"``, ...) or their names.
+    spin:
+        With ``True`` every orbital carries two modes, ``<name>_up`` and ``<name>_down``.
+
+    Examples
+    --------
+    >>> space = FockSpace(["a", "b"])
+    >>> [space.label(s) for s in space.states]
+    ['00', '01', '10', '11']
+    """
+
+    def __init__(self, orbitals: int | Sequence[str], spin: bool = False):
+        if not isinstance(spin, bool):
+            raise TypeError(f"spin: expected True or False, got {spin!r}")
+        self.orbitals: tuple[str, ...] = _orbital_names(orbitals)
+        self.spin = spin
+        if spin:
+            clashes = [o for o in self.orbitals if o.endswith(_SPIN_SUFFIXES)]
+            if clashes:
+                raise ValueError(
+                    f"orbitals: with spin, names may not end in _up/_down (they name spin-orbitals): {clashes}"
+                )
+            self.modes: tuple[str, ...] = tuple(f"{o}{s}" for s in _SPIN_SUFFIXES for o in self.orbitals)
+        else:
+            self.modes = self.orbitals
+        if len(self.modes) > _MAX_MODES:
+            raise ValueError(f"orbitals: {len(self.modes)} modes is more than the {_MAX_MODES} supported")
+        self.n_modes = len(self.modes)
+        self._mode_index = {name: i for i, name in enumerate(self.modes)}
+        size = 1 << self.n_modes
+        #: Basis states (integers) ordered by charge, then by integer.
+        self.states: tuple[int, ...] = tuple(sorted(range(size), key=lambda s: (s.bit_count(), s)))
+        self._position = {state: i for i, state in enumerate(self.states)}
+
+    def __repr__(self) -> str:
+        return f"FockSpace({list(self.orbitals)!r}, spin={self.spin})"
+
+    @property
+    def dimension(self) -> int:
+        """Number of Fock states, 2**n_modes."""
+        return len(self.states)
+
+    # ----------------------------------------------------------------------------- names and modes
+    def mode(self, name: str) -> int:
+        """Index of a mode given by name (an orbital without spin, a spin-orbital with spin)."""
+        if name in self._mode_index:
+            return self._mode_index[name]
+        if self.spin and name in self.orbitals:
+            raise ValueError(f"orbital {name!r} has two spin-orbitals here: name {name}_up or {name}_down")
+        raise ValueError(f"unknown orbital {name!r}; known: {', '.join(self.modes)}")
+
+    def modes_of(self, name: str) -> tuple[int, ...]:
+        """Modes named by ``name``: an orbital (both spins with spin) or a single spin-orbital."""
+        if self.spin and name in self.orbitals:
+            i = self.orbitals.index(name)
+            return (i, i + len(self.orbitals))
+        if name in self._mode_index:
+            return (self._mode_index[name],)
+        known = ", ".join(self.orbitals + (self.modes if self.spin else ()))
+        raise ValueError(f"unknown orbital {name!r}; known: {known}")
+
+    def mode_spin(self, mode: int) -> sympy.Rational | None:
+        """S_z of a mode: +1/2 (up), -1/2 (down), or None without spin."""
+        if not self.spin:
+            return None
+        return sympy.Rational(1, 2) if mode < len(self.orbitals) else sympy.Rational(-1, 2)
+
+    # ----------------------------------------------------------------------------- state properties
+    def _bit(self, mode: int) -> int:
+        return 1 << (self.n_modes - 1 - mode)
+
+    def occupation(self, state: int, mode: int) -> int:
+        """Occupation (0 or 1) of ``mode`` in the Fock state ``state``."""
+        return 1 if state & self._bit(mode) else 0
+
+    def occupations(self, state: int) -> tuple[int, ...]:
+        """Occupations of all modes, in mode order."""
+        return tuple(self.occupation(state, m) for m in range(self.n_modes))
+
+    def charge(self, state: int) -> int:
+        """Number of electrons in ``state``."""
+        return state.bit_count()
+
+    def sz(self, state: int) -> sympy.Rational | None:
+        """Spin projection S_z of ``state`` (None without spin)."""
+        if not self.spin:
+            return None
+        n = len(self.orbitals)
+        up = sum(self.occupation(state, m) for m in range(n))
+        down = sum(self.occupation(state, m) for m in range(n, 2 * n))
+        return sympy.Rational(up - down, 2)
+
+    def position(self, state: int) -> int:
+        """Index of ``state`` in the ordered basis :attr:`states`."""
+        return self._position[state]
+
+    def label(self, state: int) -> str:
+        """Readable label: ``'010'`` without spin; with spin one character per orbital,
+        ``0``, ``↑``, ``↓`` or ``2`` (doubly occupied)."""
+        occupations = self.occupations(state)
+        if not self.spin:
+            return "".join(str(n) for n in occupations)
+        n = len(self.orbitals)
+        symbols = {(0, 0): "0", (1, 0): "↑", (0, 1): "↓", (1, 1): "2"}
+        return "".join(symbols[occupations[i], occupations[i + n]] for i in range(n))
+
+    def charge_sectors(self) -> dict[int, tuple[int, ...]]:
+        """Fock states grouped by charge, in basis order."""
+        sectors: dict[int, list[int]] = {}
+        for state in self.states:
+            sectors.setdefault(self.charge(state), []).append(state)
+        return {n: tuple(s) for n, s in sectors.items()}
+
+    # ----------------------------------------------------------------------------- operators
+    def apply(self, operators: Sequence[LadderOp], state: int) -> tuple[int, int] | None:
+        """Apply a product of ladder operators to a Fock state.
+
+        ``operators`` is written left to right as in ``d_m^+ d_n``; the rightmost acts first.
+        Returns ``(sign, new_state)`` or ``None`` when the result vanishes.
+        """
+        sign = 1
+        for mode, creation in reversed(operators):
+            if not 0 <= mode < self.n_modes:
+                raise ValueError(f"mode index {mode} out of range 0..{self.n_modes - 1}")
+            bit = self._bit(mode)
+            occupied = bool(state & bit)
+            if occupied == creation:
+                return None
+            if (state >> (self.n_modes - mode)).bit_count() % 2:
+                sign = -sign
+            state ^= bit
+        return sign, state
+
+    def operator_matrix(self, terms: Iterable[tuple[sympy.Expr, Sequence[LadderOp]]]) -> sympy.SparseMatrix:
+        """Matrix of ``sum_k c_k * (product of ladder operators)_k`` in the ordered basis.
+
+        Entry ``[i, j]`` is ``<states[i]| O |states[j]>``.
+        """
+        entries: dict[tuple[int, int], sympy.Expr] = {}
+        terms = list(terms)
+        for j, state in enumerate(self.states):
+            for coefficient, operators in terms:
+                result = self.apply(operators, state)
+                if result is None:
+                    continue
+                sign, new_state = result
+                key = (self._position[new_state], j)
+                entries[key] = entries.get(key, sympy.S.Zero) + sign * coefficient
+        entries = {k: v for k, v in entries.items() if v != 0}
+        return sympy.SparseMatrix(self.dimension, self.dimension, entries)
+
+    def creation(self, name: str | int) -> sympy.SparseMatrix:
+        """Exact matrix of ``d^+`` for one mode (a name or a mode index)."""
+        return self.operator_matrix([(sympy.S.One, [(self._index(name), True)])])
+
+    def annihilation(self, name: str | int) -> sympy.SparseMatrix:
+        """Exact matrix of ``d`` for one mode (a name or a mode index)."""
+        return self.operator_matrix([(sympy.S.One, [(self._index(name), False)])])
+
+    def number(self, name: str | int) -> sympy.SparseMatrix:
+        """Exact matrix of ``n = d^+ d`` for one mode (a name or a mode index)."""
+        m = self._index(name)
+        return self.operator_matrix([(sympy.S.One, [(m, True), (m, False)])])
+
+    def _index(self, name: str | int) -> int:
+        if isinstance(name, int) and not isinstance(name, bool):
+            if not 0 <= name < self.n_modes:
+                raise ValueError(f"mode index {name} out of range 0..{self.n_modes - 1}")
+            return name
+        return self.mode(name)
+
+    @cached_property
+    def charge_operator(self) -> sympy.SparseMatrix:
+        """Exact matrix of the total number operator N."""
+        return self.operator_matrix([(sympy.S.One, [(m, True), (m, False)]) for m in range(self.n_modes)])

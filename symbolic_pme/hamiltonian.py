@@ -1,0 +1,215 @@
+"""Many-body Hamiltonian of a dot (a molecule, a quantum dot) in its Fock basis.
+
+H = sum_i eps_i n_i
+  + sum_{i != j} (Omega_ij d_i^+ d_j + Omega_ij^* d_j^+ d_i)      (hoppings; h.c. added)
+  + sum U_ij n_i n_j                                              (density-density Coulomb)
+  + sum U_mnkl d_m^+ d_n^+ d_k d_l                                (general interaction, as given)
+
+Coefficients are numbers or SymPy expressions (symbols are real, see ``expressions``).  With spin,
+an orbital name in ``onsite``, ``hopping`` and ``coulomb`` acts on both spins; a Coulomb term that
+names one orbital twice is ``U n_up n_down``; a general interaction with orbital names is the
+spin-independent ``sum_{s,s'} U d_ms^+ d_ns'^+ d_ks' d_ls``.  Spin-orbital names (``a_up``) address
+one mode.  QmeQ's ``hsingle[(i, j)]`` is the coefficient of ``d_j^+ d_i``, the transpose of
+``Omega_ij`` here, and QmeQ adds the Hermitian conjugate of every ``coulomb`` entry by default;
+this module adds nothing to the general interaction and rejects a result that is not Hermitian.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sympy
+
+from .expressions import Value, to_expr
+from .fock import FockSpace, LadderOp
+
+__all__ = ["Hamiltonian"]
+
+Term = tuple[sympy.Expr, tuple[LadderOp, ...]]
+SectorKey = tuple  # (N,) or (N, Sz)
+
+
+def _number(mode: int) -> tuple[LadderOp, ...]:
+    return ((mode, True), (mode, False))
+
+
+class Hamiltonian:
+    """The dot Hamiltonian, exact and stored per charge (and, with spin, S_z) block.
+
+    Parameters
+    ----------
+    space:
+        The Fock space.
+    onsite:
+        ``{orbital: eps}``, on-site energies.
+    hopping:
+        ``{(i, j): Omega}``, hoppings ``Omega d_i^+ d_j + h.c.``; complex values allowed.
+    coulomb:
+        ``{(i, j): U}``, density-density terms ``U n_i n_j``; ``(i, i)`` with spin is ``U n_up n_down``.
+    interaction:
+        ``{(m, n, k, l): U}``, general terms ``U d_m^+ d_n^+ d_k d_l`` added exactly as given
+        (include both a term and its conjugate partner; a non-Hermitian total is an error).
+
+    All energies share one unit (that of the lead temperatures and chemical potentials).
+    """
+
+    def __init__(
+        self,
+        space: FockSpace,
+        onsite: Mapping[str, Value] | None = None,
+        hopping: Mapping[tuple[str, str], Value] | None = None,
+        coulomb: Mapping[tuple[str, str], Value] | None = None,
+        interaction: Mapping[tuple[str, str, str, str], Value] | None = None,
+    ):
+        if not isinstance(space, FockSpace):
+            raise TypeError(f"space: expected a FockSpace, got {type(space).__name__}")
+        self.space = space
+        self.terms: tuple[Term, ...] = tuple(
+            self._onsite_terms(onsite or {})
+            + self._hopping_terms(hopping or {})
+            + self._coulomb_terms(coulomb or {})
+            + self._interaction_terms(interaction or {})
+        )
+        #: Exact matrix in the ordered Fock basis (``space.states``).
+        self.matrix: sympy.SparseMatrix = space.operator_matrix(self.terms)
+        self._check_hermitian()
+        self.conserves_sz: bool = space.spin and self._conserves_sz()
+        #: Fock states of each block, keyed by (N,) or, when H conserves S_z, by (N, S_z).
+        self.sectors: dict[SectorKey, tuple[int, ...]] = self._sectors()
+
+    def __repr__(self) -> str:
+        return f"Hamiltonian({self.space!r}, {len(self.terms)} terms)"
+
+    # ----------------------------------------------------------------------------- public views
+    @property
+    def parameters(self) -> set[sympy.Symbol]:
+        """Free symbols of the Hamiltonian."""
+        return set(self.matrix.free_symbols)
+
+    def block(self, key: SectorKey) -> sympy.Matrix:
+        """Exact Hamiltonian block of a sector (rows and columns in ``sectors[key]`` order)."""
+        if key not in self.sectors:
+            raise ValueError(f"no sector {key!r}; sectors: {list(self.sectors)}")
+        positions = [self.space.position(s) for s in self.sectors[key]]
+        return self.matrix.extract(positions, positions)
+
+    @property
+    def blocks(self) -> dict[SectorKey, sympy.Matrix]:
+        """All blocks, ``{sector key: exact matrix}``."""
+        return {key: self.block(key) for key in self.sectors}
+
+    def element(self, bra: int, ket: int) -> sympy.Expr:
+        """<bra|H|ket> for two Fock states (integers)."""
+        return self.matrix[self.space.position(bra), self.space.position(ket)]
+
+    # ----------------------------------------------------------------------------- term builders
+    def _onsite_terms(self, onsite: Mapping[str, Value]) -> list[Term]:
+        terms = []
+        for name, value in onsite.items():
+            eps = to_expr(value, f"onsite energy of {name!r}")
+            terms += [(eps, _number(m)) for m in self.space.modes_of(name)]
+        return terms
+
+    def _paired_modes(self, names: Sequence[str], what: str) -> list[tuple[int, ...]]:
+        """Modes addressed by a tuple of names: one tuple per spin (orbital names) or one tuple
+        (spin-orbital names).  Mixing the two kinds is ambiguous and rejected."""
+        space = self.space
+        kinds = {space.spin and name in space.orbitals for name in names}
+        if len(kinds) > 1:
+            raise ValueError(f"{what}: mix of orbital and spin-orbital names {tuple(names)}; use one kind")
+        per_name = [space.modes_of(name) for name in names]
+        return [tuple(modes) for modes in zip(*per_name)]
+
+    def _hopping_terms(self, hopping: Mapping[tuple[str, str], Value]) -> list[Term]:
+        terms = []
+        seen: set[frozenset[str]] = set()
+        for key, value in hopping.items():
+            i, j = _pair(key, "hopping")
+            what = f"hopping {key!r}"
+            if i == j:
+                raise ValueError(f"{what}: a hopping needs two different orbitals (use onsite for {i!r})")
+            if frozenset((i, j)) in seen:
+                raise ValueError(f"{what}: the pair {i!r}, {j!r} is given twice")
+            seen.add(frozenset((i, j)))
+            omega = to_expr(value, what)
+            for mi, mj in self._paired_modes((i, j), what):
+                terms.append((omega, ((mi, True), (mj, False))))
+                terms.append((sympy.conjugate(omega), ((mj, True), (mi, False))))
+        return terms
+
+    def _coulomb_terms(self, coulomb: Mapping[tuple[str, str], Value]) -> list[Term]:
+        space = self.space
+        terms = []
+        for key, value in coulomb.items():
+            i, j = _pair(key, "coulomb")
+            what = f"coulomb {key!r}"
+            u = to_expr(value, what)
+            if i == j:
+                if not (space.spin and i in space.orbitals):
+                    raise ValueError(
+                        f"{what}: n_i n_i = n_i is an on-site energy; the same orbital twice needs spin=True"
+                    )
+                up, down = space.modes_of(i)
+                terms.append((u, ((up, True), (up, False), (down, True), (down, False))))
+                continue
+            modes_i, modes_j = space.modes_of(i), space.modes_of(j)
+            if set(modes_i) & set(modes_j):
+                raise ValueError(f"{what}: {i!r} and {j!r} share a spin-orbital")
+            terms += [(u, _number(m) + _number(k)) for m in modes_i for k in modes_j]
+        return terms
+
+    def _interaction_terms(self, interaction: Mapping[tuple[str, str, str, str], Value]) -> list[Term]:
+        space = self.space
+        terms = []
+        for key, value in interaction.items():
+            if not (isinstance(key, tuple) and len(key) == 4 and all(isinstance(k, str) for k in key)):
+                raise ValueError(f"interaction {key!r}: expected a tuple of four orbital names (m, n, k, l)")
+            what = f"interaction {key!r}"
+            u = to_expr(value, what)
+            m, n, k, l = key
+            if space.spin and m in space.orbitals:
+                self._paired_modes(key, what)  # rejects a mix of orbital and spin-orbital names
+                spins = range(2)
+                for s in spins:
+                    for s2 in spins:
+                        ms, ns = space.modes_of(m)[s], space.modes_of(n)[s2]
+                        ks, ls = space.modes_of(k)[s2], space.modes_of(l)[s]
+                        terms.append((u, ((ms, True), (ns, True), (ks, False), (ls, False))))
+            else:
+                (modes,) = self._paired_modes(key, what)
+                terms.append((u, tuple(zip(modes, (True, True, False, False)))))
+        return terms
+
+    # ----------------------------------------------------------------------------- checks and blocks
+    def _check_hermitian(self) -> None:
+        matrix = self.matrix
+        labels = [self.space.label(s) for s in self.space.states]
+        for (i, j), value in matrix.todok().items():
+            if i > j:
+                continue
+            difference = value - sympy.conjugate(matrix[j, i])
+            if difference != 0 and sympy.simplify(difference) != 0:
+                raise ValueError(
+                    f"the Hamiltonian is not Hermitian: <{labels[i]}|H|{labels[j]}> = {value} but "
+                    f"<{labels[j]}|H|{labels[i]}>* = {sympy.conjugate(matrix[j, i])} "
+                    "(give each general interaction term together with its conjugate partner)"
+                )
+
+    def _conserves_sz(self) -> bool:
+        states = self.space.states
+        return all(self.space.sz(states[i]) == self.space.sz(states[j]) for (i, j) in self.matrix.todok())
+
+    def _sectors(self) -> dict[SectorKey, tuple[int, ...]]:
+        sectors: dict[SectorKey, list[int]] = {}
+        for state in self.space.states:
+            key = (self.space.charge(state),)
+            if self.conserves_sz:
+                key += (self.space.sz(state),)
+            sectors.setdefault(key, []).append(state)
+        return {key: tuple(states) for key, states in sorted(sectors.items())}
+
+
+def _pair(key, table: str) -> tuple[str, str]:
+    if not (isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, str) for k in key)):
+        raise ValueError(f"{table} {key!r}: expected a pair of orbital names")
+    return key

@@ -1,0 +1,200 @@
+"""Many-body eigenstates of a Hamiltonian: exact where possible, placeholders where not.
+
+Each charge (and S_z) block of H is split into its connected components (Fock states linked by
+structurally non-zero matrix elements).  A 1x1 component is an exact eigenstate: a Fock state
+whose energy is the diagonal element.  A larger component (hoppings mix its Fock states) has
+eigenstates that are computed numerically, inside the compiled kernel and batched over the
+parameter grid.  Symbolically they are represented by *placeholder symbols*:
+
+* ``E_{label}``                the eigenenergy,
+* ``<b|d_m^+|a>``              the many-body matrix element of a creation operator,
+* ``<s|n_m|s>``                the occupation of a mode,
+
+so that every other part of the pipeline (rates, generator, currents) stays an exact expression.
+Placeholder eigenstates are labelled ``N=<charge>:<k>`` (with S_z blocks ``N=<charge>,Sz=<sz>:<k>``),
+k counting the block's numeric eigenstates in ascending energy per component.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import sympy
+
+from .hamiltonian import Hamiltonian, SectorKey
+
+__all__ = ["Component", "ManyBodyState", "Placeholder", "Spectrum"]
+
+
+@dataclass(frozen=True)
+class Component:
+    """A connected block of H: Fock states (basis order) and the exact matrix over them."""
+
+    sector: SectorKey
+    fock_states: tuple[int, ...]
+    hamiltonian: sympy.Matrix
+
+    @property
+    def exact(self) -> bool:
+        """True for a single Fock state (an exact eigenstate)."""
+        return len(self.fock_states) == 1
+
+
+@dataclass(frozen=True)
+class ManyBodyState:
+    """A many-body eigenstate: exact Fock state, or eigenvector ``index`` of a component."""
+
+    label: str
+    charge: int
+    sz: sympy.Rational | None
+    component: int
+    index: int
+    energy: sympy.Expr
+    exact: bool
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """What a placeholder symbol stands for; the numeric layer computes it.
+
+    ``kind`` is ``"energy"`` (``states=(s,)``), ``"creation"`` (``states=(b, a)``, ``<b|d_mode^+|a>``)
+    or ``"occupation"`` (``states=(s,)``, ``<s|n_mode|s>``); states are indices into
+    ``Spectrum.states``.
+    """
+
+    kind: str
+    states: tuple[int, ...]
+    mode: int | None = None
+
+
+class Spectrum:
+    """Eigenstates of a :class:`Hamiltonian`, exact where the block structure allows."""
+
+    def __init__(self, hamiltonian: Hamiltonian):
+        self.hamiltonian = hamiltonian
+        self.space = hamiltonian.space
+        self.components: tuple[Component, ...] = self._components()
+        self.placeholders: dict[sympy.Symbol, Placeholder] = {}
+        self.states: tuple[ManyBodyState, ...] = self._states()
+        self._creation_cache: dict[tuple[int, int, int], sympy.Expr] = {}
+
+    # ----------------------------------------------------------------------------- construction
+    def _components(self) -> tuple[Component, ...]:
+        space, matrix = self.space, self.hamiltonian.matrix
+        linked: dict[int, set[int]] = {}
+        for i, j in matrix.todok():
+            if i != j:
+                linked.setdefault(i, set()).add(j)
+                linked.setdefault(j, set()).add(i)
+        components = []
+        for key, states in self.hamiltonian.sectors.items():
+            unvisited = [space.position(s) for s in states]
+            seen: set[int] = set()
+            for start in unvisited:
+                if start in seen:
+                    continue
+                group, stack = [], [start]
+                seen.add(start)
+                while stack:
+                    i = stack.pop()
+                    group.append(i)
+                    for j in linked.get(i, ()):
+                        if j not in seen:
+                            seen.add(j)
+                            stack.append(j)
+                group.sort()
+                components.append(
+                    Component(key, tuple(space.states[i] for i in group), matrix.extract(group, group))
+                )
+        # order by charge, then by the first Fock state of the component
+        components.sort(key=lambda c: (space.charge(c.fock_states[0]), space.position(c.fock_states[0])))
+        return tuple(components)
+
+    def _states(self) -> tuple[ManyBodyState, ...]:
+        space = self.space
+        states = []
+        numeric_count: dict[SectorKey, int] = {}
+        for c, component in enumerate(self.components):
+            first = component.fock_states[0]
+            charge, sz = space.charge(first), space.sz(first)
+            if component.exact:
+                energy = component.hamiltonian[0, 0]
+                states.append(ManyBodyState(space.label(first), charge, sz, c, 0, energy, True))
+                continue
+            for k in range(len(component.fock_states)):
+                number = numeric_count.get(component.sector, 0)
+                numeric_count[component.sector] = number + 1
+                sector = f"N={charge}" + (f",Sz={sz}" if len(component.sector) > 1 else "")
+                label = f"{sector}:{number}"
+                energy = sympy.Symbol(f"E_{{{label}}}", real=True)
+                self.placeholders[energy] = Placeholder("energy", (len(states),))
+                states.append(ManyBodyState(label, charge, sz, c, k, energy, False))
+        return tuple(states)
+
+    # ----------------------------------------------------------------------------- views
+    @property
+    def exact(self) -> bool:
+        """True when every eigenstate is an exact Fock state (every block diagonal)."""
+        return all(c.exact for c in self.components)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(s.label for s in self.states)
+
+    @property
+    def energies(self) -> tuple[sympy.Expr, ...]:
+        return tuple(s.energy for s in self.states)
+
+    def index(self, label: str) -> int:
+        """Position of the state with this label."""
+        for i, state in enumerate(self.states):
+            if state.label == label:
+                return i
+        raise ValueError(f"unknown state {label!r}; states: {', '.join(self.labels)}")
+
+    def creation_element(self, b: int, a: int, mode: int) -> sympy.Expr:
+        """``<b|d_mode^+|a>`` for many-body states b, a (indices): exact, a placeholder or 0."""
+        key = (b, a, mode)
+        if key not in self._creation_cache:
+            self._creation_cache[key] = self._creation_element(b, a, mode)
+        return self._creation_cache[key]
+
+    def _creation_element(self, b: int, a: int, mode: int) -> sympy.Expr:
+        state_b, state_a = self.states[b], self.states[a]
+        if state_b.charge != state_a.charge + 1:
+            return sympy.S.Zero
+        fock_b = self.components[state_b.component].fock_states
+        fock_a = self.components[state_a.component].fock_states
+        overlaps = {}
+        for fa in fock_a:
+            result = self.space.apply([(mode, True)], fa)
+            if result is not None and result[1] in fock_b:
+                overlaps[(result[1], fa)] = result[0]
+        if not overlaps:
+            return sympy.S.Zero
+        if state_a.exact and state_b.exact:
+            return sympy.Integer(next(iter(overlaps.values())))
+        symbol = sympy.Symbol(f"<{state_b.label}|d^+_{self.space.modes[mode]}|{state_a.label}>", complex=True)
+        self.placeholders[symbol] = Placeholder("creation", (b, a), mode)
+        return symbol
+
+    def occupation(self, s: int, mode: int) -> sympy.Expr:
+        """``<s|n_mode|s>``: exact 0 or 1 for a Fock state, otherwise a placeholder."""
+        state = self.states[s]
+        fock = self.components[state.component].fock_states
+        if state.exact:
+            return sympy.Integer(self.space.occupation(fock[0], mode))
+        occupied = [self.space.occupation(f, mode) for f in fock]
+        if not any(occupied):
+            return sympy.S.Zero
+        if all(occupied):
+            return sympy.S.One
+        symbol = sympy.Symbol(f"<{state.label}|n_{self.space.modes[mode]}|{state.label}>", real=True)
+        self.placeholders[symbol] = Placeholder("occupation", (s,), mode)
+        return symbol
+
+    @cached_property
+    def parameters(self) -> set[sympy.Symbol]:
+        """Free symbols of the Hamiltonian (placeholders excluded)."""
+        return self.hamiltonian.parameters
