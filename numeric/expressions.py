@@ -6,8 +6,9 @@ shared pieces (energy differences, Fermi functions) are computed once.  Argument
 broadcast; each output has the broadcast shape of the parameters it depends on, so work that does
 not depend on a swept parameter is not repeated along its axis.
 
-Before compiling, ``1 - fermi(x, T)`` is rewritten as ``fermi(-x, T)``: the two are equal, but the
-second keeps full relative precision when the occupation is close to one.
+Before compiling, ``1 - fermi(x, T)`` is rewritten as ``fermi_complement(x, T)``, evaluated directly
+as ``1/(exp(-x/T) + 1)``: equal, but it keeps full relative precision when the occupation is close
+to one (and needs no separate negation pass).
 """
 
 from __future__ import annotations
@@ -19,11 +20,23 @@ import sympy
 
 from symbolic_pme.fermi import fermi as symbolic_fermi
 
-from .functions import fermi
+from .functions import fermi, fermi_complement
 
 __all__ = ["ExpressionKernel", "stable_form", "stack_outputs"]
 
-_MODULES = [{"fermi": fermi}, "numpy"]
+
+class fermi_complement_(sympy.Function):  # noqa: N801
+    """``1 - fermi(x, T)`` as one function, for code generation only."""
+
+    nargs = 2
+
+    def _eval_is_nonnegative(self):
+        return all(a.is_extended_real for a in self.args) or None
+
+    _eval_is_finite = _eval_is_nonnegative
+
+
+_MODULES = [{"fermi": fermi, "fermi_complement_": fermi_complement}, "numpy"]
 
 
 def _one_minus_fermi(expr: sympy.Basic) -> sympy.Expr | None:
@@ -34,13 +47,12 @@ def _one_minus_fermi(expr: sympy.Basic) -> sympy.Expr | None:
     if isinstance(other, sympy.Mul) and len(other.args) == 2 and other.args[0] == -1:
         occupation = other.args[1]
         if isinstance(occupation, symbolic_fermi):
-            x, temperature = occupation.args
-            return symbolic_fermi(-x, temperature)
+            return fermi_complement_(*occupation.args)
     return None
 
 
 def stable_form(expr: sympy.Expr) -> sympy.Expr:
-    """``expr`` with every ``1 - fermi(x, T)`` replaced by ``fermi(-x, T)``."""
+    """``expr`` with every ``1 - fermi(x, T)`` replaced by the direct complement."""
     return expr.replace(lambda e: _one_minus_fermi(e) is not None, _one_minus_fermi)
 
 

@@ -7,7 +7,7 @@ reshaping, so nothing is copied and every kernel stage only sees the axes it dep
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +23,31 @@ class Grid:
     values: dict[str, np.ndarray]
     shape: tuple[int, ...]
     axes: dict[str, np.ndarray]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def chunks(self, max_points: int) -> Iterator[tuple[slice, dict[str, np.ndarray], tuple[int, ...]]]:
+        """Split the grid along its first axis into pieces of at most about ``max_points`` points.
+
+        Yields ``(rows, values, shape)``: the slice of axis 0, the parameter arrays restricted to
+        it (arrays that do not vary along axis 0 are passed whole, keeping their broadcasting
+        structure), and the piece's shape.  A grid of up to ``max_points`` points is one piece.
+        """
+        if not self.shape or self.size <= max_points:
+            yield slice(None), self.values, self.shape
+            return
+        per_row = max(1, self.size // self.shape[0])
+        step = max(1, max_points // per_row)
+        ndim = len(self.shape)
+        for start in range(0, self.shape[0], step):
+            rows = slice(start, min(start + step, self.shape[0]))
+            values = {}
+            for name, array in self.values.items():
+                padded = array.reshape((1,) * (ndim - array.ndim) + array.shape)
+                values[name] = padded[rows] if padded.shape[0] > 1 else padded
+            yield rows, values, (rows.stop - rows.start,) + self.shape[1:]
 
 
 def _as_real_array(name: str, value) -> np.ndarray:

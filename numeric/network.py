@@ -1,13 +1,20 @@
 """Compiled rate networks: rates, generator, steady state and currents on whole parameter grids.
 
-:class:`CompiledNetwork` turns a :class:`symbolic_pme.network.RateNetwork` into one vectorized
-kernel.  A solve runs, with no Python loop over grid points:
+:class:`CompiledNetwork` turns a :class:`symbolic_pme.network.RateNetwork` into vectorized
+kernels.  A solve runs, with no Python loop over grid points:
 
 1. placeholder stage (optional): batched diagonalization of mixed Hamiltonian blocks, only along
    the axes of the parameters those blocks contain (a bias sweep never re-diagonalizes);
-2. one CSE-compiled function for every rate, carried quantity and state value;
-3. generator assembly by scatter, then one batched LAPACK solve (:func:`numeric.solver.steady_state`);
-4. currents of every carried quantity per channel, and per-state values.
+2. one CSE-compiled function for every rate and carried quantity;
+3. the generator as one small dense product of an incidence matrix with the rates, then one
+   batched LAPACK solve (:mod:`numeric.solver`);
+4. currents: for a quantity that is the change of a state function (charge, energy, heat; see
+   :meth:`RateNetwork.state_function`) from the net probability flow into each state, otherwise
+   from the flow through each transition.
+
+Per-transition arrays have the transition axis first.  Large grids are processed in chunks of
+bounded size whose work arrays are reused between chunks and calls (bounded memory, no
+page-fault churn from fresh multi-megabyte temporaries).
 """
 
 from __future__ import annotations
@@ -21,10 +28,10 @@ from symbolic_pme.expressions import to_expr
 from symbolic_pme.network import RateNetwork
 from symbolic_pme.spectrum import Spectrum
 
-from .expressions import ExpressionKernel, stack_outputs
+from .expressions import ExpressionKernel, stable_form, stack_outputs
 from .inputs import Grid, arrange
 from .results import SteadyState
-from .solver import steady_state
+from .solver import solve_normalized
 from .spectrum import NumericSpectrum
 
 __all__ = ["CompiledNetwork", "compile_network"]
@@ -77,44 +84,60 @@ class CompiledNetwork:
             self.defaults[name] = value
         self._spectrum = NumericSpectrum(spectrum, symbols) if placeholders else None
         self._checks = [(ExpressionKernel([expr], symbols), expr, what) for expr, what in nonnegative]
-        self._build_kernel(symbols + sorted(placeholders, key=lambda s: s.name))
+        self._build_kernels(symbols + sorted(placeholders, key=lambda s: s.name))
         self._build_structure()
+        self._workspace = _Workspace()
 
     # ----------------------------------------------------------------------------- construction
-    def _build_kernel(self, arguments: list[sympy.Symbol]) -> None:
+    def _build_kernels(self, arguments: list[sympy.Symbol]) -> None:
         network = self.network
-        transitions = network.transitions
+        transitions, channels, states = network.transitions, network.channels, network.states
         expressions = [t.rate for t in transitions]
-        self._quantity_slices: dict[str, slice] = {}
+        #: quantity -> (slice of kernel outputs, True if they are state-function values per
+        #: (channel, state), False if carried amounts per transition)
+        self._quantities: dict[str, tuple[slice, bool]] = {}
         for quantity in network.quantities:
             start = len(expressions)
-            expressions += [t.carries.get(quantity, sympy.S.Zero) for t in transitions]
-            self._quantity_slices[quantity] = slice(start, len(expressions))
-        self._value_slices: dict[str, slice] = {}
-        for name, values in network.state_values.items():
-            start = len(expressions)
-            expressions += list(values)
-            self._value_slices[name] = slice(start, len(expressions))
+            functions = [network.state_function(quantity, c) for c in channels]
+            by_state = all(f is not None for f in functions)
+            if by_state:
+                expressions += [f[s] for f in functions for s in states]
+            else:
+                expressions += [t.carries.get(quantity, sympy.S.Zero) for t in transitions]
+            self._quantities[quantity] = (slice(start, len(expressions)), by_state)
         self._kernel = ExpressionKernel(expressions, arguments)
+        names = list(network.state_values)
+        self._value_names = names
+        self._value_kernel = ExpressionKernel([v for n in names for v in network.state_values[n]], arguments)
+        # rates SymPy cannot prove non-negative and finite are checked at every solve
+        self._unproven = np.array([k for k, t in enumerate(transitions) if not _proven_safe(t.rate)], dtype=np.intp)
 
     def _build_structure(self) -> None:
+        """Incidence matrices over the transition axis.
+
+        ``_incidence_t`` (T, n*n): the flattened generator is ``rates.T @ incidence_t`` (+1 at
+        W[target, source], -1 at W[source, source]); for a few dozen transitions a small GEMM is
+        several times faster than a scatter or ``reduceat``.  ``_channel_matrix`` (C, T) sums
+        transitions per channel; ``_netflow_matrix`` (C*n, T) gives each channel's net
+        probability flow into each state.
+        """
         network = self.network
-        n = len(network.states)
-        transitions = network.transitions
+        n, transitions, channels = len(network.states), network.transitions, network.channels
         self._source = np.array([network.index(t.source) for t in transitions], dtype=np.intp)
         target = np.array([network.index(t.target) for t in transitions], dtype=np.intp)
-        flat = target * n + self._source
-        self._order = np.argsort(flat, kind="stable")
-        sorted_flat = flat[self._order]
-        first = np.ones(len(sorted_flat), dtype=bool)
-        first[1:] = sorted_flat[1:] != sorted_flat[:-1]
-        self._pair_starts = np.flatnonzero(first)
-        self._pair_flat = sorted_flat[self._pair_starts]
-        channels = network.channels
-        self._channel_matrix = np.zeros((len(transitions), len(channels)))
-        for k, t in enumerate(transitions):
+        k = np.arange(len(transitions))
+        incidence = np.zeros((n * n, len(transitions)))
+        np.add.at(incidence, (target * n + self._source, k), 1.0)
+        np.add.at(incidence, (self._source * (n + 1), k), -1.0)
+        self._incidence_t = np.ascontiguousarray(incidence.T)
+        self._channel_matrix = np.zeros((len(channels), len(transitions)))
+        self._netflow_matrix = np.zeros((len(channels) * n, len(transitions)))
+        for j, t in enumerate(transitions):
             if t.channel is not None:
-                self._channel_matrix[k, channels.index(t.channel)] = 1.0
+                c = channels.index(t.channel)
+                self._channel_matrix[c, j] = 1.0
+                self._netflow_matrix[c * n + target[j], j] += 1.0
+                self._netflow_matrix[c * n + self._source[j], j] -= 1.0
 
     # ----------------------------------------------------------------------------- public API
     @property
@@ -138,17 +161,20 @@ class CompiledNetwork:
         return self._evaluate(arrange(self.parameters, self.defaults, _merge(values, kwargs), axes))
 
     def rates(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
-        """Rates of :attr:`network.transitions <RateNetwork.transitions>`, shape ``grid + (n_transitions,)``."""
+        """Rates of ``network.transitions``, shape ``grid + (n_transitions,)``."""
         grid = arrange(self.parameters, self.defaults, _merge(values, kwargs))
-        return self._rates(self._outputs(grid), grid.shape)
+        return np.moveaxis(self._rates(self._outputs(grid.values), grid.shape), 0, -1)
 
     def generator(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Generator matrices W (dP/dt = W P), shape ``grid + (n, n)``."""
-        return self._generator(self.rates(values, **kwargs))
+        grid = arrange(self.parameters, self.defaults, _merge(values, kwargs))
+        n = len(self.states)
+        return self._generator(self._rates(self._outputs(grid.values), grid.shape)).reshape(grid.shape + (n, n))
 
     # ----------------------------------------------------------------------------- evaluation
-    def _outputs(self, grid: Grid) -> list:
-        values: dict[sympy.Symbol, np.ndarray] = {self._symbols[n]: a for n, a in grid.values.items()}
+    def _symbol_values(self, arrays: Mapping[str, np.ndarray]) -> dict[sympy.Symbol, np.ndarray]:
+        """Parameter values by symbol, after the non-negativity checks, plus placeholder values."""
+        values: dict[sympy.Symbol, np.ndarray] = {self._symbols[n]: a for n, a in arrays.items()}
         for kernel, expr, what in self._checks:
             (result,) = kernel(values)
             result = np.asarray(result)
@@ -156,54 +182,130 @@ class CompiledNetwork:
                 raise ValueError(f"{what} is negative ({expr} = {float(result.min()):.6g}); it must be >= 0")
         if self._spectrum is not None:
             values.update(self._spectrum.evaluate(values))
-        return self._kernel(values)
+        return values
 
-    def _rates(self, outputs: list, shape: tuple[int, ...]) -> np.ndarray:
+    def _outputs(self, arrays: Mapping[str, np.ndarray]) -> list:
+        return self._kernel(self._symbol_values(arrays))
+
+    def _rates(self, outputs: list, shape: tuple[int, ...], out: np.ndarray | None = None) -> np.ndarray:
+        """Rates in transition-major layout, ``(n_transitions,) + shape``; checked finite, >= 0."""
         transitions = self.network.transitions
-        rates = np.empty(shape + (len(transitions),))
+        rates = np.empty((len(transitions),) + shape) if out is None else out
         for k in range(len(transitions)):
-            rates[..., k] = outputs[k]
-        if not np.all(np.isfinite(rates)) or np.any(rates < 0):
-            bad = ~np.isfinite(rates) | (rates < 0)
-            k = int(np.argmax(bad.reshape(-1, len(transitions)).any(axis=0)))
-            raise ValueError(f"rate {transitions[k].source} -> {transitions[k].target} is negative or not finite here")
+            rates[k] = outputs[k]
+        if len(self._unproven) and rates.size:
+            checked = rates[self._unproven].reshape(len(self._unproven), -1)
+            bad = ~(checked >= 0) | (checked == np.inf)
+            if bad.any():
+                t = transitions[self._unproven[int(np.argmax(bad.any(axis=1)))]]
+                raise ValueError(f"rate {t.source} -> {t.target} is negative or not finite for these parameters")
         return rates
 
-    def _generator(self, rates: np.ndarray) -> np.ndarray:
-        n = len(self.network.states)
-        shape = rates.shape[:-1]
-        w = np.zeros(shape + (n * n,))
-        if rates.shape[-1]:
-            w[..., self._pair_flat] = np.add.reduceat(rates[..., self._order], self._pair_starts, axis=-1)
-        w = w.reshape(shape + (n, n))
-        diagonal = np.arange(n)
-        w[..., diagonal, diagonal] = -w.sum(axis=-2)
-        return w
+    def _generator(self, rates: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Generators ``(batch, n, n)``, C-contiguous (what the batched LAPACK solve reads fastest)."""
+        n = len(self.states)
+        flat = np.matmul(rates.reshape(rates.shape[0], -1).T, self._incidence_t, out=out)
+        return flat.reshape(-1, n, n)
+
+    def _chunk_size(self) -> int:
+        """Grid points per chunk: work arrays of at most about 16 MB each."""
+        per_point = len(self.network.transitions) + len(self.states) ** 2
+        return int(np.clip((1 << 21) // max(per_point, 1), 256, 1 << 16))
 
     def _evaluate(self, grid: Grid) -> SteadyState:
-        outputs = self._outputs(grid)
-        rates = self._rates(outputs, grid.shape)
-        probabilities = steady_state(self._generator(rates), overwrite=True)
-        flux = rates * probabilities[..., self._source]
-        channels = self.network.channels
-        currents = {}
-        for quantity, part in self._quantity_slices.items():
-            carried = stack_outputs(outputs[part])
-            totals = (flux * carried) @ self._channel_matrix
-            currents[quantity] = {c: totals[..., k] for k, c in enumerate(channels)}
+        n, shape, channels = len(self.states), grid.shape, self.network.channels
+        symbol_values = self._symbol_values(grid.values)
+        values = self._value_kernel(symbol_values)
         state_values = {
-            name: np.broadcast_to(stack_outputs(outputs[part]), grid.shape + (len(self.network.states),))
-            for name, part in self._value_slices.items()
+            name: np.broadcast_to(stack_outputs(values[k * n : (k + 1) * n]), shape + (n,))
+            for k, name in enumerate(self._value_names)
         }
+        probabilities = np.empty(shape + (n,))
+        currents = {q: np.empty((len(channels),) + shape) for q in self._quantities}
+        for rows, chunk, chunk_shape in grid.chunks(self._chunk_size()):
+            # a single chunk reuses the placeholder values computed above
+            outputs = self._kernel(symbol_values) if chunk_shape == shape else self._outputs(chunk)
+            p, chunk_currents = self._steady_chunk(outputs, chunk_shape)
+            probabilities[rows] = p.reshape(chunk_shape + (n,))
+            for quantity, totals in chunk_currents.items():
+                currents[quantity][(slice(None), rows)] = totals.reshape((len(channels),) + chunk_shape)
         return SteadyState(
             states=self.network.states,
             axes=grid.axes,
-            shape=grid.shape,
+            shape=shape,
             probabilities=probabilities,
-            currents=currents,
+            currents={q: dict(zip(channels, totals)) for q, totals in currents.items()},
             state_values=state_values,
             parameters=grid.values,
         )
+
+    def _steady_chunk(self, outputs: list, shape: tuple[int, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Probabilities ``(batch, n)`` and currents ``{quantity: (channels, batch)}`` of one chunk."""
+        n, channels = len(self.states), self.network.channels
+        n_transitions, batch = len(self.network.transitions), int(np.prod(shape, dtype=np.int64))
+        work = self._workspace
+        rates = self._rates(outputs, shape, out=work.array("rates", (n_transitions,) + shape))
+        generators = self._generator(rates, out=work.array("generators", (batch, n * n)))
+        generators[:, 0, :] = 1.0  # first row of W replaced by the normalization
+        probabilities = solve_normalized(generators)
+        # probability flow through each transition, (n_transitions, batch)
+        flux = work.array("flux", (n_transitions, batch))
+        np.take(np.ascontiguousarray(probabilities.T), self._source, axis=0, out=flux, mode="clip")
+        flux *= rates.reshape(n_transitions, batch)
+        netflow = None
+        currents = {}
+        for quantity, (part, by_state) in self._quantities.items():
+            if by_state:
+                if netflow is None:
+                    netflow = (self._netflow_matrix @ flux).reshape((len(channels), n) + shape)
+                phi = stack_outputs(outputs[part])  # (..., channels * states)
+                phi = phi.reshape(phi.shape[:-1] + (len(channels), n))
+                currents[quantity] = np.einsum("cs...,...cs->c...", netflow, phi).reshape(len(channels), batch)
+                continue
+            carried = _transition_major(outputs[part], shape)
+            if carried[0].size == 1:  # the same at every grid point: fold into the channel sums
+                currents[quantity] = (self._channel_matrix * carried.reshape(-1)) @ flux
+            else:
+                carried_flux = work.array("carried_flux", (n_transitions,) + shape)
+                np.multiply(flux.reshape(carried_flux.shape), carried, out=carried_flux)
+                currents[quantity] = self._channel_matrix @ carried_flux.reshape(n_transitions, batch)
+        return probabilities, currents
+
+
+class _Workspace:
+    """Reusable work arrays, one flat buffer per name, grown on demand.
+
+    Large temporaries freshly allocated at every solve cost page faults comparable to the
+    arithmetic; reusing them keeps repeated solves (sweeps, fits, interactive work) fast, and
+    chunking bounds their size.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        size = int(np.prod(shape, dtype=np.int64))
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.size < size:
+            buffer = self._buffers[name] = np.empty(size)
+        return buffer[:size].reshape(shape)
+
+
+def _proven_safe(rate: sympy.Expr) -> bool:
+    """True when SymPy proves the (numerically stable form of the) rate non-negative and finite."""
+    rate = stable_form(rate)
+    return bool(rate.is_nonnegative and rate.is_finite)
+
+
+def _transition_major(outputs: list, shape: tuple[int, ...]) -> np.ndarray:
+    """Stack per-transition outputs along a new first axis, broadcasting only as far as needed
+    (axes of the grid an output does not vary along stay of length one)."""
+    arrays = [np.asarray(o) for o in outputs]
+    own = np.broadcast_shapes(*(a.shape for a in arrays))
+    result = np.empty((len(arrays),) + (1,) * (len(shape) - len(own)) + own, dtype=np.result_type(*arrays, float))
+    for k, array in enumerate(arrays):
+        result[k] = array
+    return result
 
 
 def _merge(values: Mapping[str, object] | None, kwargs: Mapping[str, object]) -> dict[str, object]:

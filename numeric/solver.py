@@ -13,22 +13,20 @@ import numpy as np
 
 from symbolic_pme.network import NonUniqueSteadyState
 
-__all__ = ["steady_state", "NEGATIVE_TOLERANCE"]
+__all__ = ["steady_state", "solve_normalized", "NEGATIVE_TOLERANCE"]
 
 #: Probabilities in [-NEGATIVE_TOLERANCE, 0) are rounding noise and are set to zero; anything more
 #: negative means the solve lost accuracy and is reported.
 NEGATIVE_TOLERANCE = 1e-9
 
 
-def steady_state(generator: np.ndarray, overwrite: bool = False) -> np.ndarray:
+def steady_state(generator: np.ndarray) -> np.ndarray:
     """Steady-state probabilities for a stack of generators.
 
     Parameters
     ----------
     generator:
         Array ``(..., n, n)`` with ``generator[..., j, i]`` = rate i -> j and columns summing to 0.
-    overwrite:
-        Allow the function to reuse ``generator``'s memory.
 
     Returns
     -------
@@ -42,9 +40,15 @@ def steady_state(generator: np.ndarray, overwrite: bool = False) -> np.ndarray:
     FloatingPointError
         When the result is not finite or clearly negative (an ill-conditioned network).
     """
-    a = generator if overwrite else generator.copy()
-    n = a.shape[-1]
+    a = np.array(generator, dtype=float)
     a[..., 0, :] = 1.0
+    return solve_normalized(a)
+
+
+def solve_normalized(a: np.ndarray) -> np.ndarray:
+    """Solve ``a P = e_0`` for stacked generators ``a (..., n, n)`` whose first row is already
+    replaced by ones; same results and errors as :func:`steady_state`."""
+    n = a.shape[-1]
     rhs = np.zeros((n, 1))
     rhs[0, 0] = 1.0
     try:

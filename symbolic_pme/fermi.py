@@ -50,6 +50,12 @@ class fermi(sympy.Function):  # noqa: N801  (a mathematical function, named like
             return True
         return None
 
+    def _eval_is_nonnegative(self):
+        return self._eval_is_real()
+
+    def _eval_is_finite(self):
+        return self._eval_is_real()
+
     def _eval_rewrite_as_exp(self, x, temperature, **kwargs):
         return 1 / (sympy.exp(x / temperature) + 1)
 

@@ -192,6 +192,40 @@ class RateNetwork:
                 f"({shown}{more}); connect them (e.g. a coupling that is zero or missing)"
             )
 
+    def state_function(self, quantity: str, channel: str | None) -> dict[str, sympy.Expr] | None:
+        """A state function ``phi`` whose change is what the channel's jumps carry, if one exists.
+
+        Returns ``{state: phi}`` with ``carried_t == phi(target) - phi(source)`` for every
+        transition t of ``channel`` (``phi`` is fixed up to a constant per connected part), or
+        None when the carried amounts are not such differences (e.g. a quantity counted once per
+        jump, whatever its direction).  Conserved quantities have one: charge (phi = N), energy
+        (phi = E), and heat from a lead (phi = E - mu N).  Their currents then follow from the
+        net probability flow into each state, ``I_c = sum_s phi(s) * netflow_c(s)``.
+        """
+        transitions = [t for t in self.transitions if t.channel == channel]
+        neighbours: dict[str, list[tuple[str, sympy.Expr]]] = {}
+        for t in transitions:
+            amount = t.carries.get(quantity, sympy.S.Zero)
+            neighbours.setdefault(t.source, []).append((t.target, amount))
+            neighbours.setdefault(t.target, []).append((t.source, -amount))
+        phi: dict[str, sympy.Expr] = {}
+        for start in neighbours:
+            if start in phi:
+                continue
+            phi[start] = sympy.S.Zero
+            queue = [start]
+            while queue:
+                state = queue.pop()
+                for other, amount in neighbours[state]:
+                    if other not in phi:
+                        phi[other] = phi[state] + amount
+                        queue.append(other)
+        for t in transitions:
+            residual = t.carries.get(quantity, sympy.S.Zero) - (phi[t.target] - phi[t.source])
+            if residual != 0 and sympy.expand(residual) != 0:
+                return None
+        return {s: phi.get(s, sympy.S.Zero) for s in self.states}
+
     # ----------------------------------------------------------------------------- closed forms
     def steady_state(self, simplify: bool = True, max_trees: int = 20000) -> dict[str, sympy.Expr]:
         """Closed-form steady state ``{label: P}`` by the matrix-tree theorem.
