@@ -20,6 +20,7 @@ page-fault churn from fresh multi-megabyte temporaries).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy
@@ -33,6 +34,9 @@ from .inputs import Grid, arrange
 from .results import SteadyState
 from .solver import solve_normalized
 from .spectrum import NumericSpectrum
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .open_network import CompiledOpenNetwork
 
 __all__ = ["CompiledNetwork", "compile_network"]
 
@@ -63,6 +67,8 @@ class CompiledNetwork:
         nonnegative: Sequence[Check] = (),
         defaults: Mapping[str, float] | None = None,
     ):
+        if network.is_open:
+            raise ValueError("network: it has sources or sinks; compile it with compile_network (CompiledOpenNetwork)")
         network.require_unique_steady_state()
         self.network = network
         placeholders = set(spectrum.placeholders) if spectrum is not None else set()
@@ -321,7 +327,15 @@ def compile_network(
     network: RateNetwork,
     defaults: Mapping[str, float] | None = None,
     nonnegative: Sequence[tuple[object, str]] = (),
-) -> CompiledNetwork:
-    """Compile a plain :class:`RateNetwork` (no placeholders) for batched solves."""
+) -> CompiledNetwork | CompiledOpenNetwork:
+    """Compile a plain :class:`RateNetwork` (no placeholders) for batched solves.
+
+    An open network (sources, sinks) becomes a :class:`~numeric.open_network.CompiledOpenNetwork`,
+    which solves its closed embedding with this same kernel.
+    """
     checks = [(to_expr(expr, what), what) for expr, what in nonnegative]
+    if network.is_open:
+        from .open_network import CompiledOpenNetwork
+
+        return CompiledOpenNetwork(network, nonnegative=checks, defaults=defaults)
     return CompiledNetwork(network, nonnegative=checks, defaults=defaults)

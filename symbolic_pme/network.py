@@ -16,6 +16,22 @@ The current of quantity q through channel c in a state P is ``sum_{t in c} q_t k
 positive when q flows from the channel into the system.  States may also carry values
 (``state_values``: energies, charges, orbital occupations) whose expectation is ``sum_s P_s v_s``.
 
+*Open* networks also have sources and sinks: a :class:`Source` injects population into a state at a
+constant rate (population per unit time: a laser creating excitations), a :class:`Sink` removes it
+from a state with a rate (probability per unit time: a trap, a decay, an extraction).  Then
+
+    dP/dt = W P + s,
+
+where ``W`` now also has the sink rates on its diagonal and ``s`` is the source vector.  ``P`` are
+populations (expected numbers of excitations in each state), not probabilities; their steady state
+``P = -W^{-1} s`` is not normalized.  One mechanism serves both kinds: an open network is embedded
+in a closed one with an extra state, the *outside* (:meth:`RateNetwork.with_environment`), whose
+sinks lead there and whose sources leave from it with the source rates.  The embedding's steady
+state ``pi`` gives ``P_i = pi_i / pi_outside`` exactly (its balance for state i reads
+``(W P)_i + s_i = 0``), so the matrix-tree closed form and the numeric solver of closed networks
+serve open networks unchanged.  Sources and sinks carry the quantity ``"population"`` (+1 in, -1
+out), so ``current("population", "trap")`` is minus the rate at which the trap catches population.
+
 Transport models, classical networks and networks reduced from Lindblad equations all produce a
 RateNetwork; one closed-form solver, one compiler and one current evaluator serve all of them.
 """
@@ -33,7 +49,15 @@ from scipy.sparse.csgraph import connected_components
 from .expressions import Value, to_expr
 from .matrix_tree import in_tree_weights
 
-__all__ = ["Transition", "RateNetwork", "NonUniqueSteadyState"]
+__all__ = ["Transition", "Source", "Sink", "RateNetwork", "NonUniqueSteadyState", "POPULATION"]
+
+#: Quantity carried by sources (+1) and sinks (-1): the population entering the network.
+POPULATION = "population"
+
+#: Closed forms with at most this many spanning-tree terms (summed over states) are factored when
+#: ``simplify`` is asked for; larger ones are returned as the exact ratio of tree sums (factoring a
+#: fully connected 5-state network alone takes tens of seconds and mostly finds nothing to cancel).
+FACTOR_MAX_TERMS = 200
 
 
 class NonUniqueSteadyState(ValueError):
@@ -56,7 +80,32 @@ class Transition:
         return f"{self.source} -> {self.target}{via}: {self.rate}"
 
 
+@dataclass(frozen=True)
+class Source:
+    """Constant injection into ``state``: ``rate`` is population per unit time."""
+
+    state: str
+    rate: sympy.Expr
+    channel: str = "source"
+
+    def __str__(self) -> str:
+        return f"source -> {self.state} [{self.channel}]: {self.rate}"
+
+
+@dataclass(frozen=True)
+class Sink:
+    """Loss from ``state`` (a trap, decay or extraction): ``rate`` is probability per unit time."""
+
+    state: str
+    rate: sympy.Expr
+    channel: str = "sink"
+
+    def __str__(self) -> str:
+        return f"{self.state} -> sink [{self.channel}]: {self.rate}"
+
+
 TransitionLike = Transition | tuple
+FlowsLike = Mapping[str, Value] | Iterable[Source | Sink | tuple]
 
 
 class RateNetwork:
@@ -71,6 +120,15 @@ class RateNetwork:
         Rates that are exactly zero are dropped; numeric negative or NaN rates are an error.
     state_values:
         ``{name: values}``, one value per state (e.g. ``"energy"``, ``"charge"``, ``"n_a"``).
+    sources:
+        Constant injections: ``{state: rate}``, or :class:`Source` objects or tuples
+        ``(state, rate[, channel])`` (channel default ``"source"``).
+    sinks:
+        Losses: ``{state: rate}``, or :class:`Sink` objects or tuples ``(state, rate[, channel])``
+        (channel default ``"sink"``).  A state may have several sinks (a trap and a loss).
+
+    Rates that are exactly zero are dropped everywhere; negative, NaN or infinite numbers and
+    unknown states raise ValueError naming the transition, source or sink.
     """
 
     def __init__(
@@ -78,12 +136,16 @@ class RateNetwork:
         states: Sequence[str],
         transitions: Iterable[TransitionLike],
         state_values: Mapping[str, Sequence[Value]] | None = None,
+        sources: FlowsLike = (),
+        sinks: FlowsLike = (),
     ):
         self.states: tuple[str, ...] = _state_labels(states)
         self._index = {label: i for i, label in enumerate(self.states)}
         self.transitions: tuple[Transition, ...] = tuple(
             t for t in (self._transition(item) for item in transitions) if t.rate != 0
         )
+        self.sources: tuple[Source, ...] = self._flows(sources, Source)
+        self.sinks: tuple[Sink, ...] = self._flows(sinks, Sink)
         self.state_values: dict[str, tuple[sympy.Expr, ...]] = {}
         for name, values in (state_values or {}).items():
             values = tuple(values)
@@ -93,12 +155,34 @@ class RateNetwork:
 
     @classmethod
     def from_rates(
-        cls, rates: Mapping[tuple[str, str], Value], states: Sequence[str] | None = None, channel: str | None = None
+        cls,
+        rates: Mapping[tuple[str, str], Value],
+        states: Sequence[str] | None = None,
+        channel: str | None = None,
+        sources: FlowsLike = (),
+        sinks: FlowsLike = (),
     ) -> RateNetwork:
         """Build from ``{(source, target): rate}``; states default to those named, in order."""
+        return cls.from_edges([(s, t, rate, channel) for (s, t), rate in rates.items()], states, sources, sinks)
+
+    @classmethod
+    def from_edges(
+        cls,
+        edges: Iterable[tuple],
+        states: Sequence[str] | None = None,
+        sources: FlowsLike = (),
+        sinks: FlowsLike = (),
+    ) -> RateNetwork:
+        """Build from an edge list ``[(source, target, rate[, channel[, carries]]), ...]``.
+
+        States default to those named by the edges, sources and sinks, in order of appearance.
+        """
+        edges = list(edges)
         if states is None:
-            states = list(dict.fromkeys(label for pair in rates for label in pair))
-        return cls(states, [(s, t, rate, channel) for (s, t), rate in rates.items()])
+            named = [label for edge in edges for label in tuple(edge)[:2]]
+            named += [_flow_state(item) for flows in (sources, sinks) for item in flows]
+            states = list(dict.fromkeys(named))
+        return cls(states, edges, sources=sources, sinks=sinks)
 
     def _transition(self, item: TransitionLike) -> Transition:
         if isinstance(item, Transition):
@@ -121,8 +205,34 @@ class RateNetwork:
         carried = {str(q): to_expr(v, f"{what}: carried {q!r}") for q, v in (carries or {}).items()}
         return Transition(source, target, rate, None if channel is None else str(channel), carried)
 
+    def _flows(self, items: FlowsLike, kind: type[Source] | type[Sink]) -> tuple:
+        """Validated sources or sinks (``kind``), zero rates dropped."""
+        what = kind.__name__.lower()
+        if isinstance(items, Mapping):
+            items = list(items.items())
+        flows = []
+        for item in items:
+            if isinstance(item, kind):
+                state, rate, channel = item.state, item.rate, item.channel
+            elif isinstance(item, tuple) and 2 <= len(item) <= 3:
+                state, rate, channel = (tuple(item) + (kind.channel,))[:3]
+            else:
+                raise TypeError(f"{what} {item!r}: expected a {kind.__name__} or (state, rate[, channel])")
+            name = f"rate of {what} {'into' if kind is Source else 'from'} {state!r}"
+            if state not in self._index:
+                raise ValueError(f"{name}: unknown state {state!r}; states: {', '.join(self.states)}")
+            rate = to_expr(rate, name)
+            if rate.is_extended_real is False:
+                raise ValueError(f"{name} must be real, got {rate}")
+            if rate.is_negative:
+                raise ValueError(f"{name} is negative ({rate})")
+            if rate != 0:
+                flows.append(kind(state, rate, str(channel)))
+        return tuple(flows)
+
     def __repr__(self) -> str:
-        return f"RateNetwork({len(self.states)} states, {len(self.transitions)} transitions)"
+        open_part = f", {len(self.sources)} sources, {len(self.sinks)} sinks" if self.is_open else ""
+        return f"RateNetwork({len(self.states)} states, {len(self.transitions)} transitions{open_part})"
 
     # ----------------------------------------------------------------------------- structure
     def index(self, label: str) -> int:
@@ -133,19 +243,25 @@ class RateNetwork:
             raise ValueError(f"unknown state {label!r}; states: {', '.join(self.states)}") from None
 
     @property
+    def is_open(self) -> bool:
+        """True when the network has sources or sinks (its populations are not normalized)."""
+        return bool(self.sources or self.sinks)
+
+    @property
     def channels(self) -> tuple[str, ...]:
-        """Channel tags, in order of first appearance."""
-        return tuple(dict.fromkeys(t.channel for t in self.transitions if t.channel is not None))
+        """Channel tags of transitions, then of sources and sinks, in order of first appearance."""
+        tags = [t.channel for t in self.transitions] + [f.channel for f in self.sources + self.sinks]
+        return tuple(dict.fromkeys(c for c in tags if c is not None))
 
     @property
     def quantities(self) -> tuple[str, ...]:
-        """Names of the quantities that jumps carry, in order of first appearance."""
-        return tuple(dict.fromkeys(q for t in self.transitions for q in t.carries))
+        """Names of the quantities that jumps carry (``"population"`` for sources and sinks)."""
+        return tuple(dict.fromkeys(q for t in self.with_environment().transitions for q in t.carries))
 
     @property
     def parameters(self) -> set[sympy.Symbol]:
-        """Free symbols of all rates, carried quantities and state values."""
-        exprs = [t.rate for t in self.transitions]
+        """Free symbols of all rates (also of sources and sinks), carried quantities and state values."""
+        exprs = [t.rate for t in self.transitions] + [f.rate for f in self.sources + self.sinks]
         exprs += [v for t in self.transitions for v in t.carries.values()]
         exprs += [v for values in self.state_values.values() for v in values]
         return set().union(set(), *(e.free_symbols for e in exprs))
@@ -159,13 +275,49 @@ class RateNetwork:
         return edges
 
     def generator(self) -> sympy.Matrix:
-        """The generator W (dP/dt = W P): ``W[j, i]`` = rate i -> j, ``W[i, i]`` = -(rate out of i)."""
+        """The generator W (dP/dt = W P + s): ``W[j, i]`` = rate i -> j, ``W[i, i]`` = -(rate out of
+        i), where the rates out of i include its sinks."""
         n = len(self.states)
         w = sympy.zeros(n, n)
         for (i, j), rate in self.edge_rates().items():
             w[j, i] += rate
             w[i, i] -= rate
+        for sink in self.sinks:
+            w[self._index[sink.state], self._index[sink.state]] -= sink.rate
         return w
+
+    def source_vector(self) -> sympy.Matrix:
+        """The source term s of dP/dt = W P + s (population per unit time into each state)."""
+        s = sympy.zeros(len(self.states), 1)
+        for source in self.sources:
+            s[self._index[source.state]] += source.rate
+        return s
+
+    @property
+    def outside(self) -> str | None:
+        """Label of the outside state of :meth:`with_environment` (None for a closed network)."""
+        if not self.is_open:
+            return None
+        label = "outside"
+        while label in self._index:
+            label += "'"
+        return label
+
+    def with_environment(self) -> RateNetwork:
+        """The closed network this open one is embedded in (a closed network returns itself).
+
+        An extra last state :attr:`outside` receives every sink (``state -> outside``, the sink's
+        rate and channel, carrying population -1) and feeds every source (``outside -> state``,
+        the source's rate and channel, population +1).  If ``pi`` is its steady state, the open
+        network's steady populations are ``pi_i / pi_outside``; state values are 0 outside.
+        """
+        if not self.is_open:
+            return self
+        outside = self.outside
+        flows = [Transition(f.state, outside, f.rate, f.channel, {POPULATION: sympy.S.NegativeOne}) for f in self.sinks]
+        flows += [Transition(outside, f.state, f.rate, f.channel, {POPULATION: sympy.S.One}) for f in self.sources]
+        values = {name: list(vals) + [sympy.S.Zero] for name, vals in self.state_values.items()}
+        return RateNetwork(self.states + (outside,), list(self.transitions) + flows, values)
 
     def closed_classes(self) -> list[tuple[str, ...]]:
         """Closed communicating classes of the transition graph (structurally non-zero rates).
@@ -182,7 +334,23 @@ class RateNetwork:
         return [tuple(self.states[i] for i in range(n) if labels[i] == c) for c in sorted(leaves)]
 
     def require_unique_steady_state(self) -> None:
-        """Raise :class:`NonUniqueSteadyState` unless exactly one closed class exists."""
+        """Raise :class:`NonUniqueSteadyState` unless exactly one closed class exists.
+
+        For an open network: unless every state can reach a sink, i.e. the embedding of
+        :meth:`with_environment` has one closed class and it contains the outside.  A group of
+        states with no way to a sink would keep its population for ever (or, fed by a source,
+        accumulate it without bound).
+        """
+        if self.is_open:
+            trapped = [c for c in self.with_environment().closed_classes() if self.outside not in c]
+            if trapped:
+                shown = "; ".join("{" + ", ".join(c) + "}" for c in trapped)
+                raise NonUniqueSteadyState(
+                    f"no steady state of the open network: the states {shown} cannot reach any sink, so their "
+                    "population is not fixed by the balance (it grows without bound if a source feeds them); "
+                    "add a sink or a transition out of them"
+                )
+            return
         classes = self.closed_classes()
         if len(classes) > 1:
             shown = "; ".join("{" + ", ".join(c) + "}" for c in classes[:6])
@@ -230,39 +398,56 @@ class RateNetwork:
     def steady_state(self, simplify: bool = True, max_trees: int = 20000) -> dict[str, sympy.Expr]:
         """Closed-form steady state ``{label: P}`` by the matrix-tree theorem.
 
-        ``P_r`` is the sum over spanning trees directed to r of the product of their rates,
-        normalized.  With ``simplify`` each probability is factored (cancelling common factors).
-        Raises :class:`NonUniqueSteadyState` for a reducible network and
-        :class:`~symbolic_pme.matrix_tree.ClosedFormTooLarge` beyond ``max_trees`` trees.
+        Closed network: ``P_r`` is the sum over spanning trees directed to r of the product of
+        their rates, normalized (King–Altman).  Open network: the unnormalized steady populations
+        ``P = -W^{-1} s``, the tree sums of the embedding (:meth:`with_environment`) divided by
+        that of the outside.  With ``simplify`` each result is factored (cancelling common
+        factors) when the closed form has at most :data:`FACTOR_MAX_TERMS` tree terms; larger
+        ones stay the exact ratio of tree sums.
+
+        Raises :class:`NonUniqueSteadyState` for a reducible network (or, open, for states that
+        cannot reach a sink) and, at once, :class:`~symbolic_pme.matrix_tree.ClosedFormTooLarge`
+        beyond ``max_trees`` trees for one state: the fallback is the numeric solver
+        (``numeric.compile_network(network).solve(...)``), which the message names.
         """
+        weights, norm, small = self._tree_weights(max_trees)
+        probabilities = {s: weights[s] / norm for s in self.states}
+        return {s: _tidy(p, simplify and small) for s, p in probabilities.items()}
+
+    def _tree_weights(self, max_trees: int = 20000) -> tuple[dict[str, sympy.Expr], sympy.Expr, bool]:
+        """Tree sums ``{state: w}`` of :meth:`with_environment` (also for the outside), the
+        normalization (``P_s = w_s / norm``; for an open network ``norm = w_outside``, so the
+        outside has "population" 1, the reference its source rates are relative to), and whether
+        the closed form is small enough to factor."""
         self.require_unique_steady_state()
-        weights = in_tree_weights(len(self.states), self.edge_rates(), max_trees=max_trees)
-        total = sympy.Add(*weights)
-        probabilities = [w / total for w in weights]
-        if simplify:
-            probabilities = [sympy.factor(sympy.cancel(p)) for p in probabilities]
-        return dict(zip(self.states, probabilities))
+        closed = self.with_environment()
+        sums = in_tree_weights(len(closed.states), closed.edge_rates(), max_trees=max_trees)
+        weights = dict(zip(closed.states, sums))
+        norm = weights[self.outside] if self.is_open else sympy.Add(*sums)
+        terms = sum(len(sympy.Add.make_args(w)) for w in sums)
+        return weights, norm, terms <= FACTOR_MAX_TERMS
 
     def current(
         self, quantity: str, channel: str, probabilities: Mapping[str, sympy.Expr] | None = None, simplify: bool = True
     ) -> sympy.Expr:
         """Current of ``quantity`` from ``channel`` into the system, ``sum_t q_t k_t P_source``.
 
-        ``probabilities`` defaults to the closed-form :meth:`steady_state`.
+        ``probabilities`` defaults to the closed-form :meth:`steady_state`.  Sources and sinks
+        count too (their jumps carry ``"population"``); a source's flow is its rate.
         """
         if channel not in self.channels:
             raise ValueError(f"unknown channel {channel!r}; channels: {', '.join(map(str, self.channels))}")
         if quantity not in self.quantities:
             raise ValueError(f"unknown quantity {quantity!r}; quantities: {', '.join(self.quantities)}")
+        transitions = [t for t in self.with_environment().transitions if t.channel == channel]
         if probabilities is None:
-            probabilities = self.steady_state(simplify=False)
-        flux = sympy.Add(
-            *(
-                t.carries.get(quantity, 0) * t.rate * probabilities[t.source]
-                for t in self.transitions
-                if t.channel == channel
-            )
-        )
+            weights, norm, small = self._tree_weights()
+            flux = sympy.Add(*(t.carries.get(quantity, 0) * t.rate * weights[t.source] for t in transitions))
+            return _tidy(flux / norm, simplify and small)
+        weights = dict(probabilities)
+        if self.is_open:
+            weights[self.outside] = sympy.S.One
+        flux = sympy.Add(*(t.carries.get(quantity, 0) * t.rate * weights[t.source] for t in transitions))
         return sympy.factor(sympy.cancel(sympy.together(flux))) if simplify else flux
 
     def expectation(
@@ -272,7 +457,9 @@ class RateNetwork:
         if name not in self.state_values:
             raise ValueError(f"unknown state value {name!r}; known: {', '.join(self.state_values)}")
         if probabilities is None:
-            probabilities = self.steady_state(simplify=False)
+            weights, norm, small = self._tree_weights()
+            value = sympy.Add(*(v * weights[s] for s, v in zip(self.states, self.state_values[name])))
+            return _tidy(value / norm, simplify and small)
         value = sympy.Add(*(p * probabilities[s] for s, p in zip(self.states, self.state_values[name])))
         return sympy.factor(sympy.cancel(sympy.together(value))) if simplify else value
 
@@ -289,7 +476,21 @@ class RateNetwork:
             for t in self.transitions
         ]
         values_ = {name: [sub(v) for v in vals] for name, vals in self.state_values.items()}
-        return type(self)(self.states, transitions, values_)
+        sources = [Source(f.state, sub(f.rate), f.channel) for f in self.sources]
+        sinks = [Sink(f.state, sub(f.rate), f.channel) for f in self.sinks]
+        return type(self)(self.states, transitions, values_, sources, sinks)
+
+
+def _tidy(expr: sympy.Expr, factor: bool) -> sympy.Expr:
+    """``expr`` factored with common factors cancelled, or unchanged when ``factor`` is False."""
+    return sympy.factor(sympy.cancel(expr)) if factor else expr
+
+
+def _flow_state(item: object) -> object:
+    """The state named by a source or sink given as an object, a tuple or a mapping key."""
+    if isinstance(item, (Source, Sink)):
+        return item.state
+    return item[0] if isinstance(item, tuple) else item
 
 
 def _state_labels(states: Sequence[str]) -> tuple[str, ...]:
