@@ -17,10 +17,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import sympy
+from sympy.printing.numpy import NumPyPrinter
 
 from symbolic_pme.fermi import fermi as symbolic_fermi
 
-from .functions import fermi, fermi_complement
+from .functions import fermi, fermi_complement, modulus_squared
 
 __all__ = ["ExpressionKernel", "stable_form", "stack_outputs"]
 
@@ -29,14 +30,12 @@ class fermi_complement_(sympy.Function):  # noqa: N801
     """``1 - fermi(x, T)`` as one function, for code generation only."""
 
     nargs = 2
-
-    def _eval_is_nonnegative(self):
-        return all(a.is_extended_real for a in self.args) or None
-
-    _eval_is_finite = _eval_is_nonnegative
+    is_extended_real = True
+    is_extended_nonnegative = True
+    is_finite = True
 
 
-_MODULES = [{"fermi": fermi, "fermi_complement_": fermi_complement}, "numpy"]
+_MODULES = [{"fermi": fermi, "fermi_complement_": fermi_complement, "modulus_squared": modulus_squared}, "numpy"]
 
 
 def _one_minus_fermi(expr: sympy.Basic) -> sympy.Expr | None:
@@ -56,6 +55,23 @@ def stable_form(expr: sympy.Expr) -> sympy.Expr:
     return expr.replace(lambda e: _one_minus_fermi(e) is not None, _one_minus_fermi)
 
 
+class _ArgumentPrinter(NumPyPrinter):
+    """NumPy printer that prints each argument symbol under a safe identifier.
+
+    Renaming in the printer instead of substituting in the expressions matters for large
+    models: rebuilding thousands of expressions re-runs SymPy's evaluation of every node.
+    """
+
+    def __init__(self, names: Mapping[sympy.Symbol, str]):
+        super().__init__({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
+        self._names = names
+
+    def _print_Symbol(self, expr):
+        if expr in self._names:
+            return self._names[expr]
+        return super()._print_Symbol(expr)
+
+
 class ExpressionKernel:
     """Many SymPy expressions compiled into one vectorized function.
 
@@ -64,8 +80,8 @@ class ExpressionKernel:
     expressions:
         The expressions to evaluate.
     arguments:
-        Symbols the kernel takes (any name; they are renamed internally).  Every free symbol of
-        the expressions must be among them.
+        Symbols the kernel takes (any name: they are printed under safe identifiers).  Every free
+        symbol of the expressions must be among them.
     """
 
     def __init__(self, expressions: Sequence[sympy.Expr], arguments: Sequence[sympy.Symbol]):
@@ -76,9 +92,12 @@ class ExpressionKernel:
             raise ValueError(f"expressions depend on symbols that are not arguments: {sorted(map(str, missing))}")
         #: The arguments actually used, in the given order.
         self.arguments: tuple[sympy.Symbol, ...] = tuple(a for a in arguments if a in used)
-        safe = [sympy.Symbol(f"x{i}", real=a.is_real) for i, a in enumerate(self.arguments)]
-        renamed = [stable_form(e).xreplace(dict(zip(self.arguments, safe))) for e in self.expressions]
-        self._function = sympy.lambdify(safe, renamed, modules=_MODULES, cse=True)
+        # the signature takes p0, p1, ...; the printer writes each argument symbol under that
+        # name in the body (CSE temporaries are x0, x1, ...)
+        names = {a: f"p{i}" for i, a in enumerate(self.arguments)}
+        signature = [sympy.Symbol(name) for name in names.values()]
+        stable = list(stable_form(sympy.Tuple(*self.expressions)))
+        self._function = sympy.lambdify(signature, stable, modules=_MODULES, printer=_ArgumentPrinter(names), cse=True)
 
     def __call__(self, values: Mapping[sympy.Symbol, np.ndarray | float]) -> list[np.ndarray | float]:
         """Evaluate every expression; ``values`` maps each argument symbol to an array or number."""

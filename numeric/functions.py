@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fermi", "fermi_complement"]
+__all__ = ["fermi", "fermi_complement", "modulus_squared"]
 
 
 def fermi(x: np.ndarray | float, temperature: np.ndarray | float) -> np.ndarray:
@@ -39,3 +39,11 @@ def _logistic(x, temperature: np.ndarray, sign: float) -> np.ndarray:
         np.exp(z, out=z)
     z += 1.0
     return np.reciprocal(z, out=z)
+
+
+def modulus_squared(z: np.ndarray | complex) -> np.ndarray:
+    """``|z|^2`` without the square root of ``abs``: ``z.real**2 + z.imag**2``."""
+    z = np.asarray(z)
+    if not np.iscomplexobj(z):
+        return z * z
+    return z.real * z.real + z.imag * z.imag

@@ -26,7 +26,7 @@ import numpy as np
 import sympy
 
 from symbolic_pme.expressions import to_expr
-from symbolic_pme.network import RateNetwork
+from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.spectrum import Spectrum
 
 from .expressions import ExpressionKernel, stable_form, stack_outputs
@@ -231,10 +231,15 @@ class CompiledNetwork:
         for rows, chunk, chunk_shape in grid.chunks(self._chunk_size()):
             # a single chunk reuses the placeholder values computed above
             outputs = self._kernel(symbol_values) if chunk_shape == shape else self._outputs(chunk)
-            p, chunk_currents = self._steady_chunk(outputs, chunk_shape)
+            try:
+                p, chunk_currents = self._steady_chunk(outputs, chunk_shape)
+            except NonUniqueSteadyState as error:
+                raise _located(error, grid, rows, chunk_shape) from None
             probabilities[rows] = p.reshape(chunk_shape + (n,))
             for quantity, totals in chunk_currents.items():
-                currents[quantity][(slice(None), rows)] = totals.reshape((len(channels),) + chunk_shape)
+                currents[quantity][(slice(None),) + ((rows,) if shape else ())] = totals.reshape(
+                    (len(channels),) + chunk_shape
+                )
         return SteadyState(
             states=self.network.states,
             axes=grid.axes,
@@ -295,6 +300,22 @@ class _Workspace:
         if buffer is None or buffer.size < size:
             buffer = self._buffers[name] = np.empty(size)
         return buffer[:size].reshape(shape)
+
+
+def _located(error: NonUniqueSteadyState, grid: Grid, rows: slice, chunk_shape: tuple[int, ...]) -> Exception:
+    """Restate a chunk's non-unique steady state with grid indices and parameter values."""
+    indices = getattr(error, "indices", [])
+    if not indices:
+        return error
+    points = [np.unravel_index(flat, chunk_shape) for (flat,) in indices]
+    if chunk_shape:
+        points = [((rows.start or 0) + int(p[0]),) + tuple(int(i) for i in p[1:]) for p in points]
+    first = tuple(points[0])
+    values = ", ".join(f"{name} = {np.broadcast_to(a, grid.shape)[first]:.6g}" for name, a in grid.values.items())
+    return NonUniqueSteadyState(
+        f"the steady state is not unique at {len(points)} grid point(s), first at index {first} ({values}): "
+        "the rates there split the network into disconnected closed classes (for example, every coupling is zero)"
+    )
 
 
 def _proven_safe(rate: sympy.Expr) -> bool:

@@ -71,11 +71,14 @@ def solve_normalized(a: np.ndarray) -> np.ndarray:
 
 
 def _non_unique(a: np.ndarray) -> NonUniqueSteadyState:
+    """The error for singular systems; ``error.indices`` holds the indices of the singular ones."""
     singular_values = np.linalg.svd(a, compute_uv=False)
     threshold = singular_values[..., :1] * a.shape[-1] * np.finfo(float).eps
-    bad = np.argwhere(np.any(singular_values <= threshold, axis=-1))
-    where = f"at {len(bad)} grid point(s), first at index {tuple(int(i) for i in bad[0])}" if len(bad) else ""
-    return NonUniqueSteadyState(
+    bad = [tuple(int(i) for i in index) for index in np.argwhere(np.any(singular_values <= threshold, axis=-1))]
+    where = f"at {len(bad)} grid point(s), first at index {bad[0]}" if bad else ""
+    error = NonUniqueSteadyState(
         f"the steady state is not unique {where}: the rates there split the network into disconnected "
         "closed classes (for example, every coupling is zero)"
     )
+    error.indices = bad
+    return error

@@ -17,15 +17,24 @@ __all__ = ["fermi"]
 
 
 class fermi(sympy.Function):  # noqa: N801  (a mathematical function, named like SymPy's)
-    """Fermi–Dirac occupation ``f(x, T) = 1/(exp(x/T) + 1)``, with x = E - mu."""
+    """Fermi–Dirac occupation ``f(x, T) = 1/(exp(x/T) + 1)``, with x = E - mu.
+
+    Its arguments are real by the project's convention (energies, chemical potentials and
+    temperatures are real parameters), so it is declared real, non-negative and finite outright:
+    the assumption engine need not recurse into large arguments to find that out.
+    """
 
     nargs = 2
+    is_extended_real = True
+    is_extended_nonnegative = True
+    is_finite = True
 
     @classmethod
     def eval(cls, x, temperature):
-        if x.is_zero:
+        # structural decisions only (assumption queries on large arguments are slow)
+        if x == 0:
             return sympy.S.Half
-        if temperature.is_zero and x.is_extended_real and x.is_zero is False:
+        if temperature == 0 and x.is_Number:
             return sympy.S.Zero if x.is_positive else sympy.S.One
         if x.is_Number and temperature.is_Number:
             if temperature.is_negative:
@@ -44,25 +53,11 @@ class fermi(sympy.Function):  # noqa: N801  (a mathematical function, named like
             return slope * x / temperature
         raise sympy.ArgumentIndexError(self, argindex)
 
-    def _eval_is_real(self):
-        x, temperature = self.args
-        if x.is_extended_real and temperature.is_extended_real:
-            return True
-        return None
-
-    def _eval_is_nonnegative(self):
-        return self._eval_is_real()
-
-    def _eval_is_finite(self):
-        return self._eval_is_real()
-
     def _eval_rewrite_as_exp(self, x, temperature, **kwargs):
         return 1 / (sympy.exp(x / temperature) + 1)
 
     def _eval_conjugate(self):
-        if self.is_real:
-            return self
-        return None
+        return self
 
     def _latex(self, printer):
         x, temperature = (printer._print(a) for a in self.args)

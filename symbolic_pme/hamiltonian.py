@@ -185,8 +185,6 @@ class Hamiltonian:
         matrix = self.matrix
         labels = [self.space.label(s) for s in self.space.states]
         for (i, j), value in matrix.todok().items():
-            if i > j:
-                continue
             difference = value - sympy.conjugate(matrix[j, i])
             if difference != 0 and sympy.simplify(difference) != 0:
                 raise ValueError(

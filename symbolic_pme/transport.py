@@ -25,6 +25,7 @@ import sympy
 from .fermi import fermi
 from .hamiltonian import Hamiltonian
 from .lead import Lead
+from .modulus import modulus_squared
 from .network import RateNetwork, Transition
 from .spectrum import Spectrum
 
@@ -146,7 +147,7 @@ class TransportModel:
                         amplitude = self._amplitude(amplitudes, modes, b, a)
                         if amplitude == 0:
                             continue
-                        gamma = 2 * sympy.pi * sympy.Abs(amplitude) ** 2
+                        gamma = 2 * sympy.pi * modulus_squared(amplitude)
                         transitions += self._jumps(lead, spin, state_a.label, state_b.label, gamma, b, a)
         return transitions
 
