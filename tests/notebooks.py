@@ -37,6 +37,7 @@ def run_notebook(path: Path) -> dict:
     return the final namespace (so tests can check values the tutorial computed)."""
     import matplotlib.pyplot as plt
 
+    path = Path(path).resolve()
     namespace: dict = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
     previous = os.getcwd()
     os.chdir(path.parent)

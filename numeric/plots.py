@@ -1,0 +1,106 @@
+"""Plots of labelled steady-state results (matplotlib).
+
+Axis labels come from the result: sweep axes by parameter name, currents by lead name.  Units
+follow the model (hbar = e = k_B = 1: currents are particle currents in the unit of the rates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+import matplotlib.pyplot as plt
+
+from .results import SteadyState
+
+__all__ = ["plot_curves", "plot_map", "plot_probabilities"]
+
+_QUANTITIES = {"charge": "current", "energy": "energy current", "heat": "heat current", "spin": "spin current"}
+
+
+def _axes(ax: Axes | None) -> Axes:
+    """The given axes, or those of a new pyplot figure (shown inline in notebooks)."""
+    if ax is not None:
+        return ax
+    return plt.subplots(figsize=(6.0, 4.0), layout="constrained")[1]
+
+
+def _currents(result: SteadyState, quantity: str) -> dict[str, np.ndarray]:
+    if quantity not in result.currents:
+        raise ValueError(f"no {quantity!r} currents in this result; quantities: {', '.join(result.currents)}")
+    return result.currents[quantity]
+
+
+def _one_axis(result: SteadyState) -> tuple[str, np.ndarray]:
+    if len(result.axes) != 1:
+        raise ValueError(f"expected a result with one sweep axis, got axes {list(result.axes) or 'none'}")
+    return next(iter(result.axes.items()))
+
+
+def plot_curves(
+    result: SteadyState, channels: Sequence[str] | None = None, quantity: str = "charge", ax: Axes | None = None
+) -> Axes:
+    """Current of each channel (lead) against the single sweep axis, e.g. an I-V curve."""
+    name, values = _one_axis(result)
+    currents = _currents(result, quantity)
+    ax = _axes(ax)
+    for channel in channels or list(currents):
+        if channel not in currents:
+            raise ValueError(f"unknown channel {channel!r}; channels: {', '.join(currents)}")
+        ax.plot(values, currents[channel], label=channel)
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.set_xlabel(name)
+    ax.set_ylabel(f"{_QUANTITIES.get(quantity, quantity)} into the system")
+    ax.legend(title="lead")
+    return ax
+
+
+def plot_probabilities(result: SteadyState, ax: Axes | None = None, threshold: float = 1e-3) -> Axes:
+    """Probability of each state against the single sweep axis (states never above
+    ``threshold`` are left out)."""
+    name, values = _one_axis(result)
+    ax = _axes(ax)
+    for k, state in enumerate(result.states):
+        p = result.probabilities[..., k]
+        if np.max(p) >= threshold:
+            ax.plot(values, p, label=state)
+    ax.set_xlabel(name)
+    ax.set_ylabel("probability")
+    ax.legend(title="state", fontsize="small", ncols=2)
+    return ax
+
+
+def plot_map(
+    result: SteadyState,
+    channel: str,
+    quantity: str = "charge",
+    derivative: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """Colour map of a channel's current over a two-axis sweep (axis 0 vertical, axis 1
+    horizontal); with ``derivative`` the derivative along axis 1 (e.g. dI/dV on a gate x bias
+    stability diagram)."""
+    if len(result.axes) != 2:
+        raise ValueError(f"expected a result with two sweep axes, got axes {list(result.axes) or 'none'}")
+    (name_y, y), (name_x, x) = result.axes.items()
+    currents = _currents(result, quantity)
+    if channel not in currents:
+        raise ValueError(f"unknown channel {channel!r}; channels: {', '.join(currents)}")
+    values = currents[channel]
+    label = f"{_QUANTITIES.get(quantity, quantity)} from {channel}"
+    if derivative:
+        if len(x) < 2:
+            raise ValueError(f"derivative: axis {name_x!r} needs at least two points")
+        values = np.gradient(values, x, axis=1)
+        label = f"d({label})/d{name_x}"
+    ax = _axes(ax)
+    mesh = ax.pcolormesh(x, y, values, shading="nearest", cmap="RdBu_r" if np.min(values) < 0 else "viridis")
+    if np.min(values) < 0 < np.max(values):
+        bound = np.max(np.abs(values))
+        mesh.set_clim(-bound, bound)
+    ax.figure.colorbar(mesh, ax=ax, label=label)
+    ax.set_xlabel(name_x)
+    ax.set_ylabel(name_y)
+    return ax
+

@@ -1,0 +1,41 @@
+"""The README's examples run as written and say what they show."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from symbolic_pme import fermi
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
+def test_readme_python_examples_run_and_match_their_comments():
+    namespace: dict = {}
+    for k, block in enumerate(python_blocks()):
+        exec(compile(block, f"README.md:block{k}", "exec"), namespace)  # noqa: S102 - our own README
+    result, stability, level = namespace["result"], namespace["stability"], namespace["level"]
+    assert result.axes["V"].shape == (201,)
+    assert result.states == ("000", "N=1:0", "N=1:1", "N=1:2", "N=2:0", "N=2:1", "N=2:2", "111")
+    assert result.probabilities.shape == (201, 8)
+    assert result.energies.shape == (201, 8)
+    assert stability.current["tip"].shape == (100, 100)
+    assert list(stability.axes) == ["gate", "V"]
+    eps, mu_l, mu_r, temp, t_l, t_r = (namespace[n] for n in ("eps", "mu_L", "mu_R", "T", "t_L", "t_R"))
+    f_l, f_r = fermi(eps - mu_l, temp), fermi(eps - mu_r, temp)
+    assert sp.simplify(level.steady_state()["1"] - (t_l**2 * f_l + t_r**2 * f_r) / (t_l**2 + t_r**2)) == 0
+    assert sp.simplify(level.current("L") - 2 * sp.pi * t_l**2 * t_r**2 * (f_l - f_r) / (t_l**2 + t_r**2)) == 0
+    scale = np.abs(result.current["tip"]).max()
+    assert np.allclose(result.current["tip"], -result.current["substrate"], rtol=0, atol=1e-12 * scale)
+
+
+def test_quick_start_has_the_two_commands_ci_runs():
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("## ", 1)[0]
+    commands = re.search(r"```bash\n(.*?)```", section, flags=re.DOTALL).group(1).strip().splitlines()
+    assert commands == ["pip install . && python examples/triangle_iv.py", "pytest"]
