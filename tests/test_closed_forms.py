@@ -99,3 +99,26 @@ def test_disconnected_orbital_is_reported():
     )
     with pytest.raises(NonUniqueSteadyState, match="not unique"):
         model.steady_state()
+
+
+def test_spin_polarized_lead_couples_one_spin_orbital():
+    """Lead L couples only d_up: its jumps carry S_z = +-1/2 per electron, so its spin current is
+    exactly half its particle current; lead R (both spins) balances both."""
+    space = FockSpace(["d"], spin=True)
+    leads = [
+        Lead("L", mu=mu_l, temperature=temp_l, coupling={"d_up": t_l}),
+        Lead("R", mu=mu_r, temperature=temp_r, coupling={"d": t_r}),
+    ]
+    model = TransportModel(Hamiltonian(space, onsite={"d": eps}, coulomb={("d", "d"): u}), leads)
+    assert all(t.carries["spin"] in (sp.S.Half, -sp.S.Half) for t in model.network.transitions if t.channel == "L")
+    assert {t.carries["spin"] * t.carries["charge"] for t in model.network.transitions if t.channel == "L"} == {
+        sp.S.Half
+    }
+    p = model.steady_state(simplify=False)
+    spin_l = model.network.current("spin", "L", p, simplify=False)
+    charge_l = model.network.current("charge", "L", p, simplify=False)
+    assert is_zero(spin_l - charge_l / 2)
+    assert is_zero(spin_l + model.network.current("spin", "R", p, simplify=False))
+    # the amplitude matrix of the down channel of L vanishes, that of the up channel does not
+    assert model.tunnelling_amplitudes("L", spin="down") == sp.zeros(4)
+    assert model.tunnelling_amplitudes("L", spin="up") != sp.zeros(4)
