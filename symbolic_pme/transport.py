@@ -174,6 +174,8 @@ class TransportModel:
             ENERGY: list(spectrum.energies),
             CHARGE: [sympy.Integer(s.charge) for s in spectrum.states],
         }
+        if self.space.spin:
+            values[SPIN] = [s.sz for s in spectrum.states]
         for mode, name in enumerate(self.space.modes):
             values[f"n_{name}"] = [spectrum.occupation(s, mode) for s in range(n)]
         return RateNetwork(self.states, self.transitions(), values)

@@ -20,6 +20,8 @@ def test_readme_python_examples_run_and_match_their_comments():
     for k, block in enumerate(python_blocks()):
         exec(compile(block, f"README.md:block{k}", "exec"), namespace)  # noqa: S102 - our own README
     result, stability, level = namespace["result"], namespace["stability"], namespace["level"]
+    check = namespace["check"]
+    assert 0.85 < check.ratio.min() < 0.95 and check.worst == ("N=2:1", "N=2:2")
     assert result.axes["V"].shape == (201,)
     assert result.states == ("000", "N=1:0", "N=1:1", "N=1:2", "N=2:0", "N=2:1", "N=2:2", "111")
     assert result.probabilities.shape == (201, 8)
