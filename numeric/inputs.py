@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["Grid", "arrange"]
+__all__ = ["Grid", "arrange", "row_chunks"]
+
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -28,26 +32,30 @@ class Grid:
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
 
-    def chunks(self, max_points: int) -> Iterator[tuple[slice, dict[str, np.ndarray], tuple[int, ...]]]:
-        """Split the grid along its first axis into pieces of at most about ``max_points`` points.
 
-        Yields ``(rows, values, shape)``: the slice of axis 0, the parameter arrays restricted to
-        it (arrays that do not vary along axis 0 are passed whole, keeping their broadcasting
-        structure), and the piece's shape.  A grid of up to ``max_points`` points is one piece.
-        """
-        if not self.shape or self.size <= max_points:
-            yield slice(None), self.values, self.shape
-            return
-        per_row = max(1, self.size // self.shape[0])
-        step = max(1, max_points // per_row)
-        ndim = len(self.shape)
-        for start in range(0, self.shape[0], step):
-            rows = slice(start, min(start + step, self.shape[0]))
-            values = {}
-            for name, array in self.values.items():
-                padded = array.reshape((1,) * (ndim - array.ndim) + array.shape)
-                values[name] = padded[rows] if padded.shape[0] > 1 else padded
-            yield rows, values, (rows.stop - rows.start,) + self.shape[1:]
+def row_chunks(
+    arrays: Mapping[K, np.ndarray], shape: tuple[int, ...], max_points: int
+) -> Iterator[tuple[slice, dict[K, np.ndarray], tuple[int, ...]]]:
+    """Split arrays that broadcast to ``shape`` along its first axis into pieces of at most about
+    ``max_points`` grid points.
+
+    Yields ``(rows, arrays, shape)``: the slice of axis 0, the arrays restricted to it (an array
+    that does not vary along axis 0 is passed whole, keeping its broadcasting structure), and the
+    piece's shape.  A grid of up to ``max_points`` points is one piece.
+    """
+    size = int(np.prod(shape, dtype=np.int64))
+    if not shape or size <= max_points:
+        yield slice(None), dict(arrays), shape
+        return
+    step = max(1, max_points // max(1, size // shape[0]))
+    for start in range(0, shape[0], step):
+        rows = slice(start, min(start + step, shape[0]))
+        piece = {}
+        for key, array in arrays.items():
+            array = np.asarray(array)
+            padded = array.reshape((1,) * (len(shape) - array.ndim) + array.shape)
+            piece[key] = padded[rows] if padded.shape[0] > 1 else padded
+        yield rows, piece, (rows.stop - rows.start,) + shape[1:]
 
 
 def _as_real_array(name: str, value) -> np.ndarray:

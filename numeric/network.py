@@ -30,7 +30,7 @@ from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.spectrum import Spectrum
 
 from .expressions import ExpressionKernel, stable_form, stack_outputs
-from .inputs import Grid, arrange
+from .inputs import Grid, arrange, row_chunks
 from .results import SteadyState
 from .solver import solve_normalized
 from .spectrum import NumericSpectrum
@@ -228,9 +228,8 @@ class CompiledNetwork:
         }
         probabilities = np.empty(shape + (n,))
         currents = {q: np.empty((len(channels),) + shape) for q in self._quantities}
-        for rows, chunk, chunk_shape in grid.chunks(self._chunk_size()):
-            # a single chunk reuses the placeholder values computed above
-            outputs = self._kernel(symbol_values) if chunk_shape == shape else self._outputs(chunk)
+        for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, self._chunk_size()):
+            outputs = self._kernel(chunk)
             try:
                 p, chunk_currents = self._steady_chunk(outputs, chunk_shape)
             except NonUniqueSteadyState as error:
