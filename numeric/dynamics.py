@@ -1,0 +1,162 @@
+"""Time evolution of linear master equations on parameter grids: ``dx/dt = M x``.
+
+:func:`propagate` evolves a stack of generators (Pauli generators W or Liouvillians L) with exact
+matrix exponentials, batched over the grid: one ``expm`` per distinct time step (an evenly spaced
+time axis costs a single exponential), then one batched matrix-vector product per time.
+:func:`evolve_network` applies it to a compiled :class:`~symbolic_pme.network.RateNetwork`.
+Results are :class:`Evolution` objects with the same labels as steady-state results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from .expressions import ExpressionKernel
+from .inputs import arrange
+from .network import CompiledNetwork
+
+__all__ = ["Evolution", "evolve_network", "propagate", "time_axis"]
+
+
+@dataclass(frozen=True)
+class Evolution:
+    """Populations (and density matrices, for Lindblad models) against time on a grid.
+
+    Attributes
+    ----------
+    states:
+        State labels (last axis of :attr:`populations`).
+    times:
+        The times, 1-D (time unit = 1 / rate unit; hbar = 1 unless the model says otherwise).
+    axes, shape:
+        Sweep axes and grid shape, as in :class:`numeric.results.SteadyState`.
+    populations:
+        Array ``shape + (n_times, n_states)``.
+    currents:
+        ``{quantity: {channel: array shape + (n_times,)}}``, positive into the system.
+    density_matrices:
+        ``shape + (n_times, n, n)`` for Lindblad models, else None.
+    """
+
+    states: tuple[str, ...]
+    times: np.ndarray
+    axes: dict[str, np.ndarray]
+    shape: tuple[int, ...]
+    populations: np.ndarray
+    currents: dict[str, dict[str, np.ndarray]]
+    density_matrices: np.ndarray | None = None
+
+    def population(self, state: str) -> np.ndarray:
+        """Population of one state, ``shape + (n_times,)``."""
+        if state not in self.states:
+            raise ValueError(f"unknown state {state!r}; states: {', '.join(self.states)}")
+        return self.populations[..., self.states.index(state)]
+
+
+def time_axis(times) -> np.ndarray:
+    """Validated times: a non-empty 1-D array of finite, non-negative, non-decreasing values."""
+    array = np.asarray(times, dtype=float)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"times: expected a non-empty 1-D array, got shape {array.shape}")
+    if not np.all(np.isfinite(array)) or np.any(array < 0) or np.any(np.diff(array) < 0):
+        raise ValueError("times: must be finite, >= 0 and non-decreasing")
+    return array
+
+
+def propagate(generators: np.ndarray, initial: np.ndarray, times) -> np.ndarray:
+    """``x(t) = expm(M t) x(0)`` for stacked generators.
+
+    Parameters
+    ----------
+    generators:
+        ``(..., m, m)``.
+    initial:
+        ``(m,)`` or broadcastable to ``(..., m)``.
+    times:
+        1-D, non-negative, non-decreasing.
+
+    Returns
+    -------
+    ``(..., n_times, m)``.
+    """
+    times = time_axis(times)
+    generators = np.asarray(generators)
+    x = np.broadcast_to(np.asarray(initial), generators.shape[:-1]).astype(np.result_type(generators, initial, float))
+    out = np.empty(generators.shape[:-2] + (len(times), generators.shape[-1]), dtype=x.dtype)
+    previous, step_matrix, last_step = 0.0, None, None
+    for k, t in enumerate(times):
+        step = t - previous
+        if step > 0:
+            if last_step is None or abs(step - last_step) > 1e-12 * last_step:
+                step_matrix, last_step = scipy.linalg.expm(generators * step), step
+            x = np.einsum("...ij,...j->...i", step_matrix, x)
+        out[..., k, :] = x
+        previous = t
+    return out
+
+
+def evolve_network(
+    network: CompiledNetwork,
+    times,
+    initial: str | Mapping[str, float] | np.ndarray,
+    values: Mapping[str, object] | None = None,
+    /,
+    *,
+    axes: Mapping[str, object] | None = None,
+    **kwargs,
+) -> Evolution:
+    """Populations and currents of a compiled rate network against time.
+
+    ``initial`` is a state label, ``{state: probability}`` or an array of probabilities (summing
+    to one); ``values``/``kwargs`` and ``axes`` are as in ``solve`` and ``sweep``.
+    """
+    states = network.states
+    p0 = initial_populations(states, initial)
+    merged = dict(values or {}, **kwargs)
+    grid = arrange(network.parameters, network.defaults, merged, axes)
+    generators = network.generator(grid.values)
+    rates = network.rates(grid.values)
+    populations = propagate(generators, p0, times)
+    symbols = sorted(network.network.parameters, key=lambda s: s.name)
+    by_symbol = {s: grid.values[s.name] for s in symbols}
+    transitions = network.network.transitions
+    currents: dict[str, dict[str, np.ndarray]] = {}
+    for quantity in network.network.quantities:
+        amounts = ExpressionKernel([t.carries.get(quantity, 0) for t in transitions], symbols)(by_symbol)
+        currents[quantity] = {}
+        for channel in network.network.channels:
+            total = np.zeros(populations.shape[:-1])
+            for k, t in enumerate(transitions):
+                if t.channel == channel:
+                    flow = rates[..., k, None] * populations[..., states.index(t.source)]
+                    total = total + np.asarray(amounts[k])[..., None] * flow
+            currents[quantity][channel] = total
+    return Evolution(states, time_axis(times), grid.axes, grid.shape, populations, currents)
+
+
+def initial_populations(states: tuple[str, ...], initial) -> np.ndarray:
+    """Initial probabilities from a label, a ``{state: p}`` mapping or an array; checked."""
+    n = len(states)
+    if isinstance(initial, str):
+        if initial not in states:
+            raise ValueError(f"initial: unknown state {initial!r}; states: {', '.join(states)}")
+        p = np.zeros(n)
+        p[states.index(initial)] = 1.0
+        return p
+    if isinstance(initial, Mapping):
+        p = np.zeros(n)
+        for state, value in initial.items():
+            if state not in states:
+                raise ValueError(f"initial: unknown state {state!r}; states: {', '.join(states)}")
+            p[states.index(state)] = float(value)
+    else:
+        p = np.asarray(initial, dtype=float)
+        if p.shape != (n,):
+            raise ValueError(f"initial: expected {n} probabilities, got shape {p.shape}")
+    if not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1) > 1e-9:
+        raise ValueError("initial: probabilities must be finite, >= 0 and sum to 1")
+    return p
