@@ -5,10 +5,30 @@ evaluate whole parameter grids in one call: steady states, particle/energy/heat 
 values and occupations, with labelled results.
 """
 
+from .dynamics import Evolution, evolve_network, expm, propagate
 from .functions import fermi
+from .lindblad import CompiledLindblad, LindbladSteadyState, compile_lindblad
 from .network import CompiledNetwork, compile_network
 from .results import SteadyState
 from .solver import steady_state
 from .transport import compile_model
+from .validity import ValidityReport, check_reduction, slowest_relaxation
 
-__all__ = ["CompiledNetwork", "SteadyState", "compile_model", "compile_network", "fermi", "steady_state"]
+__all__ = [
+    "CompiledLindblad",
+    "CompiledNetwork",
+    "Evolution",
+    "LindbladSteadyState",
+    "SteadyState",
+    "ValidityReport",
+    "check_reduction",
+    "compile_lindblad",
+    "compile_model",
+    "compile_network",
+    "evolve_network",
+    "expm",
+    "fermi",
+    "propagate",
+    "slowest_relaxation",
+    "steady_state",
+]

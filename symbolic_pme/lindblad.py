@@ -191,15 +191,22 @@ class LindbladModel:
         """The density-matrix elements ``(a, b)`` in the order of :meth:`liouvillian` (row-major)."""
         return tuple((a, b) for a in self.states for b in self.states)
 
-    def liouvillian(self, *, hamiltonian: bool = True, jumps: Iterable[Jump] | None = None) -> sympy.Matrix:
+    def liouvillian(
+        self, *, hamiltonian: bool = True, jumps: Iterable[Jump] | None = None, dissipator: str = "full"
+    ) -> sympy.Matrix:
         """The Liouvillian superoperator on row-major vec(rho): ``d vec(rho)/dt = L vec(rho)``.
 
         Row and column ``a * n + b`` belong to ``rho_ab`` (see :attr:`elements`).  The coefficient
         of rho_mn in d rho_kl/dt is ``-(i/hbar)(H_km d_nl - d_km H_nl)`` plus, for each jump,
-        ``r (L_km conj(L_ln) - (K_km d_nl + d_km K_nl)/2)`` with ``K = L^+ L``.  With
-        ``hamiltonian=False`` or a selection of ``jumps`` (default: all) only those parts are
-        included: L is the sum of its parts.
+        ``r (L_km conj(L_ln) - (K_km d_nl + d_km K_nl)/2)`` with ``K = L^+ L``.
+
+        Parts, which add up to L: ``hamiltonian=False`` leaves out the commutator; ``jumps``
+        selects jumps (default: all); ``dissipator`` is ``"full"``, ``"jump"`` (only the jump term
+        ``r L rho L^+``, what moves the system and carries quantities) or ``"decay"`` (only
+        ``-r {K, rho}/2``, the decay of what the jump leaves).
         """
+        if dissipator not in ("full", "jump", "decay"):
+            raise ValueError(f"dissipator: expected 'full', 'jump' or 'decay', got {dissipator!r}")
         n = len(self.states)
         entries: dict[tuple[int, int], sympy.Expr] = {}
 
@@ -218,10 +225,10 @@ class LindbladModel:
             op, r = jump.operator, jump.rate
             kk = op.H * op
             nonzero = [(a, b) for a in range(n) for b in range(n) if op[a, b] != 0]
-            for k, m in nonzero:
+            for k, m in nonzero if dissipator != "decay" else ():
                 for l, q in nonzero:
                     add(k * n + l, m * n + q, r * op[k, m] * sympy.conjugate(op[l, q]))
-            for k in range(n):
+            for k in range(n if dissipator != "jump" else 0):
                 for l in range(n):
                     for m in range(n):
                         add(k * n + l, m * n + l, -r * kk[k, m] / 2)

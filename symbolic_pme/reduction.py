@@ -93,9 +93,11 @@ def adiabatic_elimination(
         second order in the couplings (Haken-Strobl-Reineker).  Default: the exact Schur
         complement.
 
-    Each jump's direct population transfers ``a -> b`` (rate r |L_ba|^2) keep the jump's channel
-    and carried quantities; rates that arise through the coherences are attributed to the part of
-    the Liouvillian that turns coherences back into populations (the Hamiltonian: no channel).
+    Rates are attributed to the part of the Liouvillian that delivers the population: the jump
+    terms ``r L rho L^+`` of a jump (its direct transfers ``a -> b`` at rate r |L_ba|^2, and what
+    it brings back from the coherences) keep the jump's channel and carried quantities; the
+    Hamiltonian and the decay terms ``-r {L^+ L, rho}/2`` (together: the effective non-Hermitian
+    Hamiltonian) give transitions without a channel.
 
     Raises ValueError for an unknown state or a pair (a, a), and when a block of coherences
     neither decays nor oscillates (L_CC singular).
@@ -103,8 +105,8 @@ def adiabatic_elimination(
     n = len(model.states)
     chosen, solved = _solve_coherences(model, coherences, second_order)
     populations = _population_indices(n)
-    parts: list[tuple[Jump | None, sympy.Matrix]] = [(None, model.liouvillian(jumps=[]))]
-    parts += [(jump, model.liouvillian(hamiltonian=False, jumps=[jump])) for jump in model.jumps]
+    parts: list[tuple[Jump | None, sympy.Matrix]] = [(None, model.liouvillian(dissipator="decay"))]
+    parts += [(jump, model.liouvillian(hamiltonian=False, jumps=[jump], dissipator="jump")) for jump in model.jumps]
     transitions = []
     for jump, part in parts:
         reduced = part.extract(populations, populations)

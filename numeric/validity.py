@@ -1,0 +1,208 @@
+"""Does a reduced rate network describe its Lindblad model?  Measured, on parameter grids.
+
+:func:`check_reduction` compares a :class:`~symbolic_pme.network.RateNetwork` (typically from
+:func:`~symbolic_pme.reduction.adiabatic_elimination`) with the exact Lindblad equation it came
+from, at every point of a grid, and returns a :class:`ValidityReport`:
+
+* relaxation: the slowest non-zero Liouvillian eigenvalue against the slowest non-zero Pauli
+  eigenvalue (for two levels -2W), relative error; a complex slowest Liouvillian eigenvalue
+  means the populations oscillate (``oscillating``) -- the rate picture cannot describe that;
+* steady state: largest population difference, and the relative error of every current;
+* dynamics: largest population difference along the evolution from ``initial`` over
+  ``horizon`` slowest relaxation times;
+* conditions: ``coupling_ratio`` = max 4|V_ab|^2 / (Delta_ab^2 + hbar^2 Gamma_ab^2) (must be << 1
+  for the elimination) and ``secular_ratio`` = hbar * max Gamma_ab / (smallest level spacing of H)
+  (must be << 1 for a Pauli equation in the eigenbasis of H).
+
+A point is ``valid`` when nothing oscillates and every measured error is below ``tolerance``;
+the conditions are reported alongside as the reasons.  Units: hbar = 1 unless the model has it as
+a parameter; rates per unit time; dephasing rates as in DESIGN.md (decay rate of rho_12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from symbolic_pme.lindblad import LindbladModel
+from symbolic_pme.network import RateNetwork
+from symbolic_pme.validity import coherence_decay_rates, coupling_conditions
+
+from .dynamics import initial_populations, propagate
+from .expressions import ExpressionKernel, stack_outputs
+from .inputs import arrange
+from .lindblad import compile_lindblad
+from .network import compile_network
+
+__all__ = ["ValidityReport", "check_reduction", "slowest_relaxation"]
+
+
+@dataclass(frozen=True)
+class ValidityReport:
+    """Measured agreement of a reduced network with its Lindblad model (arrays of grid shape).
+
+    ``slowest_exact`` (complex) and ``slowest_pauli`` are the slowest non-zero eigenvalues;
+    ``current_errors[quantity][channel]`` are relative errors of the steady-state currents.
+    """
+
+    axes: dict[str, np.ndarray]
+    shape: tuple[int, ...]
+    tolerance: float
+    slowest_exact: np.ndarray
+    slowest_pauli: np.ndarray
+    rate_error: np.ndarray
+    oscillating: np.ndarray
+    steady_state_error: np.ndarray
+    current_errors: dict[str, dict[str, np.ndarray]]
+    dynamics_error: np.ndarray
+    coupling_ratio: np.ndarray
+    secular_ratio: np.ndarray
+
+    @property
+    def valid(self) -> np.ndarray:
+        """True where nothing oscillates and every measured error is below the tolerance."""
+        ok = ~self.oscillating & (self.rate_error < self.tolerance)
+        ok &= (self.steady_state_error < self.tolerance) & (self.dynamics_error < self.tolerance)
+        for errors in self.current_errors.values():
+            for error in errors.values():
+                ok &= error < self.tolerance
+        return ok
+
+    def __str__(self) -> str:
+        if self.shape:
+            valid = self.valid
+            return (
+                f"ValidityReport over {self.shape} points (tolerance {self.tolerance:g}): "
+                f"{int(valid.sum())} valid, {int(self.oscillating.sum())} oscillating; "
+                f"largest rate error {np.max(self.rate_error):.3g}, dynamics error {np.max(self.dynamics_error):.3g}"
+            )
+        lines = [
+            f"Pauli reduction {'VALID' if self.valid else 'NOT valid'} (tolerance {self.tolerance:g})",
+            f"  slowest relaxation: exact {complex(self.slowest_exact):.6g}, Pauli {float(self.slowest_pauli):.6g}, "
+            f"relative error {float(self.rate_error):.3g}" + ("  -- populations OSCILLATE" if self.oscillating else ""),
+            f"  steady state: largest population error {float(self.steady_state_error):.3g}",
+        ]
+        for quantity, errors in self.current_errors.items():
+            for channel, error in errors.items():
+                lines.append(f"  current of {quantity!r} from {channel!r}: relative error {float(error):.3g}")
+        lines += [
+            f"  dynamics: largest population error {float(self.dynamics_error):.3g}",
+            f"  condition 4|V|^2 << Delta^2 + hbar^2 Gamma^2: ratio {float(self.coupling_ratio):.3g}",
+            f"  secular condition (eigenbasis) hbar Gamma << level spacing: ratio {float(self.secular_ratio):.3g}",
+        ]
+        return "\n".join(lines)
+
+
+def slowest_relaxation(generators: np.ndarray) -> np.ndarray:
+    """The slowest non-zero eigenvalue of each generator ``(..., m, m)``: the eigenvalue of
+    largest real part once the one closest to zero (the steady state) is removed."""
+    eigenvalues = np.linalg.eigvals(generators)
+    steady = np.argmin(np.abs(eigenvalues), axis=-1)
+    real = eigenvalues.real.copy()
+    np.put_along_axis(real, steady[..., None], -np.inf, axis=-1)
+    slowest = np.argmax(real, axis=-1)
+    return np.take_along_axis(eigenvalues, slowest[..., None], axis=-1)[..., 0]
+
+
+def check_reduction(
+    model: LindbladModel,
+    network: RateNetwork,
+    values: Mapping[str, object] | None = None,
+    /,
+    *,
+    axes: Mapping[str, object] | None = None,
+    initial: str | Mapping[str, float] | None = None,
+    horizon: float = 3.0,
+    points: int = 31,
+    tolerance: float = 0.05,
+    **kwargs,
+) -> ValidityReport:
+    """Compare ``network`` with the exact Lindblad ``model`` at every grid point.
+
+    ``values``/``kwargs`` (numbers or broadcasting arrays) and ``axes`` (named 1-D sweep axes)
+    give the parameters, as in ``solve`` and ``sweep``; ``initial`` is the starting state of the
+    dynamics check (default: the first state), followed over ``horizon`` times the slowest Pauli
+    relaxation time at ``points`` times.
+    """
+    if tuple(network.states) != tuple(model.states):
+        raise ValueError(f"network: states {network.states} differ from the model's {model.states}")
+    if not tolerance > 0:
+        raise ValueError(f"tolerance: must be positive, got {tolerance!r}")
+    lindblad = compile_lindblad(model)
+    pauli = compile_network(network)
+    extra = sorted(set(pauli.parameters) - set(lindblad.parameters))
+    if extra:
+        raise ValueError(f"network: parameters {extra} are not parameters of the model")
+    merged = dict(values or {}, **kwargs)
+    grid = arrange(lindblad.parameters, {}, merged, axes)
+    model_values = grid.values
+    network_values = {name: grid.values[name] for name in pauli.parameters}
+
+    liouvillian = np.broadcast_to(lindblad.liouvillian(model_values), grid.shape + (len(model.states) ** 2,) * 2)
+    generator = np.broadcast_to(pauli.generator(network_values), grid.shape + (len(model.states),) * 2)
+    slowest_exact = slowest_relaxation(liouvillian)
+    slowest_pauli = slowest_relaxation(generator).real
+    scale = np.abs(slowest_pauli)
+    rate_error = np.abs(slowest_exact - slowest_pauli) / np.where(scale > 0, scale, 1.0)
+    oscillating = np.abs(slowest_exact.imag) > tolerance * np.abs(slowest_exact.real)
+
+    exact, reduced = lindblad.solve(model_values), pauli.solve(network_values)
+    steady_state_error = np.max(np.abs(exact.probabilities - reduced.probabilities), axis=-1)
+    current_errors: dict[str, dict[str, np.ndarray]] = {}
+    for quantity, by_channel in exact.currents.items():
+        current_errors[quantity] = {}
+        for channel, current in by_channel.items():
+            other = reduced.currents.get(quantity, {}).get(channel, np.zeros(grid.shape))
+            size = np.maximum(np.abs(current), np.finfo(float).tiny)
+            current_errors[quantity][channel] = np.broadcast_to(np.abs(current - other) / size, grid.shape)
+
+    time_unit = np.where(scale > 0, scale, 1.0)[..., None, None]
+    p0 = initial_populations(model.states, model.states[0] if initial is None else initial)
+    rho0 = np.diag(p0).astype(complex).reshape(-1)
+    times = np.linspace(0.0, horizon, points)
+    n = len(model.states)
+    rhos = propagate(liouvillian / time_unit, rho0, times).reshape(grid.shape + (points, n, n))
+    exact_populations = np.real(np.einsum("...ii->...i", rhos))
+    pauli_populations = propagate(generator / time_unit, p0, times)
+    dynamics_error = np.max(np.abs(exact_populations - pauli_populations), axis=(-2, -1))
+
+    coupling_ratio, secular_ratio = _conditions(model, lindblad.parameters, grid)
+    return ValidityReport(
+        axes=grid.axes,
+        shape=grid.shape,
+        tolerance=tolerance,
+        slowest_exact=slowest_exact,
+        slowest_pauli=slowest_pauli,
+        rate_error=rate_error,
+        oscillating=oscillating,
+        steady_state_error=steady_state_error,
+        current_errors=current_errors,
+        dynamics_error=dynamics_error,
+        coupling_ratio=coupling_ratio,
+        secular_ratio=secular_ratio,
+    )
+
+
+def _conditions(model: LindbladModel, parameters, grid) -> tuple[np.ndarray, np.ndarray]:
+    """Largest coupling ratio, and hbar * max coherence decay rate / smallest level spacing."""
+    symbols = sorted(model.parameters, key=lambda s: s.name)
+    values = {s: grid.values[s.name] for s in symbols}
+    ratios = list(coupling_conditions(model).values())
+    coupling = np.zeros(grid.shape)
+    if ratios:
+        coupling = np.broadcast_to(np.max(stack_outputs(ExpressionKernel(ratios, symbols)(values)), axis=-1), grid.shape)
+    n = len(model.states)
+    decay = list(coherence_decay_rates(model).values())
+    outputs = ExpressionKernel(list(model.hamiltonian) + [model.hbar] + decay, symbols)(values)
+    hamiltonian = np.broadcast_to(stack_outputs(outputs[: n * n]), grid.shape + (n * n,)).reshape(grid.shape + (n, n))
+    hbar = np.broadcast_to(np.asarray(outputs[n * n], dtype=float), grid.shape)
+    broadening = hbar * np.max(stack_outputs(outputs[n * n + 1 :]), axis=-1) if decay else np.zeros(grid.shape)
+    if n < 2:
+        return coupling, np.zeros(grid.shape)
+    levels = np.linalg.eigvalsh(hamiltonian)
+    spacing = np.min(np.diff(levels, axis=-1), axis=-1)
+    with np.errstate(divide="ignore"):
+        secular = np.where(spacing > 0, broadening / np.where(spacing > 0, spacing, 1.0), np.inf)
+    return coupling, np.broadcast_to(secular, grid.shape)
