@@ -95,6 +95,7 @@ class LindbladModel:
         if self.hbar.is_positive is False:
             raise ValueError(f"hbar must be positive, got {self.hbar}")
         self.jumps: tuple[Jump, ...] = tuple(self._jump(k, jump) for k, jump in enumerate(jumps))
+        self._liouvillians: dict[tuple, sympy.Matrix] = {}  # parts of L already built
 
     def _jump(self, k: int, jump: Jump) -> Jump:
         if not isinstance(jump, Jump):
@@ -207,6 +208,16 @@ class LindbladModel:
         """
         if dissipator not in ("full", "jump", "decay"):
             raise ValueError(f"dissipator: expected 'full', 'jump' or 'decay', got {dissipator!r}")
+        selected = self.jumps if jumps is None else tuple(jumps)
+        key = (hamiltonian, tuple(self.jumps.index(j) if j in self.jumps else -1 for j in selected), dissipator)
+        if -1 not in key[1] and key in self._liouvillians:
+            return self._liouvillians[key].copy()
+        matrix = self._liouvillian(hamiltonian, selected, dissipator)
+        if -1 not in key[1]:
+            self._liouvillians[key] = matrix.copy()
+        return matrix
+
+    def _liouvillian(self, hamiltonian: bool, jumps: tuple[Jump, ...], dissipator: str) -> sympy.Matrix:
         n = len(self.states)
         entries: dict[tuple[int, int], sympy.Expr] = {}
 
@@ -214,25 +225,24 @@ class LindbladModel:
             if value != 0:
                 entries[row, col] = entries.get((row, col), sympy.S.Zero) + value
 
-        h, factor = self.hamiltonian, -sympy.I / self.hbar
-        for k in range(n):
-            for l in range(n if hamiltonian else 0):
-                row = k * n + l
-                for m in range(n):
-                    add(row, m * n + l, factor * h[k, m])
-                    add(row, k * n + m, -factor * h[m, l])
-        for jump in self.jumps if jumps is None else jumps:
+        def nonzero(matrix: sympy.MatrixBase) -> list[tuple[int, int, sympy.Expr]]:
+            return [(a, b, matrix[a, b]) for a in range(n) for b in range(n) if matrix[a, b] != 0]
+
+        factor = -sympy.I / self.hbar
+        for k, m, value in nonzero(self.hamiltonian) if hamiltonian else ():
+            for l in range(n):
+                add(k * n + l, m * n + l, factor * value)  # H rho
+                add(l * n + m, l * n + k, -factor * value)  # rho H
+        for jump in jumps:
             op, r = jump.operator, jump.rate
-            kk = op.H * op
-            nonzero = [(a, b) for a in range(n) for b in range(n) if op[a, b] != 0]
-            for k, m in nonzero if dissipator != "decay" else ():
-                for l, q in nonzero:
-                    add(k * n + l, m * n + q, r * op[k, m] * sympy.conjugate(op[l, q]))
-            for k in range(n if dissipator != "jump" else 0):
+            entries_op = nonzero(op)
+            for k, m, a in entries_op if dissipator != "decay" else ():
+                for l, q, b in entries_op:
+                    add(k * n + l, m * n + q, r * a * sympy.conjugate(b))  # L rho L^+
+            for k, m, value in nonzero(op.H * op) if dissipator != "jump" else ():
                 for l in range(n):
-                    for m in range(n):
-                        add(k * n + l, m * n + l, -r * kk[k, m] / 2)
-                        add(k * n + l, k * n + m, -r * kk[m, l] / 2)
+                    add(k * n + l, m * n + l, -r * value / 2)  # K rho
+                    add(l * n + m, l * n + k, -r * value / 2)  # rho K
         matrix = sympy.zeros(n * n, n * n)
         for (row, col), value in entries.items():
             matrix[row, col] = sympy.expand(value)

@@ -50,9 +50,12 @@ def driven_coherences(model: LindbladModel, *, second_order: bool = False) -> tu
     The other coherences evolve on their own; they are zero in the steady state when they decay
     and are set to zero by the elimination.
     """
-    n = len(model.states)
     full = model.liouvillian()
-    coupling = _coherence_propagator(model, full, second_order)
+    return _driven(model, full, _coherence_propagator(model, full, second_order))
+
+
+def _driven(model: LindbladModel, full: sympy.Matrix, coupling: sympy.Matrix) -> tuple[Pair, ...]:
+    n = len(model.states)
     chosen = {c for c in _coherence_indices(n) if any(full[c, p] != 0 for p in _population_indices(n))}
     frontier = list(chosen)
     while frontier:
@@ -116,7 +119,7 @@ def adiabatic_elimination(
         carries = {} if jump is None else jump.carries
         for i in range(n):
             for j in range(n):
-                rate = _simplify(reduced[j, i]) if i != j else sympy.S.Zero
+                rate = _simplify(reduced[j, i]) if i != j and reduced[j, i] != 0 else sympy.S.Zero
                 if rate != 0:
                     transitions.append(Transition(model.states[i], model.states[j], rate, channel, carries))
     return RateNetwork(model.states, transitions)
@@ -137,8 +140,9 @@ def _coherence_propagator(model: LindbladModel, full: sympy.Matrix, second_order
     """The Liouvillian that propagates the coherences: all of it, or without the couplings."""
     if not second_order:
         return full
-    diagonal = sympy.diag(*[model.hamiltonian[i, i] for i in range(len(model.states))])
-    return model.with_hamiltonian(diagonal).liouvillian()
+    n = len(model.states)
+    couplings = model.hamiltonian - sympy.diag(*[model.hamiltonian[i, i] for i in range(n)])
+    return full - LindbladModel(model.states, couplings, (), model.hbar).liouvillian()
 
 
 def _solve_coherences(
@@ -147,15 +151,15 @@ def _solve_coherences(
     """Indices of the eliminated coherences and ``X = L_CC^{-1} L_CP`` (so that C = -X P),
     solved block by block over the connected parts of L_CC."""
     n = len(model.states)
+    full = model.liouvillian()
+    propagator = _coherence_propagator(model, full, second_order)
     if coherences is None:
-        pairs = driven_coherences(model, second_order=second_order)
+        pairs = _driven(model, full, propagator)
     else:
         pairs = [_pair(model, pair) for pair in coherences]
     chosen = sorted({model.index(a) * n + model.index(b) for a, b in pairs} | {
         model.index(b) * n + model.index(a) for a, b in pairs
     })
-    full = model.liouvillian()
-    propagator = _coherence_propagator(model, full, second_order)
     solved = sympy.zeros(len(chosen), n)
     if not chosen:
         return chosen, solved
@@ -168,7 +172,7 @@ def _solve_coherences(
     for block in range(count):
         members = [k for k in range(len(chosen)) if labels[k] == block]
         local = block_matrix.extract(members, members)
-        if sympy.simplify(local.det()) == 0:
+        if sympy.cancel(local.det()) == 0:
             names = ", ".join("rho_" + "".join(model.elements[chosen[k]]) for k in members)
             raise ValueError(
                 f"the coherences {names} neither decay nor oscillate (singular block of L_CC): "
@@ -193,7 +197,9 @@ def _pair(model: LindbladModel, pair) -> Pair:
 
 def _simplify(expr: sympy.Expr) -> sympy.Expr:
     """A rate as one cancelled, factored fraction; the imaginary parts of conjugate pairs cancel."""
-    rate = sympy.factor(sympy.cancel(sympy.together(sympy.expand(expr))))
+    rate = sympy.cancel(sympy.together(sympy.expand(expr)))
+    if not rate.has(sympy.Float):  # factoring floating-point polynomials is slow and gains nothing
+        rate = sympy.factor(rate)
     if rate.has(sympy.I):
         rate = sympy.factor(sympy.simplify(sympy.expand_complex(rate)))
     return rate
