@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import sympy
@@ -49,7 +50,7 @@ from scipy.sparse.csgraph import connected_components
 from .expressions import Value, to_expr
 from .matrix_tree import in_tree_weights
 
-__all__ = ["Transition", "Source", "Sink", "RateNetwork", "NonUniqueSteadyState", "POPULATION"]
+__all__ = ["Transition", "Source", "Sink", "RateNetwork", "NonUniqueSteadyState", "TreeSums", "POPULATION"]
 
 #: Quantity carried by sources (+1) and sinks (-1): the population entering the network.
 POPULATION = "population"
@@ -102,6 +103,34 @@ class Sink:
 
     def __str__(self) -> str:
         return f"{self.state} -> sink [{self.channel}]: {self.rate}"
+
+
+class TreeSums(NamedTuple):
+    """Matrix-tree sums of a steady state: ``P_s = weights[s] / norm``.
+
+    ``weights`` covers the states of :meth:`RateNetwork.with_environment`; for an open network
+    ``norm`` is the outside's weight, so the outside's "population" is 1 (the reference its source
+    rates are relative to).  ``terms`` is the number of tree terms, summed over states.
+    """
+
+    weights: dict[str, sympy.Expr]
+    norm: sympy.Expr
+    terms: int
+
+    def ratio(self, numerator: sympy.Expr, simplify: bool = True) -> sympy.Expr:
+        """``numerator / norm``, simplified on request as far as stays cheap.
+
+        With ``simplify``: factored with common factors cancelled when the closed form has at
+        most :data:`FACTOR_MAX_TERMS` tree terms and no exponentials (polynomial cancellation
+        with many ``exp`` terms, e.g. Boltzmann rates, can take minutes); products of
+        exponentials are merged instead.  Otherwise the exact ratio of tree sums.
+        """
+        value = numerator / self.norm
+        if not simplify or self.terms > FACTOR_MAX_TERMS:
+            return value
+        if value.has(sympy.exp):
+            return sympy.powsimp(value)
+        return sympy.factor(sympy.cancel(value))
 
 
 TransitionLike = Transition | tuple
@@ -410,22 +439,18 @@ class RateNetwork:
         beyond ``max_trees`` trees for one state: the fallback is the numeric solver
         (``numeric.compile_network(network).solve(...)``), which the message names.
         """
-        weights, norm, small = self._tree_weights(max_trees)
-        probabilities = {s: weights[s] / norm for s in self.states}
-        return {s: _tidy(p, simplify and small) for s, p in probabilities.items()}
+        sums = self.tree_sums(max_trees)
+        return {s: sums.ratio(sums.weights[s], simplify) for s in self.states}
 
-    def _tree_weights(self, max_trees: int = 20000) -> tuple[dict[str, sympy.Expr], sympy.Expr, bool]:
-        """Tree sums ``{state: w}`` of :meth:`with_environment` (also for the outside), the
-        normalization (``P_s = w_s / norm``; for an open network ``norm = w_outside``, so the
-        outside has "population" 1, the reference its source rates are relative to), and whether
-        the closed form is small enough to factor."""
+    def tree_sums(self, max_trees: int = 20000) -> TreeSums:
+        """The matrix-tree sums behind :meth:`steady_state` (same errors), for building other
+        closed forms (currents, cycle currents, entropy production) from one enumeration."""
         self.require_unique_steady_state()
         closed = self.with_environment()
         sums = in_tree_weights(len(closed.states), closed.edge_rates(), max_trees=max_trees)
         weights = dict(zip(closed.states, sums))
         norm = weights[self.outside] if self.is_open else sympy.Add(*sums)
-        terms = sum(len(sympy.Add.make_args(w)) for w in sums)
-        return weights, norm, terms <= FACTOR_MAX_TERMS
+        return TreeSums(weights, norm, sum(len(sympy.Add.make_args(w)) for w in sums))
 
     def current(
         self, quantity: str, channel: str, probabilities: Mapping[str, sympy.Expr] | None = None, simplify: bool = True
@@ -441,9 +466,9 @@ class RateNetwork:
             raise ValueError(f"unknown quantity {quantity!r}; quantities: {', '.join(self.quantities)}")
         transitions = [t for t in self.with_environment().transitions if t.channel == channel]
         if probabilities is None:
-            weights, norm, small = self._tree_weights()
-            flux = sympy.Add(*(t.carries.get(quantity, 0) * t.rate * weights[t.source] for t in transitions))
-            return _tidy(flux / norm, simplify and small)
+            sums = self.tree_sums()
+            flux = sympy.Add(*(t.carries.get(quantity, 0) * t.rate * sums.weights[t.source] for t in transitions))
+            return sums.ratio(flux, simplify)
         weights = dict(probabilities)
         if self.is_open:
             weights[self.outside] = sympy.S.One
@@ -457,9 +482,9 @@ class RateNetwork:
         if name not in self.state_values:
             raise ValueError(f"unknown state value {name!r}; known: {', '.join(self.state_values)}")
         if probabilities is None:
-            weights, norm, small = self._tree_weights()
-            value = sympy.Add(*(v * weights[s] for s, v in zip(self.states, self.state_values[name])))
-            return _tidy(value / norm, simplify and small)
+            sums = self.tree_sums()
+            value = sympy.Add(*(v * sums.weights[s] for s, v in zip(self.states, self.state_values[name])))
+            return sums.ratio(value, simplify)
         value = sympy.Add(*(p * probabilities[s] for s, p in zip(self.states, self.state_values[name])))
         return sympy.factor(sympy.cancel(sympy.together(value))) if simplify else value
 
@@ -479,11 +504,6 @@ class RateNetwork:
         sources = [Source(f.state, sub(f.rate), f.channel) for f in self.sources]
         sinks = [Sink(f.state, sub(f.rate), f.channel) for f in self.sinks]
         return type(self)(self.states, transitions, values_, sources, sinks)
-
-
-def _tidy(expr: sympy.Expr, factor: bool) -> sympy.Expr:
-    """``expr`` factored with common factors cancelled, or unchanged when ``factor`` is False."""
-    return sympy.factor(sympy.cancel(expr)) if factor else expr
 
 
 def _flow_state(item: object) -> object:
