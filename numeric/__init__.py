@@ -6,9 +6,11 @@ values and occupations, with labelled results.
 """
 
 from .dynamics import Evolution, evolve_network, expm, propagate
+from .first_passage import Trapping, first_passage
 from .functions import fermi
 from .lindblad import CompiledLindblad, LindbladSteadyState, compile_lindblad
 from .network import CompiledNetwork, compile_network
+from .open_network import CompiledOpenNetwork, evolve_open_network
 from .results import SteadyState
 from .solver import steady_state
 from .transport import compile_model
@@ -17,17 +19,21 @@ from .validity import ValidityReport, check_reduction, slowest_relaxation
 __all__ = [
     "CompiledLindblad",
     "CompiledNetwork",
+    "CompiledOpenNetwork",
     "Evolution",
     "LindbladSteadyState",
     "SteadyState",
+    "Trapping",
     "ValidityReport",
     "check_reduction",
     "compile_lindblad",
     "compile_model",
     "compile_network",
     "evolve_network",
+    "evolve_open_network",
     "expm",
     "fermi",
+    "first_passage",
     "propagate",
     "slowest_relaxation",
     "steady_state",

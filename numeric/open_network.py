@@ -7,7 +7,8 @@ sinks lead to and the sources leave from).  The batched steady-state solver of
 :class:`~numeric.network.CompiledNetwork` gives the embedding's steady state ``pi``; the open
 network's steady populations are ``P_i = pi_i / pi_outside`` and every current scales the same
 way, so open and closed networks share one kernel, one solver and one current evaluator.  The
-cost is one extra state.
+cost is one extra state.  :func:`evolve_open_network` gives P(t) the same way (the outside's
+population held at 1).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import sympy
 
 from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 
+from .dynamics import Evolution, initial_populations, propagate, time_axis
+from .expressions import ExpressionKernel
+from .inputs import arrange
 from .network import CompiledNetwork
 from .results import SteadyState
 
-__all__ = ["CompiledOpenNetwork"]
+__all__ = ["CompiledOpenNetwork", "evolve_open_network"]
 
 #: The outside's share of the embedding's steady state below which the open populations are
 #: reported as unbounded (a sink or transition rate vanishes at that grid point), not returned.
@@ -112,3 +116,43 @@ class CompiledOpenNetwork:
             state_values={name: v[..., :n] for name, v in result.state_values.items()},
             parameters=result.parameters,
         )
+
+
+def evolve_open_network(
+    compiled: CompiledOpenNetwork,
+    times: object,
+    initial: str | Mapping[str, float] | np.ndarray | None = None,
+    values: Mapping[str, object] | None = None,
+    /,
+    *,
+    axes: Mapping[str, object] | None = None,
+    **kwargs,
+) -> Evolution:
+    """Populations and currents of an open network against time (``dP/dt = W P + s``).
+
+    The embedding's generator with its outside row zeroed is ``A = [[W, s], [0, 0]]``: the
+    outside's population stays 1, so ``[P(t); 1] = expm(A t) [P(0); 1]`` (one batched
+    :func:`numeric.dynamics.propagate`) and each current is ``sum_t q_t k_t P_source(t)`` over the
+    embedding's transitions, sources and sinks included.  ``initial``: a state label,
+    ``{state: probability}`` or an array (summing to one); None starts empty.  ``values``,
+    ``kwargs`` and ``axes`` are as in ``solve`` and ``sweep``.
+    """
+    closed, n = compiled._closed, len(compiled.states)
+    start = np.zeros(n) if initial is None else initial_populations(compiled.states, initial)
+    grid = arrange(compiled.parameters, compiled.defaults, {**(values or {}), **kwargs}, axes)
+    generators = closed.generator(grid.values).copy()
+    generators[..., n, :] = 0.0
+    extended = propagate(generators, np.append(start, 1.0), times)
+    rates = closed.rates(grid.values)
+    embedding = closed.network
+    symbols = sorted(embedding.parameters, key=lambda s: s.name)
+    by_symbol = {s: grid.values[s.name] for s in symbols}
+    currents: dict[str, dict[str, np.ndarray]] = {}
+    for quantity in embedding.quantities:
+        amounts = ExpressionKernel([t.carries.get(quantity, 0) for t in embedding.transitions], symbols)(by_symbol)
+        currents[quantity] = {c: np.zeros(extended.shape[:-1]) for c in embedding.channels}
+        for k, t in enumerate(embedding.transitions):
+            if t.channel is not None:
+                flow = rates[..., k, None] * extended[..., embedding.index(t.source)]
+                currents[quantity][t.channel] = currents[quantity][t.channel] + np.asarray(amounts[k])[..., None] * flow
+    return Evolution(compiled.states, time_axis(times), grid.axes, grid.shape, extended[..., :n], currents)

@@ -13,16 +13,21 @@ Units and signs (DESIGN.md): hbar = e = k_B = 1; Gamma = 2 pi |t|^2; currents ar
 currents, positive from the lead into the dot.
 """
 
+from .boltzmann import boltzmann_network, prove_boltzmann_ratio
+from .cycles import Cycle, Edge, cycle_basis, cycle_currents, edge_currents
+from .detailed_balance import DetailedBalance, detailed_balance, entropy_production
+from .dynamics import propagate
 from .excitons import haken_strobl_reineker
 from .expressions import parse_expression, to_expr
 from .fermi import fermi
+from .first_passage import FirstPassage, first_passage
 from .fock import FockSpace
 from .hamiltonian import Hamiltonian
 from .interference import beat_model, pure_state, unitary_evolution
 from .lead import Lead
 from .lindblad import Jump, LindbladModel, decay, dephasing, projector, two_level
 from .matrix_tree import ClosedFormTooLarge
-from .network import NonUniqueSteadyState, RateNetwork, Transition
+from .network import NonUniqueSteadyState, RateNetwork, Sink, Source, Transition
 from .partial_trace import entangled_state, partial_trace, reduced_density_matrix
 from .reduction import adiabatic_elimination, driven_coherences, stationary_coherences
 from .spectrum import Spectrum
@@ -32,6 +37,10 @@ from .zeno import ZenoTurnover, zeno_turnover
 
 __all__ = [
     "ClosedFormTooLarge",
+    "Cycle",
+    "DetailedBalance",
+    "Edge",
+    "FirstPassage",
     "FockSpace",
     "Hamiltonian",
     "Jump",
@@ -39,23 +48,34 @@ __all__ = [
     "LindbladModel",
     "NonUniqueSteadyState",
     "RateNetwork",
+    "Sink",
+    "Source",
     "Spectrum",
     "Transition",
     "TransportModel",
     "ZenoTurnover",
     "adiabatic_elimination",
     "beat_model",
+    "boltzmann_network",
     "coherence_decay_rates",
     "coupling_conditions",
+    "cycle_basis",
+    "cycle_currents",
     "decay",
     "dephasing",
+    "detailed_balance",
     "driven_coherences",
+    "edge_currents",
     "entangled_state",
+    "entropy_production",
     "fermi",
+    "first_passage",
     "haken_strobl_reineker",
     "parse_expression",
     "partial_trace",
     "projector",
+    "propagate",
+    "prove_boltzmann_ratio",
     "pure_state",
     "reduced_density_matrix",
     "stationary_coherences",
