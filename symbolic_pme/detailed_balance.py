@@ -27,7 +27,7 @@ import sympy
 
 from .cycles import Cycle, Edge, cycle_basis, edges
 from .fermi import fermi
-from .network import FACTOR_MAX_TERMS, RateNetwork
+from .network import FACTOR_MAX_TERMS, RateNetwork, TreeSums
 
 __all__ = ["CycleCondition", "DetailedBalance", "detailed_balance", "entropy_production"]
 
@@ -144,18 +144,13 @@ def entropy_production(
     for e in all_edges:
         if not e.reversible:
             raise ValueError(f"edge {e}: irreversible (one rate is zero), so the entropy production is infinite")
-    if probabilities is None:
-        sums = network.tree_sums()
-        weights, norm, expand = sums.weights, sums.norm, sums.terms <= FACTOR_MAX_TERMS
-    else:
-        weights, norm, expand = dict(probabilities), sympy.S.One, simplify
+    sums = network.tree_sums() if probabilities is None else TreeSums(dict(probabilities), sympy.S.One, 0)
     terms = []
     for e in all_edges:
-        forward, backward = e.forward * weights[e.a], e.backward * weights[e.b]
-        if expand and _vanishes(forward - backward):
+        forward, backward = e.forward * sums.weights[e.a], e.backward * sums.weights[e.b]
+        if sums.terms <= FACTOR_MAX_TERMS and _vanishes(forward - backward):
             continue
-        current = (forward - backward) / norm
-        terms.append((sympy.factor(sympy.cancel(current)) if simplify and expand else current) * sympy.log(forward / backward))
+        terms.append(sums.ratio(forward - backward, simplify) * sympy.log(forward / backward))
     return sympy.Add(*terms)
 
 
@@ -177,11 +172,14 @@ def _simplified_ratio(forward: sympy.Expr, backward: sympy.Expr) -> sympy.Expr:
 
 
 def _vanishes(expr: sympy.Expr) -> bool:
-    """True when ``expr`` is identically zero (expanded, with Fermi functions written out)."""
+    """True when ``expr`` is identically zero: expanded as it is (Fermi functions as atoms), or,
+    if it has Fermi functions, with them written out over a common denominator.  (General
+    cancellation with many exponentials can take minutes, so it is not attempted.)"""
     if expr == 0:
         return True
     expr = sympy.nsimplify(expr, rational=True)
+    if sympy.expand(expr) == 0:
+        return True
     if expr.has(fermi):
-        expr = expr.rewrite(sympy.exp)
-    expanded = sympy.expand(expr)
-    return expanded == 0 or sympy.cancel(sympy.together(expanded)) == 0
+        return sympy.expand(sympy.numer(sympy.together(expr.rewrite(sympy.exp)))) == 0
+    return False
