@@ -8,7 +8,8 @@ not depend on a swept parameter is not repeated along its axis.
 
 Before compiling, ``1 - fermi(x, T)`` is rewritten as ``fermi_complement(x, T)``, evaluated directly
 as ``1/(exp(-x/T) + 1)``: equal, but it keeps full relative precision when the occupation is close
-to one (and needs no separate negation pass).
+to one (and needs no separate negation pass); and a product ``Gamma * fermi(x, T)`` (a golden-rule
+rate) is evaluated as ``Gamma / (exp(x/T) + 1)``, one pass over the grid fewer.
 """
 
 from __future__ import annotations
@@ -21,21 +22,49 @@ from sympy.printing.numpy import NumPyPrinter
 
 from symbolic_pme.fermi import fermi as symbolic_fermi
 
-from .functions import fermi, fermi_complement, modulus_squared
+from .functions import fermi, fermi_complement, modulus_squared, weighted_fermi, weighted_fermi_complement
 
 __all__ = ["ExpressionKernel", "stable_form", "stack_outputs"]
 
 
-class fermi_complement_(sympy.Function):  # noqa: N801
-    """``1 - fermi(x, T)`` as one function, for code generation only."""
+class _KernelFunction(sympy.Function):
+    """Functions that exist only in generated code (fused or stable numeric forms)."""
 
-    nargs = 2
     is_extended_real = True
     is_extended_nonnegative = True
     is_finite = True
 
 
-_MODULES = [{"fermi": fermi, "fermi_complement_": fermi_complement, "modulus_squared": modulus_squared}, "numpy"]
+class fermi_complement_(_KernelFunction):  # noqa: N801
+    """``1 - fermi(x, T)``."""
+
+    nargs = 2
+
+
+class weighted_fermi_(_KernelFunction):  # noqa: N801
+    """``w * fermi(x, T)`` (w >= 0: a rate prefactor)."""
+
+    nargs = 3
+
+
+class weighted_fermi_complement_(_KernelFunction):  # noqa: N801
+    """``w * (1 - fermi(x, T))``."""
+
+    nargs = 3
+
+
+_WEIGHTED = {symbolic_fermi: weighted_fermi_, fermi_complement_: weighted_fermi_complement_}
+
+_MODULES = [
+    {
+        "fermi": fermi,
+        "fermi_complement_": fermi_complement,
+        "weighted_fermi_": weighted_fermi,
+        "weighted_fermi_complement_": weighted_fermi_complement,
+        "modulus_squared": modulus_squared,
+    },
+    "numpy",
+]
 
 
 def _one_minus_fermi(expr: sympy.Basic) -> sympy.Expr | None:
@@ -50,9 +79,26 @@ def _one_minus_fermi(expr: sympy.Basic) -> sympy.Expr | None:
     return None
 
 
+def _weighted(expr: sympy.Basic) -> sympy.Expr | None:
+    """``w * f(x, T)`` as one fused call, when ``expr`` is a product with exactly one occupation
+    factor and a weight SymPy knows to be non-negative (else None)."""
+    if not isinstance(expr, sympy.Mul):
+        return None
+    occupations = [a for a in expr.args if type(a) in _WEIGHTED]
+    if len(occupations) != 1:
+        return None
+    (occupation,) = occupations
+    weight = expr / occupation
+    if not weight.is_nonnegative or weight.has(symbolic_fermi, fermi_complement_):
+        return None
+    return _WEIGHTED[type(occupation)](weight, *occupation.args)
+
+
 def stable_form(expr: sympy.Expr) -> sympy.Expr:
-    """``expr`` with every ``1 - fermi(x, T)`` replaced by the direct complement."""
-    return expr.replace(lambda e: _one_minus_fermi(e) is not None, _one_minus_fermi)
+    """``expr`` as compiled: every ``1 - fermi(x, T)`` replaced by the direct complement, and
+    every non-negative prefactor times an occupation fused into one call."""
+    expr = expr.replace(lambda e: _one_minus_fermi(e) is not None, _one_minus_fermi)
+    return expr.replace(lambda e: _weighted(e) is not None, _weighted)
 
 
 class _ArgumentPrinter(NumPyPrinter):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fermi", "fermi_complement", "modulus_squared"]
+__all__ = [
+    "fermi",
+    "fermi_complement",
+    "modulus_squared",
+    "weighted_fermi",
+    "weighted_fermi_complement",
+]
 
 
 def fermi(x: np.ndarray | float, temperature: np.ndarray | float) -> np.ndarray:
@@ -16,29 +22,47 @@ def fermi(x: np.ndarray | float, temperature: np.ndarray | float) -> np.ndarray:
     fast as ``scipy.special.expit`` and as accurate.)  At ``T = 0`` it is the step function,
     1/2 at ``x = 0``.  Temperatures must not be negative (callers validate their inputs).
     """
-    return _logistic(x, np.asarray(temperature, dtype=float), 1.0)
+    return weighted_fermi(1.0, x, temperature)
 
 
 def fermi_complement(x: np.ndarray | float, temperature: np.ndarray | float) -> np.ndarray:
     """Hole occupation ``1 - fermi(x, T) = 1/(exp(-x/T) + 1)``, computed directly (no
     cancellation when the occupation is close to one); same conventions as :func:`fermi`."""
-    return _logistic(x, np.asarray(temperature, dtype=float), -1.0)
+    return weighted_fermi_complement(1.0, x, temperature)
 
 
-def _logistic(x, temperature: np.ndarray, sign: float) -> np.ndarray:
-    """``1/(exp(sign * x/T) + 1)`` with the T = 0 step and no overflow warnings."""
+def weighted_fermi(weight, x, temperature) -> np.ndarray:
+    """``weight * fermi(x, T)`` in one pass less than the product (a golden-rule rate
+    ``Gamma f``: the weight divides ``1 + exp(x/T)`` directly)."""
+    return _logistic(weight, x, temperature, 1.0)
+
+
+def weighted_fermi_complement(weight, x, temperature) -> np.ndarray:
+    """``weight * (1 - fermi(x, T))``, like :func:`weighted_fermi`."""
+    return _logistic(weight, x, temperature, -1.0)
+
+
+def _logistic(weight, x, temperature, sign: float) -> np.ndarray:
+    """``weight/(exp(sign * x/T) + 1)`` with the T = 0 step and no overflow warnings."""
+    if isinstance(temperature, float | int) or np.ndim(temperature) == 0:
+        positive = float(temperature) > 0  # the usual case: one temperature, no array check
+    else:
+        temperature = np.asarray(temperature, dtype=float)
+        positive = bool((temperature > 0).all())
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        # one reciprocal of the (usually scalar) temperature, then a multiplication per element
-        z = np.multiply(x, sign / temperature, dtype=float)
+        # one reciprocal of the (usually scalar) temperature, then one multiplication per element
+        z = np.multiply(x, sign / np.asarray(temperature, dtype=float))
         if not isinstance(z, np.ndarray):  # scalar inputs: make it writable for the in-place steps
-            z = np.array(z)
-        if not (temperature > 0).all():
+            z = np.array(z, dtype=float)
+        if not positive:
             x = np.asarray(x, dtype=float)
             step = np.where(x == 0, 0.0, np.copysign(np.inf, sign * x))
             z = np.where(temperature == 0, step, z)
         np.exp(z, out=z)
     z += 1.0
-    return np.reciprocal(z, out=z)
+    if np.shape(weight) == () or np.broadcast_shapes(np.shape(weight), z.shape) == z.shape:
+        return np.divide(weight, z, out=z)
+    return np.divide(weight, z)
 
 
 def modulus_squared(z: np.ndarray | complex) -> np.ndarray:

@@ -268,9 +268,7 @@ class CompiledNetwork:
             if by_state:
                 if netflow is None:
                     netflow = (self._netflow_matrix @ flux).reshape((len(channels), n) + shape)
-                phi = stack_outputs(outputs[part])  # (..., channels * states)
-                phi = phi.reshape(phi.shape[:-1] + (len(channels), n))
-                currents[quantity] = np.einsum("cs...,...cs->c...", netflow, phi).reshape(len(channels), batch)
+                currents[quantity] = _state_function_currents(outputs[part], netflow).reshape(len(channels), batch)
                 continue
             carried = _transition_major(outputs[part], shape)
             if carried[0].size == 1:  # the same at every grid point: fold into the channel sums
@@ -299,6 +297,19 @@ class _Workspace:
         if buffer is None or buffer.size < size:
             buffer = self._buffers[name] = np.empty(size)
         return buffer[:size].reshape(shape)
+
+
+def _state_function_currents(phi: list, netflow: np.ndarray) -> np.ndarray:
+    """``I_c = sum_s phi_c(s) * netflow_c(s)``; ``phi`` lists the values channel by channel, state by
+    state (each broadcastable to the grid), ``netflow`` is ``(channels, states) + grid``."""
+    channels, n = netflow.shape[:2]
+    totals = np.zeros((channels,) + netflow.shape[2:])
+    for c in range(channels):
+        for s in range(n):
+            value = phi[c * n + s]
+            if not (np.ndim(value) == 0 and value == 0):  # skip structural zeros (empty state, mu = 0)
+                totals[c] += value * netflow[c, s]
+    return totals
 
 
 def _located(error: NonUniqueSteadyState, grid: Grid, rows: slice, chunk_shape: tuple[int, ...]) -> Exception:
