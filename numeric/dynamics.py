@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .expressions import ExpressionKernel
-from .inputs import arrange
 from .network import CompiledNetwork
 
 __all__ = ["Evolution", "evolve_network", "expm", "propagate", "time_axis"]
@@ -144,8 +143,7 @@ def evolve_network(
     """
     states = network.states
     p0 = initial_populations(states, initial)
-    merged = dict(values or {}, **kwargs)
-    grid = arrange(network.parameters, network.defaults, merged, axes)
+    grid = network.grid(values, axes, **kwargs)
     generators = network.generator(grid.values)
     rates = network.rates(grid.values)
     populations = propagate(generators, p0, times)

@@ -17,7 +17,6 @@ import numpy as np
 from symbolic_pme.network import NonUniqueSteadyState
 
 from .dynamics import initial_populations
-from .inputs import arrange
 from .open_network import CompiledOpenNetwork
 
 __all__ = ["Trapping", "first_passage"]
@@ -53,7 +52,7 @@ def first_passage(
     """
     if not isinstance(compiled, CompiledOpenNetwork) or not compiled.network.sinks:
         raise ValueError("compiled: a network with sinks is needed (nothing traps the excitation otherwise)")
-    grid = arrange(compiled.parameters, compiled.defaults, {**(values or {}), **kwargs}, axes)
+    grid = compiled.grid(values, axes, **kwargs)
     generator = compiled.generator(grid.values)
     if initial is None:
         if not compiled.network.sources:

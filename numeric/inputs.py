@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
+import sympy
 
-__all__ = ["Grid", "arrange", "row_chunks"]
+__all__ = ["Grid", "Parameters", "arrange", "row_chunks"]
 
 
 K = TypeVar("K")
@@ -126,3 +127,43 @@ def arrange(
         shapes = ", ".join(f"{n}: {a.shape}" for n, a in arrays.items() if a.ndim)
         raise ValueError(f"parameter arrays do not broadcast together ({shapes})") from None
     return Grid(arrays, shape, named_axes)
+
+
+class Parameters:
+    """The named, real parameters of a compiled solver, with their defaults.
+
+    Every compiled object (rate network, open network, Lindblad model) takes parameter values the
+    same way: by name, as a mapping and/or keywords (a name given both ways is an error), with
+    optional named sweep axes; :meth:`grid` validates and arranges them (see :func:`arrange`).
+    """
+
+    def __init__(self, symbols, defaults: Mapping[str, float] | None = None):
+        ordered = sorted(set(symbols), key=lambda s: s.name)
+        names = [s.name for s in ordered]
+        clashes = sorted({n for n in names if names.count(n) > 1})
+        if clashes:
+            raise ValueError(f"two different symbols share the name(s) {clashes}; rename one")
+        #: ``{name: symbol}``, sorted by name.
+        self.symbols: dict[str, sympy.Symbol] = dict(zip(names, ordered))
+        #: The names, sorted.
+        self.names: tuple[str, ...] = tuple(names)
+        self.defaults: dict[str, float] = {}
+        for name, value in (defaults or {}).items():
+            if name not in self.symbols:
+                raise ValueError(f"default for unknown parameter {name!r}; parameters: {', '.join(names)}")
+            self.defaults[name] = value
+
+    def grid(
+        self, values: Mapping[str, object] | None = None, axes: Mapping[str, object] | None = None, **kwargs
+    ) -> Grid:
+        """Validated values (mapping and keywords merged) on the grid of ``axes``."""
+        merged = {str(k): v for k, v in (values or {}).items()}
+        for name in kwargs:
+            if name in merged:
+                raise ValueError(f"parameter {name!r} is given twice")
+        merged.update(kwargs)
+        return arrange(self.names, self.defaults, merged, axes)
+
+    def by_symbol(self, arrays: Mapping[str, np.ndarray]) -> dict[sympy.Symbol, np.ndarray]:
+        """The same values keyed by symbol (what compiled kernels take)."""
+        return {self.symbols[name]: array for name, array in arrays.items()}

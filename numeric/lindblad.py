@@ -26,7 +26,7 @@ from symbolic_pme.network import NonUniqueSteadyState
 
 from .dynamics import Evolution, initial_populations, propagate, time_axis
 from .expressions import ExpressionKernel, stack_outputs
-from .inputs import Grid, arrange
+from .inputs import Grid, Parameters
 from .results import SteadyState
 from .solver import NEGATIVE_TOLERANCE
 
@@ -54,19 +54,12 @@ class CompiledLindblad:
 
     def __init__(self, model: LindbladModel, defaults: Mapping[str, float] | None = None):
         self.model = model
-        symbols = sorted(model.parameters, key=lambda s: s.name)
-        names = [s.name for s in symbols]
-        clashes = sorted({n for n in names if names.count(n) > 1})
-        if clashes:
-            raise ValueError(f"two different symbols share the name(s) {clashes}; rename one")
-        self._symbols = dict(zip(names, symbols))
+        self._parameters = Parameters(model.parameters, defaults)
+        symbols = list(self._parameters.symbols.values())
         #: Parameter names, sorted.
-        self.parameters: tuple[str, ...] = tuple(names)
-        self.defaults: dict[str, float] = {}
-        for name, value in (defaults or {}).items():
-            if name not in self._symbols:
-                raise ValueError(f"default for unknown parameter {name!r}; parameters: {', '.join(names)}")
-            self.defaults[name] = value
+        self.parameters: tuple[str, ...] = self._parameters.names
+        #: Values used for parameters a call does not set.
+        self.defaults: dict[str, float] = self._parameters.defaults
         n = len(model.states)
         expressions = list(model.hamiltonian) + [model.hbar]
         for jump in model.jumps:
@@ -81,10 +74,16 @@ class CompiledLindblad:
         return self.model.states
 
     # ----------------------------------------------------------------------------- public API
+    def grid(
+        self, values: Mapping[str, object] | None = None, /, axes: Mapping[str, object] | None = None, **kwargs
+    ) -> Grid:
+        """Validated parameter values (see :class:`numeric.inputs.Parameters`)."""
+        return self._parameters.grid(values, axes, **kwargs)
+
     def liouvillian(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Liouvillians on the grid, ``grid + (n^2, n^2)`` complex, rows/columns as
         :attr:`LindbladModel.elements`."""
-        return self._liouvillian(self._grid(values, kwargs))[0]
+        return self._liouvillian(self.grid(values, **kwargs))[0]
 
     def eigenvalues(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Liouvillian eigenvalues, ``grid + (n^2,)``, sorted by decreasing real part (the steady
@@ -95,7 +94,7 @@ class CompiledLindblad:
 
     def solve(self, values: Mapping[str, object] | None = None, /, **kwargs) -> LindbladSteadyState:
         """Steady state for values given as numbers or broadcasting arrays."""
-        return self._steady(self._grid(values, kwargs))
+        return self._steady(self.grid(values, **kwargs))
 
     def sweep(
         self, axes: Mapping[str, object], values: Mapping[str, object] | None = None, /, **kwargs
@@ -103,7 +102,7 @@ class CompiledLindblad:
         """Steady state on the outer grid of named 1-D axes (first axis = axis 0)."""
         if not axes:
             raise ValueError("sweep: give at least one axis, e.g. sweep({'gamma': numpy.linspace(0, 1, 101)})")
-        return self._steady(self._grid(values, kwargs, axes))
+        return self._steady(self.grid(values, axes, **kwargs))
 
     def evolve(
         self,
@@ -121,7 +120,7 @@ class CompiledLindblad:
         n x n density matrix (Hermitian, trace one, positive semi-definite).
         """
         rho0 = self._initial(initial)
-        grid = self._grid(values, kwargs, axes)
+        grid = self.grid(values, axes, **kwargs)
         liouvillian, parts = self._liouvillian(grid)
         n = self._n
         vectors = propagate(liouvillian, rho0.reshape(-1), times)
@@ -131,18 +130,10 @@ class CompiledLindblad:
         return Evolution(self.states, time_axis(times), grid.axes, grid.shape, populations, currents, rhos)
 
     # ----------------------------------------------------------------------------- internals
-    def _grid(self, values, kwargs, axes=None) -> Grid:
-        merged = {str(k): v for k, v in (values or {}).items()}
-        for name in kwargs:
-            if name in merged:
-                raise ValueError(f"parameter {name!r} is given twice")
-        merged.update(kwargs)
-        return arrange(self.parameters, self.defaults, merged, axes)
-
     def _liouvillian(self, grid: Grid) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Liouvillians ``grid + (n^2, n^2)`` and, per jump, (rate, K = A^+ A) arrays."""
         n, shape = self._n, grid.shape
-        outputs = self._kernel({self._symbols[k]: v for k, v in grid.values.items()})
+        outputs = self._kernel(self._parameters.by_symbol(grid.values))
         hamiltonian = _matrices(outputs[: n * n], shape, n)
         hbar = np.broadcast_to(np.asarray(outputs[n * n], dtype=float), shape)
         if np.any(hbar <= 0):
@@ -205,7 +196,7 @@ class CompiledLindblad:
     def _currents(self, grid: Grid, parts, rhos: np.ndarray, time_axis: bool) -> dict[str, dict[str, np.ndarray]]:
         """``sum_{k in channel} q_k r_k Tr(K_k rho)`` for every quantity and channel."""
         jumps = self.model.jumps
-        amounts = self._carried({self._symbols[k]: v for k, v in grid.values.items()})
+        amounts = self._carried(self._parameters.by_symbol(grid.values))
         extra = (None,) if time_axis else ()
         flows = []
         for (rate, kk) in parts:

@@ -30,7 +30,7 @@ from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.spectrum import Spectrum
 
 from .expressions import ExpressionKernel, stable_form, stack_outputs
-from .inputs import Grid, arrange, row_chunks
+from .inputs import Grid, Parameters, row_chunks
 from .results import SteadyState
 from .solver import solve_normalized
 from .spectrum import NumericSpectrum
@@ -75,19 +75,12 @@ class CompiledNetwork:
         free = set(network.parameters) | set().union(set(), *(e.free_symbols for e, _ in nonnegative))
         if spectrum is not None:
             free |= spectrum.parameters
-        symbols = sorted(free - placeholders, key=lambda s: s.name)
-        names = [s.name for s in symbols]
-        clashes = sorted({n for n in names if names.count(n) > 1})
-        if clashes:
-            raise ValueError(f"two different symbols share the name(s) {clashes}; rename one")
-        self._symbols: dict[str, sympy.Symbol] = dict(zip(names, symbols))
+        self._parameters = Parameters(free - placeholders, defaults)
+        symbols = list(self._parameters.symbols.values())
         #: Parameter names, sorted.
-        self.parameters: tuple[str, ...] = tuple(names)
-        self.defaults: dict[str, float] = {}
-        for name, value in (defaults or {}).items():
-            if name not in self._symbols:
-                raise ValueError(f"default for unknown parameter {name!r}; parameters: {', '.join(names)}")
-            self.defaults[name] = value
+        self.parameters: tuple[str, ...] = self._parameters.names
+        #: Values used for parameters a solve does not set.
+        self.defaults: dict[str, float] = self._parameters.defaults
         self._spectrum = NumericSpectrum(spectrum, symbols) if placeholders else None
         self._checks = [(ExpressionKernel([expr], symbols), expr, what) for expr, what in nonnegative]
         self._build_kernels(symbols + sorted(placeholders, key=lambda s: s.name))
@@ -150,12 +143,18 @@ class CompiledNetwork:
     def states(self) -> tuple[str, ...]:
         return self.network.states
 
+    def grid(
+        self, values: Mapping[str, object] | None = None, /, axes: Mapping[str, object] | None = None, **kwargs
+    ) -> Grid:
+        """Validated parameter values (see :class:`numeric.inputs.Parameters`)."""
+        return self._parameters.grid(values, axes, **kwargs)
+
     def solve(self, values: Mapping[str, object] | None = None, /, **kwargs) -> SteadyState:
         """Steady state for parameter values given as numbers or broadcasting arrays.
 
         ``solve(V=0.3)``, ``solve({"V": biases[:, None], "eps": gates[None, :]})``.
         """
-        return self._evaluate(arrange(self.parameters, self.defaults, _merge(values, kwargs)))
+        return self._evaluate(self.grid(values, **kwargs))
 
     def sweep(self, axes: Mapping[str, object], values: Mapping[str, object] | None = None, /, **kwargs) -> SteadyState:
         """Steady state on the outer grid of named 1-D axes (first axis = axis 0).
@@ -164,23 +163,23 @@ class CompiledNetwork:
         """
         if not axes:
             raise ValueError("sweep: give at least one axis, e.g. sweep({'V': numpy.linspace(-1, 1, 101)})")
-        return self._evaluate(arrange(self.parameters, self.defaults, _merge(values, kwargs), axes))
+        return self._evaluate(self.grid(values, axes, **kwargs))
 
     def rates(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Rates of ``network.transitions``, shape ``grid + (n_transitions,)``."""
-        grid = arrange(self.parameters, self.defaults, _merge(values, kwargs))
+        grid = self.grid(values, **kwargs)
         return np.moveaxis(self._rates(self._outputs(grid.values), grid.shape), 0, -1)
 
     def generator(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Generator matrices W (dP/dt = W P), shape ``grid + (n, n)``."""
-        grid = arrange(self.parameters, self.defaults, _merge(values, kwargs))
+        grid = self.grid(values, **kwargs)
         n = len(self.states)
         return self._generator(self._rates(self._outputs(grid.values), grid.shape)).reshape(grid.shape + (n, n))
 
     # ----------------------------------------------------------------------------- evaluation
     def _symbol_values(self, arrays: Mapping[str, np.ndarray]) -> dict[sympy.Symbol, np.ndarray]:
         """Parameter values by symbol, after the non-negativity checks, plus placeholder values."""
-        values: dict[sympy.Symbol, np.ndarray] = {self._symbols[n]: a for n, a in arrays.items()}
+        values = self._parameters.by_symbol(arrays)
         for kernel, expr, what in self._checks:
             (result,) = kernel(values)
             result = np.asarray(result)
@@ -343,15 +342,6 @@ def _transition_major(outputs: list, shape: tuple[int, ...]) -> np.ndarray:
     for k, array in enumerate(arrays):
         result[k] = array
     return result
-
-
-def _merge(values: Mapping[str, object] | None, kwargs: Mapping[str, object]) -> dict[str, object]:
-    merged = {str(k): v for k, v in (values or {}).items()}
-    for name in kwargs:
-        if name in merged:
-            raise ValueError(f"parameter {name!r} is given twice")
-    merged.update(kwargs)
-    return merged
 
 
 def compile_network(

@@ -22,7 +22,7 @@ from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 
 from .dynamics import Evolution, initial_populations, propagate, time_axis
 from .expressions import ExpressionKernel
-from .inputs import arrange
+from .inputs import Grid
 from .network import CompiledNetwork
 from .results import SteadyState
 
@@ -61,6 +61,12 @@ class CompiledOpenNetwork:
     @property
     def states(self) -> tuple[str, ...]:
         return self.network.states
+
+    def grid(
+        self, values: Mapping[str, object] | None = None, /, axes: Mapping[str, object] | None = None, **kwargs
+    ) -> Grid:
+        """Validated parameter values (see :class:`numeric.inputs.Parameters`)."""
+        return self._closed.grid(values, axes, **kwargs)
 
     def solve(self, values: Mapping[str, object] | None = None, /, **kwargs) -> SteadyState:
         """Steady populations for parameter values given as numbers or broadcasting arrays."""
@@ -139,7 +145,7 @@ def evolve_open_network(
     """
     closed, n = compiled._closed, len(compiled.states)
     start = np.zeros(n) if initial is None else initial_populations(compiled.states, initial)
-    grid = arrange(compiled.parameters, compiled.defaults, {**(values or {}), **kwargs}, axes)
+    grid = compiled.grid(values, axes, **kwargs)
     generators = closed.generator(grid.values).copy()
     generators[..., n, :] = 0.0
     extended = propagate(generators, np.append(start, 1.0), times)

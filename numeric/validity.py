@@ -32,7 +32,6 @@ from symbolic_pme.validity import coherence_decay_rates, coupling_conditions
 
 from .dynamics import initial_populations, propagate
 from .expressions import ExpressionKernel, stack_outputs
-from .inputs import arrange
 from .lindblad import compile_lindblad
 from .network import compile_network
 
@@ -135,8 +134,7 @@ def check_reduction(
     extra = sorted(set(pauli.parameters) - set(lindblad.parameters))
     if extra:
         raise ValueError(f"network: parameters {extra} are not parameters of the model")
-    merged = dict(values or {}, **kwargs)
-    grid = arrange(lindblad.parameters, {}, merged, axes)
+    grid = lindblad.grid(values, axes, **kwargs)
     model_values = grid.values
     network_values = {name: grid.values[name] for name in pauli.parameters}
 

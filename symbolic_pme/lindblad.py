@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from .expressions import Value, to_expr
+from .network import state_labels
 
 __all__ = ["Jump", "LindbladModel", "decay", "dephasing", "projector", "two_level"]
 
@@ -78,7 +79,7 @@ class LindbladModel:
         jumps: Iterable[Jump] = (),
         hbar: Value = 1,
     ):
-        self.states: tuple[str, ...] = _labels(states)
+        self.states: tuple[str, ...] = state_labels(states)
         self._index = {label: i for i, label in enumerate(self.states)}
         n = len(self.states)
         self.hamiltonian: sympy.ImmutableMatrix = _matrix(hamiltonian, n, "hamiltonian")
@@ -374,21 +375,6 @@ def two_level(
 # --------------------------------------------------------------------------------------------------
 
 
-def _labels(states: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(states, str):
-        raise TypeError("states: expected a sequence of labels, got a single string")
-    labels = tuple(states)
-    if not labels:
-        raise ValueError("states: a model needs at least one state")
-    for label in labels:
-        if not isinstance(label, str) or not label:
-            raise ValueError(f"states: labels must be non-empty strings, got {label!r}")
-    repeated = sorted({s for s in labels if labels.count(s) > 1})
-    if repeated:
-        raise ValueError(f"states: labels must be unique, repeated: {', '.join(repeated)}")
-    return labels
-
-
 def _matrix(value, n: int, what: str) -> sympy.ImmutableMatrix:
     if isinstance(value, sympy.MatrixBase):
         rows = value.tolist()
@@ -413,7 +399,7 @@ def _rate(value: Value, what: str) -> sympy.Expr:
 
 
 def _ket_bra(states: Sequence[str], ket: str, bra: str) -> sympy.ImmutableMatrix:
-    labels = _labels(states)
+    labels = state_labels(states)
     for label in (ket, bra):
         if label not in labels:
             raise ValueError(f"unknown state {label!r}; states: {', '.join(labels)}")

@@ -168,7 +168,7 @@ class RateNetwork:
         sources: FlowsLike = (),
         sinks: FlowsLike = (),
     ):
-        self.states: tuple[str, ...] = _state_labels(states)
+        self.states: tuple[str, ...] = state_labels(states)
         self._index = {label: i for i, label in enumerate(self.states)}
         self.transitions: tuple[Transition, ...] = tuple(
             t for t in (self._transition(item) for item in transitions) if t.rate != 0
@@ -513,12 +513,13 @@ def _flow_state(item: object) -> object:
     return item[0] if isinstance(item, tuple) else item
 
 
-def _state_labels(states: Sequence[str]) -> tuple[str, ...]:
+def state_labels(states: Sequence[str]) -> tuple[str, ...]:
+    """Validated state labels: a non-empty sequence of unique, non-empty strings."""
     if isinstance(states, str):
         raise TypeError("states: expected a sequence of labels, got a single string")
     labels = tuple(states)
     if not labels:
-        raise ValueError("states: a network needs at least one state")
+        raise ValueError("states: give at least one state")
     for label in labels:
         if not isinstance(label, str) or not label:
             raise ValueError(f"states: labels must be non-empty strings, got {label!r}")
