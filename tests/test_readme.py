@@ -21,6 +21,13 @@ def test_readme_python_examples_run_and_match_their_comments():
         exec(compile(block, f"README.md:block{k}", "exec"), namespace)  # noqa: S102 - our own README
     result, stability, level = namespace["result"], namespace["stability"], namespace["level"]
     check = namespace["check"]
+    gamma_, k_ia, k_loss = (namespace[n] for n in ("G", "k_IA", "k_loss"))
+    assert sp.simplify(namespace["chain"].steady_state()["I"] - gamma_ / (k_ia + k_loss)) == 0
+    yields = namespace["first_passage"](namespace["chain"], initial="D").yields
+    assert sp.simplify(yields["loss"] - k_loss / (k_ia + k_loss)) == 0
+    assert namespace["detailed_balance"](level.network).holds is None
+    v, w0, g = namespace["V"], namespace["w0"], namespace["gamma"]
+    assert sp.simplify(namespace["W"] - 2 * v**2 * g / (w0**2 + g**2)) == 0
     assert 0.85 < check.ratio.min() < 0.95 and check.worst == ("N=2:1", "N=2:2")
     assert result.axes["V"].shape == (201,)
     assert result.states == ("000", "N=1:0", "N=1:1", "N=1:2", "N=2:0", "N=2:1", "N=2:2", "111")
