@@ -88,7 +88,7 @@ def _weighted(expr: sympy.Basic) -> sympy.Expr | None:
     if len(occupations) != 1:
         return None
     (occupation,) = occupations
-    weight = expr / occupation
+    weight = sympy.Mul(*(a for a in expr.args if a is not occupation))
     if not weight.is_nonnegative or weight.has(symbolic_fermi, fermi_complement_):
         return None
     return _WEIGHTED[type(occupation)](weight, *occupation.args)
@@ -96,9 +96,15 @@ def _weighted(expr: sympy.Basic) -> sympy.Expr | None:
 
 def stable_form(expr: sympy.Expr) -> sympy.Expr:
     """``expr`` as compiled: every ``1 - fermi(x, T)`` replaced by the direct complement, and
-    every non-negative prefactor times an occupation fused into one call."""
-    expr = expr.replace(lambda e: _one_minus_fermi(e) is not None, _one_minus_fermi)
-    return expr.replace(lambda e: _weighted(e) is not None, _weighted)
+    every non-negative prefactor times an occupation fused into one call.
+
+    The matching sub-expressions are collected once and substituted with one ``xreplace``
+    (``Basic.replace`` would evaluate the rule at every node of thousands of rates).
+    """
+    complements = {e: _one_minus_fermi(e) for e in expr.atoms(sympy.Add)}
+    expr = expr.xreplace({e: c for e, c in complements.items() if c is not None})
+    products = {e: _weighted(e) for e in expr.atoms(sympy.Mul) if any(type(a) in _WEIGHTED for a in e.args)}
+    return expr.xreplace({e: w for e, w in products.items() if w is not None})
 
 
 class _ArgumentPrinter(NumPyPrinter):
@@ -142,7 +148,9 @@ class ExpressionKernel:
         # name in the body (CSE temporaries are x0, x1, ...)
         names = {a: f"p{i}" for i, a in enumerate(self.arguments)}
         signature = [sympy.Symbol(name) for name in names.values()]
-        stable = list(stable_form(sympy.Tuple(*self.expressions)))
+        #: The expressions as compiled (:func:`stable_form`).
+        self.compiled_expressions: tuple[sympy.Expr, ...] = tuple(stable_form(sympy.Tuple(*self.expressions)))
+        stable = list(self.compiled_expressions)
         self._function = sympy.lambdify(signature, stable, modules=_MODULES, printer=_ArgumentPrinter(names), cse=True)
 
     def __call__(self, values: Mapping[sympy.Symbol, np.ndarray | float]) -> list[np.ndarray | float]:

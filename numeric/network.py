@@ -29,7 +29,7 @@ from symbolic_pme.expressions import to_expr
 from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.spectrum import Spectrum
 
-from .expressions import ExpressionKernel, stable_form, stack_outputs
+from .expressions import ExpressionKernel, stack_outputs
 from .inputs import Grid, Parameters, row_chunks
 from .results import SteadyState
 from .solver import solve_normalized
@@ -108,8 +108,13 @@ class CompiledNetwork:
         names = list(network.state_values)
         self._value_names = names
         self._value_kernel = ExpressionKernel([v for n in names for v in network.state_values[n]], arguments)
-        # rates SymPy cannot prove non-negative and finite are checked at every solve
-        self._unproven = np.array([k for k, t in enumerate(transitions) if not _proven_safe(t.rate)], dtype=np.intp)
+        # rates SymPy cannot prove non-negative and finite (in the form they are compiled in)
+        # are checked at every solve
+        compiled = self._kernel.compiled_expressions
+        self._unproven = np.array(
+            [k for k in range(len(transitions)) if not (compiled[k].is_nonnegative and compiled[k].is_finite)],
+            dtype=np.intp,
+        )
 
     def _build_structure(self) -> None:
         """Incidence matrices over the transition axis.
@@ -325,12 +330,6 @@ def _located(error: NonUniqueSteadyState, grid: Grid, rows: slice, chunk_shape: 
         f"the steady state is not unique at {len(points)} grid point(s), first at index {first} ({values}): "
         "the rates there split the network into disconnected closed classes (for example, every coupling is zero)"
     )
-
-
-def _proven_safe(rate: sympy.Expr) -> bool:
-    """True when SymPy proves the (numerically stable form of the) rate non-negative and finite."""
-    rate = stable_form(rate)
-    return bool(rate.is_nonnegative and rate.is_finite)
 
 
 def _transition_major(outputs: list, shape: tuple[int, ...]) -> np.ndarray:

@@ -22,6 +22,10 @@ class modulus_squared(sympy.Function):  # noqa: N801  (a mathematical function, 
     nargs = 1
     is_extended_real = True
     is_extended_nonnegative = True
+    # |z|^2 of a finite z is finite, and arguments are always finite here (placeholders are
+    # finite symbols, to_expr rejects infinities); saying so spares the assumption engine a
+    # recursion into large sums
+    is_finite = True
 
     @classmethod
     def eval(cls, z):
@@ -31,9 +35,6 @@ class modulus_squared(sympy.Function):  # noqa: N801  (a mathematical function, 
         if all(s.is_extended_real for s in z.free_symbols) and z.is_extended_real:
             return z**2
         return None
-
-    def _eval_is_finite(self):
-        return self.args[0].is_finite
 
     def _eval_conjugate(self):
         return self

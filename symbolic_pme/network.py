@@ -227,10 +227,14 @@ class RateNetwork:
         if source == target:
             raise ValueError(f"{what}: a transition must change the state")
         rate = to_expr(rate, what)
-        if rate.is_extended_real is False:
-            raise ValueError(f"{what} must be real, got {rate}")
-        if rate.is_negative:
-            raise ValueError(f"{what} is negative ({rate})")
+        # Sign and realness are asked of numbers and of simple expressions (-k, 2*k, k1*k2);
+        # composite rates (golden-rule products, ...) would make SymPy's assumption engine dominate
+        # the construction of large networks, and are checked numerically when solved instead.
+        if rate.is_Atom or all(a.is_Atom for a in rate.args):
+            if rate.is_extended_real is False:
+                raise ValueError(f"{what} must be real, got {rate}")
+            if rate.is_negative:
+                raise ValueError(f"{what} is negative ({rate})")
         carried = {str(q): to_expr(v, f"{what}: carried {q!r}") for q, v in (carries or {}).items()}
         return Transition(source, target, rate, None if channel is None else str(channel), carried)
 
