@@ -190,7 +190,8 @@ def _conditions(model: LindbladModel, parameters, grid) -> tuple[np.ndarray, np.
     ratios = list(coupling_conditions(model).values())
     coupling = np.zeros(grid.shape)
     if ratios:
-        coupling = np.broadcast_to(np.max(stack_outputs(ExpressionKernel(ratios, symbols)(values)), axis=-1), grid.shape)
+        largest = np.max(stack_outputs(ExpressionKernel(ratios, symbols)(values)), axis=-1)
+        coupling = np.broadcast_to(largest, grid.shape)
     n = len(model.states)
     decay = list(coherence_decay_rates(model).values())
     outputs = ExpressionKernel(list(model.hamiltonian) + [model.hbar] + decay, symbols)(values)

@@ -139,7 +139,9 @@ def entropy_production(
     Raises ValueError for an open network or an irreversible transition: sigma is infinite there.
     """
     if network.is_open:
-        raise ValueError("network: the entropy production of an open network is infinite (sources and sinks are irreversible)")
+        raise ValueError(
+            "network: the entropy production of an open network is infinite (sources and sinks are irreversible)"
+        )
     all_edges = edges(network, by_channel=True)
     for e in all_edges:
         if not e.reversible:

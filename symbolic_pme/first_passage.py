@@ -49,7 +49,9 @@ def initial_distribution(network: RateNetwork, initial: str | Mapping[str, Value
     injects it)."""
     if initial is None:
         if not network.sources:
-            raise ValueError("initial: give the initial state or distribution (the network has no sources to start from)")
+            raise ValueError(
+                "initial: give the initial state or distribution (the network has no sources to start from)"
+            )
         weights: dict[str, sympy.Expr] = {}
         for source in network.sources:
             weights[source.state] = weights.get(source.state, sympy.S.Zero) + source.rate

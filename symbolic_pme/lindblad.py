@@ -335,7 +335,8 @@ def decay(
 
     Populations move at ``rate``; every coherence of ``source`` decays at ``rate / 2``.
     """
-    return Jump(_ket_bra(states, target, source), _rate(rate, f"rate {source} -> {target}"), channel, dict(carries or {}))
+    operator = _ket_bra(states, target, source)
+    return Jump(operator, _rate(rate, f"rate {source} -> {target}"), channel, dict(carries or {}))
 
 
 def dephasing(states: Sequence[str], rate: Value, dephased: Sequence[str] | None = None) -> list[Jump]:

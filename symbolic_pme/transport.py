@@ -135,7 +135,7 @@ class TransportModel:
 
     def transitions(self) -> list[Transition]:
         """All golden-rule transitions, with channel = lead name and carried quantities."""
-        spectrum, states = self.spectrum, self.spectrum.states
+        states = self.spectrum.states
         transitions = []
         for lead in self.leads:
             amplitudes = self._amplitudes[lead.name]

@@ -48,5 +48,6 @@ def coupling_conditions(model: LindbladModel) -> dict[Pair, sympy.Expr]:
             if h[i, j] != 0:
                 pair = (model.states[i], model.states[j])
                 coupling = sympy.Abs(h[i, j]) ** 2
-                ratios[pair] = sympy.factor(4 * coupling / ((h[i, i] - h[j, j]) ** 2 + model.hbar**2 * decay[pair] ** 2))
+                detuning_squared = (h[i, i] - h[j, j]) ** 2
+                ratios[pair] = sympy.factor(4 * coupling / (detuning_squared + model.hbar**2 * decay[pair] ** 2))
     return ratios
