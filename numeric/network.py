@@ -6,8 +6,9 @@ kernels.  A solve runs, with no Python loop over grid points:
 1. placeholder stage (optional): batched diagonalization of mixed Hamiltonian blocks, only along
    the axes of the parameters those blocks contain (a bias sweep never re-diagonalizes);
 2. one CSE-compiled function for every rate and carried quantity;
-3. the generator as one small dense product of an incidence matrix with the rates, then one
-   batched LAPACK solve (:mod:`numeric.solver`);
+3. the steady state: for small networks by GTH state reduction vectorized across the grid
+   (subtraction-free), otherwise the generator as one small dense product of an incidence matrix
+   with the rates and one batched LAPACK solve (:mod:`numeric.solver`);
 4. currents: for a quantity that is the change of a state function (charge, energy, heat; see
    :meth:`RateNetwork.state_function`) from the net probability flow into each state, otherwise
    from the flow through each transition.
@@ -32,7 +33,7 @@ from symbolic_pme.spectrum import Spectrum
 from .expressions import ExpressionKernel, stack_outputs
 from .inputs import Grid, Parameters, row_chunks
 from .results import SteadyState
-from .solver import solve_normalized
+from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth
 from .spectrum import NumericSpectrum
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,9 +120,10 @@ class CompiledNetwork:
     def _build_structure(self) -> None:
         """Incidence matrices over the transition axis.
 
-        ``_incidence_t`` (T, n*n): the flattened generator is ``rates.T @ incidence_t`` (+1 at
-        W[target, source], -1 at W[source, source]); for a few dozen transitions a small GEMM is
-        several times faster than a scatter or ``reduceat``.  ``_channel_matrix`` (C, T) sums
+        ``_incidence_t`` (T, n*n): the flattened generators ``(batch, n*n)`` are ``rates.T @
+        incidence_t`` (+1 at W[target, source], -1 at W[source, source]); for a few dozen
+        transitions a small GEMM is several times faster than a scatter or ``reduceat``.
+        ``_transfer`` (n*n, T): the off-diagonal part, laid out ``(n*n, batch)`` for GTH.  ``_channel_matrix`` (C, T) sums
         transitions per channel; ``_netflow_matrix`` (C*n, T) gives each channel's net
         probability flow into each state.
         """
@@ -132,6 +134,7 @@ class CompiledNetwork:
         k = np.arange(len(transitions))
         incidence = np.zeros((n * n, len(transitions)))
         np.add.at(incidence, (target * n + self._source, k), 1.0)
+        self._transfer = incidence.copy()  # off-diagonal part only: what GTH reads
         np.add.at(incidence, (self._source * (n + 1), k), -1.0)
         self._incidence_t = np.ascontiguousarray(incidence.T)
         self._channel_matrix = np.zeros((len(channels), len(transitions)))
@@ -238,7 +241,7 @@ class CompiledNetwork:
                 p, chunk_currents = self._steady_chunk(outputs, chunk_shape)
             except NonUniqueSteadyState as error:
                 raise _located(error, grid, rows, chunk_shape) from None
-            probabilities[rows] = p.reshape(chunk_shape + (n,))
+            probabilities[rows] = np.moveaxis(p.reshape((n,) + chunk_shape), 0, -1)
             for quantity, totals in chunk_currents.items():
                 currents[quantity][(slice(None),) + ((rows,) if shape else ())] = totals.reshape(
                     (len(channels),) + chunk_shape
@@ -254,17 +257,15 @@ class CompiledNetwork:
         )
 
     def _steady_chunk(self, outputs: list, shape: tuple[int, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Probabilities ``(batch, n)`` and currents ``{quantity: (channels, batch)}`` of one chunk."""
+        """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk."""
         n, channels = len(self.states), self.network.channels
         n_transitions, batch = len(self.network.transitions), int(np.prod(shape, dtype=np.int64))
         work = self._workspace
         rates = self._rates(outputs, shape, out=work.array("rates", (n_transitions,) + shape))
-        generators = self._generator(rates, out=work.array("generators", (batch, n * n)))
-        generators[:, 0, :] = 1.0  # first row of W replaced by the normalization
-        probabilities = solve_normalized(generators)
+        probabilities = self._probabilities(rates.reshape(n_transitions, batch))
         # probability flow through each transition, (n_transitions, batch)
         flux = work.array("flux", (n_transitions, batch))
-        np.take(np.ascontiguousarray(probabilities.T), self._source, axis=0, out=flux, mode="clip")
+        np.take(probabilities, self._source, axis=0, out=flux, mode="clip")
         flux *= rates.reshape(n_transitions, batch)
         netflow = None
         currents = {}
@@ -282,6 +283,31 @@ class CompiledNetwork:
                 np.multiply(flux.reshape(carried_flux.shape), carried, out=carried_flux)
                 currents[quantity] = self._channel_matrix @ carried_flux.reshape(n_transitions, batch)
         return probabilities, currents
+
+    def _probabilities(self, rates: np.ndarray) -> np.ndarray:
+        """Steady states ``(n, batch)`` from rates ``(n_transitions, batch)``: GTH state reduction
+        for small networks (points it cannot do go to the LU solve), the batched LU solve otherwise."""
+        n, batch = len(self.states), rates.shape[1]
+        if n > GTH_MAX_STATES:
+            return self._lu_probabilities(rates, np.arange(batch)).T
+        transfer = np.matmul(self._transfer, rates, out=self._workspace.array("transfer", (n * n, batch)))
+        probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch))
+        if failed.any():
+            positions = np.flatnonzero(failed)
+            probabilities[:, positions] = self._lu_probabilities(rates[:, positions], positions).T
+        return probabilities
+
+    def _lu_probabilities(self, rates: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Steady states ``(points, n)`` by the batched LU solve; ``positions`` numbers the points
+        in the chunk (for the report of a non-unique steady state)."""
+        buffer = self._workspace.array("generators", (rates.shape[1], len(self.states) ** 2))
+        generators = self._generator(rates, out=buffer)
+        generators[:, 0, :] = 1.0  # first row of W replaced by the normalization
+        try:
+            return solve_normalized(generators)
+        except NonUniqueSteadyState as error:
+            error.indices = [(int(positions[i[0]]),) for i in getattr(error, "indices", [])]
+            raise
 
 
 class _Workspace:

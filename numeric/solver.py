@@ -13,7 +13,12 @@ import numpy as np
 
 from symbolic_pme.network import NonUniqueSteadyState
 
-__all__ = ["steady_state", "solve_normalized", "NEGATIVE_TOLERANCE"]
+__all__ = ["GTH_MAX_STATES", "NEGATIVE_TOLERANCE", "solve_normalized", "steady_state", "steady_state_gth"]
+
+#: Networks with up to this many states are solved by GTH state reduction vectorized across the
+#: grid (faster than LAPACK's per-matrix calls for small matrices: 8 states, 10^4 points: 3.4 ms
+#: against 7.9 ms measured in one run); larger ones by the batched LU solve.
+GTH_MAX_STATES = 12
 
 #: Probabilities in [-NEGATIVE_TOLERANCE, 0) are rounding noise and are set to zero; anything more
 #: negative means the solve lost accuracy and is reported.
@@ -82,3 +87,49 @@ def _non_unique(a: np.ndarray) -> NonUniqueSteadyState:
     )
     error.indices = bad
     return error
+
+
+def steady_state_gth(transfer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Steady states by Grassmann–Taksar–Heyman state reduction, vectorized over the grid.
+
+    Parameters
+    ----------
+    transfer:
+        Array ``(n, n, batch)`` with ``transfer[j, i]`` = rate i -> j for i != j (the diagonal is
+        ignored).  It is overwritten.
+
+    Returns
+    -------
+    ``(probabilities (n, batch), failed (batch,))``.  States are eliminated from the last to the
+    first: eliminating k censors the chain on the states before it (rate i -> j gains
+    rate(i -> k) * rate(k -> j) / s_k, with s_k the rate from k to the states before it), then
+    back-substitution gives the steady state.  Only non-negative numbers are added, multiplied
+    and divided (the diagonal of the generator is never formed), so the probabilities are
+    non-negative and accurate relative to themselves, even when they span hundreds of orders of
+    magnitude.  Where some s_k is zero (a state that cannot reach the states before it: a
+    reducible network, or an absorbing state at T = 0) the point is flagged in ``failed`` and its
+    probabilities are meaningless; solve those points with :func:`solve_normalized`.
+    """
+    n, batch = transfer.shape[0], transfer.shape[2]
+    escape = np.empty((n, batch))
+    scale = np.empty(batch)
+    product = np.empty((n, batch))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for k in range(n - 1, 0, -1):
+            escape[k] = transfer[:k, k].sum(axis=0)
+            np.divide(1.0, escape[k], out=scale)
+            into_k = transfer[k, :k]  # rate i -> k for i < k
+            for j in range(k):
+                weight = transfer[j, k] * scale  # rate k -> j per unit rate out of k
+                np.multiply(into_k, weight, out=product[:k])
+                transfer[j, :k] += product[:k]
+        probabilities = np.empty((n, batch))
+        probabilities[0] = 1.0
+        for j in range(1, n):
+            np.multiply(probabilities[:j], transfer[j, :j], out=product[:j])
+            np.divide(product[:j].sum(axis=0), escape[j], out=probabilities[j])
+        probabilities /= probabilities.sum(axis=0)
+    failed = ~np.all(np.isfinite(probabilities), axis=0)
+    if n > 1:
+        failed |= ~np.all(escape[1:] > 0, axis=0)
+    return probabilities, failed
