@@ -14,7 +14,7 @@ from typing import TypeVar
 import numpy as np
 import sympy
 
-__all__ = ["Grid", "Parameters", "arrange", "row_chunks"]
+__all__ = ["Grid", "Parameters", "TakesParameters", "arrange", "row_chunks"]
 
 
 K = TypeVar("K")
@@ -167,3 +167,25 @@ class Parameters:
     def by_symbol(self, arrays: Mapping[str, np.ndarray]) -> dict[sympy.Symbol, np.ndarray]:
         """The same values keyed by symbol (what compiled kernels take)."""
         return {self.symbols[name]: array for name, array in arrays.items()}
+
+
+class TakesParameters:
+    """Mixin for compiled solvers whose parameters are a :class:`Parameters` in ``_parameters``."""
+
+    _parameters: Parameters
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Parameter names, sorted."""
+        return self._parameters.names
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """Values used for parameters a call does not set."""
+        return self._parameters.defaults
+
+    def grid(
+        self, values: Mapping[str, object] | None = None, /, axes: Mapping[str, object] | None = None, **kwargs
+    ) -> Grid:
+        """Validated parameter values (mapping and keywords) on the grid of ``axes``."""
+        return self._parameters.grid(values, axes, **kwargs)

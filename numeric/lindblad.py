@@ -26,7 +26,7 @@ from symbolic_pme.network import NonUniqueSteadyState
 
 from .dynamics import Evolution, initial_populations, propagate, time_axis
 from .expressions import ExpressionKernel, stack_outputs
-from .inputs import Grid, Parameters
+from .inputs import Grid, Parameters, TakesParameters
 from .results import SteadyState
 from .solver import NEGATIVE_TOLERANCE
 
@@ -41,7 +41,7 @@ class LindbladSteadyState(SteadyState):
     density_matrices: np.ndarray | None = None
 
 
-class CompiledLindblad:
+class CompiledLindblad(TakesParameters):
     """A Lindblad model compiled for batched numeric evaluation.
 
     Parameters
@@ -56,10 +56,6 @@ class CompiledLindblad:
         self.model = model
         self._parameters = Parameters(model.parameters, defaults)
         symbols = list(self._parameters.symbols.values())
-        #: Parameter names, sorted.
-        self.parameters: tuple[str, ...] = self._parameters.names
-        #: Values used for parameters a call does not set.
-        self.defaults: dict[str, float] = self._parameters.defaults
         n = len(model.states)
         expressions = list(model.hamiltonian) + [model.hbar]
         for jump in model.jumps:
@@ -74,12 +70,6 @@ class CompiledLindblad:
         return self.model.states
 
     # ----------------------------------------------------------------------------- public API
-    def grid(
-        self, values: Mapping[str, object] | None = None, /, axes: Mapping[str, object] | None = None, **kwargs
-    ) -> Grid:
-        """Validated parameter values (see :class:`numeric.inputs.Parameters`)."""
-        return self._parameters.grid(values, axes, **kwargs)
-
     def liouvillian(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Liouvillians on the grid, ``grid + (n^2, n^2)`` complex, rows/columns as
         :attr:`LindbladModel.elements`."""

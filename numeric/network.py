@@ -31,7 +31,7 @@ from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.spectrum import Spectrum
 
 from .expressions import ExpressionKernel, stack_outputs
-from .inputs import Grid, Parameters, row_chunks
+from .inputs import Grid, Parameters, TakesParameters, row_chunks
 from .results import SteadyState
 from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth
 from .spectrum import NumericSpectrum
@@ -44,7 +44,7 @@ __all__ = ["CompiledNetwork", "compile_network"]
 Check = tuple[sympy.Expr, str]
 
 
-class CompiledNetwork:
+class CompiledNetwork(TakesParameters):
     """A :class:`RateNetwork` compiled for batched numeric evaluation.
 
     Parameters
@@ -78,10 +78,6 @@ class CompiledNetwork:
             free |= spectrum.parameters
         self._parameters = Parameters(free - placeholders, defaults)
         symbols = list(self._parameters.symbols.values())
-        #: Parameter names, sorted.
-        self.parameters: tuple[str, ...] = self._parameters.names
-        #: Values used for parameters a solve does not set.
-        self.defaults: dict[str, float] = self._parameters.defaults
         self._spectrum = NumericSpectrum(spectrum, symbols) if placeholders else None
         self._checks = [(ExpressionKernel([expr], symbols), expr, what) for expr, what in nonnegative]
         self._build_kernels(symbols + sorted(placeholders, key=lambda s: s.name))
@@ -150,12 +146,6 @@ class CompiledNetwork:
     @property
     def states(self) -> tuple[str, ...]:
         return self.network.states
-
-    def grid(
-        self, values: Mapping[str, object] | None = None, /, axes: Mapping[str, object] | None = None, **kwargs
-    ) -> Grid:
-        """Validated parameter values (see :class:`numeric.inputs.Parameters`)."""
-        return self._parameters.grid(values, axes, **kwargs)
 
     def solve(self, values: Mapping[str, object] | None = None, /, **kwargs) -> SteadyState:
         """Steady state for parameter values given as numbers or broadcasting arrays.

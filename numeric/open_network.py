@@ -22,7 +22,7 @@ from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 
 from .dynamics import Evolution, initial_populations, propagate, time_axis
 from .expressions import ExpressionKernel
-from .inputs import Grid
+from .inputs import TakesParameters
 from .network import CompiledNetwork
 from .results import SteadyState
 
@@ -33,7 +33,7 @@ __all__ = ["CompiledOpenNetwork", "evolve_open_network"]
 MIN_OUTSIDE_SHARE = 1e-13
 
 
-class CompiledOpenNetwork:
+class CompiledOpenNetwork(TakesParameters):
     """An open :class:`RateNetwork` compiled for batched numeric evaluation.
 
     The interface is that of :class:`~numeric.network.CompiledNetwork` (``solve``, ``sweep``,
@@ -54,19 +54,11 @@ class CompiledOpenNetwork:
         network.require_unique_steady_state()
         self.network = network
         self._closed = CompiledNetwork(network.with_environment(), nonnegative=nonnegative, defaults=defaults)
-        #: Parameter names, sorted.
-        self.parameters: tuple[str, ...] = self._closed.parameters
-        self.defaults: dict[str, float] = self._closed.defaults
+        self._parameters = self._closed._parameters
 
     @property
     def states(self) -> tuple[str, ...]:
         return self.network.states
-
-    def grid(
-        self, values: Mapping[str, object] | None = None, /, axes: Mapping[str, object] | None = None, **kwargs
-    ) -> Grid:
-        """Validated parameter values (see :class:`numeric.inputs.Parameters`)."""
-        return self._closed.grid(values, axes, **kwargs)
 
     def solve(self, values: Mapping[str, object] | None = None, /, **kwargs) -> SteadyState:
         """Steady populations for parameter values given as numbers or broadcasting arrays."""
