@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .expressions import ExpressionKernel
 from .network import CompiledNetwork
 
 __all__ = ["Evolution", "evolve_network", "expm", "propagate", "time_axis"]
@@ -145,22 +144,8 @@ def evolve_network(
     p0 = initial_populations(states, initial)
     grid = network.grid(values, axes, **kwargs)
     generators = network.generator(grid.values)
-    rates = network.rates(grid.values)
     populations = propagate(generators, p0, times)
-    symbols = sorted(network.network.parameters, key=lambda s: s.name)
-    by_symbol = {s: grid.values[s.name] for s in symbols}
-    transitions = network.network.transitions
-    currents: dict[str, dict[str, np.ndarray]] = {}
-    for quantity in network.network.quantities:
-        amounts = ExpressionKernel([t.carries.get(quantity, 0) for t in transitions], symbols)(by_symbol)
-        currents[quantity] = {}
-        for channel in network.network.channels:
-            total = np.zeros(populations.shape[:-1])
-            for k, t in enumerate(transitions):
-                if t.channel == channel:
-                    flow = rates[..., k, None] * populations[..., states.index(t.source)]
-                    total = total + np.asarray(amounts[k])[..., None] * flow
-            currents[quantity][channel] = total
+    currents = network.currents_for(grid, populations)
     return Evolution(states, time_axis(times), grid.axes, grid.shape, populations, currents)
 
 

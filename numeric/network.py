@@ -246,17 +246,43 @@ class CompiledNetwork(TakesParameters):
             parameters=grid.values,
         )
 
+    def currents_for(self, grid: Grid, populations: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+        """Currents of every carried quantity per channel for given populations.
+
+        ``populations`` has the grid's shape plus one more axis before the states (e.g. time):
+        ``grid.shape + (m, n)``; the rates are those at the grid's parameter values, and the
+        currents come out as ``grid.shape + (m,)`` (the same evaluation as in steady states).
+        """
+        n, channels = len(self.states), self.network.channels
+        if populations.shape[-1] != n or populations.shape[:-2] != grid.shape:
+            raise ValueError(f"populations: expected shape {grid.shape} + (m, {n}), got {populations.shape}")
+        shape = grid.shape + populations.shape[-2:-1]
+        outputs = [_with_trailing_axis(o, len(grid.shape)) for o in self._outputs(grid.values)]
+        rates = self._rates(outputs, shape)
+        probabilities = np.moveaxis(populations, -1, 0).reshape(n, -1)
+        totals = self._currents(outputs, rates.reshape(len(rates), -1), probabilities, shape)
+        return {q: dict(zip(channels, t.reshape((len(channels),) + shape))) for q, t in totals.items()}
+
     def _steady_chunk(self, outputs: list, shape: tuple[int, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk."""
-        n, channels = len(self.states), self.network.channels
         n_transitions, batch = len(self.network.transitions), int(np.prod(shape, dtype=np.int64))
+        rates = self._rates(outputs, shape, out=self._workspace.array("rates", (n_transitions,) + shape))
+        rates = rates.reshape(n_transitions, batch)
+        probabilities = self._probabilities(rates)
+        return probabilities, self._currents(outputs, rates, probabilities, shape)
+
+    def _currents(
+        self, outputs: list, rates: np.ndarray, probabilities: np.ndarray, shape: tuple[int, ...]
+    ) -> dict[str, np.ndarray]:
+        """Currents ``{quantity: (channels, batch)}`` from rates ``(n_transitions, batch)`` and
+        probabilities ``(n, batch)`` (``batch`` = the points of ``shape``)."""
+        n, channels = len(self.states), self.network.channels
+        n_transitions, batch = rates.shape
         work = self._workspace
-        rates = self._rates(outputs, shape, out=work.array("rates", (n_transitions,) + shape))
-        probabilities = self._probabilities(rates.reshape(n_transitions, batch))
         # probability flow through each transition, (n_transitions, batch)
         flux = work.array("flux", (n_transitions, batch))
         np.take(probabilities, self._source, axis=0, out=flux, mode="clip")
-        flux *= rates.reshape(n_transitions, batch)
+        flux *= rates
         netflow = None
         currents = {}
         for quantity, (part, by_state) in self._quantities.items():
@@ -272,7 +298,7 @@ class CompiledNetwork(TakesParameters):
                 carried_flux = work.array("carried_flux", (n_transitions,) + shape)
                 np.multiply(flux.reshape(carried_flux.shape), carried, out=carried_flux)
                 currents[quantity] = self._channel_matrix @ carried_flux.reshape(n_transitions, batch)
-        return probabilities, currents
+        return currents
 
     def _probabilities(self, rates: np.ndarray) -> np.ndarray:
         """Steady states ``(n, batch)`` from rates ``(n_transitions, batch)``: GTH state reduction
@@ -317,6 +343,12 @@ class _Workspace:
         if buffer is None or buffer.size < size:
             buffer = self._buffers[name] = np.empty(size)
         return buffer[:size].reshape(shape)
+
+
+def _with_trailing_axis(value, ndim: int) -> np.ndarray:
+    """A kernel output (broadcastable to a grid of ``ndim`` axes) with one more axis of length one."""
+    value = np.asarray(value)
+    return value.reshape((1,) * (ndim - value.ndim) + value.shape + (1,))
 
 
 def _state_function_currents(phi: list, netflow: np.ndarray) -> np.ndarray:

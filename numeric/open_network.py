@@ -21,7 +21,6 @@ import sympy
 from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 
 from .dynamics import Evolution, initial_populations, propagate, time_axis
-from .expressions import ExpressionKernel
 from .inputs import TakesParameters
 from .network import CompiledNetwork
 from .results import SteadyState
@@ -141,16 +140,5 @@ def evolve_open_network(
     generators = closed.generator(grid.values).copy()
     generators[..., n, :] = 0.0
     extended = propagate(generators, np.append(start, 1.0), times)
-    rates = closed.rates(grid.values)
-    embedding = closed.network
-    symbols = sorted(embedding.parameters, key=lambda s: s.name)
-    by_symbol = {s: grid.values[s.name] for s in symbols}
-    currents: dict[str, dict[str, np.ndarray]] = {}
-    for quantity in embedding.quantities:
-        amounts = ExpressionKernel([t.carries.get(quantity, 0) for t in embedding.transitions], symbols)(by_symbol)
-        currents[quantity] = {c: np.zeros(extended.shape[:-1]) for c in embedding.channels}
-        for k, t in enumerate(embedding.transitions):
-            if t.channel is not None:
-                flow = rates[..., k, None] * extended[..., embedding.index(t.source)]
-                currents[quantity][t.channel] = currents[quantity][t.channel] + np.asarray(amounts[k])[..., None] * flow
+    currents = closed.currents_for(grid, extended)
     return Evolution(compiled.states, time_axis(times), grid.axes, grid.shape, extended[..., :n], currents)
