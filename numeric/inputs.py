@@ -29,10 +29,6 @@ class Grid:
     shape: tuple[int, ...]
     axes: dict[str, np.ndarray]
 
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
 
 def row_chunks(
     arrays: Mapping[K, np.ndarray], shape: tuple[int, ...], max_points: int

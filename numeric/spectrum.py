@@ -48,11 +48,6 @@ class NumericSpectrum:
                     [space.occupation(f, placeholder.mode) for f in fock], dtype=float
                 )
 
-    @property
-    def parameters(self) -> set[sympy.Symbol]:
-        """Parameters the mixed blocks depend on."""
-        return set().union(set(), *(k.arguments for k in self._kernels.values()))
-
     def _creation_block(self, b: int, a: int, mode: int) -> np.ndarray:
         space, components = self.spectrum.space, self.spectrum.components
         fock_b, fock_a = components[b].fock_states, components[a].fock_states

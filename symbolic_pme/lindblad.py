@@ -136,10 +136,6 @@ class LindbladModel:
             exprs += [jump.operator, jump.rate, *jump.carries.values()]
         return set().union(*(e.free_symbols for e in exprs))
 
-    def with_hamiltonian(self, hamiltonian: sympy.MatrixBase) -> LindbladModel:
-        """The same states, jumps and hbar with another Hamiltonian."""
-        return LindbladModel(self.states, hamiltonian, self.jumps, self.hbar)
-
     def subs(self, values: Mapping[sympy.Symbol | str, Value]) -> LindbladModel:
         """A copy with parameters replaced (keys are symbols or their names)."""
         by_name = {str(k): v for k, v in values.items()}
