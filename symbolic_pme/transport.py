@@ -199,8 +199,9 @@ class TransportModel:
 
     @property
     def parameters(self) -> set[sympy.Symbol]:
-        """Free parameters of the model (placeholders excluded)."""
-        return self.network.parameters - set(self.spectrum.placeholders)
+        """Free parameters of the model: those of the rates and of the Hamiltonian (whose mixed
+        blocks enter the rates only through placeholders, which are excluded)."""
+        return (self.network.parameters | self.spectrum.parameters) - set(self.spectrum.placeholders)
 
     # ----------------------------------------------------------------------------- numerics
     def compile(self, defaults: Mapping[str, Any] | None = None) -> CompiledNetwork:
