@@ -20,7 +20,7 @@ page-fault churn from fresh multi-megabyte temporaries).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -152,7 +152,7 @@ class CompiledNetwork(TakesParameters):
 
         ``solve(V=0.3)``, ``solve({"V": biases[:, None], "eps": gates[None, :]})``.
         """
-        return self._evaluate(self.grid(values, **kwargs))
+        return self.evaluate(self.grid(values, **kwargs))
 
     def sweep(self, axes: Mapping[str, object], values: Mapping[str, object] | None = None, /, **kwargs) -> SteadyState:
         """Steady state on the outer grid of named 1-D axes (first axis = axis 0).
@@ -161,7 +161,7 @@ class CompiledNetwork(TakesParameters):
         """
         if not axes:
             raise ValueError("sweep: give at least one axis, e.g. sweep({'V': numpy.linspace(-1, 1, 101)})")
-        return self._evaluate(self.grid(values, axes, **kwargs))
+        return self.evaluate(self.grid(values, axes, **kwargs))
 
     def rates(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Rates of ``network.transitions``, shape ``grid + (n_transitions,)``."""
@@ -210,13 +210,23 @@ class CompiledNetwork(TakesParameters):
         flat = np.matmul(rates.reshape(rates.shape[0], -1).T, self._incidence_t, out=out)
         return flat.reshape(-1, n, n)
 
-    def _chunk_size(self) -> int:
-        """Grid points per chunk: work arrays of at most about 16 MB each."""
+    def _chunk_size(self, points: int, progress: bool) -> int:
+        """Grid points per chunk: work arrays of at most about 16 MB each; with progress
+        reports, also at most about 1/50 of the grid (but not below 256 points, where the
+        per-chunk overhead would start to show)."""
         per_point = len(self.network.transitions) + len(self.states) ** 2
-        return int(np.clip((1 << 21) // max(per_point, 1), 256, 1 << 16))
+        size = int(np.clip((1 << 21) // max(per_point, 1), 256, 1 << 16))
+        return max(256, min(size, -(-points // 50))) if progress else size
 
-    def _evaluate(self, grid: Grid) -> SteadyState:
+    def evaluate(self, grid: Grid, progress: Callable[[int, int], None] | None = None) -> SteadyState:
+        """Steady state on a validated grid (from :meth:`grid`); what :meth:`solve` and
+        :meth:`sweep` run.
+
+        ``progress(done, total)``, if given, is called with the number of grid points solved
+        so far after each chunk (for progress bars on long sweeps).
+        """
         n, shape, channels = len(self.states), grid.shape, self.network.channels
+        total = int(np.prod(shape, dtype=np.int64))
         symbol_values = self._symbol_values(grid.values)
         values = self._value_kernel(symbol_values)
         state_values = {
@@ -225,7 +235,8 @@ class CompiledNetwork(TakesParameters):
         }
         probabilities = np.empty(shape + (n,))
         currents = {q: np.empty((len(channels),) + shape) for q in self._quantities}
-        for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, self._chunk_size()):
+        done = 0
+        for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, self._chunk_size(total, progress is not None)):
             outputs = self._kernel(chunk)
             try:
                 p, chunk_currents = self._steady_chunk(outputs, chunk_shape)
@@ -236,6 +247,9 @@ class CompiledNetwork(TakesParameters):
                 currents[quantity][(slice(None),) + ((rows,) if shape else ())] = totals.reshape(
                     (len(channels),) + chunk_shape
                 )
+            done += int(np.prod(chunk_shape, dtype=np.int64))
+            if progress is not None:
+                progress(done, total)
         return SteadyState(
             states=self.network.states,
             axes=grid.axes,

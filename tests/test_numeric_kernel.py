@@ -204,7 +204,7 @@ def test_chunked_evaluation_matches_one_piece(monkeypatch):
     solver = triangle(gate_symbol=True).compile()
     axes = {"gate": np.linspace(-0.5, 0.5, 13), "V": np.linspace(-1, 1, 11)}
     whole = solver.sweep(axes)
-    monkeypatch.setattr(type(solver), "_chunk_size", lambda self: 20)  # 13 rows of 11 points: 1 row per chunk
+    monkeypatch.setattr(type(solver), "_chunk_size", lambda self, *_: 20)  # 13 rows of 11 points: 1 row per chunk
     chunked = solver.sweep(axes)
     assert np.array_equal(whole.probabilities, chunked.probabilities)
     for quantity in ("current", "energy_current", "heat_current"):
@@ -212,6 +212,21 @@ def test_chunked_evaluation_matches_one_piece(monkeypatch):
             ours, reference = getattr(chunked, quantity)[lead], getattr(whole, quantity)[lead]
             # equal up to the summation order of the BLAS product (chunk sizes differ)
             assert np.allclose(ours, reference, rtol=0, atol=1e-13 * np.abs(reference).max())
+
+
+def test_progress_reports_every_chunk_and_the_result_is_unchanged():
+    solver = triangle(gate_symbol=True).compile()
+    grid = solver.grid(axes={"gate": np.linspace(-0.5, 0.5, 120), "V": np.linspace(-1, 1, 200)})
+    reports = []
+    reported = solver.evaluate(grid, progress=lambda done, total: reports.append((done, total)))
+    plain = solver.evaluate(grid)
+    # 24000 points in chunks of at least 480 points (1/50 of the grid), whole rows of 200
+    assert len(reports) >= 20 and reports[-1] == (24000, 24000)
+    assert all(total == 24000 for _, total in reports)
+    assert all(b[0] > a[0] for a, b in zip(reports, reports[1:]))
+    scale = np.abs(plain.current["tip"]).max()
+    assert np.allclose(reported.current["tip"], plain.current["tip"], rtol=0, atol=1e-13 * scale)
+    assert np.allclose(reported.probabilities, plain.probabilities, rtol=0, atol=1e-13)
 
 
 def test_compiled_rates_equal_their_symbolic_source_at_random_points():
