@@ -95,8 +95,9 @@ def plot_map(
         values = np.gradient(values, x, axis=1)
         label = f"d({label})/d{name_x}"
     ax = _axes(ax)
-    mesh = ax.pcolormesh(x, y, values, shading="nearest", cmap="RdBu_r" if np.min(values) < 0 else "viridis")
-    if np.min(values) < 0 < np.max(values):
+    signed = np.min(values) < 0  # a diverging map with white at zero; viridis for values >= 0
+    mesh = ax.pcolormesh(x, y, values, shading="nearest", cmap="RdBu_r" if signed else "viridis")
+    if signed:
         bound = np.max(np.abs(values))
         mesh.set_clim(-bound, bound)
     ax.figure.colorbar(mesh, ax=ax, label=label)
