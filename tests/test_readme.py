@@ -7,6 +7,7 @@ import numpy as np
 import sympy as sp
 
 from symbolic_pme import fermi
+from symbolic_pme.command import main
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -15,11 +16,14 @@ def python_blocks():
     return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
 
 
-def test_readme_python_examples_run_and_match_their_comments():
+def test_readme_python_examples_run_and_match_their_comments(monkeypatch):
+    monkeypatch.chdir(README.parent)  # the examples name files relative to the repository
     namespace: dict = {}
     for k, block in enumerate(python_blocks()):
         exec(compile(block, f"README.md:block{k}", "exec"), namespace)  # noqa: S102 - our own README
     result, stability, level = namespace["result"], namespace["stability"], namespace["level"]
+    assert namespace["device"].parameters == {"V": 0.5, "T": 0.1}
+    assert np.allclose(namespace["iv"].current["tip"], result.current["tip"], rtol=0, atol=1e-18)
     check = namespace["check"]
     gamma_, k_ia, k_loss = (namespace[n] for n in ("G", "k_IA", "k_loss"))
     assert sp.simplify(namespace["chain"].steady_state()["I"] - gamma_ / (k_ia + k_loss)) == 0
@@ -47,4 +51,20 @@ def test_quick_start_has_the_two_commands_ci_runs():
     text = README.read_text(encoding="utf-8")
     section = text.split("## Quick start", 1)[1].split("## ", 1)[0]
     commands = re.search(r"```bash\n(.*?)```", section, flags=re.DOTALL).group(1).strip().splitlines()
-    assert commands == ["pip install . && python examples/triangle_iv.py", "pytest"]
+    assert commands == [
+        "pip install . && symbolic-pme solve examples/triangle.toml --sweep V=-1:1:201 --plot triangle_iv.png",
+        "pytest",
+    ]
+
+
+def test_readme_command_examples_run(monkeypatch, tmp_path, capsys):
+    """Every ``symbolic-pme`` line of the README runs (in a scratch folder, for the files it writes)."""
+    text = README.read_text(encoding="utf-8")
+    lines = [line.split("#")[0].split() for line in text.splitlines() if line.startswith("symbolic-pme ")]
+    assert len(lines) == 6
+    monkeypatch.chdir(tmp_path)
+    for words in lines:
+        arguments = [str(README.parent / w) if w.startswith("examples/") else w for w in words[1:]]
+        assert main(arguments) == 0, words
+    capsys.readouterr()
+    assert (tmp_path / "iv.json").exists() and (tmp_path / "diamonds.png").exists()

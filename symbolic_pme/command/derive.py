@@ -1,0 +1,96 @@
+"""``symbolic-pme derive``: the exact objects of a model file, as text or LaTeX.
+
+Prints the many-body states, the Hamiltonian blocks, the golden-rule rates and, where feasible,
+the closed-form steady state and currents.  Closed forms are derived when every eigenstate is an
+exact Fock state (no block is mixed by hoppings) and the matrix-tree sum is small; otherwise the
+reason is printed and ``symbolic-pme solve`` is the way to numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import sympy
+
+from ..matrix_tree import ClosedFormTooLarge
+from ..model_file import ModelFile
+
+__all__ = ["MAX_TREES", "derivation"]
+
+#: Largest number of spanning trees per state for which closed forms are attempted (the
+#: spinful Anderson level needs 4, the spinless triangle 2304).
+MAX_TREES = 200
+
+_CONVENTIONS = (
+    "Units: hbar = e = k_B = 1.  Gamma = 2 pi |t|^2.  fermi(x, T) = 1/(exp(x/T) + 1).",
+    "Currents: particle current I and energy current J from each lead into the dot; heat Q = J - mu I.",
+)
+
+
+def derivation(model: ModelFile, latex: bool = False) -> str:
+    """The derivation of ``model`` as text (``latex``: expressions as LaTeX)."""
+    show: Callable[[sympy.Basic], str] = sympy.latex if latex else sympy.sstr
+    return "\n".join(_lines(model, show, latex)) + "\n"
+
+
+def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) -> Iterator[str]:
+    transport, spectrum = model.model, model.model.spectrum
+    yield model.title
+    yield "=" * len(model.title)
+    yield f"model file: {model.path}"
+    yield "parameters (defaults): " + (", ".join(f"{n} = {v:g}" for n, v in model.parameters.items()) or "none")
+    yield from _CONVENTIONS
+
+    yield from _heading(f"States ({len(spectrum.states)})")
+    yield f"{'label':<12}{'charge':>7}   energy"
+    for state in spectrum.states:
+        yield f"{state.label:<12}{state.charge:>7}   {show(state.energy)}"
+
+    yield from _heading("Hamiltonian blocks")
+    space, hamiltonian = transport.space, transport.hamiltonian
+    for key, fock_states in hamiltonian.sectors.items():
+        sector = f"N={key[0]}" + (f", Sz={key[1]}" if len(key) > 1 else "")
+        yield f"{sector}, basis {', '.join(space.label(s) for s in fock_states)}:"
+        block = hamiltonian.block(key)
+        yield show(block) if latex else sympy.pretty(block, use_unicode=True)
+
+    if spectrum.placeholders:
+        yield from _heading("Numeric eigenstates")
+        yield "Blocks mixed by hoppings are diagonalized numerically; in the rates below"
+        yield "  E_{label}      is the energy of that eigenstate,"
+        yield "  <b|d^+_m|a>    the many-body matrix element of the creation operator of mode m."
+
+    yield from _heading("Tunnelling rates (Fermi golden rule)")
+    for transition in transport.network.transitions:
+        yield f"{transition.source} -> {transition.target} [{transition.channel}]: {show(transition.rate)}"
+
+    yield from _closed_forms(model, show, latex)
+
+
+def _closed_forms(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) -> Iterator[str]:
+    transport = model.model
+    yield from _heading("Closed-form steady state and currents")
+    if not transport.spectrum.exact:
+        yield "not derived: eigenstates of mixed blocks are numeric (see above); use `symbolic-pme solve`."
+        return
+    try:
+        probabilities = transport.network.steady_state(simplify=True, max_trees=MAX_TREES)
+    except ClosedFormTooLarge as error:
+        yield f"not derived: {error}"
+        return
+    for state, p in probabilities.items():
+        yield (f"P_{{{_latex_label(state)}}} = " if latex else f"P[{state}] = ") + show(p)
+    for lead in model.leads:
+        for name, function in (("I", transport.current), ("J", transport.energy_current)):
+            yield (f"{name}_{{\\mathrm{{{lead}}}}} = " if latex else f"{name}[{lead}] = ") + show(function(lead))
+
+
+def _latex_label(label: str) -> str:
+    """A state label in LaTeX (the spin arrows as commands)."""
+    return label.replace("↑", r"\uparrow ").replace("↓", r"\downarrow ").strip()
+
+
+def _heading(text: str) -> Iterator[str]:
+    yield ""
+    yield text
+    yield "-" * len(text)

@@ -1,0 +1,32 @@
+"""A progress bar for long sweeps, on a terminal only.
+
+Uses ``tqdm`` (terminal detection, rate and time estimates, clean redraws), shown only when the
+sweep has run for ``delay`` seconds, and never with ``--quiet`` or when stderr is not a terminal
+(pipes, files, CI logs stay clean).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from tqdm import tqdm
+
+__all__ = ["progress_bar"]
+
+
+@contextmanager
+def progress_bar(
+    total: int, quiet: bool, stream: TextIO | None = None, delay: float = 1.0
+) -> Iterator[Callable[[int, int], None]]:
+    """Context giving a ``progress(done, total)`` callback that advances a bar of ``total`` points."""
+    stream = sys.stderr if stream is None else stream
+    shown = not quiet and stream.isatty()
+    with tqdm(total=total, unit="pt", unit_scale=True, file=stream, delay=delay, disable=not shown, leave=False) as bar:
+
+        def progress(done: int, _total: int) -> None:
+            bar.update(done - bar.n)
+
+        yield progress
