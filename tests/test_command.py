@@ -15,6 +15,7 @@ import sympy as sp
 from test_model_files import run
 
 from symbolic_pme import fermi
+from symbolic_pme.command import main
 from symbolic_pme.command.progress import progress_bar
 from symbolic_pme.model_file import load_model
 
@@ -260,6 +261,16 @@ def test_progress_bar_on_a_terminal_only_and_not_when_quiet():
         with progress_bar(1000, quiet=quiet, stream=stream, delay=0) as progress:
             progress(1000, 1000)
         assert stream.getvalue() == ""
+
+
+def test_solve_draws_the_bar_on_a_terminal_unless_quiet(monkeypatch, tmp_path):
+    monkeypatch.setattr("symbolic_pme.command.progress.DELAY", 0.0)  # as if the sweep were long
+    arguments = ["solve", EXAMPLES / "triangle.toml", "--sweep", "V=-1:1:2001", "-o", tmp_path / "iv.txt"]
+    for quiet, drawn in ((False, True), (True, False)):
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert main([str(a) for a in arguments + (["--quiet"] if quiet else [])]) == 0
+        assert ("/2.00k [" in terminal.getvalue()) == drawn  # 2001 points
 
 
 # --------------------------------------------------------------------------------------------------

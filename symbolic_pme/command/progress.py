@@ -14,15 +14,20 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-__all__ = ["progress_bar"]
+__all__ = ["DELAY", "progress_bar"]
+
+#: Seconds a sweep runs before its bar appears (shorter sweeps never show one).
+DELAY = 1.0
 
 
 @contextmanager
 def progress_bar(
-    total: int, quiet: bool, stream: TextIO | None = None, delay: float = 1.0
+    total: int, quiet: bool, stream: TextIO | None = None, delay: float | None = None
 ) -> Iterator[Callable[[int, int], None]]:
-    """Context giving a ``progress(done, total)`` callback that advances a bar of ``total`` points."""
+    """Context giving a ``progress(done, total)`` callback that advances a bar of ``total`` points
+    on ``stream`` (default: stderr) after ``delay`` seconds (default: :data:`DELAY`)."""
     stream = sys.stderr if stream is None else stream
+    delay = DELAY if delay is None else delay
     shown = not quiet and stream.isatty()
     with tqdm(total=total, unit="pt", unit_scale=True, file=stream, delay=delay, disable=not shown, leave=False) as bar:
 
