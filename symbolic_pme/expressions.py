@@ -126,6 +126,7 @@ _BINARY = {
 _UNARY = {ast.UAdd: lambda a: a, ast.USub: lambda a: -a}
 
 _MAX_LENGTH = 2000
+_MAX_EXPONENT = 1000
 
 
 def parse_expression(
@@ -136,7 +137,8 @@ def parse_expression(
 ) -> sympy.Expr:
     """Parse an arithmetic expression string into SymPy without evaluating any Python code.
 
-    Accepted: numbers, ``+ - * / **`` (``^`` is read as power), parentheses, the constants
+    Accepted: numbers, ``+ - * / **`` (``^`` is read as power; numeric exponents up to 1000 in
+    magnitude), parentheses, the constants
     ``pi`` and ``I``, the functions in :data:`FUNCTIONS`, and parameter names.  Names become real
     symbols, or the entries of ``symbols``.  With ``allowed_names`` given, any other name is an
     error.  Anything else (attributes, subscripts, calls of other names, comparisons, lambdas,
@@ -176,7 +178,11 @@ class _Reader:
         if isinstance(node, ast.Name):
             return self.name(node.id)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return _BINARY[type(node.op)](self.read(node.left), self.read(node.right))
+            left, right = self.read(node.left), self.read(node.right)
+            if isinstance(node.op, ast.Pow) and right.is_number and abs(complex(right)) > _MAX_EXPONENT:
+                # exact powers such as 10**10**10 would take SymPy hours and all memory
+                raise ExpressionError(f"exponent {right} larger than {_MAX_EXPONENT} in expression {self.text!r}")
+            return _BINARY[type(node.op)](left, right)
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
             return _UNARY[type(node.op)](self.read(node.operand))
         if isinstance(node, ast.Call):

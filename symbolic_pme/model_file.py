@@ -192,6 +192,8 @@ class _Reader:
             value = self.expression(raw, "[parameters]", name, constant=True)
             if not value.is_extended_real:
                 raise self.fail("[parameters]", name, f"parameters are real numbers, got {value}")
+            if not math.isfinite(float(value)):
+                raise self.fail("[parameters]", name, f"{raw!r} is not a finite number")
             self.defaults[name] = float(value)
             self.symbols[name] = sympy.Symbol(name, real=True)
         return self.defaults

@@ -224,6 +224,8 @@ MALFORMED = {
         + '[[coulomb]]\norbitals = ["d", "e_up"]\nvalue = 1\n',
         ["[[coulomb]] entry 1", "'orbitals'", "mixes"],
     ),
+    "exponent tower": (edit('d = "eps"', 'd = "eps + 10**10**10"'), ["[onsite]", "'d'", "exponent"]),
+    "infinite default": (edit("V = 0.5", 'V = "1e308*10"'), ["[parameters]", "'V'", "not a finite number"]),
     "value of a wrong type": (edit('d = "eps"', "d = [0.1]"), ["[onsite]", "'d'", "an array"]),
     "title not a string": (edit('title = "level"', "title = 3"), ["top level", "'title'", "expected a string"]),
 }
