@@ -348,7 +348,14 @@ BAD_ARGUMENTS = {
     "lead without plot": (["solve", "{single}", "--lead", "L"], ["--lead", "give --plot"]),
     "negative temperature set": (["solve", "{single}", "--set", "T=-0.1"], ["temperature of lead 'L'", "negative"]),
     "negative temperature swept": (["solve", "{single}", "--sweep", "T=-0.1:0.1:3"], ["temperature", "negative"]),
-    "output into a missing folder": (["solve", "{single}", "-o", "{tmp}/missing/out.json"], ["No such file"]),
+    "output into a missing folder": (
+        ["solve", "{single}", "-o", "{tmp}/missing/out.json"],
+        ["--output", "does not exist"],
+    ),
+    "plot into a missing folder": (
+        ["solve", "{single}", "--sweep", "V=0:1:3", "--plot", "{tmp}/missing/a.png"],
+        ["--plot", "does not exist"],
+    ),
     "derive of a missing file": (["derive", "{tmp}/absent.toml"], ["absent.toml", "no such file"]),
     "unknown command": (["fit", "{single}"], ["invalid choice: 'fit'"]),
 }

@@ -28,6 +28,9 @@ def run_solve(arguments: argparse.Namespace) -> None:
         check_plot(plot, len(axes), arguments.lead, model.leads)
     elif arguments.lead is not None:
         raise CommandError("--lead chooses the lead of --plot; give --plot too")
+    for option, target in (("--output", arguments.output), ("--plot", arguments.plot)):
+        if target is not None and not Path(target).resolve().parent.is_dir():
+            raise CommandError(f"{option} {target}: the folder {Path(target).resolve().parent} does not exist")
     fixed = {name: values.get(name, default) for name, default in model.parameters.items() if name not in axes}
     solver = model.compile()
     grid = solver.grid({n: v for n, v in fixed.items() if n in model.used_parameters}, axes)
