@@ -14,9 +14,11 @@ import pytest
 import sympy as sp
 from test_model_files import run
 
+from numeric.secular import secular_ratio
 from symbolic_pme import fermi
 from symbolic_pme.command import main
 from symbolic_pme.command.progress import progress_bar
+from symbolic_pme.command.solve import secular_note
 from symbolic_pme.model_file import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +67,13 @@ def solve_json(arguments, capsys):
 def test_command_line_reproduces_the_qmeq_reference(example, reference, sweep):
     finished = command("solve", EXAMPLES / example, "--sweep", sweep, "--format", "json")
     assert finished.returncode == 0, finished.stderr
-    assert finished.stderr == ""  # no progress bar or notes when stderr is not a terminal
+    # no progress bar when stderr is not a terminal; the triangle's levels are closer than their
+    # broadening (secular ratio 0.91), which one note says
+    notes = finished.stderr.splitlines()
+    if example == "triangle.toml":
+        assert len(notes) == 1 and notes[0].startswith("note: the spacing of states N=2:1 and N=2:2 is 0.91")
+    else:
+        assert notes == []
     ours = json.loads(finished.stdout)
     data = json.loads((DATA / reference).read_text())
     points = data["points"]
@@ -244,6 +252,22 @@ def test_plot_of_a_sweep_and_of_a_grid_are_pngs_of_the_stated_size(tmp_path, cap
     assert status == 0 and err == ""
     image = matplotlib.image.imread(maps)
     assert image.shape == (720, 1800, 4) and image[..., :3].std() > 0.05  # not blank
+
+
+def test_secular_note_names_the_pair_the_ratio_and_the_point(capsys):
+    solver = load_model(EXAMPLES / "triangle_coulomb.toml").compile()
+    result = solver.sweep({"gate": np.linspace(-0.6, 0.4, 11), "V": np.linspace(-1, 1, 5)})
+    check = secular_ratio(solver, result)
+    worst = np.unravel_index(np.argmin(check.ratio), check.ratio.shape)
+    note = secular_note(solver, result)
+    assert f"states {check.worst[0]} and {check.worst[1]} is {check.ratio.min():.2g} times" in note
+    assert f"(at gate = {result.axes['gate'][worst[0]]:g}, V = {result.axes['V'][worst[1]]:g})" in note
+    anderson = load_model(EXAMPLES / "anderson.toml").compile()  # no block holds two states
+    assert secular_note(anderson, anderson.solve()) is None
+    status, _, err = run(["solve", EXAMPLES / "triangle.toml"], capsys)
+    assert status == 0 and err.startswith("note: the spacing of states")
+    status, _, err = run(["solve", EXAMPLES / "triangle.toml", "-q"], capsys)
+    assert status == 0 and err == ""  # --quiet silences the note
 
 
 class Terminal(io.StringIO):

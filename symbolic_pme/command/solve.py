@@ -8,6 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from numeric.network import CompiledNetwork
+from numeric.results import SteadyState
+from numeric.secular import secular_ratio
+
 from ..model_file import load_model
 from .figures import check_plot, save_plot
 from .formats import FORMATS
@@ -36,6 +40,8 @@ def run_solve(arguments: argparse.Namespace) -> None:
     grid = solver.grid({n: v for n, v in fixed.items() if n in model.used_parameters}, axes)
     with progress_bar(int(np.prod(grid.shape, dtype=np.int64)), arguments.quiet) as progress:
         result = solver.evaluate(grid, progress)
+    if not arguments.quiet and (note := secular_note(solver, result)):
+        print(note, file=sys.stderr)
     text = FORMATS[arguments.format](model, result, fixed)
     if arguments.output is None:
         sys.stdout.write(text)
@@ -45,6 +51,21 @@ def run_solve(arguments: argparse.Namespace) -> None:
     if plot is not None:
         save_plot(result, plot, model.title, arguments.lead)
         _note(arguments, f"wrote {plot}")
+
+
+def secular_note(solver: CompiledNetwork, result: SteadyState) -> str | None:
+    """A one-line note where two eigenstates of one block lie closer than their lifetime
+    broadening somewhere on the grid: there the coherences that the Pauli equation drops may
+    matter (see :mod:`numeric.secular`)."""
+    check = secular_ratio(solver, result)
+    if not check.ratio.size or check.ratio.min() >= 1:
+        return None
+    index = np.unravel_index(np.argmin(check.ratio), check.ratio.shape)
+    where = ", ".join(f"{name} = {values[i]:g}" for (name, values), i in zip(result.axes.items(), index))
+    return (
+        f"note: the spacing of states {' and '.join(check.worst)} is {check.ratio.min():.2g} times their "
+        f"broadening{f' (at {where})' if where else ''}; the Pauli equation neglects the coherences between them"
+    )
 
 
 def _note(arguments: argparse.Namespace, message: str) -> None:
