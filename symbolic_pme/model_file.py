@@ -208,7 +208,7 @@ class _Reader:
         try:
             return Hamiltonian(space, onsite=onsite, hopping=hopping, coulomb=coulomb)
         except ValueError as error:
-            raise self.fail("[[hopping]]/[[coulomb]]", None, str(error)) from None
+            raise self.fail("[onsite], [[hopping]], [[coulomb]]", None, str(error)) from None
 
     def pairs(self, space: FockSpace, key: str, distinct: bool) -> dict[tuple[str, str], sympy.Expr]:
         """``[[hopping]]`` or ``[[coulomb]]`` entries as ``{(i, j): value}``."""

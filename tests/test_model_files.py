@@ -226,6 +226,10 @@ MALFORMED = {
     ),
     "exponent tower": (edit('d = "eps"', 'd = "eps + 10**10**10"'), ["[onsite]", "'d'", "exponent"]),
     "infinite default": (edit("V = 0.5", 'V = "1e308*10"'), ["[parameters]", "'V'", "not a finite number"]),
+    "complex energy whose default hides it": (
+        edit("eps = 0.2", "eps = 0.0").replace('d = "eps"', 'd = "I*eps"'),
+        ["[onsite], [[hopping]], [[coulomb]]", "not Hermitian"],
+    ),
     "value of a wrong type": (edit('d = "eps"', "d = [0.1]"), ["[onsite]", "'d'", "an array"]),
     "title not a string": (edit('title = "level"', "title = 3"), ["top level", "'title'", "expected a string"]),
 }
