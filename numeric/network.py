@@ -168,6 +168,15 @@ class CompiledNetwork(TakesParameters):
         grid = self.grid(values, **kwargs)
         return np.moveaxis(self._rates(self._outputs(grid.values), grid.shape), 0, -1)
 
+    def escape_rates(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
+        """Total rate out of each state (``-W_ss``, its lifetime broadening with hbar = 1),
+        shape ``grid + (n,)``; cheaper than the diagonal of :meth:`generator`."""
+        rates = self.rates(values, **kwargs)
+        escape = np.zeros(rates.shape[:-1] + (len(self.states),))
+        for state in range(len(self.states)):
+            escape[..., state] = rates[..., self._source == state].sum(axis=-1)
+        return escape
+
     def generator(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Generator matrices W (dP/dt = W P), shape ``grid + (n, n)``."""
         grid = self.grid(values, **kwargs)

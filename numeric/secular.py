@@ -66,8 +66,7 @@ def secular_ratio(solver: CompiledNetwork, result: SteadyState) -> SecularCheck:
     pairs = [pair for members in blocks.values() for pair in combinations(members, 2)]
     if not pairs:
         return SecularCheck(np.full(result.shape, np.inf), None)
-    generators = solver.generator(result.parameters)
-    broadening = -np.diagonal(generators, axis1=-2, axis2=-1)
+    broadening = solver.escape_rates(result.parameters)
     energies = np.broadcast_to(result.energies, broadening.shape)
     spacing = np.stack([np.abs(energies[..., b] - energies[..., c]) for b, c in pairs], axis=-1)
     width = np.stack([(broadening[..., b] + broadening[..., c]) / 2 for b, c in pairs], axis=-1)

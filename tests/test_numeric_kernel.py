@@ -282,3 +282,12 @@ def test_band_edges_switch_transitions_off():
 
 def test_numeric_exports():
     assert callable(numeric.compile_model) and callable(numeric.compile_network)
+
+
+def test_escape_rates_are_minus_the_generator_diagonal():
+    solver = triangle(gate_symbol=True).compile()
+    values = {"gate": np.linspace(-0.5, 0.5, 7)[:, None], "V": np.linspace(-1, 1, 5)[None, :]}
+    generator = solver.generator(values)
+    escape = solver.escape_rates(values)
+    assert escape.shape == (7, 5, 8) and np.all(escape > 0)
+    assert np.allclose(escape, -np.diagonal(generator, axis1=-2, axis2=-1), rtol=1e-14, atol=0)
