@@ -147,7 +147,7 @@ class _Reader:
         leads = self.leads(space)
         try:
             model = TransportModel(hamiltonian, leads)
-        except ValueError as error:  # pragma: no cover - every cause is checked above
+        except ValueError as error:  # e.g. a spin-orbital coupled both by its name and its orbital's
             raise self.fail("[[lead]]", None, str(error)) from None
         return ModelFile(self.path, title, parameters, model)
 

@@ -230,6 +230,12 @@ MALFORMED = {
         edit("eps = 0.2", "eps = 0.0").replace('d = "eps"', 'd = "I*eps"'),
         ["[onsite], [[hopping]], [[coulomb]]", "not Hermitian"],
     ),
+    "spin-orbital coupled twice": (
+        edit('orbitals = ["d"]', 'orbitals = ["d"]\nspin = true').replace(
+            "coupling = { d = 0.1 }", "coupling = { d = 0.1, d_up = 0.2 }"
+        ),
+        ["[[lead]]", "'d_up' is given twice"],
+    ),
     "value of a wrong type": (edit('d = "eps"', "d = [0.1]"), ["[onsite]", "'d'", "an array"]),
     "title not a string": (edit('title = "level"', "title = 3"), ["top level", "'title'", "expected a string"]),
 }
