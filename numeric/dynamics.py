@@ -30,7 +30,7 @@ class Evolution:
     times:
         The times, 1-D (time unit = 1 / rate unit; hbar = 1 unless the model says otherwise).
     axes, shape:
-        Sweep axes and grid shape, as in :class:`numeric.results.SteadyState`.
+        Sweep axes and grid shape, as in :class:`symbolic_pme.numeric.results.SteadyState`.
     populations:
         Array ``shape + (n_times, n_states)``.
     currents:

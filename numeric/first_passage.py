@@ -26,7 +26,7 @@ __all__ = ["Trapping", "first_passage"]
 class Trapping:
     """Result of :func:`first_passage`: ``residence`` times (``shape + (n,)``, last axis =
     ``states``), ``yields`` per sink channel and ``mean_time`` (each of the grid's ``shape``);
-    ``axes`` as in :class:`numeric.results.SteadyState`."""
+    ``axes`` as in :class:`symbolic_pme.numeric.results.SteadyState`."""
 
     states: tuple[str, ...]
     axes: dict[str, np.ndarray]

@@ -7,7 +7,7 @@ point at once,
     L = -(i/hbar)(H (x) 1 - 1 (x) H^T) + sum_k r_k (A_k (x) A_k^* - (K_k (x) 1 + 1 (x) K_k^T)/2),
 
 on row-major vec(rho) (K = A^+ A), then solves for steady states (one batched LAPACK solve),
-evolves in time (:func:`numeric.dynamics.propagate`) and returns eigenvalues.  Results carry the
+evolves in time (:func:`symbolic_pme.numeric.dynamics.propagate`) and returns eigenvalues.  Results carry the
 same labels as the rate-network results (``probabilities``, ``currents[quantity][channel]``), so a
 reduction can be checked against its exact Lindblad equation point by point.  Meant for small
 systems (the Liouvillian has n^2 rows).  Conventions as in the symbolic model: hbar = 1 unless
@@ -25,7 +25,7 @@ from symbolic_pme.lindblad import LindbladModel
 from symbolic_pme.network import NonUniqueSteadyState
 
 from .dynamics import Evolution, initial_populations, propagate, time_axis
-from .expressions import ExpressionKernel, stack_outputs
+from .kernel import ExpressionKernel, stack_outputs
 from .inputs import Grid, Parameters, TakesParameters
 from .results import SteadyState
 from .solver import NEGATIVE_TOLERANCE
@@ -35,7 +35,7 @@ __all__ = ["CompiledLindblad", "LindbladSteadyState", "compile_lindblad"]
 
 @dataclass(frozen=True)
 class LindbladSteadyState(SteadyState):
-    """A :class:`~numeric.results.SteadyState` that also holds the density matrices
+    """A :class:`~symbolic_pme.numeric.results.SteadyState` that also holds the density matrices
     (``shape + (n, n)``, complex); ``probabilities`` are their diagonals."""
 
     density_matrices: np.ndarray | None = None

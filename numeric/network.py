@@ -8,7 +8,7 @@ kernels.  A solve runs, with no Python loop over grid points:
 2. one CSE-compiled function for every rate and carried quantity;
 3. the steady state: for small networks by GTH state reduction vectorized across the grid
    (subtraction-free), otherwise the generator as one small dense product of an incidence matrix
-   with the rates and one batched LAPACK solve (:mod:`numeric.solver`);
+   with the rates and one batched LAPACK solve (:mod:`symbolic_pme.numeric.solver`);
 4. currents: for a quantity that is the change of a state function (charge, energy, heat; see
    :meth:`RateNetwork.state_function`) from the net probability flow into each state, otherwise
    from the flow through each transition.
@@ -30,7 +30,7 @@ from symbolic_pme.expressions import to_expr
 from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.spectrum import Spectrum
 
-from .expressions import ExpressionKernel, stack_outputs
+from .kernel import ExpressionKernel, stack_outputs
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
 from .results import SteadyState
 from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth
@@ -421,7 +421,7 @@ def compile_network(
 ) -> CompiledNetwork | CompiledOpenNetwork:
     """Compile a plain :class:`RateNetwork` (no placeholders) for batched solves.
 
-    An open network (sources, sinks) becomes a :class:`~numeric.open_network.CompiledOpenNetwork`,
+    An open network (sources, sinks) becomes a :class:`~symbolic_pme.numeric.open_network.CompiledOpenNetwork`,
     which solves its closed embedding with this same kernel.
     """
     checks = [(to_expr(expr, what), what) for expr, what in nonnegative]

@@ -4,7 +4,7 @@ An open :class:`~symbolic_pme.network.RateNetwork` (``dP/dt = W P + s``: sources
 population per unit time, sinks remove it with a probability per unit time) is compiled through
 its closed embedding (:meth:`RateNetwork.with_environment`: an extra *outside* state that the
 sinks lead to and the sources leave from).  The batched steady-state solver of
-:class:`~numeric.network.CompiledNetwork` gives the embedding's steady state ``pi``; the open
+:class:`~symbolic_pme.numeric.network.CompiledNetwork` gives the embedding's steady state ``pi``; the open
 network's steady populations are ``P_i = pi_i / pi_outside`` and every current scales the same
 way, so open and closed networks share one kernel, one solver and one current evaluator.  The
 cost is one extra state.  :func:`evolve_open_network` gives P(t) the same way (the outside's
@@ -35,7 +35,7 @@ MIN_OUTSIDE_SHARE = 1e-13
 class CompiledOpenNetwork(TakesParameters):
     """An open :class:`RateNetwork` compiled for batched numeric evaluation.
 
-    The interface is that of :class:`~numeric.network.CompiledNetwork` (``solve``, ``sweep``,
+    The interface is that of :class:`~symbolic_pme.numeric.network.CompiledNetwork` (``solve``, ``sweep``,
     ``rates``, ``generator``); results hold populations (not normalized) and the currents of
     every channel, including ``currents["population"][sink_channel]`` = minus the rate at which
     that sink removes population.  :meth:`source_vector` and :meth:`sink_rates` give the rest of
@@ -129,7 +129,7 @@ def evolve_open_network(
 
     The embedding's generator with its outside row zeroed is ``A = [[W, s], [0, 0]]``: the
     outside's population stays 1, so ``[P(t); 1] = expm(A t) [P(0); 1]`` (one batched
-    :func:`numeric.dynamics.propagate`) and each current is ``sum_t q_t k_t P_source(t)`` over the
+    :func:`symbolic_pme.numeric.dynamics.propagate`) and each current is ``sum_t q_t k_t P_source(t)`` over the
     embedding's transitions, sources and sinks included.  ``initial``: a state label,
     ``{state: probability}`` or an array (summing to one); None starts empty.  ``values``,
     ``kwargs`` and ``axes`` are as in ``solve`` and ``sweep``.

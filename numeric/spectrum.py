@@ -16,7 +16,7 @@ import sympy
 
 from symbolic_pme.spectrum import Spectrum
 
-from .expressions import ExpressionKernel, stack_outputs
+from .kernel import ExpressionKernel, stack_outputs
 
 __all__ = ["NumericSpectrum"]
 

@@ -31,7 +31,7 @@ from symbolic_pme.network import RateNetwork
 from symbolic_pme.validity import coherence_decay_rates, coupling_conditions
 
 from .dynamics import initial_populations, propagate
-from .expressions import ExpressionKernel, stack_outputs
+from .kernel import ExpressionKernel, stack_outputs
 from .lindblad import compile_lindblad
 from .network import compile_network
 

@@ -14,7 +14,7 @@ equal rates is exact too.  No general simplification is run.
 The eigenvalues are the roots of A's characteristic polynomial, so the closed form exists
 (in radicals a reader can use) only when that polynomial factors into pieces of degree <= 2;
 otherwise, and for matrices of more than :data:`MAX_SIZE` rows, :class:`ClosedFormTooLarge` is
-raised at once, pointing to the numeric propagation (``numeric.dynamics.propagate``), which is
+raised at once, pointing to the numeric propagation (``symbolic_pme.numeric.dynamics.propagate``), which is
 batched over many times and parameter values.
 """
 
@@ -85,7 +85,7 @@ def _eigenvalues(a: sympy.Matrix) -> list[sympy.Expr]:
     if a.rows > MAX_SIZE:
         raise ClosedFormTooLarge(
             f"a closed-form P(t) needs the eigenvalues of a {a.rows} x {a.rows} matrix (limit {MAX_SIZE}); "
-            "propagate numerically instead (numeric.dynamics.propagate)"
+            "propagate numerically instead (symbolic_pme.numeric.dynamics.propagate)"
         )
     polynomial = a.charpoly()
     lam = polynomial.gen
@@ -98,7 +98,7 @@ def _eigenvalues(a: sympy.Matrix) -> list[sympy.Expr]:
         if degree > 2:
             raise ClosedFormTooLarge(
                 f"a closed-form P(t) needs the roots of a degree-{degree} polynomial; "
-                "propagate numerically instead (numeric.dynamics.propagate)"
+                "propagate numerically instead (symbolic_pme.numeric.dynamics.propagate)"
             )
         for root, multiplicity in sympy.roots(factor, lam).items():
             eigenvalues += [root] * (multiplicity * power)

@@ -5,7 +5,7 @@ lead's chemical potential, at temperature ``T`` (k_B = 1).  It stays unevaluated
 arguments so that closed forms read as in the textbooks (``Gamma_L f_L + Gamma_R f_R``); it has
 exact derivatives (for conductances) and ``rewrite(sympy.exp)`` gives the explicit form.  At
 ``T = 0`` it is the step function with ``fermi(0, 0) = 1/2``.  Compiled kernels evaluate it with
-the overflow-free logistic function (see ``numeric.functions.fermi``).
+the overflow-free logistic function (see ``symbolic_pme.numeric.functions.fermi``).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ __all__ = ["FockSpace", "LadderOp"]
 LadderOp = tuple[int, bool]
 
 _SPIN_SUFFIXES = ("_up", "_down")
-_MAX_MODES = 20
+MAX_MODES = 20
 
 
 def _orbital_names(orbitals: int | Sequence[str]) -> tuple[str, ...]:
@@ -83,8 +83,8 @@ class FockSpace:
             self.modes: tuple[str, ...] = tuple(f"{o}{s}" for s in _SPIN_SUFFIXES for o in self.orbitals)
         else:
             self.modes = self.orbitals
-        if len(self.modes) > _MAX_MODES:
-            raise ValueError(f"orbitals: {len(self.modes)} modes is more than the {_MAX_MODES} supported")
+        if len(self.modes) > MAX_MODES:
+            raise ValueError(f"orbitals: {len(self.modes)} modes is more than the {MAX_MODES} supported")
         self.n_modes = len(self.modes)
         self._mode_index = {name: i for i, name in enumerate(self.modes)}
         size = 1 << self.n_modes

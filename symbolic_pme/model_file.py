@@ -38,7 +38,7 @@ from .lead import Lead
 from .transport import TransportModel
 
 if TYPE_CHECKING:  # pragma: no cover
-    from numeric.network import CompiledNetwork
+    from symbolic_pme.numeric.network import CompiledNetwork
 
 __all__ = ["ModelFile", "ModelFileError", "load_model"]
 

@@ -441,7 +441,7 @@ class RateNetwork:
         Raises :class:`NonUniqueSteadyState` for a reducible network (or, open, for states that
         cannot reach a sink) and, at once, :class:`~symbolic_pme.matrix_tree.ClosedFormTooLarge`
         beyond ``max_trees`` trees for one state: the fallback is the numeric solver
-        (``numeric.compile_network(network).solve(...)``), which the message names.
+        (``symbolic_pme.numeric.compile_network(network).solve(...)``), which the message names.
         """
         sums = self.tree_sums(max_trees)
         return {s: sums.ratio(sums.weights[s], simplify) for s in self.states}

@@ -30,7 +30,7 @@ from .network import RateNetwork, Transition
 from .spectrum import Spectrum
 
 if TYPE_CHECKING:  # pragma: no cover
-    from numeric.network import CompiledNetwork
+    from symbolic_pme.numeric.network import CompiledNetwork
 
 __all__ = ["TransportModel"]
 
@@ -209,6 +209,6 @@ class TransportModel:
 
         ``defaults`` gives values for parameters that a solve does not set.
         """
-        from numeric.transport import compile_model
+        from symbolic_pme.numeric.transport import compile_model
 
         return compile_model(self, defaults=defaults)

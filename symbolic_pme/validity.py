@@ -10,7 +10,7 @@ condition is
 (for two levels, hbar = 1: 4V^2 << omega0^2 + gamma^2).  When it fails the populations
 oscillate coherently (Rabi oscillations, quantum beats) instead of relaxing.  A different
 condition, the secular one (level spacings of H large against hbar times the rates), is what a
-Pauli equation written in the *eigenbasis* of H needs; :mod:`numeric.validity` reports both and
+Pauli equation written in the *eigenbasis* of H needs; :mod:`symbolic_pme.numeric.validity` reports both and
 compares the reduced network with the exact Lindblad equation.
 """
 

@@ -14,7 +14,7 @@ import pytest
 import sympy as sp
 from test_model_files import run
 
-from numeric.secular import secular_ratio
+from symbolic_pme.numeric.secular import secular_ratio
 from symbolic_pme import fermi
 from symbolic_pme.command import main
 from symbolic_pme.command.progress import progress_bar

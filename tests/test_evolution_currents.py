@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from numeric import compile_network, evolve_network, evolve_open_network
+from symbolic_pme.numeric import compile_network, evolve_network, evolve_open_network
 from symbolic_pme import FockSpace, Hamiltonian, Lead, RateNetwork, TransportModel
 
 eps = sp.Symbol("epsilon", real=True)

@@ -4,9 +4,9 @@ probability, and the Pauli network agrees with the Lindblad model at strong deph
 import numpy as np
 import sympy
 
-from numeric.dynamics import propagate
-from numeric.lindblad import compile_lindblad
-from numeric.network import compile_network
+from symbolic_pme.numeric.dynamics import propagate
+from symbolic_pme.numeric.lindblad import compile_lindblad
+from symbolic_pme.numeric.network import compile_network
 from symbolic_pme.excitons import haken_strobl_reineker
 from symbolic_pme.reduction import adiabatic_elimination
 

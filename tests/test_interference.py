@@ -4,9 +4,9 @@ the Pauli reduction of the same model does not."""
 import numpy as np
 import sympy
 
-from numeric.dynamics import evolve_network
-from numeric.lindblad import compile_lindblad
-from numeric.network import compile_network
+from symbolic_pme.numeric.dynamics import evolve_network
+from symbolic_pme.numeric.lindblad import compile_lindblad
+from symbolic_pme.numeric.network import compile_network
 from symbolic_pme.interference import beat_model, pure_state, unitary_evolution
 from symbolic_pme.reduction import adiabatic_elimination
 

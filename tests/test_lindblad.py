@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import sympy
 
-from numeric.lindblad import compile_lindblad
+from symbolic_pme.numeric.lindblad import compile_lindblad
 from symbolic_pme.lindblad import Jump, LindbladModel, decay, dephasing, two_level
 
 V, w0, gamma = sympy.symbols("V omega0 gamma", real=True)

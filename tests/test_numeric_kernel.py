@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import numeric
-from numeric.functions import fermi, fermi_complement, modulus_squared
+import symbolic_pme.numeric as numeric
+from symbolic_pme.numeric.functions import fermi, fermi_complement, modulus_squared
 from symbolic_pme import FockSpace, Hamiltonian, Lead, NonUniqueSteadyState, TransportModel
 
 eps, mu_l, mu_r, temp, t_l, t_r, V = sp.symbols("epsilon mu_L mu_R T t_L t_R V", real=True)

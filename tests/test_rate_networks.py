@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from numeric import CompiledNetwork, CompiledOpenNetwork, compile_network
+from symbolic_pme.numeric import CompiledNetwork, CompiledOpenNetwork, compile_network
 from symbolic_pme import (
     ClosedFormTooLarge,
     NonUniqueSteadyState,

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import sympy
 
-from numeric.lindblad import compile_lindblad
-from numeric.network import compile_network
+from symbolic_pme.numeric.lindblad import compile_lindblad
+from symbolic_pme.numeric.network import compile_network
 from symbolic_pme.excitons import haken_strobl_reineker
 from symbolic_pme.lindblad import LindbladModel, decay, dephasing, two_level
 from symbolic_pme.reduction import adiabatic_elimination, driven_coherences, stationary_coherences

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from numeric.secular import secular_ratio
+from symbolic_pme.numeric.secular import secular_ratio
 from symbolic_pme import FockSpace, Hamiltonian, Lead, TransportModel
 
 delta = sp.Symbol("Delta", real=True)
@@ -70,7 +70,7 @@ def test_triangle_reports_its_closest_pair():
 
 def test_needs_energies():
     from symbolic_pme import RateNetwork
-    import numeric
+    import symbolic_pme.numeric as numeric
 
     network = RateNetwork(["x", "y"], [("x", "y", 1.0), ("y", "x", 2.0)])
     solver = numeric.compile_network(network)

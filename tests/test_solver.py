@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from numeric.solver import steady_state, steady_state_gth
+from symbolic_pme.numeric.solver import steady_state, steady_state_gth
 from symbolic_pme import NonUniqueSteadyState
 
 

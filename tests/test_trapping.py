@@ -6,8 +6,8 @@ import pytest
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from numeric import compile_network, evolve_open_network
-from numeric import first_passage as numeric_first_passage
+from symbolic_pme.numeric import compile_network, evolve_open_network
+from symbolic_pme.numeric import first_passage as numeric_first_passage
 from symbolic_pme import ClosedFormTooLarge, RateNetwork, boltzmann_network, first_passage, propagate
 
 T = 0.3

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import sympy
 
-from numeric.lindblad import compile_lindblad
-from numeric.validity import check_reduction, slowest_relaxation
+from symbolic_pme.numeric.lindblad import compile_lindblad
+from symbolic_pme.numeric.validity import check_reduction, slowest_relaxation
 from symbolic_pme.excitons import haken_strobl_reineker
 from symbolic_pme.lindblad import two_level
 from symbolic_pme.reduction import adiabatic_elimination

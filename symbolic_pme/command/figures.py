@@ -11,8 +11,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from numeric.plots import plot_curves, plot_map, plot_probabilities
-from numeric.results import SteadyState
+from symbolic_pme.numeric.plots import plot_curves, plot_map, plot_probabilities
+from symbolic_pme.numeric.results import SteadyState
 
 from .settings import CommandError
 

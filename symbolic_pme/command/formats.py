@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from numeric.results import SteadyState
+from symbolic_pme.numeric.results import SteadyState
 
 from ..model_file import ModelFile
 

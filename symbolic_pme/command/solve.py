@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from numeric.network import CompiledNetwork
-from numeric.results import SteadyState
-from numeric.secular import secular_ratio
+from symbolic_pme.numeric.network import CompiledNetwork
+from symbolic_pme.numeric.results import SteadyState
+from symbolic_pme.numeric.secular import secular_ratio
 
 from ..model_file import load_model
 from .figures import check_plot, save_plot
@@ -56,7 +56,7 @@ def run_solve(arguments: argparse.Namespace) -> None:
 def secular_note(solver: CompiledNetwork, result: SteadyState) -> str | None:
     """A one-line note where two eigenstates of one block lie closer than their lifetime
     broadening somewhere on the grid: there the coherences that the Pauli equation drops may
-    matter (see :mod:`numeric.secular`)."""
+    matter (see :mod:`symbolic_pme.numeric.secular`)."""
     check = secular_ratio(solver, result)
     if not check.ratio.size or check.ratio.min() >= 1:
         return None
