@@ -16,23 +16,31 @@ Any value may be a number or an expression string over the declared parameters (
 never evaluated as Python.  Units and signs are those of the Python API (DESIGN.md).
 
 The whole file is checked before anything is built: the first problem raises
-:class:`ModelFileError` with one message naming the file, the table and the key.
+:class:`ModelFileError` with one message naming the file, the table and the key.  Sizes are
+limited (:data:`MAX_FILE_BYTES`, :data:`MAX_NAME_LENGTH`, :data:`MAX_PARAMETERS`,
+:data:`MAX_LEADS`, :data:`symbolic_pme.fock.MAX_MODES`), each checked before any work that
+grows with it, and every value must evaluate, at the defaults, to a finite number of magnitude at
+most :data:`MAX_VALUE` (the evaluation guard; :meth:`ModelFile.check_values` repeats it at other
+parameter values).
 """
 
 from __future__ import annotations
 
 import keyword
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from .expressions import CONSTANTS, FUNCTIONS, ExpressionError, parse_expression
-from .fock import FockSpace
+from .expressions import CONSTANTS, FUNCTIONS, ExpressionError, evaluate, number, parse_expression
+from .fock import MAX_MODES, FockSpace
 from .hamiltonian import Hamiltonian
 from .lead import Lead
 from .transport import TransportModel
@@ -40,7 +48,33 @@ from .transport import TransportModel
 if TYPE_CHECKING:  # pragma: no cover
     from symbolic_pme.numeric.network import CompiledNetwork
 
-__all__ = ["ModelFile", "ModelFileError", "load_model"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_LEADS",
+    "MAX_NAME_LENGTH",
+    "MAX_PARAMETERS",
+    "MAX_TITLE_LENGTH",
+    "MAX_VALUE",
+    "ModelFile",
+    "ModelFileError",
+    "ModelValue",
+    "load_model",
+]
+
+#: Largest model file read, in bytes (only regular files are read).
+MAX_FILE_BYTES = 1 << 20
+#: Longest orbital, parameter or lead name, in characters.
+MAX_NAME_LENGTH = 64
+#: Longest title, in characters.
+MAX_TITLE_LENGTH = 200
+#: Most declared parameters.
+MAX_PARAMETERS = 1000
+#: Most leads.
+MAX_LEADS = 32
+#: Largest magnitude of any value (parameter, energy, chemical potential, temperature, band edge,
+#: hopping, Coulomb term, coupling) wherever it is evaluated: far beyond any physical scale, yet
+#: small enough that products of rates and energies cannot overflow a double.
+MAX_VALUE = 1e50
 
 _TOP_KEYS = ("title", "system", "parameters", "onsite", "hopping", "coulomb", "lead")
 _SYSTEM_KEYS = ("orbitals", "spin")
@@ -50,6 +84,26 @@ _LEAD_KEYS = ("name", "mu", "temperature", "coupling", "band")
 
 class ModelFileError(ValueError):
     """A model file that cannot be read; the message names the file, the table and the key."""
+
+
+@dataclass(frozen=True)
+class ModelValue:
+    """One value of a model file, as written and as read.
+
+    Attributes
+    ----------
+    table, key:
+        Where it stands (``"[[lead]] 'L'"``, ``"temperature"``).
+    text:
+        What the file says (a number or an expression string).
+    expr:
+        The expression read from it.
+    """
+
+    table: str
+    key: str
+    text: int | float | str
+    expr: sympy.Expr
 
 
 @dataclass(frozen=True)
@@ -72,6 +126,7 @@ class ModelFile:
     title: str
     parameters: dict[str, float]
     model: TransportModel
+    values: tuple[ModelValue, ...] = ()
 
     @property
     def orbitals(self) -> tuple[str, ...]:
@@ -86,11 +141,34 @@ class ModelFile:
         """Lead names in file order."""
         return tuple(lead.name for lead in self.model.leads)
 
-    @property
+    @cached_property
     def used_parameters(self) -> tuple[str, ...]:
         """Declared parameters that enter the model, in file order (the others change nothing)."""
         used = {s.name for s in self.model.parameters}
         return tuple(name for name in self.parameters if name in used)
+
+    def check_values(self, assignments: Mapping[str, float], where: str) -> None:
+        """The evaluation guard at other parameter values: every value of the file, evaluated with
+        ``assignments`` (by name; the defaults for the rest), is a finite number of magnitude at
+        most :data:`MAX_VALUE`.
+
+        Parameters
+        ----------
+        assignments:
+            Parameter values that replace defaults.
+        where:
+            What the values are (``"with --set V=2"``), for the message.
+
+        Raises
+        ------
+        ModelFileError
+            Naming the file, table, key, the value and ``where``.
+        """
+        values = {**self.parameters, **assignments}
+        for value in self.values:
+            problem = _out_of_range(value.expr, values)
+            if problem:
+                raise ModelFileError(f"{self.path}: {value.table}, key {value.key!r}: {_violation(value, problem, values, where)}")
 
     def compile(self) -> CompiledNetwork:
         """The numeric solver, with the declared defaults."""
@@ -98,20 +176,85 @@ class ModelFile:
 
 
 def load_model(path: str | Path) -> ModelFile:
-    """Read and check a model file; raise :class:`ModelFileError` on the first problem."""
+    """Read and check a model file; raise :class:`ModelFileError` on the first problem.
+
+    Only a regular file of at most :data:`MAX_FILE_BYTES` is read (a FIFO, a device such as
+    ``/dev/zero`` or a symbolic link to one is refused without reading), as UTF-8 with an
+    optional byte-order mark.
+    """
     path = Path(path)
+    text = _read_text(path)
     try:
-        with path.open("rb") as stream:
-            document = tomllib.load(stream)
+        document = tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as error:
+        raise ModelFileError(f"{path}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise ModelFileError(f"{path}: not valid TOML (arrays or tables nested too deeply)") from None
+    return _Reader(path, document).model_file()
+
+
+def _read_text(path: Path) -> str:
+    """The text of a regular file of at most :data:`MAX_FILE_BYTES`, decoded as UTF-8."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ModelFileError(f"{path}: is a directory, not a model file") from None
     except OSError as error:
         raise ModelFileError(f"{path}: cannot read it ({error.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{path}: not valid TOML ({error})") from None
-    return _Reader(path, document).model_file()
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(mode):
+            raise ModelFileError(f"{path}: is a directory, not a model file")
+        raise ModelFileError(f"{path}: not a regular file ({_file_kind(mode)}); a model file must be a regular file")
+    with os.fdopen(descriptor, "rb") as stream:
+        try:
+            data = stream.read(MAX_FILE_BYTES + 1)
+        except OSError as error:
+            raise ModelFileError(f"{path}: cannot read it ({error.strerror})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ModelFileError(f"{path}: larger than {MAX_FILE_BYTES} bytes, the limit for a model file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ModelFileError(f"{path}: not UTF-8 text (byte {error.start} is {data[error.start]:#04x})") from None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+    return next((name for test, name in kinds if test(mode)), "a socket or other special file")
+
+
+def _text(raw: int | float | str) -> str:
+    """A file value for a message (expressions quoted, long ones cut)."""
+    if not isinstance(raw, str):
+        return repr(raw)
+    return repr(raw if len(raw) <= 60 else raw[:60] + "...")
+
+
+def _out_of_range(expr: sympy.Expr, values: Mapping[str, float]) -> str | None:
+    """Why ``expr`` fails the evaluation guard at ``values`` (None when it passes)."""
+    try:
+        value = evaluate(expr, values)
+    except ExpressionError as error:
+        return f"cannot be evaluated ({error})"
+    if max(abs(value.real), abs(value.imag)) > MAX_VALUE:
+        return f"is {_number(value)}, beyond the limit of {MAX_VALUE:g} in magnitude,"
+    return None
+
+
+def _violation(value: ModelValue, problem: str, values: Mapping[str, float], where: str) -> str:
+    """``'exp(V)' is 1e+60, beyond ... at the defaults (V = 138.2)``."""
+    used = sorted(s.name for s in value.expr.free_symbols)
+    assignments = ", ".join(f"{name} = {values[name]:g}" for name in used)
+    return f"{_text(value.text)} {problem} {where}" + (f" ({assignments})" if assignments else "")
+
+
+def _number(value: complex) -> str:
+    return f"{value.real:.6g}" if value.imag == 0 else f"{value:.6g}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -127,6 +270,7 @@ class _Reader:
         self.document = document
         self.symbols: dict[str, sympy.Symbol] = {}
         self.defaults: dict[str, float] = {}
+        self.values: list[ModelValue] = []
 
     def fail(self, table: str, key: str | None, problem: str) -> ModelFileError:
         where = f"{table}, key {key!r}" if key is not None else table
@@ -139,6 +283,8 @@ class _Reader:
         title = document.get("title", self.path.stem)
         if not isinstance(title, str):
             raise self.fail("top level", "title", f"expected a string, got {_kind(title)}")
+        if len(title) > MAX_TITLE_LENGTH:
+            raise self.fail("top level", "title", f"longer than {MAX_TITLE_LENGTH} characters ({len(title)})")
         if "system" not in document:
             raise self.fail("[system]", None, "missing; give at least 'orbitals'")
         space = self.space(self.table(document, "system", "[system]"))
@@ -149,7 +295,7 @@ class _Reader:
             model = TransportModel(hamiltonian, leads)
         except ValueError as error:  # e.g. a spin-orbital coupled both by its name and its orbital's
             raise self.fail("[[lead]]", None, str(error)) from None
-        return ModelFile(self.path, title, parameters, model)
+        return ModelFile(self.path, title, parameters, model, tuple(self.values))
 
     def check_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
         for key in table:
@@ -178,23 +324,49 @@ class _Reader:
             raise self.fail("[system]", "spin", f"expected true or false, got {_kind(spin)}")
         if not (isinstance(orbitals, list) or (isinstance(orbitals, int) and not isinstance(orbitals, bool))):
             raise self.fail("[system]", "orbitals", f"expected a list of names or a count, got {_kind(orbitals)}")
+        self.check_mode_count(orbitals if isinstance(orbitals, int) else len(orbitals), spin)
+        if isinstance(orbitals, list):
+            self.check_orbital_names(orbitals)
         try:
             return FockSpace(orbitals, spin=spin)
         except (TypeError, ValueError) as error:
             raise self.fail("[system]", "orbitals", str(error).removeprefix("orbitals: ")) from None
 
+    def check_mode_count(self, orbitals: int, spin: bool) -> None:
+        """At most :data:`MAX_MODES` spin-orbitals, checked before any name is made."""
+        modes = orbitals * (2 if spin else 1)
+        if modes > MAX_MODES:
+            spins = f" with spin ({modes} spin-orbitals)" if spin else ""
+            raise self.fail(
+                "[system]", "orbitals", f"{orbitals} orbitals{spins} are more than the {MAX_MODES} modes supported"
+            )
+
+    def check_orbital_names(self, names: list[Any]) -> None:
+        """Orbital names are short strings, each given once (checked in one pass)."""
+        seen: set[str] = set()
+        for name in names:
+            if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
+                raise self.fail("[system]", "orbitals", f"the name {_text(name)} is longer than {MAX_NAME_LENGTH} characters")
+            if isinstance(name, str) and name in seen:
+                raise self.fail("[system]", "orbitals", f"names must be unique, repeated: {name}")
+            if isinstance(name, str):
+                seen.add(name)
+
     def parameters(self, table: dict[str, Any]) -> dict[str, float]:
+        if len(table) > MAX_PARAMETERS:
+            raise self.fail("[parameters]", None, f"{len(table)} parameters are more than the {MAX_PARAMETERS} supported")
         for name, raw in table.items():
+            if len(name) > MAX_NAME_LENGTH:
+                raise self.fail("[parameters]", name[:MAX_NAME_LENGTH] + "...", f"longer than {MAX_NAME_LENGTH} characters")
             if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
                 raise self.fail("[parameters]", name, "not a valid parameter name (letters, digits, _; not leading _)")
             if name in FUNCTIONS or name in CONSTANTS:
                 raise self.fail("[parameters]", name, "the name of a built-in function or constant; choose another")
             value = self.expression(raw, "[parameters]", name, constant=True)
-            if not value.is_extended_real:
+            number = self.at_defaults(value)
+            if not value.is_extended_real or number.imag != 0:
                 raise self.fail("[parameters]", name, f"parameters are real numbers, got {value}")
-            if not math.isfinite(float(value)):
-                raise self.fail("[parameters]", name, f"{raw!r} is not a finite number")
-            self.defaults[name] = float(value)
+            self.defaults[name] = number.real
             self.symbols[name] = sympy.Symbol(name, real=True)
         return self.defaults
 
@@ -242,6 +414,8 @@ class _Reader:
         entries = self.array_of_tables("lead")
         if not entries:
             raise self.fail("[[lead]]", None, "no leads; give at least one [[lead]] table")
+        if len(entries) > MAX_LEADS:
+            raise self.fail("[[lead]]", None, f"{len(entries)} leads are more than the {MAX_LEADS} supported")
         leads, names = [], set()
         for number, entry in enumerate(entries, start=1):
             where = f"[[lead]] entry {number}"
@@ -252,6 +426,8 @@ class _Reader:
             name = entry["name"]
             if not isinstance(name, str) or not name.strip():
                 raise self.fail(where, "name", f"expected a non-empty string, got {_kind(name)}")
+            if len(name) > MAX_NAME_LENGTH:
+                raise self.fail(where, "name", f"{_text(name)} is longer than {MAX_NAME_LENGTH} characters")
             if name in names:
                 raise self.fail(where, "name", f"a second lead named {name!r}; lead names must be unique")
             names.add(name)
@@ -293,24 +469,33 @@ class _Reader:
             raise self.fail(where, key, str(error)) from None
 
     def expression(self, raw: Any, where: str, key: str, constant: bool = False) -> sympy.Expr:
-        """A number, or an expression string over the declared parameters (``constant``: over none)."""
+        """A number, or an expression string over the declared parameters (``constant``: over none),
+        that passes the evaluation guard at the defaults; recorded for :meth:`ModelFile.check_values`."""
         if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
             raise self.fail(where, key, f"expected a number or an expression string, got {_kind(raw)}")
         if isinstance(raw, float) and not math.isfinite(raw):
             raise self.fail(where, key, f"{raw} is not a finite number")
+        value = self.parse(raw, where, key, constant)
+        if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            raise self.fail(where, key, f"{raw!r} is not finite")
+        read = ModelValue(where, key, raw, value)
+        problem = _out_of_range(value, self.defaults)
+        if problem:
+            raise self.fail(where, key, _violation(read, problem, self.defaults, "at the defaults"))
+        self.values.append(read)
+        return value
+
+    def parse(self, raw: int | float | str, where: str, key: str, constant: bool) -> sympy.Expr:
         if not isinstance(raw, str):
-            return sympy.sympify(raw)
+            return number(raw)
         allowed = () if constant else tuple(self.symbols)
         try:
-            value = parse_expression(raw, symbols=self.symbols, allowed_names=allowed)
+            return parse_expression(raw, symbols=self.symbols, allowed_names=allowed)
         except ExpressionError as error:
             problem = str(error)
             if constant and problem.startswith("undefined parameter"):
                 problem = f"a default must be a number or an expression of numbers (got {raw!r})"
             raise self.fail(where, key, problem) from None
-        if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-            raise self.fail(where, key, f"{raw!r} is not finite")
-        return value
 
     def real(self, raw: Any, where: str, key: str) -> sympy.Expr:
         """An expression that must be real (energies, chemical potentials, temperatures): it is
@@ -321,8 +506,9 @@ class _Reader:
         return value
 
     def at_defaults(self, value: sympy.Expr) -> complex:
-        """The value of an expression at the parameter defaults."""
-        return complex(value.xreplace({self.symbols[n]: v for n, v in self.defaults.items()}))
+        """The value of an expression at the parameter defaults, in floating point (every value
+        has passed the evaluation guard in :meth:`expression`)."""
+        return evaluate(value, self.defaults)
 
 
 def _kind(value: Any) -> str:

@@ -175,7 +175,7 @@ MALFORMED = {
     "malformed expression": (edit('d = "eps"', 'd = "eps +* 2"'), ["[onsite]", "'d'", "malformed expression"]),
     "attribute access": (edit('d = "eps"', 'd = "eps.real"'), ["[onsite]", "'d'", "not allowed"]),
     "complex energy": (edit('d = "eps"', 'd = "I*eps"'), ["[onsite]", "'d'", "must be real"]),
-    "division by zero": (edit('d = "eps"', 'd = "eps/0"'), ["[onsite]", "'d'", "not finite"]),
+    "division by zero": (edit('d = "eps"', 'd = "eps/0"'), ["[onsite]", "'d'", "division by zero"]),
     "lead without couplings": (
         edit("coupling = { d = 0.1 }", "coupling = {}"),
         ["[[lead]] 'L'", "'coupling'", "no couplings"],
