@@ -26,6 +26,7 @@ parameter values).
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import math
 import os
@@ -39,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from .expressions import CONSTANTS, FUNCTIONS, ExpressionError, evaluate, number, parse_expression
+from .expressions import CONSTANTS, FUNCTIONS, ExpressionError, evaluate, parse_expression
+from .expressions import number as exact_number
 from .fock import MAX_MODES, FockSpace
 from .hamiltonian import Hamiltonian
 from .lead import Lead
@@ -147,28 +149,38 @@ class ModelFile:
         used = {s.name for s in self.model.parameters}
         return tuple(name for name in self.parameters if name in used)
 
-    def check_values(self, assignments: Mapping[str, float], where: str) -> None:
-        """The evaluation guard at other parameter values: every value of the file, evaluated with
-        ``assignments`` (by name; the defaults for the rest), is a finite number of magnitude at
-        most :data:`MAX_VALUE`.
+    def check_values(self, fixed: Mapping[str, float], ends: Mapping[str, tuple[float, float]]) -> None:
+        """The evaluation guard at the values of a solve: every value of the file is a finite
+        number of magnitude at most :data:`MAX_VALUE` with the ``fixed`` values (the defaults
+        for the rest) and at every combination of the ``ends`` of the swept parameters it
+        contains.
 
         Parameters
         ----------
-        assignments:
-            Parameter values that replace defaults.
-        where:
-            What the values are (``"with --set V=2"``), for the message.
+        fixed:
+            ``{name: value}`` replacing defaults (``--set``).
+        ends:
+            ``{name: (start, stop)}`` of swept parameters (``--sweep``).
 
         Raises
         ------
         ModelFileError
-            Naming the file, table, key, the value and ``where``.
+            Naming the file, the table, the key, the value and the parameter values.
         """
-        values = {**self.parameters, **assignments}
+        base = {**self.parameters, **fixed}
         for value in self.values:
-            problem = _out_of_range(value.expr, values)
-            if problem:
-                raise ModelFileError(f"{self.path}: {value.table}, key {value.key!r}: {_violation(value, problem, values, where)}")
+            names = [s.name for s in value.expr.free_symbols]
+            swept = [name for name in names if name in ends]
+            where = "at a --sweep end point" if swept else "with --set" if set(names) & set(fixed) else None
+            if where is None:
+                continue  # the defaults: checked when the file was read
+            for corner in itertools.product(*(sorted(set(ends[name])) for name in swept)):
+                values = {**base, **dict(zip(swept, corner))}
+                problem = _out_of_range(value.expr, values)
+                if problem:
+                    raise ModelFileError(
+                        f"{self.path}: {value.table}, key {value.key!r}: {_violation(value, problem, values, where)}"
+                    )
 
     def compile(self) -> CompiledNetwork:
         """The numeric solver, with the declared defaults."""
@@ -346,7 +358,8 @@ class _Reader:
         seen: set[str] = set()
         for name in names:
             if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
-                raise self.fail("[system]", "orbitals", f"the name {_text(name)} is longer than {MAX_NAME_LENGTH} characters")
+                problem = f"the name {_text(name)} is longer than {MAX_NAME_LENGTH} characters"
+                raise self.fail("[system]", "orbitals", problem)
             if isinstance(name, str) and name in seen:
                 raise self.fail("[system]", "orbitals", f"names must be unique, repeated: {name}")
             if isinstance(name, str):
@@ -354,10 +367,12 @@ class _Reader:
 
     def parameters(self, table: dict[str, Any]) -> dict[str, float]:
         if len(table) > MAX_PARAMETERS:
-            raise self.fail("[parameters]", None, f"{len(table)} parameters are more than the {MAX_PARAMETERS} supported")
+            problem = f"{len(table)} parameters are more than the {MAX_PARAMETERS} supported"
+            raise self.fail("[parameters]", None, problem)
         for name, raw in table.items():
             if len(name) > MAX_NAME_LENGTH:
-                raise self.fail("[parameters]", name[:MAX_NAME_LENGTH] + "...", f"longer than {MAX_NAME_LENGTH} characters")
+                shown = name[:MAX_NAME_LENGTH] + "..."
+                raise self.fail("[parameters]", shown, f"longer than {MAX_NAME_LENGTH} characters")
             if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
                 raise self.fail("[parameters]", name, "not a valid parameter name (letters, digits, _; not leading _)")
             if name in FUNCTIONS or name in CONSTANTS:
@@ -487,7 +502,7 @@ class _Reader:
 
     def parse(self, raw: int | float | str, where: str, key: str, constant: bool) -> sympy.Expr:
         if not isinstance(raw, str):
-            return number(raw)
+            return exact_number(raw)
         allowed = () if constant else tuple(self.symbols)
         try:
             return parse_expression(raw, symbols=self.symbols, allowed_names=allowed)

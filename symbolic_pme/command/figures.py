@@ -7,6 +7,7 @@ one axis gives 960 x 960 pixels at 150 dpi, two axes 1800 x 720.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -16,7 +17,7 @@ from symbolic_pme.numeric.results import SteadyState
 
 from .settings import CommandError
 
-__all__ = ["DPI", "FIGURE_SIZES", "check_plot", "save_plot"]
+__all__ = ["DPI", "FIGURE_SIZES", "check_plot", "render_plot"]
 
 DPI = 150
 #: Figure size in inches by number of sweep axes.
@@ -35,9 +36,11 @@ def check_plot(path: Path, axes: int, lead: str | None, leads: tuple[str, ...]) 
         raise CommandError(f"--lead {lead}: no such lead; leads: {', '.join(leads)}")
 
 
-def save_plot(result: SteadyState, path: Path, title: str, lead: str | None) -> None:
-    """Write the figure of a one- or two-axis result; ``lead`` picks the lead (the default is
-    every lead for curves, the last lead for maps)."""
+def render_plot(result: SteadyState, suffix: str, title: str, lead: str | None) -> bytes:
+    """The figure of a one- or two-axis result, as the bytes of an image file in the format of
+    ``suffix`` (``".png"``); ``lead`` picks the lead (the default is every lead for curves, the
+    last lead for maps).  Nothing is written: the command writes the file once everything
+    else has succeeded."""
     axes = len(result.axes)
     figure = Figure(figsize=FIGURE_SIZES[axes], dpi=DPI, layout="constrained")
     if axes == 1:
@@ -51,4 +54,6 @@ def save_plot(result: SteadyState, path: Path, title: str, lead: str | None) -> 
         plot_map(result, lead, ax=left)
         plot_map(result, lead, derivative=True, ax=right)
         figure.suptitle(title)
-    figure.savefig(path, dpi=DPI)
+    image = io.BytesIO()
+    figure.savefig(image, dpi=DPI, format=suffix.lower().lstrip("."))
+    return image.getvalue()

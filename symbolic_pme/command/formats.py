@@ -54,7 +54,12 @@ def document(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> 
 
 
 def as_json(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> str:
-    return json.dumps(document(model, result, fixed)) + "\n"
+    """The JSON document; a value that is not finite (which JSON cannot carry: ``NaN`` and
+    ``Infinity`` are not JSON) raises ValueError instead of being written."""
+    try:
+        return json.dumps(document(model, result, fixed), allow_nan=False) + "\n"
+    except ValueError:
+        raise ValueError("the result holds a value that is not finite; JSON cannot carry it") from None
 
 
 def _columns(model: ModelFile, result: SteadyState, fixed: dict[str, float], full: bool) -> dict[str, np.ndarray]:
