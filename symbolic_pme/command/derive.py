@@ -4,22 +4,34 @@ Prints the many-body states, the Hamiltonian blocks, the golden-rule rates and, 
 the closed-form steady state and currents.  Closed forms are derived when every eigenstate is an
 exact Fock state (no block is mixed by hoppings) and the matrix-tree sum is small; otherwise the
 reason is printed and ``symbolic-pme solve`` is the way to numbers.
+
+The derivation works within a budget: models of more than :data:`MAX_LISTED_STATES` states are
+summarized (the numbers of states, blocks and rates), and where the derivation runs longer than
+:data:`TIME_BUDGET` seconds (a closed form that SymPy cannot simplify in time) it stops, says so
+and keeps what it has printed.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sympy
 
 from ..matrix_tree import ClosedFormTooLarge
 from ..model_file import ModelFile
 
-__all__ = ["MAX_TREES", "derivation"]
+__all__ = ["MAX_LISTED_STATES", "MAX_TREES", "TIME_BUDGET", "derivation"]
 
 #: Largest number of spanning trees per state for which closed forms are attempted (the
 #: spinful Anderson level needs 4, the spinless triangle 2304).
 MAX_TREES = 200
+#: Largest model whose states, blocks and rates are listed one by one (8 spinless orbitals).
+MAX_LISTED_STATES = 256
+#: Seconds a derivation may take before it stops and says so.
+TIME_BUDGET = 5.0
 
 _CONVENTIONS = (
     "Units: hbar = e = k_B = 1.  Gamma = 2 pi |t|^2.  fermi(x, T) = 1/(exp(x/T) + 1).",
@@ -27,10 +39,59 @@ _CONVENTIONS = (
 )
 
 
-def derivation(model: ModelFile, latex: bool = False) -> str:
-    """The derivation of ``model`` as text (``latex``: expressions as LaTeX)."""
+def derivation(model: ModelFile, latex: bool = False, *, budget: float | None = None) -> str:
+    """The derivation of ``model`` as text.
+
+    Parameters
+    ----------
+    model:
+        The model file.
+    latex:
+        Expressions as LaTeX.
+    budget:
+        Seconds the derivation may take (default :data:`TIME_BUDGET`); past it, the text ends
+        with what was derived so far and a line saying that the rest did not finish.
+    """
     show: Callable[[sympy.Basic], str] = sympy.latex if latex else sympy.sstr
-    return "\n".join(_lines(model, show, latex)) + "\n"
+    lines: list[str] = []
+    seconds = TIME_BUDGET if budget is None else budget
+    try:
+        with _time_budget(seconds):
+            lines.extend(_lines(model, show, latex))
+    except _OutOfTime:
+        lines += ["", f"stopped: the derivation did not finish within {seconds:g} s ({_sizes(model)}); "
+                  "use `symbolic-pme solve` for numbers"]
+    return "\n".join(lines) + "\n"
+
+
+class _OutOfTime(Exception):
+    """The time budget of a derivation ran out."""
+
+
+@contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Raise :class:`_OutOfTime` inside the block after ``seconds`` (a real-time timer; where
+    there is none, off the main thread or on Windows, the block runs without a limit)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def out_of_time(_signal: int, _frame: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, out_of_time)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _sizes(model: ModelFile) -> str:
+    transport = model.model
+    blocks = len(transport.hamiltonian.sectors)
+    return f"{len(transport.states)} states, {blocks} blocks, {len(transport.network.transitions)} rates"
 
 
 def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) -> Iterator[str]:
@@ -40,6 +101,11 @@ def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) ->
     yield f"model file: {model.path}"
     yield "parameters (defaults): " + (", ".join(f"{n} = {v:g}" for n, v in model.parameters.items()) or "none")
     yield from _CONVENTIONS
+    if len(spectrum.states) > MAX_LISTED_STATES:
+        yield ""
+        yield f"not listed: {_sizes(model)}, more than the {MAX_LISTED_STATES} states listed one by one;"
+        yield "no closed forms for a model of this size; use `symbolic-pme solve` for numbers."
+        return
 
     yield from _heading(f"States ({len(spectrum.states)})")
     yield f"{'label':<12}{'charge':>7}   energy"

@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, ValueError, OSError) as error:
         return _fail(str(error))
     except MemoryError:
-        return _fail("not enough memory for this grid; use fewer sweep points")
+        return _fail("not enough memory for this model (and grid)")
     return 0
 
 
