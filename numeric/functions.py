@@ -6,6 +6,7 @@ import numpy as np
 
 __all__ = [
     "fermi",
+    "golden_rule_pair",
     "fermi_complement",
     "modulus_squared",
     "weighted_fermi",
@@ -63,6 +64,28 @@ def _logistic(weight, x, temperature, sign: float) -> np.ndarray:
     if np.shape(weight) == () or np.broadcast_shapes(np.shape(weight), z.shape) == z.shape:
         return np.divide(weight, z, out=z)
     return np.divide(weight, z)
+
+
+def golden_rule_pair(weight: np.ndarray, x: np.ndarray, temperature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(weight * fermi(x, T), weight * (1 - fermi(x, T)))`` from one exponential.
+
+    With ``u = exp(-|x|/T)`` in (0, 1]: the larger occupation is ``1/(1 + u)`` and the smaller
+    ``u/(1 + u)``, so neither overflows nor cancels (both keep full relative precision), and an
+    electron's in- and out-rates of a golden-rule block cost one ``exp`` per element.  ``T = 0``
+    gives the step (1/2 at ``x = 0``).  Arguments broadcast; temperatures must not be negative.
+    """
+    x = np.asarray(x, dtype=float)
+    temperature = np.asarray(temperature, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        u = np.abs(x) / temperature
+        if not np.all(temperature > 0):
+            u = np.where(temperature == 0, np.where(x == 0, 0.0, np.inf), u)
+        np.negative(u, out=u)
+        np.exp(u, out=u)
+    large = np.divide(weight, 1.0 + u)
+    small = np.multiply(large, u, out=u if u.shape == large.shape else None)
+    above = x >= 0  # above the chemical potential: empty is likelier
+    return np.where(above, small, large), np.where(above, large, small)
 
 
 def modulus_squared(z: np.ndarray | complex) -> np.ndarray:

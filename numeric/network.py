@@ -30,10 +30,12 @@ from symbolic_pme.expressions import to_expr
 from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.spectrum import Spectrum
 
-from .kernel import ExpressionKernel, stack_outputs
+from .blocks import TransportBlocks
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
+from .kernel import ExpressionKernel, stack_outputs
+from .memory import MemoryEstimate
 from .results import SteadyState
-from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth
+from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth, steady_state_levels
 from .spectrum import NumericSpectrum
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,18 +73,30 @@ class CompiledNetwork(TakesParameters):
         if network.is_open:
             raise ValueError("network: it has sources or sinks; compile it with compile_network (CompiledOpenNetwork)")
         network.require_unique_steady_state()
+        if network.groups and network.scalar_transitions:
+            network = network.expanded()  # one kind of rates per kernel: the scalar path serves both
         self.network = network
-        placeholders = set(spectrum.placeholders) if spectrum is not None else set()
+        if network.groups:
+            spectrum = network.groups[0].spectrum
         free = set(network.parameters) | set().union(set(), *(e.free_symbols for e, _ in nonnegative))
         if spectrum is not None:
             free |= spectrum.parameters
+        self._workspace = _Workspace()
+        if network.groups:
+            self._parameters = Parameters(free, defaults)
+            symbols = list(self._parameters.symbols.values())
+            self._checks = [(ExpressionKernel([expr], symbols), expr, what) for expr, what in nonnegative]
+            self._blocks: TransportBlocks | None = TransportBlocks(network.groups, symbols)
+            self._spectrum = None
+            return
+        self._blocks = None
+        placeholders = set(spectrum.placeholders) if spectrum is not None else set()
         self._parameters = Parameters(free - placeholders, defaults)
         symbols = list(self._parameters.symbols.values())
         self._spectrum = NumericSpectrum(spectrum, symbols) if placeholders else None
         self._checks = [(ExpressionKernel([expr], symbols), expr, what) for expr, what in nonnegative]
         self._build_kernels(symbols + sorted(placeholders, key=lambda s: s.name))
         self._build_structure()
-        self._workspace = _Workspace()
 
     # ----------------------------------------------------------------------------- construction
     def _build_kernels(self, arguments: list[sympy.Symbol]) -> None:
@@ -166,11 +180,18 @@ class CompiledNetwork(TakesParameters):
     def rates(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Rates of ``network.transitions``, shape ``grid + (n_transitions,)``."""
         grid = self.grid(values, **kwargs)
+        if self._blocks is not None:
+            return self._block_rates_per_transition(grid)
         return np.moveaxis(self._rates(self._outputs(grid.values), grid.shape), 0, -1)
 
     def escape_rates(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
         """Total rate out of each state (``-W_ss``, its lifetime broadening with hbar = 1),
         shape ``grid + (n,)``; cheaper than the diagonal of :meth:`generator`."""
+        if self._blocks is not None:
+            grid = self.grid(values, **kwargs)
+            coefficients, shape, batch = self._block_inputs(grid.values, grid.shape)
+            rates_in, rates_out, _ = self._blocks.rates(coefficients, shape)
+            return self._blocks.escape_rates(rates_in, rates_out, batch).reshape(shape + (len(self.states),))
         rates = self.rates(values, **kwargs)
         escape = np.zeros(rates.shape[:-1] + (len(self.states),))
         for state in range(len(self.states)):
@@ -181,7 +202,90 @@ class CompiledNetwork(TakesParameters):
         """Generator matrices W (dP/dt = W P), shape ``grid + (n, n)``."""
         grid = self.grid(values, **kwargs)
         n = len(self.states)
+        if self._blocks is not None:
+            coefficients, shape, batch = self._block_inputs(grid.values, grid.shape)
+            MemoryEstimate.of_arrays(f"generators of {batch} point(s) x {n} states", batch * n * n).check()
+            rates_in, rates_out, _ = self._blocks.rates(coefficients, shape)
+            return self._blocks.generator(rates_in, rates_out, batch).reshape(shape + (n, n))
         return self._generator(self._rates(self._outputs(grid.values), grid.shape)).reshape(grid.shape + (n, n))
+
+    # ----------------------------------------------------------------------------- block path
+    def _block_inputs(self, arrays: Mapping[str, np.ndarray], shape: tuple[int, ...]) -> tuple[list, tuple, int]:
+        """Compiled parameter expressions of the block path, the grid shape and its point count."""
+        coefficients = self._blocks.coefficients(self._symbol_values(arrays))
+        return coefficients, shape, int(np.prod(shape, dtype=np.int64))
+
+    def _block_rates_per_transition(self, grid: Grid) -> np.ndarray:
+        """Rates in the order of ``network.transitions`` (the groups' expansion), ``grid + (T,)``."""
+        coefficients, shape, batch = self._block_inputs(grid.values, grid.shape)
+        rates_in, rates_out, _ = self._blocks.rates(coefficients, shape)
+        columns = []
+        for group in self.network.groups:
+            link = self._blocks.link_of(group)
+            targets, sources = group.pattern
+            if group.entering:
+                columns.append(rates_in[link][:, targets, sources])
+            else:
+                columns.append(rates_out[link][:, sources, targets])
+        rates = np.concatenate(columns, axis=1) if columns else np.zeros((batch, 0))
+        if rates.shape[1] != len(self.network.transitions):
+            raise ValueError("rates: some structurally non-zero amplitudes vanish exactly; use generator() instead")
+        return rates.reshape(shape + (rates.shape[1],))
+
+    def _block_chunk(self, values: Mapping[sympy.Symbol, np.ndarray], shape: tuple[int, ...]):
+        """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk
+        on the block path."""
+        blocks, n = self._blocks, len(self.states)
+        coefficients = blocks.coefficients(values)
+        batch = int(np.prod(shape, dtype=np.int64))
+        rates = blocks.rates(coefficients, shape)
+        rates_in, rates_out, _ = rates
+        if n <= GTH_MAX_STATES:
+            generators = blocks.generator(rates_in, rates_out, batch)
+            transfer = np.ascontiguousarray(np.moveaxis(generators, 0, -1))
+            probabilities, failed = steady_state_gth(transfer)
+            probabilities = probabilities.T
+            if failed.any():
+                probabilities[failed] = self._dense_steady_state(generators[failed], np.flatnonzero(failed))
+        else:
+            try:
+                levels = steady_state_levels(*blocks.level_blocks(rates_in, rates_out, batch))
+                probabilities = np.empty((batch, n))
+                for members, p in zip(blocks.levels, levels):
+                    probabilities[:, members] = p
+            except np.linalg.LinAlgError:
+                MemoryEstimate.of_arrays(f"the dense fallback solve of {batch} point(s)", 3 * batch * n * n).check()
+                generators = blocks.generator(rates_in, rates_out, batch)
+                probabilities = self._dense_steady_state(generators, np.arange(batch))
+            if not np.all(np.isfinite(probabilities)):
+                raise FloatingPointError("steady state not finite (the rates overflow or vanish at these parameters)")
+            np.maximum(probabilities, 0.0, out=probabilities)
+        currents = blocks.currents(coefficients, rates, probabilities, shape, conserve=True)
+        return probabilities.T, currents
+
+    def _block_currents_for(self, grid: Grid, populations: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+        """:meth:`currents_for` on the block path: the same rates, one current evaluation per time
+        (no conservation correction: populations out of steady state change)."""
+        coefficients, shape, batch = self._block_inputs(grid.values, grid.shape)
+        rates = self._blocks.rates(coefficients, shape)
+        times = populations.shape[-2]
+        flat = populations.reshape(batch, times, len(self.states))
+        per_time = [self._blocks.currents(coefficients, rates, flat[:, k], shape, conserve=False) for k in range(times)]
+        channels = self.network.channels
+        return {
+            q: {c: np.stack([t[q][i] for t in per_time], axis=-1).reshape(grid.shape + (times,)) for i, c in enumerate(channels)}
+            for q in self._blocks.quantities
+        }
+
+    def _dense_steady_state(self, generators: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Steady states ``(points, n)`` of dense generators by the batched LU solve."""
+        generators = generators.copy()
+        generators[:, 0, :] = 1.0
+        try:
+            return solve_normalized(generators)
+        except NonUniqueSteadyState as error:
+            error.indices = [(int(positions[i[0]]),) for i in getattr(error, "indices", [])]
+            raise
 
     # ----------------------------------------------------------------------------- evaluation
     def _symbol_values(self, arrays: Mapping[str, np.ndarray]) -> dict[sympy.Symbol, np.ndarray]:
@@ -219,13 +323,28 @@ class CompiledNetwork(TakesParameters):
         flat = np.matmul(rates.reshape(rates.shape[0], -1).T, self._incidence_t, out=out)
         return flat.reshape(-1, n, n)
 
+    def _work_per_point(self) -> int:
+        """Numbers held in work arrays per grid point of a chunk."""
+        if self._blocks is not None:
+            return self._blocks.work_per_point(dense=len(self.states) <= GTH_MAX_STATES)
+        return len(self.network.transitions) + len(self.states) ** 2
+
     def _chunk_size(self, points: int, progress: bool) -> int:
-        """Grid points per chunk: work arrays of at most about 16 MB each; with progress
-        reports, also at most about 1/50 of the grid (but not below 256 points, where the
-        per-chunk overhead would start to show)."""
-        per_point = len(self.network.transitions) + len(self.states) ** 2
-        size = int(np.clip((1 << 21) // max(per_point, 1), 256, 1 << 16))
-        return max(256, min(size, -(-points // 50))) if progress else size
+        """Grid points per chunk: work arrays of at most about 16 MB each (a model whose one
+        point needs more is solved point by point); with progress reports, also at most about
+        1/50 of the grid (but not below 256 points, where the per-chunk overhead would start
+        to show, unless a point is that large)."""
+        per_point = self._work_per_point()
+        size = int(np.clip((1 << 21) // max(per_point, 1), 1, 1 << 16))
+        floor = min(256, size)
+        return max(floor, min(size, -(-points // 50))) if progress else size
+
+    def _memory(self, points: int, chunk_size: int) -> MemoryEstimate:
+        """What a solve of ``points`` grid points holds: the results and one chunk's work arrays."""
+        n, channels = len(self.states), len(self.network.channels)
+        outputs = points * (2 * n + 4 * channels)
+        work = min(points, chunk_size) * self._work_per_point()
+        return MemoryEstimate.of_arrays(f"a solve of {points} grid point(s) x {n} states", outputs + work)
 
     def evaluate(self, grid: Grid, progress: Callable[[int, int], None] | None = None) -> SteadyState:
         """Steady state on a validated grid (from :meth:`grid`); what :meth:`solve` and
@@ -236,19 +355,29 @@ class CompiledNetwork(TakesParameters):
         """
         n, shape, channels = len(self.states), grid.shape, self.network.channels
         total = int(np.prod(shape, dtype=np.int64))
+        chunk_size = self._chunk_size(total, progress is not None)
+        self._memory(total, chunk_size).check()
         symbol_values = self._symbol_values(grid.values)
-        values = self._value_kernel(symbol_values)
-        state_values = {
-            name: np.broadcast_to(stack_outputs(values[k * n : (k + 1) * n]), shape + (n,))
-            for k, name in enumerate(self._value_names)
-        }
+        if self._blocks is not None:
+            computed = self._blocks.state_values(self._blocks.coefficients(symbol_values))
+            state_values = {name: np.broadcast_to(v, shape + (n,)) for name, v in computed.items()}
+            quantities = self._blocks.quantities
+        else:
+            values = self._value_kernel(symbol_values)
+            state_values = {
+                name: np.broadcast_to(stack_outputs(values[k * n : (k + 1) * n]), shape + (n,))
+                for k, name in enumerate(self._value_names)
+            }
+            quantities = tuple(self._quantities)
         probabilities = np.empty(shape + (n,))
-        currents = {q: np.empty((len(channels),) + shape) for q in self._quantities}
+        currents = {q: np.empty((len(channels),) + shape) for q in quantities}
         done = 0
-        for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, self._chunk_size(total, progress is not None)):
-            outputs = self._kernel(chunk)
+        for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, chunk_size):
             try:
-                p, chunk_currents = self._steady_chunk(outputs, chunk_shape)
+                if self._blocks is not None:
+                    p, chunk_currents = self._block_chunk(chunk, chunk_shape)
+                else:
+                    p, chunk_currents = self._steady_chunk(self._kernel(chunk), chunk_shape)
             except NonUniqueSteadyState as error:
                 raise _located(error, grid, rows, chunk_shape) from None
             probabilities[rows] = np.moveaxis(p.reshape((n,) + chunk_shape), 0, -1)
@@ -280,6 +409,8 @@ class CompiledNetwork(TakesParameters):
         if populations.shape[-1] != n or populations.shape[:-2] != grid.shape:
             raise ValueError(f"populations: expected shape {grid.shape} + (m, {n}), got {populations.shape}")
         shape = grid.shape + populations.shape[-2:-1]
+        if self._blocks is not None:
+            return self._block_currents_for(grid, populations)
         outputs = [_with_trailing_axis(o, len(grid.shape)) for o in self._outputs(grid.values)]
         rates = self._rates(outputs, shape)
         probabilities = np.moveaxis(populations, -1, 0).reshape(n, -1)
@@ -416,10 +547,25 @@ def _transition_major(outputs: list, shape: tuple[int, ...]) -> np.ndarray:
 
 def compile_network(
     network: RateNetwork,
+    *,
+    spectrum: Spectrum | None = None,
     defaults: Mapping[str, float] | None = None,
     nonnegative: Sequence[tuple[object, str]] = (),
 ) -> CompiledNetwork | CompiledOpenNetwork:
-    """Compile a plain :class:`RateNetwork` (no placeholders) for batched solves.
+    """Compile a :class:`RateNetwork` for batched solves.
+
+    Parameters
+    ----------
+    network:
+        The network: rate groups (a transport model's) or scalar transitions.
+    spectrum:
+        The spectrum whose placeholder symbols (numeric eigenstates) scalar transitions contain,
+        e.g. ``compile_network(model.network.expanded(), spectrum=model.spectrum)``: the
+        per-transition path, for checking the block path on small models.
+    defaults:
+        Values of parameters that a solve does not set.
+    nonnegative:
+        ``(expression, description)`` pairs checked to be >= 0 at every grid point.
 
     An open network (sources, sinks) becomes a :class:`~symbolic_pme.numeric.open_network.CompiledOpenNetwork`,
     which solves its closed embedding with this same kernel.
@@ -429,4 +575,4 @@ def compile_network(
         from .open_network import CompiledOpenNetwork
 
         return CompiledOpenNetwork(network, nonnegative=checks, defaults=defaults)
-    return CompiledNetwork(network, nonnegative=checks, defaults=defaults)
+    return CompiledNetwork(network, spectrum=spectrum, nonnegative=checks, defaults=defaults)

@@ -133,3 +133,62 @@ def steady_state_gth(transfer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if n > 1:
         failed |= ~np.all(escape[1:] > 0, axis=0)
     return probabilities, failed
+
+
+def steady_state_levels(up: list[np.ndarray], down: list[np.ndarray]) -> list[np.ndarray]:
+    """Steady states of block-tridiagonal generators by block elimination down the levels.
+
+    Rates only connect neighbouring levels (charge N with N ± 1 in a Pauli master equation), and
+    no rate stays within a level, so ``W`` is block tridiagonal with diagonal diagonal blocks.
+
+    Parameters
+    ----------
+    up:
+        ``up[N]`` ``(batch, m_{N+1}, m_N)``: rates from level N to level N + 1 (target, source).
+    down:
+        ``down[N]`` ``(batch, m_N, m_{N+1})``: rates from level N + 1 to level N.  There is at
+        least one level pair; if level 0 has several states, its censored generator is solved
+        densely at the end.
+
+    Returns
+    -------
+    ``[P_0, P_1, ...]``, each ``(batch, m_N)``, normalized over all levels.
+
+    Levels are eliminated from the top: with ``A_N = -S_N`` the negated generator of the chain
+    censored on levels <= N, ``P_N = X_N P_{N-1}`` with ``X_N = A_N^{-1} up[N-1]``, and
+    ``A_{N-1} = diag(escape) - down[N-1] X_N``.  As in GTH, the diagonal of each ``A`` is not
+    formed by subtraction but as the column sums of its off-diagonal part plus the rates down
+    (the censored chain conserves probability), so ``A`` stays a column diagonally dominant
+    M-matrix, ``X >= 0`` and the probabilities keep their relative accuracy.  Cost: one LU of
+    each level's block (sizes m_N, not the whole space), batched over the grid.  A sparse LU with
+    a fill-reducing ordering (``permc_spec="MMD_AT_PLUS_A"``) of the whole generator was measured
+    slower on 4096-state models (``benchmarks/scaling.py``) and cannot batch over grid points.
+
+    Raises ``numpy.linalg.LinAlgError`` where a level block is singular (a state with no way down,
+    e.g. at T = 0); callers fall back to a dense solve.
+    """
+    levels = len(up) + 1
+    batch = up[0].shape[0]
+    x: list[np.ndarray] = [np.empty(0)] * levels
+    returns = None  # down[N] X_{N+1}: rates of excursions above N returning to each state of N
+    for n in range(levels - 1, 0, -1):
+        size = down[n - 1].shape[2]
+        diagonal = down[n - 1].sum(axis=1)  # rates from each state of level n down
+        if returns is None:
+            a = np.zeros((batch, size, size))
+        else:
+            a = -returns
+            diagonal += returns.sum(axis=1) - np.diagonal(returns, axis1=1, axis2=2)
+        index = np.arange(size)
+        a[:, index, index] = diagonal
+        x[n] = np.linalg.solve(a, up[n - 1])
+        returns = np.matmul(down[n - 1], x[n])
+    if up[0].shape[2] == 1:
+        p0 = np.ones((batch, 1))
+    else:
+        p0 = steady_state(returns - np.eye(returns.shape[-1]) * returns.sum(axis=1)[:, None, :])
+    probabilities = [p0]
+    for n in range(1, levels):
+        probabilities.append(np.matmul(x[n], probabilities[-1][..., None])[..., 0])
+    total = sum(p.sum(axis=1) for p in probabilities)
+    return [p / total[:, None] for p in probabilities]

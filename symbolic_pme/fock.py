@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 
+import numpy as np
 import sympy
 
 __all__ = ["FockSpace", "LadderOp"]
@@ -190,6 +191,66 @@ class FockSpace:
                 sign = -sign
             state ^= bit
         return sign, state
+
+    def apply_all(self, operators: Sequence[LadderOp]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`apply` to every basis state at once, with integer arithmetic on arrays.
+
+        Returns ``(rows, columns, signs)``: positions (in :attr:`states` order) of the results
+        and of the states they came from, and the Jordan–Wigner signs (+1 or -1), for the states
+        that the product does not annihilate.  This is how operators of large Fock spaces are
+        built without one Python call (or one SymPy object) per matrix element.
+        """
+        states = self.state_array
+        alive = np.ones(states.shape, dtype=bool)
+        parity = np.zeros(states.shape, dtype=np.int64)
+        for mode, creation in reversed(operators):
+            if not 0 <= mode < self.n_modes:
+                raise ValueError(f"mode index {mode} out of range 0..{self.n_modes - 1}")
+            bit = self._bit(mode)
+            occupied = (states & bit) != 0
+            alive &= occupied != creation
+            parity += np.bitwise_count(states >> (self.n_modes - mode))
+            states = states ^ bit
+        columns = np.flatnonzero(alive)
+        rows = self.positions_of(states[columns])
+        signs = np.where(parity[columns] % 2, -1, 1).astype(np.int8)
+        return rows, columns, signs
+
+    def creation_action(self, mode: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``apply_all([(mode, True)])``, computed once per mode."""
+        cache = self.__dict__.setdefault("_creation_actions", {})
+        if mode not in cache:
+            cache[mode] = self.apply_all([(mode, True)])
+        return cache[mode]
+
+    @cached_property
+    def state_array(self) -> np.ndarray:
+        """:attr:`states` as an integer array."""
+        return np.array(self.states, dtype=np.int64)
+
+    @cached_property
+    def _position_array(self) -> np.ndarray:
+        lookup = np.empty(self.dimension, dtype=np.int64)
+        lookup[self.state_array] = np.arange(self.dimension)
+        return lookup
+
+    def positions_of(self, states: np.ndarray) -> np.ndarray:
+        """Positions in :attr:`states` of an array of Fock states (the array form of :meth:`position`)."""
+        return self._position_array[np.asarray(states, dtype=np.int64)]
+
+    @cached_property
+    def charge_array(self) -> np.ndarray:
+        """Charge of every basis state, in :attr:`states` order."""
+        return np.bitwise_count(self.state_array).astype(np.int64)
+
+    @cached_property
+    def twice_sz_array(self) -> np.ndarray | None:
+        """``2 S_z`` of every basis state (None without spin)."""
+        if not self.spin:
+            return None
+        n = len(self.orbitals)
+        up = np.bitwise_count(self.state_array >> n).astype(np.int64)
+        return up - (self.charge_array - up)
 
     def operator_matrix(self, terms: Iterable[tuple[sympy.Expr, Sequence[LadderOp]]]) -> sympy.SparseMatrix:
         """Matrix of ``sum_k c_k * (product of ladder operators)_k`` in the ordered basis.

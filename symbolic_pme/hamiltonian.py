@@ -17,7 +17,10 @@ this module adds nothing to the general interaction and rejects a result that is
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 import sympy
 
 from .expressions import Value, to_expr
@@ -27,6 +30,21 @@ __all__ = ["Hamiltonian"]
 
 Term = tuple[sympy.Expr, tuple[LadderOp, ...]]
 SectorKey = tuple  # (N,) or (N, Sz)
+
+
+@dataclass(frozen=True, eq=False)
+class TermAction:
+    """One coefficient's operator on the whole basis: ``<rows|O|columns> = signs``.
+
+    ``H = sum over actions of coefficient * O``; positions index :attr:`FockSpace.states`.  Terms
+    with the same coefficient share one action, so a numeric kernel evaluates tens of
+    coefficients and assembles any block from these integer arrays.
+    """
+
+    coefficient: sympy.Expr
+    rows: np.ndarray
+    columns: np.ndarray
+    signs: np.ndarray
 
 
 def _number(mode: int) -> tuple[LadderOp, ...]:
@@ -64,15 +82,17 @@ class Hamiltonian:
         if not isinstance(space, FockSpace):
             raise TypeError(f"space: expected a FockSpace, got {type(space).__name__}")
         self.space = space
+        self._has_interaction = bool(interaction)
         self.terms: tuple[Term, ...] = tuple(
             self._onsite_terms(onsite or {})
             + self._hopping_terms(hopping or {})
             + self._coulomb_terms(coulomb or {})
             + self._interaction_terms(interaction or {})
         )
-        #: Exact matrix in the ordered Fock basis (``space.states``).
-        self.matrix: sympy.SparseMatrix = space.operator_matrix(self.terms)
-        self._check_hermitian()
+        #: The terms grouped by coefficient, applied to the whole basis (what kernels assemble).
+        self.actions: tuple[TermAction, ...] = self._actions()
+        if not self._hermitian_by_construction():
+            self._check_hermitian()
         self.conserves_sz: bool = space.spin and self._conserves_sz()
         #: Fock states of each block, keyed by (N,) or, when H conserves S_z, by (N, S_z).
         self.sectors: dict[SectorKey, tuple[int, ...]] = self._sectors()
@@ -81,17 +101,53 @@ class Hamiltonian:
         return f"Hamiltonian({self.space!r}, {len(self.terms)} terms)"
 
     # ----------------------------------------------------------------------------- public views
+    @cached_property
+    def matrix(self) -> sympy.SparseMatrix:
+        """Exact matrix in the ordered Fock basis (``space.states``); built on first use (a large
+        Fock space is only ever used through :attr:`actions` and its blocks)."""
+        entries: dict[tuple[int, int], sympy.Expr] = {}
+        for action in self.actions:
+            for i, j, sign in zip(action.rows.tolist(), action.columns.tolist(), action.signs.tolist()):
+                entries[(i, j)] = entries.get((i, j), sympy.S.Zero) + sign * action.coefficient
+        entries = {k: v for k, v in entries.items() if v != 0}
+        return sympy.SparseMatrix(self.space.dimension, self.space.dimension, entries)
+
     @property
     def parameters(self) -> set[sympy.Symbol]:
         """Free symbols of the Hamiltonian."""
-        return set(self.matrix.free_symbols)
+        return set().union(set(), *(a.coefficient.free_symbols for a in self.actions))
+
+    @cached_property
+    def diagonal_actions(self) -> tuple[TermAction, ...]:
+        """The actions that are diagonal in the Fock basis (on-site and density terms)."""
+        return tuple(a for a in self.actions if np.array_equal(a.rows, a.columns))
+
+    def fock_energy(self, position: int) -> sympy.Expr:
+        """The exact diagonal element ``<s|H|s>`` of the basis state at ``position``."""
+        terms = []
+        for action in self.diagonal_actions:
+            hit = np.searchsorted(action.columns, position)
+            if hit < len(action.columns) and action.columns[hit] == position:
+                terms.append(int(action.signs[hit]) * action.coefficient)
+        return sympy.Add(*terms)
 
     def block(self, key: SectorKey) -> sympy.Matrix:
         """Exact Hamiltonian block of a sector (rows and columns in ``sectors[key]`` order)."""
         if key not in self.sectors:
             raise ValueError(f"no sector {key!r}; sectors: {list(self.sectors)}")
-        positions = [self.space.position(s) for s in self.sectors[key]]
-        return self.matrix.extract(positions, positions)
+        return self.submatrix([self.space.position(s) for s in self.sectors[key]])
+
+    def submatrix(self, positions: Sequence[int]) -> sympy.Matrix:
+        """Exact matrix over the basis states at ``positions`` (in that order), from the actions
+        (never the whole matrix)."""
+        local = {p: k for k, p in enumerate(positions)}
+        block = sympy.zeros(len(positions), len(positions))
+        wanted = np.array(sorted(local), dtype=np.int64)
+        for action in self.actions:
+            keep = np.isin(action.rows, wanted) & np.isin(action.columns, wanted)
+            for i, j, sign in zip(action.rows[keep].tolist(), action.columns[keep].tolist(), action.signs[keep].tolist()):
+                block[local[i], local[j]] += sign * action.coefficient
+        return block
 
     @property
     def blocks(self) -> dict[SectorKey, sympy.Matrix]:
@@ -181,6 +237,35 @@ class Hamiltonian:
         return terms
 
     # ----------------------------------------------------------------------------- checks and blocks
+    def _actions(self) -> tuple[TermAction, ...]:
+        """The terms applied to the whole basis, merged per coefficient (entries that cancel
+        within one coefficient are dropped; terms with coefficient 0 contribute nothing)."""
+        by_coefficient: dict[sympy.Expr, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        for coefficient, operators in self.terms:
+            if coefficient != 0:
+                by_coefficient.setdefault(coefficient, []).append(self.space.apply_all(operators))
+        actions = []
+        size = self.space.dimension
+        for coefficient, parts in by_coefficient.items():
+            rows = np.concatenate([p[0] for p in parts])
+            columns = np.concatenate([p[1] for p in parts])
+            signs = np.concatenate([p[2] for p in parts]).astype(np.int64)
+            keys, inverse = np.unique(columns * size + rows, return_inverse=True)
+            summed = np.bincount(inverse, weights=signs, minlength=len(keys)).astype(np.int64)
+            keep = summed != 0
+            keys, summed = keys[keep], summed[keep]
+            # sorted by column, then row: diagonal actions are searchable by position
+            actions.append(TermAction(coefficient, keys % size, keys // size, summed.astype(np.int8)))
+        return tuple(actions)
+
+    def _hermitian_by_construction(self) -> bool:
+        """True when the terms are Hermitian whatever the symbols: only on-site, hopping (added
+        with its conjugate) and density terms, with real diagonal coefficients.  The general
+        interaction, or a coefficient not known to be real on the diagonal, gets the full check."""
+        if self._has_interaction:
+            return False
+        return all(a.coefficient.is_extended_real for a in self.diagonal_actions)
+
     def _check_hermitian(self) -> None:
         matrix = self.matrix
         labels = [self.space.label(s) for s in self.space.states]
@@ -194,17 +279,22 @@ class Hamiltonian:
                 )
 
     def _conserves_sz(self) -> bool:
-        states = self.space.states
-        return all(self.space.sz(states[i]) == self.space.sz(states[j]) for (i, j) in self.matrix.todok())
+        sz = self.space.twice_sz_array
+        return all(np.array_equal(sz[a.rows], sz[a.columns]) for a in self.actions)
 
     def _sectors(self) -> dict[SectorKey, tuple[int, ...]]:
-        sectors: dict[SectorKey, list[int]] = {}
-        for state in self.space.states:
-            key = (self.space.charge(state),)
-            if self.conserves_sz:
-                key += (self.space.sz(state),)
-            sectors.setdefault(key, []).append(state)
-        return {key: tuple(states) for key, states in sorted(sectors.items())}
+        space = self.space
+        keys = space.charge_array
+        if self.conserves_sz:
+            # one integer per (N, S_z): N * (2 * n_modes + 1) + 2 S_z + n_modes
+            keys = keys * (2 * space.n_modes + 1) + space.twice_sz_array + space.n_modes
+        sectors: dict[SectorKey, tuple[int, ...]] = {}
+        for key in np.unique(keys):
+            positions = np.flatnonzero(keys == key)
+            first = space.states[int(positions[0])]
+            sector = (space.charge(first),) + ((space.sz(first),) if self.conserves_sz else ())
+            sectors[sector] = tuple(space.state_array[positions].tolist())
+        return dict(sorted(sectors.items()))
 
 
 def _pair(key, table: str) -> tuple[str, str]:

@@ -38,9 +38,10 @@ RateNetwork; one closed-form solver, one compiler and one current evaluator serv
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import sympy
@@ -50,7 +51,19 @@ from scipy.sparse.csgraph import connected_components
 from .expressions import Value, to_expr
 from .matrix_tree import in_tree_weights
 
-__all__ = ["Transition", "Source", "Sink", "RateNetwork", "NonUniqueSteadyState", "TreeSums", "POPULATION"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .rate_groups import TunnellingGroup
+
+__all__ = [
+    "Transition",
+    "Source",
+    "Sink",
+    "RateNetwork",
+    "NonUniqueSteadyState",
+    "TreeSums",
+    "POPULATION",
+    "StateValues",
+]
 
 #: Quantity carried by sources (+1) and sinks (-1): the population entering the network.
 POPULATION = "population"
@@ -137,6 +150,32 @@ TransitionLike = Transition | tuple
 FlowsLike = Mapping[str, Value] | Iterable[Source | Sink | tuple]
 
 
+class StateValues(Mapping):
+    """State values computed on first access: ``{name: tuple of one expression per state}``.
+
+    A transport model of thousands of states has per-state occupations of every mode; as SymPy
+    objects they are only built when asked for (the compiled kernel computes them numerically).
+    """
+
+    def __init__(self, names: Sequence[str], compute: Callable[[str], Sequence[sympy.Expr]]):
+        self._names = tuple(names)
+        self._compute = compute
+        self._cache: dict[str, tuple[sympy.Expr, ...]] = {}
+
+    def __getitem__(self, name: str) -> tuple[sympy.Expr, ...]:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._cache:
+            self._cache[name] = tuple(self._compute(name))
+        return self._cache[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 class RateNetwork:
     """A continuous-time Markov network of labelled states.
 
@@ -155,6 +194,11 @@ class RateNetwork:
     sinks:
         Losses: ``{state: rate}``, or :class:`Sink` objects or tuples ``(state, rate[, channel])``
         (channel default ``"sink"``).  A state may have several sinks (a trap and a loss).
+    groups:
+        Transition groups (keyword only): each holds all jumps from one block of states to
+        another through one channel as one object (:class:`~symbolic_pme.rate_groups.TunnellingGroup`;
+        its ``sources`` and ``targets`` are indices into ``states``).  :attr:`transitions` expands
+        them into scalar transitions on first use; checks and the compiler use them as blocks.
 
     Rates that are exactly zero are dropped everywhere; negative, NaN or infinite numbers and
     unknown states raise ValueError naming the transition, source or sink.
@@ -163,24 +207,48 @@ class RateNetwork:
     def __init__(
         self,
         states: Sequence[str],
-        transitions: Iterable[TransitionLike],
+        transitions: Iterable[TransitionLike] = (),
         state_values: Mapping[str, Sequence[Value]] | None = None,
         sources: FlowsLike = (),
         sinks: FlowsLike = (),
+        *,
+        groups: Sequence[TunnellingGroup] = (),
     ):
         self.states: tuple[str, ...] = state_labels(states)
         self._index = {label: i for i, label in enumerate(self.states)}
-        self.transitions: tuple[Transition, ...] = tuple(
+        #: Transitions given one by one (not through groups).
+        self.scalar_transitions: tuple[Transition, ...] = tuple(
             t for t in (self._transition(item) for item in transitions) if t.rate != 0
         )
+        self.groups: tuple[TunnellingGroup, ...] = tuple(groups)
+        for group in self.groups:
+            if max(max(group.sources), max(group.targets)) >= len(self.states):
+                raise ValueError(f"{group!r}: its states are not among the network's {len(self.states)} states")
         self.sources: tuple[Source, ...] = self._flows(sources, Source)
         self.sinks: tuple[Sink, ...] = self._flows(sinks, Sink)
-        self.state_values: dict[str, tuple[sympy.Expr, ...]] = {}
+        self.state_values: Mapping[str, tuple[sympy.Expr, ...]]
+        if isinstance(state_values, StateValues):
+            self.state_values = state_values
+            return
+        self.state_values = {}
         for name, values in (state_values or {}).items():
             values = tuple(values)
             if len(values) != len(self.states):
                 raise ValueError(f"state value {name!r}: {len(values)} values for {len(self.states)} states")
             self.state_values[name] = tuple(to_expr(v, f"state value {name!r}") for v in values)
+
+    @cached_property
+    def transitions(self) -> tuple[Transition, ...]:
+        """Every transition as a scalar :class:`Transition`: those given one by one, then the
+        groups expanded (built on first use; a large model should be used through its groups)."""
+        expanded = [t for group in self.groups for t in group.expand() if t.rate != 0]
+        return self.scalar_transitions + tuple(expanded)
+
+    def expanded(self) -> RateNetwork:
+        """The same network with every group expanded into scalar transitions (no groups)."""
+        if not self.groups:
+            return self
+        return RateNetwork(self.states, self.transitions, dict(self.state_values), self.sources, self.sinks)
 
     @classmethod
     def from_rates(
@@ -265,7 +333,9 @@ class RateNetwork:
 
     def __repr__(self) -> str:
         open_part = f", {len(self.sources)} sources, {len(self.sinks)} sinks" if self.is_open else ""
-        return f"RateNetwork({len(self.states)} states, {len(self.transitions)} transitions{open_part})"
+        count = len(self.scalar_transitions) + sum(g.size for g in self.groups)
+        grouped = f" in {len(self.groups)} groups" if self.groups else ""
+        return f"RateNetwork({len(self.states)} states, {count} transitions{grouped}{open_part})"
 
     # ----------------------------------------------------------------------------- structure
     def index(self, label: str) -> int:
@@ -283,21 +353,36 @@ class RateNetwork:
     @property
     def channels(self) -> tuple[str, ...]:
         """Channel tags of transitions, then of sources and sinks, in order of first appearance."""
-        tags = [t.channel for t in self.transitions] + [f.channel for f in self.sources + self.sinks]
+        tags = [t.channel for t in self.scalar_transitions] + [g.channel for g in self.groups]
+        tags += [f.channel for f in self.sources + self.sinks]
         return tuple(dict.fromkeys(c for c in tags if c is not None))
 
     @property
     def quantities(self) -> tuple[str, ...]:
         """Names of the quantities that jumps carry (``"population"`` for sources and sinks)."""
-        return tuple(dict.fromkeys(q for t in self.with_environment().transitions for q in t.carries))
+        closed = self.with_environment()
+        names = [q for t in closed.scalar_transitions for q in t.carries]
+        return tuple(dict.fromkeys(names + [q for g in self.groups for q in g.quantities]))
 
     @property
     def parameters(self) -> set[sympy.Symbol]:
         """Free symbols of all rates (also of sources and sinks), carried quantities and state values."""
+        if self.groups:
+            return self.expanded().parameters if self.scalar_transitions else self._group_parameters()
         exprs = [t.rate for t in self.transitions] + [f.rate for f in self.sources + self.sinks]
         exprs += [v for t in self.transitions for v in t.carries.values()]
         exprs += [v for values in self.state_values.values() for v in values]
         return set().union(set(), *(e.free_symbols for e in exprs))
+
+    def _group_parameters(self) -> set[sympy.Symbol]:
+        """Parameters of a network of groups: the groups' own (leads, amplitudes) and those of the
+        exact energies of their states.  Numeric eigenstates are not parameters: their
+        placeholder symbols are not listed (the numeric layer computes them)."""
+        spectra = {id(g.spectrum): g.spectrum for g in self.groups}
+        symbols = set().union(set(), *(g.parameters for g in self.groups))
+        for spectrum in spectra.values():
+            symbols |= set().union(set(), *(s.energy.free_symbols for s in spectrum.states if s.exact))
+        return symbols
 
     def edge_rates(self) -> dict[tuple[int, int], sympy.Expr]:
         """Total rate of each ordered pair of state indices, summed over channels."""
@@ -350,7 +435,7 @@ class RateNetwork:
         flows = [Transition(f.state, outside, f.rate, f.channel, {POPULATION: sympy.S.NegativeOne}) for f in self.sinks]
         flows += [Transition(outside, f.state, f.rate, f.channel, {POPULATION: sympy.S.One}) for f in self.sources]
         values = {name: list(vals) + [sympy.S.Zero] for name, vals in self.state_values.items()}
-        return RateNetwork(self.states + (outside,), list(self.transitions) + flows, values)
+        return RateNetwork(self.states + (outside,), list(self.scalar_transitions) + flows, values, groups=self.groups)
 
     def closed_classes(self) -> list[tuple[str, ...]]:
         """Closed communicating classes of the transition graph (structurally non-zero rates).
@@ -358,13 +443,33 @@ class RateNetwork:
         The steady state is unique exactly when there is one closed class.
         """
         n = len(self.states)
-        edges = list(self.edge_rates())
-        rows = [i for i, _ in edges]
-        cols = [j for _, j in edges]
-        graph = csr_array((np.ones(len(edges)), (rows, cols)), shape=(n, n))
+        rows, cols = self._structure()
+        graph = csr_array((np.ones(len(rows)), (rows, cols)), shape=(max(n, 1 + int(max(rows.max(initial=0), cols.max(initial=0)))),) * 2)
         count, labels = connected_components(graph, directed=True, connection="strong")
-        leaves = set(range(count)) - {labels[i] for i, j in edges if labels[i] != labels[j]}
-        return [tuple(self.states[i] for i in range(n) if labels[i] == c) for c in sorted(leaves)]
+        crossing = labels[rows] != labels[cols]
+        leaves = set(range(count)) - set(labels[rows[crossing]].tolist())
+        members = [np.flatnonzero(labels[:n] == c) for c in sorted(leaves)]
+        return [tuple(self.states[i] for i in m) for m in members if len(m)]
+
+    def _structure(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edges ``(from, to)`` of the transition graph.  A group's "every source to every
+        target" block goes through one extra hub node (numbered from ``len(states)`` on): the
+        same strongly connected structure in O(sources + targets) edges, not O(product)."""
+        n = len(self.states)
+        rows = [self._index[t.source] for t in self.scalar_transitions]
+        cols = [self._index[t.target] for t in self.scalar_transitions]
+        hub = n
+        for group in self.groups:
+            for sources, targets in group.bicliques():
+                if len(sources) == 1 or len(targets) == 1:
+                    s, t = np.broadcast_arrays(sources[:, None], targets[None, :])
+                    rows += s.ravel().tolist()
+                    cols += t.ravel().tolist()
+                    continue
+                rows += sources.tolist() + [hub] * len(targets)
+                cols += [hub] * len(sources) + targets.tolist()
+                hub += 1
+        return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
 
     def require_unique_steady_state(self) -> None:
         """Raise :class:`NonUniqueSteadyState` unless exactly one closed class exists.

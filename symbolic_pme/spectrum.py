@@ -17,28 +17,60 @@ k counting the block's numeric eigenstates in ascending energy per component.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import sympy
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 
 from .hamiltonian import Hamiltonian, SectorKey
 
-__all__ = ["Component", "ManyBodyState", "Placeholder", "Spectrum"]
+__all__ = ["Component", "ManyBodyState", "Placeholder", "Sector", "Spectrum"]
 
 
 @dataclass(frozen=True)
 class Component:
-    """A connected block of H: Fock states (basis order) and the exact matrix over them."""
+    """A connected block of H: Fock states (basis order) and, on request, the exact matrix over them."""
 
     sector: SectorKey
     fock_states: tuple[int, ...]
-    hamiltonian: sympy.Matrix
+    source: Hamiltonian = field(repr=False, compare=False)
 
     @property
     def exact(self) -> bool:
         """True for a single Fock state (an exact eigenstate)."""
         return len(self.fock_states) == 1
+
+    @cached_property
+    def hamiltonian(self) -> sympy.Matrix:
+        """The exact block of H over :attr:`fock_states` (built on first use)."""
+        space = self.source.space
+        return self.source.submatrix([space.position(f) for f in self.fock_states])
+
+
+@dataclass(frozen=True)
+class Sector:
+    """A charge (and S_z) block of H as the rate network sees it: its eigenstates and Fock states.
+
+    ``states`` are indices into :attr:`Spectrum.states` (ascending); ``fock_positions`` the basis
+    positions of the block's Fock states (ascending).  The eigenvectors of the block are one
+    object, ``U[fock, state]`` (block diagonal over the components; the identity where every
+    component is a single Fock state), computed by the numeric layer.
+    """
+
+    key: SectorKey
+    states: tuple[int, ...]
+    fock_positions: tuple[int, ...]
+
+    @property
+    def charge(self) -> int:
+        return self.key[0]
+
+    @property
+    def label(self) -> str:
+        return f"N={self.key[0]}" + (f",Sz={self.key[1]}" if len(self.key) > 1 else "")
 
 
 @dataclass(frozen=True)
@@ -81,35 +113,38 @@ class Spectrum:
 
     # ----------------------------------------------------------------------------- construction
     def _components(self) -> tuple[Component, ...]:
-        space, matrix = self.space, self.hamiltonian.matrix
-        linked: dict[int, set[int]] = {}
-        for i, j in matrix.todok():
-            if i != j:
-                linked.setdefault(i, set()).add(j)
-                linked.setdefault(j, set()).add(i)
-        components = []
+        """Connected components of the off-diagonal pattern of H (from its actions, never the
+        SymPy matrix), ordered by charge, then by their first Fock state."""
+        space, size = self.space, self.space.dimension
+        rows = [a.rows[a.rows != a.columns] for a in self.hamiltonian.actions]
+        columns = [a.columns[a.rows != a.columns] for a in self.hamiltonian.actions]
+        rows, columns = np.concatenate(rows + [np.zeros(0, np.int64)]), np.concatenate(columns + [np.zeros(0, np.int64)])
+        graph = coo_array((np.ones(len(rows)), (rows, columns)), shape=(size, size)).tocsr()
+        _, labels = connected_components(graph, directed=False)
+        sector_of = {}
         for key, states in self.hamiltonian.sectors.items():
-            unvisited = [space.position(s) for s in states]
-            seen: set[int] = set()
-            for start in unvisited:
-                if start in seen:
-                    continue
-                group, stack = [], [start]
-                seen.add(start)
-                while stack:
-                    i = stack.pop()
-                    group.append(i)
-                    for j in linked.get(i, ()):
-                        if j not in seen:
-                            seen.add(j)
-                            stack.append(j)
-                group.sort()
-                components.append(
-                    Component(key, tuple(space.states[i] for i in group), matrix.extract(group, group))
-                )
-        # order by charge, then by the first Fock state of the component
+            for state in states:
+                sector_of[state] = key
+        order = np.argsort(labels, kind="stable")
+        boundaries = np.flatnonzero(np.diff(labels[order])) + 1
+        components = []
+        for group in np.split(order, boundaries):
+            fock = tuple(space.state_array[np.sort(group)].tolist())
+            components.append(Component(sector_of[fock[0]], fock, self.hamiltonian))
         components.sort(key=lambda c: (space.charge(c.fock_states[0]), space.position(c.fock_states[0])))
         return tuple(components)
+
+    @cached_property
+    def sectors(self) -> tuple[Sector, ...]:
+        """The blocks of H with their eigenstates, in the order of :attr:`Hamiltonian.sectors`."""
+        states: dict[SectorKey, list[int]] = {}
+        for index, state in enumerate(self.states):
+            states.setdefault(self.components[state.component].sector, []).append(index)
+        space = self.space
+        return tuple(
+            Sector(key, tuple(states[key]), tuple(sorted(space.position(f) for f in fock)))
+            for key, fock in self.hamiltonian.sectors.items()
+        )
 
     def _states(self) -> tuple[ManyBodyState, ...]:
         space = self.space
@@ -119,7 +154,7 @@ class Spectrum:
             first = component.fock_states[0]
             charge, sz = space.charge(first), space.sz(first)
             if component.exact:
-                energy = component.hamiltonian[0, 0]
+                energy = self.hamiltonian.fock_energy(space.position(first))
                 states.append(ManyBodyState(space.label(first), charge, sz, c, 0, energy, True))
                 continue
             for k in range(len(component.fock_states)):

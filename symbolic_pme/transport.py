@@ -22,20 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from .fermi import fermi
 from .hamiltonian import Hamiltonian
 from .lead import Lead
-from .modulus import modulus_squared
-from .network import RateNetwork, Transition
-from .spectrum import Spectrum
+from .network import RateNetwork, StateValues, Transition
+from .rate_groups import CHARGE, ENERGY, HEAT, SPIN, TunnellingGroup, creation_pattern
+from .spectrum import Sector, Spectrum
 
 if TYPE_CHECKING:  # pragma: no cover
     from symbolic_pme.numeric.network import CompiledNetwork
 
 __all__ = ["TransportModel"]
 
-#: Quantity names carried by tunnelling jumps.
-CHARGE, ENERGY, HEAT, SPIN = "charge", "energy", "heat", "spin"
 
 
 class TransportModel:
@@ -134,51 +131,58 @@ class TransportModel:
         return sympy.Add(*(amplitudes[m] * self.spectrum.creation_element(b, a, m) for m in modes if m in amplitudes))
 
     def transitions(self) -> list[Transition]:
-        """All golden-rule transitions, with channel = lead name and carried quantities."""
-        states = self.spectrum.states
-        transitions = []
+        """All golden-rule transitions as scalars, with channel = lead name and carried
+        quantities (the expansion of the network's groups; for small models)."""
+        return list(self.network.transitions)
+
+    def rate_groups(self) -> list[TunnellingGroup]:
+        """The golden-rule rates as groups: one per (sector pair, lead, spin channel, direction),
+        for the sector pairs the lead links."""
+        groups = []
+        sectors = self.spectrum.sectors
         for lead in self.leads:
             amplitudes = self._amplitudes[lead.name]
             for spin, modes in self._spin_channels():
-                for a, state_a in enumerate(states):
-                    for b, state_b in enumerate(states):
-                        if state_b.charge != state_a.charge + 1:
+                channel = {m: amplitudes[m] for m in modes if m in amplitudes and amplitudes[m] != 0}
+                if not channel:
+                    continue
+                for lower in sectors:
+                    for upper in sectors:
+                        if not self._neighbours(lower, upper, spin):
                             continue
-                        amplitude = self._amplitude(amplitudes, modes, b, a)
-                        if amplitude == 0:
+                        if not any(len(creation_pattern(self.spectrum, lower, upper, m)[0]) for m in channel):
                             continue
-                        gamma = 2 * sympy.pi * modulus_squared(amplitude)
-                        transitions += self._jumps(lead, spin, state_a.label, state_b.label, gamma, b, a)
-        return transitions
+                        for entering in (True, False):
+                            groups.append(TunnellingGroup(self.spectrum, lead, spin, channel, lower, upper, entering))
+        return groups
 
-    def _jumps(self, lead: Lead, spin, label_a: str, label_b: str, gamma: sympy.Expr, b: int, a: int):
-        energies = self.spectrum.energies
-        delta = energies[b] - energies[a]
-        occupation = fermi(delta - lead.mu, lead.temperature)
-        if lead.band is not None:
-            low, high = lead.band
-            gamma = gamma * sympy.Piecewise((1, sympy.And(delta >= low, delta <= high)), (0, True))
-        carried = {CHARGE: sympy.S.One, ENERGY: delta, HEAT: delta - lead.mu}
-        if spin is not None:
-            carried[SPIN] = spin
-        enter = Transition(label_a, label_b, gamma * occupation, lead.name, carried)
-        leave = Transition(label_b, label_a, gamma * (1 - occupation), lead.name, {q: -v for q, v in carried.items()})
-        return [enter, leave]
+    @staticmethod
+    def _neighbours(lower: Sector, upper: Sector, spin: sympy.Expr | None) -> bool:
+        """True when an electron of the channel's spin can take ``lower`` to ``upper``."""
+        if upper.charge != lower.charge + 1:
+            return False
+        if len(lower.key) > 1 and spin is not None:
+            return upper.key[1] == lower.key[1] + spin
+        return True
 
     @cached_property
     def network(self) -> RateNetwork:
-        """The Pauli master equation as a :class:`RateNetwork` (channels = lead names)."""
+        """The Pauli master equation as a :class:`RateNetwork` of rate groups (channels = lead
+        names); its state values (energy, charge, S_z, ``n_<mode>``) are built on first use."""
         spectrum = self.spectrum
-        n = len(spectrum.states)
-        values: dict[str, list[sympy.Expr]] = {
-            ENERGY: list(spectrum.energies),
-            CHARGE: [sympy.Integer(s.charge) for s in spectrum.states],
-        }
-        if self.space.spin:
-            values[SPIN] = [s.sz for s in spectrum.states]
-        for mode, name in enumerate(self.space.modes):
-            values[f"n_{name}"] = [spectrum.occupation(s, mode) for s in range(n)]
-        return RateNetwork(self.states, self.transitions(), values)
+        names = [ENERGY, CHARGE] + ([SPIN] if self.space.spin else []) + [f"n_{name}" for name in self.space.modes]
+        return RateNetwork(self.states, groups=self.rate_groups(), state_values=StateValues(names, self._state_value))
+
+    def _state_value(self, name: str) -> list[sympy.Expr]:
+        spectrum = self.spectrum
+        if name == ENERGY:
+            return list(spectrum.energies)
+        if name == CHARGE:
+            return [sympy.Integer(s.charge) for s in spectrum.states]
+        if name == SPIN:
+            return [s.sz for s in spectrum.states]
+        mode = self.space.modes.index(name[2:])
+        return [spectrum.occupation(s, mode) for s in range(len(spectrum.states))]
 
     # ----------------------------------------------------------------------------- closed forms
     def steady_state(self, simplify: bool = True) -> dict[str, sympy.Expr]:

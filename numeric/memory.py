@@ -1,0 +1,53 @@
+"""Memory estimates checked before a computation allocates: refuse what cannot fit, with the figure.
+
+Solves hold their results for the whole grid and the work arrays of one chunk of grid points;
+both are known before anything is computed.  A request whose estimate exceeds
+:data:`MEMORY_LIMIT` (half of the machine's physical memory) is refused with a
+:class:`GridTooLarge` error that states the estimate and the limit.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["GridTooLarge", "MEMORY_LIMIT", "MemoryEstimate"]
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX systems
+        return 8 << 30
+
+
+#: Bytes a single solve may hold: half of the physical memory.
+MEMORY_LIMIT: int = _physical_memory() // 2
+
+GIB = float(1 << 30)
+
+
+class GridTooLarge(ValueError):
+    """A solve would need more memory than :data:`MEMORY_LIMIT`; the message gives the estimate."""
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes that ``what`` needs."""
+
+    what: str
+    bytes: int
+
+    @classmethod
+    def of_arrays(cls, what: str, numbers: int) -> MemoryEstimate:
+        """The estimate for ``numbers`` float64 values."""
+        return cls(what, 8 * int(numbers))
+
+    def check(self, limit: int | None = None) -> None:
+        """Raise :class:`GridTooLarge` if the estimate exceeds ``limit`` (default :data:`MEMORY_LIMIT`)."""
+        limit = MEMORY_LIMIT if limit is None else limit
+        if self.bytes > limit:
+            raise GridTooLarge(
+                f"{self.what} needs about {self.bytes / GIB:.3g} GiB, more than the {limit / GIB:.3g} GiB "
+                "this machine allows for one solve (half its memory); use fewer grid points, or sweep in parts"
+            )
