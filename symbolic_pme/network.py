@@ -38,6 +38,7 @@ RateNetwork; one closed-form solver, one compiler and one current evaluator serv
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -632,7 +633,8 @@ def state_labels(states: Sequence[str]) -> tuple[str, ...]:
     for label in labels:
         if not isinstance(label, str) or not label:
             raise ValueError(f"states: labels must be non-empty strings, got {label!r}")
-    repeated = sorted({s for s in labels if labels.count(s) > 1})
+    counts = Counter(labels)
+    repeated = sorted(s for s, count in counts.items() if count > 1)
     if repeated:
         raise ValueError(f"states: labels must be unique, repeated: {', '.join(repeated)}")
     return labels

@@ -126,16 +126,14 @@ class TunnellingGroup:
         pair of components that ``D`` links: each upper state of the pair is linked to each lower
         one (a numeric eigenvector spreads over its whole component)."""
         spectrum, lower, upper = self.spectrum, self.lower, self.upper
-        position_component = np.empty(spectrum.space.dimension, dtype=np.int64)
-        for c, component in enumerate(spectrum.components):
-            position_component[spectrum.space.positions_of(np.array(component.fock_states))] = c
+        position_component = spectrum.component_of_position
         upper_fock = position_component[np.array(upper.fock_positions)]
         lower_fock = position_component[np.array(lower.fock_positions)]
         pairs = set()
         for mode in self.amplitudes:
             rows, columns, _ = creation_pattern(spectrum, lower, upper, mode)
             pairs.update(zip(upper_fock[rows].tolist(), lower_fock[columns].tolist()))
-        component_of = np.array([s.component for s in spectrum.states])
+        component_of = spectrum.component_of_state
         upper_components, lower_components = component_of[list(upper.states)], component_of[list(lower.states)]
         upper_members = _members(upper_components)
         lower_members = _members(lower_components)

@@ -135,6 +135,20 @@ class Spectrum:
         return tuple(components)
 
     @cached_property
+    def component_of_position(self) -> np.ndarray:
+        """The component of every basis state, by basis position."""
+        space = self.space
+        result = np.empty(space.dimension, dtype=np.int64)
+        for c, component in enumerate(self.components):
+            result[space.positions_of(np.array(component.fock_states))] = c
+        return result
+
+    @cached_property
+    def component_of_state(self) -> np.ndarray:
+        """The component of every eigenstate, by state index."""
+        return np.array([s.component for s in self.states], dtype=np.int64)
+
+    @cached_property
     def sectors(self) -> tuple[Sector, ...]:
         """The blocks of H with their eigenstates, in the order of :attr:`Hamiltonian.sectors`."""
         states: dict[SectorKey, list[int]] = {}
