@@ -29,7 +29,10 @@ __all__ = ["FockSpace", "LadderOp"]
 LadderOp = tuple[int, bool]
 
 _SPIN_SUFFIXES = ("_up", "_down")
-MAX_MODES = 20
+#: Most spin-orbitals a Fock space may have: 14 modes (16 384 many-body states) is what the
+#: block path solves within its targets on a 2-core machine (spinless 14 and spinful 7 orbitals,
+#: benchmarks/scaling.py); a larger space is refused before anything is built.
+MAX_MODES = 14
 
 
 def _orbital_names(orbitals: int | Sequence[str]) -> tuple[str, ...]:
