@@ -142,7 +142,7 @@ CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "I": sympy.I}
 MAX_LENGTH = 2000
 #: Deepest nesting of an expression (operators, calls and parentheses inside one another).
 MAX_DEPTH = 100
-#: Most operators, numbers, names and calls in one expression.
+#: Most parts (operations, calls, numbers and names) in one expression.
 MAX_NODES = 1000
 #: Largest magnitude of an exponent (``x**1001`` is refused; so are exponents of symbols).
 MAX_EXPONENT = 1000
@@ -217,7 +217,7 @@ def _check_size(root: ast.AST, text: str) -> None:
         nodes += 1
         if nodes > MAX_NODES:
             raise ExpressionError(f"expression {_short(text)} has more than {MAX_NODES} parts")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
 
 
 #: An expression and, when it contains no parameter, its value in floating point.
@@ -334,6 +334,8 @@ def _real_or_complex(real: Callable[[float], float], complex_: Callable[[complex
 
 
 def _power(base: complex, exponent: complex) -> complex:
+    if base == 0 and exponent.real < 0:
+        raise ZeroDivisionError
     if base.imag == 0 and exponent.imag == 0 and (base.real >= 0 or exponent.real.is_integer()):
         return complex(math.pow(base.real, exponent.real))
     return base**exponent
@@ -388,7 +390,7 @@ def apply(operation: str, *values: complex) -> complex:
     try:
         result = _OPERATIONS[operation](*(complex(v) for v in values))
     except ZeroDivisionError:
-        raise ExpressionError("division by zero") from None
+        raise ExpressionError("not a finite number (division by zero)") from None
     except OverflowError:
         raise ExpressionError(f"not a finite number ({what} overflows a float)") from None
     except ValueError:
@@ -448,7 +450,7 @@ def evaluate(expr: sympy.Basic, values: Mapping[str, float]) -> complex:
     if expr is sympy.I:
         return 1j
     if isinstance(expr, sympy.Integer) and abs(expr.p).bit_length() > _FLOAT_BITS:
-        raise ExpressionError("a number too large for a float")
+        raise ExpressionError("not a finite number (an integer too large for a float)")
     if isinstance(expr, (sympy.Number, sympy.NumberSymbol)):
         return apply("add", complex(expr), 0)
     arguments = [evaluate(a, values) for a in expr.args]

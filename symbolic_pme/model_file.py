@@ -252,7 +252,7 @@ def _out_of_range(expr: sympy.Expr, values: Mapping[str, float]) -> str | None:
     try:
         value = evaluate(expr, values)
     except ExpressionError as error:
-        return f"cannot be evaluated ({error})"
+        return f"is {error}" if str(error).startswith("not a finite number") else f"cannot be evaluated ({error})"
     if max(abs(value.real), abs(value.imag)) > MAX_VALUE:
         return f"is {_number(value)}, beyond the limit of {MAX_VALUE:g} in magnitude,"
     return None
