@@ -5,12 +5,11 @@ evaluate whole parameter grids in one call: steady states, particle/energy/heat 
 values and occupations, with labelled results.
 """
 
-from .dynamics import Evolution, evolve_network, expm, propagate
+from .dynamics import Evolution, evolve_network, evolve_open_network, expm, propagate
 from .first_passage import Trapping, first_passage
 from .functions import fermi
 from .lindblad import CompiledLindblad, LindbladSteadyState, compile_lindblad
 from .network import CompiledNetwork, compile_network
-from .open_network import CompiledOpenNetwork, evolve_open_network
 from .results import SteadyState
 from .solver import steady_state
 from .transport import compile_model
@@ -19,7 +18,6 @@ from .validity import ValidityReport, check_reduction, slowest_relaxation
 __all__ = [
     "CompiledLindblad",
     "CompiledNetwork",
-    "CompiledOpenNetwork",
     "Evolution",
     "LindbladSteadyState",
     "SteadyState",

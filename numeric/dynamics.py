@@ -3,7 +3,9 @@
 :func:`propagate` evolves a stack of generators (Pauli generators W or Liouvillians L) with exact
 matrix exponentials, batched over the grid: one batched :func:`expm` per distinct time step (an evenly spaced
 time axis costs a single exponential), then one batched matrix-vector product per time.
-:func:`evolve_network` applies it to a compiled :class:`~symbolic_pme.network.RateNetwork`.
+:meth:`symbolic_pme.numeric.network.CompiledNetwork.evolve` applies it to a compiled
+:class:`~symbolic_pme.network.RateNetwork` (:func:`evolve_network` and :func:`evolve_open_network`
+are its function spellings).
 Results are :class:`Evolution` objects with the same labels as steady-state results.
 """
 
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .network import CompiledNetwork
+if TYPE_CHECKING:  # pragma: no cover
+    from .network import CompiledNetwork
 
-__all__ = ["Evolution", "evolve_network", "expm", "propagate", "time_axis"]
+__all__ = ["Evolution", "evolve_network", "evolve_open_network", "expm", "propagate", "time_axis"]
 
 
 @dataclass(frozen=True)
@@ -127,26 +131,37 @@ def expm(matrices: np.ndarray, order: int = 18) -> np.ndarray:
 
 def evolve_network(
     network: CompiledNetwork,
-    times,
+    times: object,
     initial: str | Mapping[str, float] | np.ndarray,
     values: Mapping[str, object] | None = None,
     /,
     *,
     axes: Mapping[str, object] | None = None,
-    **kwargs,
+    **parameters,
 ) -> Evolution:
-    """Populations and currents of a compiled rate network against time.
+    """Populations and currents of a compiled rate network against time: ``network.evolve(...)``.
 
-    ``initial`` is a state label, ``{state: probability}`` or an array of probabilities (summing
-    to one); ``values``/``kwargs`` and ``axes`` are as in ``solve`` and ``sweep``.
+    See :meth:`symbolic_pme.numeric.network.CompiledNetwork.evolve` (same arguments).
     """
-    states = network.states
-    p0 = initial_populations(states, initial)
-    grid = network.grid(values, axes, **kwargs)
-    generators = network.generator(grid.values)
-    populations = propagate(generators, p0, times)
-    currents = network.currents_for(grid, populations)
-    return Evolution(states, time_axis(times), grid.axes, grid.shape, populations, currents)
+    return network.evolve(times, initial, values, axes=axes, **parameters)
+
+
+def evolve_open_network(
+    compiled: CompiledNetwork,
+    times: object,
+    initial: str | Mapping[str, float] | np.ndarray | None = None,
+    values: Mapping[str, object] | None = None,
+    /,
+    *,
+    axes: Mapping[str, object] | None = None,
+    **parameters,
+) -> Evolution:
+    """Populations and currents of an open network against time (``dP/dt = W P + s``):
+    ``compiled.evolve(...)``; None as ``initial`` starts empty.
+
+    See :meth:`symbolic_pme.numeric.network.CompiledNetwork.evolve` (same arguments).
+    """
+    return compiled.evolve(times, initial, values, axes=axes, **parameters)
 
 
 def initial_populations(states: tuple[str, ...], initial) -> np.ndarray:

@@ -11,22 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from symbolic_pme.network import NonUniqueSteadyState
-
-from .dynamics import initial_populations
-from .open_network import CompiledOpenNetwork
+if TYPE_CHECKING:  # pragma: no cover
+    from .network import CompiledNetwork
 
 __all__ = ["Trapping", "first_passage"]
 
 
 @dataclass(frozen=True)
 class Trapping:
-    """Result of :func:`first_passage`: ``residence`` times (``shape + (n,)``, last axis =
-    ``states``), ``yields`` per sink channel and ``mean_time`` (each of the grid's ``shape``);
-    ``axes`` as in :class:`symbolic_pme.numeric.results.SteadyState`."""
+    """Result of :meth:`~symbolic_pme.numeric.network.CompiledNetwork.first_passage`: ``residence``
+    times (``shape + (n,)``, last axis = ``states``), ``yields`` per sink channel and
+    ``mean_time`` (each of the grid's ``shape``); ``axes`` as in
+    :class:`symbolic_pme.numeric.results.SteadyState`."""
 
     states: tuple[str, ...]
     axes: dict[str, np.ndarray]
@@ -37,38 +37,16 @@ class Trapping:
 
 
 def first_passage(
-    compiled: CompiledOpenNetwork,
+    compiled: CompiledNetwork,
     initial: str | Mapping[str, float] | np.ndarray | None = None,
     values: Mapping[str, object] | None = None,
     /,
     *,
     axes: Mapping[str, object] | None = None,
-    **kwargs,
+    **parameters,
 ) -> Trapping:
-    """Yields and mean trapping time; ``values``, ``kwargs`` and ``axes`` as in ``solve``/``sweep``.
+    """Yields and mean trapping time: ``compiled.first_passage(...)``.
 
-    ``initial``: a state label, ``{state: probability}`` or an array (summing to one); None
-    starts the excitation where the sources inject it (their rates as weights).
+    See :meth:`symbolic_pme.numeric.network.CompiledNetwork.first_passage` (same arguments).
     """
-    if not isinstance(compiled, CompiledOpenNetwork) or not compiled.network.sinks:
-        raise ValueError("compiled: a network with sinks is needed (nothing traps the excitation otherwise)")
-    grid = compiled.grid(values, axes, **kwargs)
-    generator = compiled.generator(grid.values)
-    if initial is None:
-        if not compiled.network.sources:
-            raise ValueError("initial: give the initial state or distribution (the network has no sources)")
-        sources = compiled.source_vector(grid.values)
-        total = sources.sum(axis=-1, keepdims=True)
-        if np.any(total <= 0):
-            raise ValueError("initial: the source rates add up to zero at some grid point")
-        start = sources / total
-    else:
-        start = np.broadcast_to(initial_populations(compiled.states, initial), generator.shape[:-1])
-    try:
-        residence = np.linalg.solve(-generator, start[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        raise NonUniqueSteadyState(
-            "no sink can be reached from some states at these parameters (a sink or transition rate is zero)"
-        ) from None
-    yields = {c: np.sum(rates * residence, axis=-1) for c, rates in compiled.sink_rates(grid.values).items()}
-    return Trapping(compiled.states, grid.axes, generator.shape[:-2], residence, yields, residence.sum(axis=-1))
+    return compiled.first_passage(initial, values, axes=axes, **parameters)

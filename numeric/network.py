@@ -13,6 +13,11 @@ kernels.  A solve runs, with no Python loop over grid points:
    :meth:`RateNetwork.state_function`) from the net probability flow into each state, otherwise
    from the flow through each transition.
 
+Open networks (sources and sinks) are solved through their closed embedding with the same
+kernel; time evolution (:meth:`CompiledNetwork.evolve`) and trapping yields
+(:meth:`CompiledNetwork.first_passage`) are methods too, and :meth:`CompiledNetwork.steady_state`
+chooses the steady-state method (``"auto"``, ``"gth"``, ``"levels"``, ``"lu"``).
+
 Per-transition arrays have the transition axis first.  Large grids are processed in chunks of
 bounded size whose work arrays are reused between chunks and calls (bounded memory, no
 page-fault churn from fresh multi-megabyte temporaries).
@@ -21,8 +26,6 @@ page-fault churn from fresh multi-megabyte temporaries).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
-
 import numpy as np
 import sympy
 
@@ -31,6 +34,8 @@ from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.spectrum import Spectrum
 
 from .blocks import TransportBlocks
+from .dynamics import Evolution, initial_populations, propagate, time_axis
+from .first_passage import Trapping
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
 from .kernel import ExpressionKernel, stack_outputs
 from .memory import MemoryEstimate
@@ -38,16 +43,30 @@ from .results import SteadyState
 from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth, steady_state_levels
 from .spectrum import NumericSpectrum
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .open_network import CompiledOpenNetwork
-
 __all__ = ["CompiledNetwork", "compile_network"]
 
 Check = tuple[sympy.Expr, str]
 
+#: The steady-state methods of :meth:`CompiledNetwork.steady_state`.
+METHODS = ("auto", "gth", "levels", "lu")
+
+#: The outside's share of an open network's embedded steady state below which the open
+#: populations are reported as unbounded (a sink or transition rate vanishes at that grid point).
+MIN_OUTSIDE_SHARE = 1e-13
+
 
 class CompiledNetwork(TakesParameters):
-    """A :class:`RateNetwork` compiled for batched numeric evaluation.
+    """A :class:`RateNetwork`, closed or open, compiled for batched numeric evaluation.
+
+    An open network (``dP/dt = W P + s``: sources inject population per unit time, sinks remove
+    it with a probability per unit time) is compiled through its closed embedding
+    (:meth:`RateNetwork.with_environment`: an extra *outside* state that the sinks lead to and
+    the sources leave from).  The embedding's steady state ``pi`` gives the open populations
+    ``P_i = pi_i / pi_outside``, and every current scales the same way, so open and closed
+    networks share one kernel, one solver and one current evaluator at the cost of one extra
+    state.  Results of an open network hold populations (not normalized) and the currents of
+    every channel, including ``currents["population"][sink_channel]`` = minus the rate at which
+    that sink removes population.
 
     Parameters
     ----------
@@ -61,17 +80,32 @@ class CompiledNetwork(TakesParameters):
         a solve that violates one raises ValueError naming it.
     defaults:
         Values for parameters a solve does not set.
+
+    Examples
+    --------
+    >>> from symbolic_pme.network import RateNetwork
+    >>> net = RateNetwork.from_rates({("a", "b"): 2, ("b", "a"): 1})
+    >>> CompiledNetwork(net).steady_state(method="lu").probabilities.round(6)
+    array([0.333333, 0.666667])
     """
 
     def __init__(
         self,
         network: RateNetwork,
+        *,
         spectrum: Spectrum | None = None,
         nonnegative: Sequence[Check] = (),
         defaults: Mapping[str, float] | None = None,
     ):
+        self._closed: CompiledNetwork | None = None
         if network.is_open:
-            raise ValueError("network: it has sources or sinks; compile it with compile_network (CompiledOpenNetwork)")
+            network.require_unique_steady_state()
+            self.network = network
+            self._closed = CompiledNetwork(
+                network.with_environment(), spectrum=spectrum, nonnegative=nonnegative, defaults=defaults
+            )
+            self._parameters = self._closed._parameters
+            return
         network.require_unique_steady_state()
         if network.groups and network.scalar_transitions:
             network = network.expanded()  # one kind of rates per kernel: the scalar path serves both
@@ -161,53 +195,251 @@ class CompiledNetwork(TakesParameters):
     def states(self) -> tuple[str, ...]:
         return self.network.states
 
-    def solve(self, values: Mapping[str, object] | None = None, /, **kwargs) -> SteadyState:
-        """Steady state for parameter values given as numbers or broadcasting arrays.
+    def steady_state(
+        self, values: Mapping[str, object] | None = None, /, *, method: str = "auto", **parameters
+    ) -> SteadyState:
+        """Steady state (populations of an open network) for parameter values.
+
+        Parameters
+        ----------
+        values:
+            Parameter values as numbers or broadcasting arrays, e.g.
+            ``{"V": biases[:, None], "eps": gates[None, :]}``; keywords add more.
+        method:
+            ``"auto"`` (GTH state reduction for small networks, otherwise the batched LU solve,
+            or block elimination down the charge chain for rate groups), ``"gth"`` (GTH state
+            reduction at every size; points it cannot reduce go to the LU solve), ``"levels"``
+            (block elimination; rate-group networks only) or ``"lu"`` (the batched dense LU
+            solve).
+        **parameters:
+            Parameter values by name.
+
+        Returns
+        -------
+        SteadyState
+            Probabilities, currents and state values on the grid.
+
+        Examples
+        --------
+        >>> from symbolic_pme.network import RateNetwork
+        >>> net = RateNetwork.from_rates({("a", "b"): 2, ("b", "a"): 1})
+        >>> round(float(CompiledNetwork(net).steady_state(method="gth").probability("a")), 6)
+        0.333333
+        """
+        _check_method(method)
+        return self.evaluate(self.grid(values, **parameters), method=method)
+
+    def solve(self, values: Mapping[str, object] | None = None, /, **parameters) -> SteadyState:
+        """Steady state for parameter values: :meth:`steady_state` (same arguments).
 
         ``solve(V=0.3)``, ``solve({"V": biases[:, None], "eps": gates[None, :]})``.
         """
-        return self.evaluate(self.grid(values, **kwargs))
+        return self.steady_state(values, **parameters)
 
-    def sweep(self, axes: Mapping[str, object], values: Mapping[str, object] | None = None, /, **kwargs) -> SteadyState:
+    def sweep(
+        self,
+        axes: Mapping[str, object],
+        values: Mapping[str, object] | None = None,
+        /,
+        *,
+        method: str = "auto",
+        **parameters,
+    ) -> SteadyState:
         """Steady state on the outer grid of named 1-D axes (first axis = axis 0).
 
-        ``sweep({"V": np.linspace(-1, 1, 201)}, T=0.1)``; fixed values must be numbers.
+        ``sweep({"V": np.linspace(-1, 1, 201)}, T=0.1)``; fixed values must be numbers;
+        ``method`` as in :meth:`steady_state`.
         """
         if not axes:
             raise ValueError("sweep: give at least one axis, e.g. sweep({'V': numpy.linspace(-1, 1, 101)})")
-        return self.evaluate(self.grid(values, axes, **kwargs))
+        _check_method(method)
+        return self.evaluate(self.grid(values, axes, **parameters), method=method)
 
-    def rates(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
+    def rates(self, values: Mapping[str, object] | None = None, /, **parameters) -> np.ndarray:
         """Rates of ``network.transitions``, shape ``grid + (n_transitions,)``."""
-        grid = self.grid(values, **kwargs)
+        if self._closed is not None:
+            return self._closed.rates(values, **parameters)[..., : len(self.network.transitions)]
+        grid = self.grid(values, **parameters)
         if self._blocks is not None:
             return self._block_rates_per_transition(grid)
         return np.moveaxis(self._rates(self._outputs(grid.values), grid.shape), 0, -1)
 
-    def escape_rates(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
-        """Total rate out of each state (``-W_ss``, its lifetime broadening with hbar = 1),
-        shape ``grid + (n,)``; cheaper than the diagonal of :meth:`generator`."""
+    def escape_rates(self, values: Mapping[str, object] | None = None, /, **parameters) -> np.ndarray:
+        """Total rate out of each state (``-W_ss``, its lifetime broadening with hbar = 1; sinks
+        included), shape ``grid + (n,)``; cheaper than the diagonal of :meth:`generator`."""
+        if self._closed is not None:
+            return self._closed.escape_rates(values, **parameters)[..., : len(self.states)]
         if self._blocks is not None:
-            grid = self.grid(values, **kwargs)
+            grid = self.grid(values, **parameters)
             coefficients, shape, batch = self._block_inputs(grid.values, grid.shape)
             rates_in, rates_out, _ = self._blocks.rates(coefficients, shape)
             return self._blocks.escape_rates(rates_in, rates_out, batch).reshape(shape + (len(self.states),))
-        rates = self.rates(values, **kwargs)
+        rates = self.rates(values, **parameters)
         escape = np.zeros(rates.shape[:-1] + (len(self.states),))
         for state in range(len(self.states)):
             escape[..., state] = rates[..., self._source == state].sum(axis=-1)
         return escape
 
-    def generator(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
-        """Generator matrices W (dP/dt = W P), shape ``grid + (n, n)``."""
-        grid = self.grid(values, **kwargs)
+    def generator(self, values: Mapping[str, object] | None = None, /, **parameters) -> np.ndarray:
+        """Generator matrices W (dP/dt = W P [+ s]; sink rates on the diagonal), shape ``grid + (n, n)``."""
         n = len(self.states)
+        if self._closed is not None:
+            return self._closed.generator(values, **parameters)[..., :n, :n]
+        grid = self.grid(values, **parameters)
         if self._blocks is not None:
             coefficients, shape, batch = self._block_inputs(grid.values, grid.shape)
             MemoryEstimate.of_arrays(f"generators of {batch} point(s) x {n} states", batch * n * n).check()
             rates_in, rates_out, _ = self._blocks.rates(coefficients, shape)
             return self._blocks.generator(rates_in, rates_out, batch).reshape(shape + (n, n))
         return self._generator(self._rates(self._outputs(grid.values), grid.shape)).reshape(grid.shape + (n, n))
+
+    def source_vector(self, values: Mapping[str, object] | None = None, /, **parameters) -> np.ndarray:
+        """Source terms s of an open network (population per unit time into each state), shape
+        ``grid + (n,)``."""
+        n = len(self.states)
+        return self._embedding("source_vector").generator(values, **parameters)[..., :n, n]
+
+    def sink_rates(self, values: Mapping[str, object] | None = None, /, **parameters) -> dict[str, np.ndarray]:
+        """``{sink channel: rates out of each state into it}`` of an open network, each of shape
+        ``grid + (n,)``."""
+        closed = self._embedding("sink_rates")
+        rates = closed.rates(values, **parameters)
+        n = len(self.states)
+        result: dict[str, np.ndarray] = {}
+        for k, t in enumerate(closed.network.transitions):
+            if t.target == self.network.outside:
+                rows = result.setdefault(t.channel, np.zeros(rates.shape[:-1] + (n,)))
+                rows[..., self.network.index(t.source)] += rates[..., k]
+        return result
+
+    def evolve(
+        self,
+        times: object,
+        initial: str | Mapping[str, float] | np.ndarray | None = None,
+        values: Mapping[str, object] | None = None,
+        /,
+        *,
+        axes: Mapping[str, object] | None = None,
+        **parameters,
+    ) -> Evolution:
+        """Populations and currents against time.
+
+        A closed network evolves ``dP/dt = W P`` by exact batched matrix exponentials
+        (:func:`~symbolic_pme.numeric.dynamics.propagate`).  An open network evolves
+        ``dP/dt = W P + s`` through its embedding with the outside row zeroed,
+        ``A = [[W, s], [0, 0]]``: the outside's population stays 1, so
+        ``[P(t); 1] = expm(A t) [P(0); 1]``, and each current is ``sum_t q_t k_t P_source(t)``
+        over the embedding's transitions, sources and sinks included.
+
+        Parameters
+        ----------
+        times:
+            1-D, finite, non-negative and non-decreasing.
+        initial:
+            A state label, ``{state: probability}`` or an array (summing to one); None (open
+            networks only) starts empty.
+        values, axes, **parameters:
+            Parameter values and sweep axes, as in :meth:`steady_state` and :meth:`sweep`.
+
+        Returns
+        -------
+        Evolution
+            Populations ``grid + (n_times, n)`` and currents ``grid + (n_times,)``.
+        """
+        grid = self.grid(values, axes, **parameters)
+        if self._closed is None:
+            if initial is None:
+                raise ValueError("initial: give the initial state or distribution of a closed network")
+            populations = propagate(self.generator(grid.values), initial_populations(self.states, initial), times)
+            currents = self.currents_for(grid, populations)
+        else:
+            n = len(self.states)
+            start = np.zeros(n) if initial is None else initial_populations(self.states, initial)
+            generators = self._closed.generator(grid.values).copy()
+            generators[..., n, :] = 0.0
+            extended = propagate(generators, np.append(start, 1.0), times)
+            populations, currents = extended[..., :n], self._closed.currents_for(grid, extended)
+        return Evolution(self.states, time_axis(times), grid.axes, grid.shape, populations, currents)
+
+    def first_passage(
+        self,
+        initial: str | Mapping[str, float] | np.ndarray | None = None,
+        values: Mapping[str, object] | None = None,
+        /,
+        *,
+        axes: Mapping[str, object] | None = None,
+        **parameters,
+    ) -> Trapping:
+        """Trapping yields and mean trapping time of a network with sinks.
+
+        One batched linear solve gives the residence times ``x = -W^{-1} P0`` (expected time
+        spent in each state before a sink removes the excitation); the yield of sink channel c
+        is ``sum_i kappa_{c,i} x_i`` and the mean trapping time ``sum_i x_i``.  No time
+        integration.
+
+        Parameters
+        ----------
+        initial:
+            A state label, ``{state: probability}`` or an array (summing to one); None starts
+            the excitation where the sources inject it (their rates as weights).
+        values, axes, **parameters:
+            Parameter values and sweep axes, as in :meth:`steady_state` and :meth:`sweep`.
+
+        Returns
+        -------
+        Trapping
+            Residence times, yields per sink channel and the mean trapping time.
+        """
+        if not self.network.sinks:
+            raise ValueError("compiled: a network with sinks is needed (nothing traps the excitation otherwise)")
+        grid = self.grid(values, axes, **parameters)
+        generator = self.generator(grid.values)
+        if initial is None:
+            if not self.network.sources:
+                raise ValueError("initial: give the initial state or distribution (the network has no sources)")
+            sources = self.source_vector(grid.values)
+            total = sources.sum(axis=-1, keepdims=True)
+            if np.any(total <= 0):
+                raise ValueError("initial: the source rates add up to zero at some grid point")
+            start = sources / total
+        else:
+            start = np.broadcast_to(initial_populations(self.states, initial), generator.shape[:-1])
+        try:
+            residence = np.linalg.solve(-generator, start[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            raise NonUniqueSteadyState(
+                "no sink can be reached from some states at these parameters (a sink or transition rate is zero)"
+            ) from None
+        yields = {c: np.sum(rates * residence, axis=-1) for c, rates in self.sink_rates(grid.values).items()}
+        return Trapping(self.states, grid.axes, generator.shape[:-2], residence, yields, residence.sum(axis=-1))
+
+    def _embedding(self, what: str) -> CompiledNetwork:
+        """The compiled closed embedding of an open network (ValueError for a closed network)."""
+        if self._closed is None:
+            raise ValueError(f"{what}: the network has no sources or sinks (it is closed)")
+        return self._closed
+
+    def _open_populations(self, result: SteadyState) -> SteadyState:
+        """The open network's populations and currents from the embedding's steady state."""
+        n = len(self.states)
+        outside = result.probabilities[..., n]
+        if np.any(outside < MIN_OUTSIDE_SHARE):
+            bad = np.argwhere(np.atleast_1d(outside < MIN_OUTSIDE_SHARE))
+            raise NonUniqueSteadyState(
+                f"the steady populations are unbounded (or above {1 / MIN_OUTSIDE_SHARE:.0e}) at {len(bad)} grid "
+                f"point(s), first at index {tuple(int(i) for i in bad[0])}: there a source feeds states from "
+                "which no sink can be reached (a sink or transition rate is zero)"
+            )
+        scale = 1.0 / outside
+        return SteadyState(
+            states=self.states,
+            axes=result.axes,
+            shape=result.shape,
+            probabilities=result.probabilities[..., :n] * scale[..., None],
+            currents={q: {c: a * scale for c, a in by_channel.items()} for q, by_channel in result.currents.items()},
+            state_values={name: v[..., :n] for name, v in result.state_values.items()},
+            parameters=result.parameters,
+        )
 
     # ----------------------------------------------------------------------------- block path
     def _block_inputs(self, arrays: Mapping[str, np.ndarray], shape: tuple[int, ...]) -> tuple[list, tuple, int]:
@@ -232,15 +464,17 @@ class CompiledNetwork(TakesParameters):
             raise ValueError("rates: some structurally non-zero amplitudes vanish exactly; use generator() instead")
         return rates.reshape(shape + (rates.shape[1],))
 
-    def _block_chunk(self, values: Mapping[sympy.Symbol, np.ndarray], shape: tuple[int, ...]):
+    def _block_chunk(self, values: Mapping[sympy.Symbol, np.ndarray], shape: tuple[int, ...], method: str):
         """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk
-        on the block path."""
+        on the block path, by ``method`` (see :meth:`steady_state`)."""
         blocks, n = self._blocks, len(self.states)
         coefficients = blocks.coefficients(values)
         batch = int(np.prod(shape, dtype=np.int64))
         rates = blocks.rates(coefficients, shape)
         rates_in, rates_out, _ = rates
-        if n <= GTH_MAX_STATES:
+        if method == "lu":
+            probabilities = self._dense_steady_state(blocks.generator(rates_in, rates_out, batch), np.arange(batch))
+        elif method == "gth" or (method == "auto" and n <= GTH_MAX_STATES):
             generators = blocks.generator(rates_in, rates_out, batch)
             transfer = np.ascontiguousarray(np.moveaxis(generators, 0, -1))
             probabilities, failed = steady_state_gth(transfer)
@@ -323,40 +557,62 @@ class CompiledNetwork(TakesParameters):
         flat = np.matmul(rates.reshape(rates.shape[0], -1).T, self._incidence_t, out=out)
         return flat.reshape(-1, n, n)
 
-    def _work_per_point(self) -> int:
-        """Numbers held in work arrays per grid point of a chunk."""
+    def _work_per_point(self, method: str = "auto") -> int:
+        """Numbers held in work arrays per grid point of a chunk solved by ``method``."""
         if self._blocks is not None:
-            return self._blocks.work_per_point(dense=len(self.states) <= GTH_MAX_STATES)
+            dense = method in ("gth", "lu") or (method == "auto" and len(self.states) <= GTH_MAX_STATES)
+            return self._blocks.work_per_point(dense=dense)
         return len(self.network.transitions) + len(self.states) ** 2
 
-    def _chunk_size(self, points: int, progress: bool) -> int:
+    def _chunk_size(self, points: int, progress: bool, method: str = "auto") -> int:
         """Grid points per chunk: work arrays of at most about 16 MB each (a model whose one
         point needs more is solved point by point); with progress reports, also at most about
         1/50 of the grid (but not below 256 points, where the per-chunk overhead would start
         to show, unless a point is that large)."""
-        per_point = self._work_per_point()
+        per_point = self._work_per_point(method)
         size = int(np.clip((1 << 21) // max(per_point, 1), 1, 1 << 16))
         floor = min(256, size)
         return max(floor, min(size, -(-points // 50))) if progress else size
 
-    def _memory(self, points: int, chunk_size: int) -> MemoryEstimate:
+    def _memory(self, points: int, chunk_size: int, method: str = "auto") -> MemoryEstimate:
         """What a solve of ``points`` grid points holds: the results and one chunk's work arrays."""
         n, channels = len(self.states), len(self.network.channels)
         outputs = points * (2 * n + 4 * channels)
-        work = min(points, chunk_size) * self._work_per_point()
+        work = min(points, chunk_size) * self._work_per_point(method)
         return MemoryEstimate.of_arrays(f"a solve of {points} grid point(s) x {n} states", outputs + work)
 
-    def evaluate(self, grid: Grid, progress: Callable[[int, int], None] | None = None) -> SteadyState:
-        """Steady state on a validated grid (from :meth:`grid`); what :meth:`solve` and
+    def evaluate(
+        self, grid: Grid, progress: Callable[[int, int], None] | None = None, *, method: str = "auto"
+    ) -> SteadyState:
+        """Steady state on a validated grid (from :meth:`grid`); what :meth:`steady_state` and
         :meth:`sweep` run.
 
-        ``progress(done, total)``, if given, is called with the number of grid points solved
-        so far after each chunk (for progress bars on long sweeps).
+        Parameters
+        ----------
+        grid:
+            Validated parameter values.
+        progress:
+            If given, ``progress(done, total)`` is called with the number of grid points solved
+            so far after each chunk (for progress bars on long sweeps).
+        method:
+            The steady-state method, as in :meth:`steady_state`.
+
+        Returns
+        -------
+        SteadyState
         """
+        _check_method(method)
+        if self._closed is not None:
+            return self._open_populations(self._closed.evaluate(grid, progress, method=method))
+        if method == "levels" and self._blocks is None:
+            raise ValueError(
+                "method: 'levels' (block elimination down the charge chain) needs a network of rate groups; "
+                "this one has scalar transitions: choose 'auto', 'gth' or 'lu'"
+            )
         n, shape, channels = len(self.states), grid.shape, self.network.channels
         total = int(np.prod(shape, dtype=np.int64))
-        chunk_size = self._chunk_size(total, progress is not None)
-        self._memory(total, chunk_size).check()
+        chunk_size = self._chunk_size(total, progress is not None, method)
+        self._memory(total, chunk_size, method).check()
         symbol_values = self._symbol_values(grid.values)
         if self._blocks is not None:
             computed = self._blocks.state_values(self._blocks.coefficients(symbol_values))
@@ -375,9 +631,9 @@ class CompiledNetwork(TakesParameters):
         for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, chunk_size):
             try:
                 if self._blocks is not None:
-                    p, chunk_currents = self._block_chunk(chunk, chunk_shape)
+                    p, chunk_currents = self._block_chunk(chunk, chunk_shape, method)
                 else:
-                    p, chunk_currents = self._steady_chunk(self._kernel(chunk), chunk_shape)
+                    p, chunk_currents = self._steady_chunk(self._kernel(chunk), chunk_shape, method)
             except NonUniqueSteadyState as error:
                 raise _located(error, grid, rows, chunk_shape) from None
             probabilities[rows] = np.moveaxis(p.reshape((n,) + chunk_shape), 0, -1)
@@ -404,10 +660,14 @@ class CompiledNetwork(TakesParameters):
         ``populations`` has the grid's shape plus one more axis before the states (e.g. time):
         ``grid.shape + (m, n)``; the rates are those at the grid's parameter values, and the
         currents come out as ``grid.shape + (m,)`` (the same evaluation as in steady states).
+        An open network's sources inject at their rates (the outside's population is 1).
         """
         n, channels = len(self.states), self.network.channels
         if populations.shape[-1] != n or populations.shape[:-2] != grid.shape:
             raise ValueError(f"populations: expected shape {grid.shape} + (m, {n}), got {populations.shape}")
+        if self._closed is not None:
+            outside = np.ones(populations.shape[:-1] + (1,))
+            return self._closed.currents_for(grid, np.concatenate([populations, outside], axis=-1))
         shape = grid.shape + populations.shape[-2:-1]
         if self._blocks is not None:
             return self._block_currents_for(grid, populations)
@@ -417,12 +677,15 @@ class CompiledNetwork(TakesParameters):
         totals = self._currents(outputs, rates.reshape(len(rates), -1), probabilities, shape)
         return {q: dict(zip(channels, t.reshape((len(channels),) + shape))) for q, t in totals.items()}
 
-    def _steady_chunk(self, outputs: list, shape: tuple[int, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk."""
+    def _steady_chunk(
+        self, outputs: list, shape: tuple[int, ...], method: str
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk
+        on the scalar path, by ``method`` (``"auto"``, ``"gth"`` or ``"lu"``)."""
         n_transitions, batch = len(self.network.transitions), int(np.prod(shape, dtype=np.int64))
         rates = self._rates(outputs, shape, out=self._workspace.array("rates", (n_transitions,) + shape))
         rates = rates.reshape(n_transitions, batch)
-        probabilities = self._probabilities(rates)
+        probabilities = self._probabilities(rates, method)
         return probabilities, self._currents(outputs, rates, probabilities, shape)
 
     def _currents(
@@ -454,11 +717,12 @@ class CompiledNetwork(TakesParameters):
                 currents[quantity] = self._channel_matrix @ carried_flux.reshape(n_transitions, batch)
         return currents
 
-    def _probabilities(self, rates: np.ndarray) -> np.ndarray:
+    def _probabilities(self, rates: np.ndarray, method: str) -> np.ndarray:
         """Steady states ``(n, batch)`` from rates ``(n_transitions, batch)``: GTH state reduction
-        for small networks (points it cannot do go to the LU solve), the batched LU solve otherwise."""
+        (points it cannot do go to the LU solve) for ``"gth"`` and, with ``"auto"``, for small
+        networks; the batched LU solve otherwise."""
         n, batch = len(self.states), rates.shape[1]
-        if n > GTH_MAX_STATES:
+        if method == "lu" or (method == "auto" and n > GTH_MAX_STATES):
             return self._lu_probabilities(rates, np.arange(batch)).T
         transfer = np.matmul(self._transfer, rates, out=self._workspace.array("transfer", (n * n, batch)))
         probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch))
@@ -497,6 +761,12 @@ class _Workspace:
         if buffer is None or buffer.size < size:
             buffer = self._buffers[name] = np.empty(size)
         return buffer[:size].reshape(shape)
+
+
+def _check_method(method: str) -> None:
+    """ValueError naming the choices unless ``method`` is one of :data:`METHODS`."""
+    if method not in METHODS:
+        raise ValueError(f"method: unknown steady-state method {method!r}; choose from {', '.join(map(repr, METHODS))}")
 
 
 def _with_trailing_axis(value, ndim: int) -> np.ndarray:
@@ -551,13 +821,14 @@ def compile_network(
     spectrum: Spectrum | None = None,
     defaults: Mapping[str, float] | None = None,
     nonnegative: Sequence[tuple[object, str]] = (),
-) -> CompiledNetwork | CompiledOpenNetwork:
-    """Compile a :class:`RateNetwork` for batched solves.
+) -> CompiledNetwork:
+    """Compile a :class:`RateNetwork`, closed or open, for batched solves.
 
     Parameters
     ----------
     network:
-        The network: rate groups (a transport model's) or scalar transitions.
+        The network: rate groups (a transport model's) or scalar transitions, with or without
+        sources and sinks.
     spectrum:
         The spectrum whose placeholder symbols (numeric eigenstates) scalar transitions contain,
         e.g. ``compile_network(model.network.expanded(), spectrum=model.spectrum)``: the
@@ -565,14 +836,12 @@ def compile_network(
     defaults:
         Values of parameters that a solve does not set.
     nonnegative:
-        ``(expression, description)`` pairs checked to be >= 0 at every grid point.
+        ``(expression, description)`` pairs (expressions as SymPy objects or strings) checked
+        to be >= 0 at every grid point.
 
-    An open network (sources, sinks) becomes a :class:`~symbolic_pme.numeric.open_network.CompiledOpenNetwork`,
-    which solves its closed embedding with this same kernel.
+    Returns
+    -------
+    CompiledNetwork
     """
     checks = [(to_expr(expr, what), what) for expr, what in nonnegative]
-    if network.is_open:
-        from .open_network import CompiledOpenNetwork
-
-        return CompiledOpenNetwork(network, nonnegative=checks, defaults=defaults)
     return CompiledNetwork(network, spectrum=spectrum, nonnegative=checks, defaults=defaults)

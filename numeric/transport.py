@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from symbolic_pme.transport import TransportModel
+from typing import TYPE_CHECKING
 
 from .network import CompiledNetwork
+
+if TYPE_CHECKING:  # pragma: no cover
+    from symbolic_pme.transport import TransportModel
 
 __all__ = ["compile_model"]
 
 
-def compile_model(model: TransportModel, defaults: Mapping[str, float] | None = None) -> CompiledNetwork:
+def compile_model(model: TransportModel, *, defaults: Mapping[str, float] | None = None) -> CompiledNetwork:
     """Compile a :class:`~symbolic_pme.transport.TransportModel` for batched solves.
 
     Mixed Hamiltonian blocks are diagonalized inside the kernel; every lead temperature is

@@ -51,3 +51,24 @@ def test_populations_of_the_wrong_shape_are_rejected():
     grid = solver.grid(epsilon=0.1)
     with pytest.raises(ValueError, match="populations: expected shape"):
         solver.currents_for(grid, np.ones((3, 5)))
+
+
+def test_evolve_method_equals_the_functions_for_closed_and_open_networks():
+    solver = single_level()
+    times = np.linspace(0.0, 50.0, 6)
+    by_function = evolve_network(solver, times, "0", axes={"epsilon": [0.0, 0.5]})
+    by_method = solver.evolve(times, "0", axes={"epsilon": [0.0, 0.5]})
+    np.testing.assert_array_equal(by_method.populations, by_function.populations)
+    np.testing.assert_array_equal(by_method.currents["charge"]["L"], by_function.currents["charge"]["L"])
+    with pytest.raises(ValueError, match="initial: give the initial state"):
+        solver.evolve(times, None, epsilon=0.0)
+    network = RateNetwork(["D", "A"], [("D", "A", 1.3), ("A", "D", 0.2)], sinks=[("A", 0.7, "trap")], sources={"D": 0.4})
+    compiled = compile_network(network)
+    for initial in ("D", None):
+        by_function = evolve_open_network(compiled, times, initial)
+        by_method = compiled.evolve(times, initial)
+        np.testing.assert_array_equal(by_method.populations, by_function.populations)
+        np.testing.assert_array_equal(by_method.currents["population"]["trap"], by_function.currents["population"]["trap"])
+    # long times approach the open network's steady populations
+    late = compiled.evolve(np.array([0.0, 200.0]))
+    np.testing.assert_allclose(late.populations[-1], compiled.solve().probabilities, rtol=1e-9)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symbolic_pme.numeric import CompiledNetwork, CompiledOpenNetwork, compile_network
+from symbolic_pme.numeric import CompiledNetwork, compile_network
 from symbolic_pme import (
     ClosedFormTooLarge,
     NonUniqueSteadyState,
@@ -181,8 +181,8 @@ def test_open_networks_without_a_way_out_are_reported():
         RateNetwork(["D", "A"], [("D", "A", 1)], sources={"D": 1}, sinks={"D": 1}).steady_state()
     with pytest.raises(NonUniqueSteadyState, match="cannot reach any sink"):
         RateNetwork(["D"], [], sources={"D": 1}).steady_state()
-    with pytest.raises(ValueError, match="compile_network"):
-        CompiledNetwork(dia_chain())
+    with pytest.raises(NonUniqueSteadyState, match="cannot reach any sink"):
+        CompiledNetwork(RateNetwork(["D", "A"], [("D", "A", 1)], sources={"D": 1}, sinks={"D": 1}))
 
 
 def test_numeric_zero_sink_rate_at_a_grid_point_is_reported():
@@ -195,7 +195,7 @@ def test_numeric_zero_sink_rate_at_a_grid_point_is_reported():
 def test_compiled_open_network_sweeps_any_rate_and_matches_closed_form():
     values = {"k_DI": 1.3, "k_ID": 0.4, "k_IA": 2.0, "k_loss": 0.25, "k_out": 0.8}
     compiled = compile_network(dia_chain(), defaults=values)
-    assert isinstance(compiled, CompiledOpenNetwork)
+    assert compiled.states == ("D", "I", "A") and compiled.generator(Gamma=1.0).shape == (3, 3)
     lasers = np.linspace(0.0, 3.0, 7)
     result = compiled.sweep({"Gamma": lasers})
     closed = dia_chain().steady_state()
@@ -224,3 +224,60 @@ def test_compiled_closed_ring_matches_closed_form_and_carries_the_cycle_current(
     (current,) = cycle_currents(net).values()
     flow_12 = values["k12"] * p[0] - values["k21"] * p[1]
     assert abs(abs(float(current.subs(point))) - abs(flow_12)) < 1e-12
+
+
+def test_compiled_network_of_an_open_network_gives_the_closed_form_populations():
+    values = {"Gamma": 0.9, "k_DI": 1.3, "k_ID": 0.4, "k_IA": 2.0, "k_loss": 0.25, "k_out": 0.8}
+    compiled = CompiledNetwork(dia_chain())
+    exact = dia_chain().steady_state()
+    point = {s: values[s.name] for s in dia_chain().parameters}
+    expected = [float(exact[s].subs(point)) for s in "DIA"]
+    for method in ("auto", "gth", "lu"):
+        np.testing.assert_allclose(compiled.steady_state(values, method=method).probabilities, expected, rtol=1e-12)
+    np.testing.assert_allclose(compiled.source_vector(values), [0.9, 0.0, 0.0])
+    sinks = compiled.sink_rates(values)
+    np.testing.assert_allclose(sinks["loss"], [0.0, 0.25, 0.0])
+    np.testing.assert_allclose(sinks["extraction"], [0.0, 0.0, 0.8])
+    np.testing.assert_allclose(compiled.escape_rates(values), -np.diag(compiled.generator(values)), rtol=1e-14)
+
+
+def test_steady_state_methods_agree_on_a_classical_network_and_unknown_ones_raise():
+    values = {"k12": 3.0, "k21": 1.0, "k23": 2.0, "k32": 0.5, "k31": 1.5, "k13": 0.7}
+    compiled = compile_network(ring())
+    auto = compiled.steady_state(values)
+    for method in ("gth", "lu"):
+        result = compiled.steady_state(values, method=method)
+        np.testing.assert_allclose(result.probabilities, auto.probabilities, rtol=1e-13)
+        for quantity, by_channel in auto.currents.items():
+            for channel, current in by_channel.items():
+                np.testing.assert_allclose(result.currents[quantity][channel], current, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(compiled.solve(values).probabilities, auto.probabilities, rtol=0)
+    with pytest.raises(ValueError, match="'auto', 'gth', 'levels', 'lu'"):
+        compiled.steady_state(values, method="qr")
+    with pytest.raises(ValueError, match="'levels'.*scalar transitions"):
+        compiled.steady_state(values, method="levels")
+    with pytest.raises(ValueError, match="choose from"):
+        compiled.sweep({"k12": [1.0, 2.0]}, values={k: v for k, v in values.items() if k != "k12"}, method="x")
+    with pytest.raises(ValueError, match="source_vector: the network has no sources or sinks"):
+        compiled.source_vector(values)
+    with pytest.raises(ValueError, match="sink_rates: the network has no sources or sinks"):
+        compiled.sink_rates(values)
+
+
+def test_steady_state_methods_agree_on_a_transport_model():
+    from pathlib import Path
+
+    from symbolic_pme.model_file import load_model
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "triangle.toml"
+    compiled = load_model(path).compile()
+    biases = np.linspace(-1.0, 1.0, 5)
+    auto = compiled.sweep({"V": biases})
+    for method in ("gth", "levels", "lu"):
+        result = compiled.sweep({"V": biases}, method=method)
+        np.testing.assert_allclose(result.probabilities, auto.probabilities, rtol=1e-10, atol=1e-14)
+        for lead, current in auto.currents["charge"].items():
+            scale = max(np.abs(current).max(), 1e-300)
+            np.testing.assert_allclose(result.currents["charge"][lead], current, rtol=1e-9, atol=1e-12 * scale)
+    with pytest.raises(ValueError, match="unknown steady-state method"):
+        compiled.steady_state(V=0.1, method="dense")

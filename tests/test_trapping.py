@@ -54,6 +54,9 @@ def test_trapping_from_one_solve_equals_long_time_integration():
     assert abs(float(exact.yields["trap"] + exact.yields["loss"]) - 1) < 1e-12
     compiled = compile_network(net)
     numeric = numeric_first_passage(compiled)  # starts where the source injects: B1
+    by_method = compiled.first_passage()
+    assert by_method.yields["trap"] == numeric.yields["trap"] and by_method.mean_time == numeric.mean_time
+    np.testing.assert_array_equal(compiled.first_passage("B2").residence, numeric_first_passage(compiled, "B2").residence)
     assert abs(float(numeric.yields["trap"]) - eta) < 1e-8
     assert abs(float(numeric.mean_time) - mean_time) < 1e-8
     # batched over a sweep of the trap rate: the efficiency grows with k_trap (the loss on the
