@@ -160,9 +160,9 @@ def steady_state_levels(up: list[np.ndarray], down: list[np.ndarray]) -> list[np
     formed by subtraction but as the column sums of its off-diagonal part plus the rates down
     (the censored chain conserves probability), so ``A`` stays a column diagonally dominant
     M-matrix, ``X >= 0`` and the probabilities keep their relative accuracy.  Cost: one LU of
-    each level's block (sizes m_N, not the whole space), batched over the grid.  A sparse LU with
-    a fill-reducing ordering (``permc_spec="MMD_AT_PLUS_A"``) of the whole generator was measured
-    slower on 4096-state models (``benchmarks/scaling.py``) and cannot batch over grid points.
+    each level's block (sizes m_N, not the whole space), batched over the grid; chosen over a
+    sparse LU of the whole generator because it batches over grid points and keeps the GTH
+    accuracy (a head-to-head timing against ``permc_spec="MMD_AT_PLUS_A"`` is still to be made).
 
     Raises ``numpy.linalg.LinAlgError`` where a level block is singular (a state with no way down,
     e.g. at T = 0); callers fall back to a dense solve.
