@@ -33,23 +33,55 @@ from .kernel import ExpressionKernel
 __all__ = ["TransportBlocks"]
 
 
+Entries = tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]  # (slot, rows, columns, signs)
+
+
 @dataclass(frozen=True)
 class _SectorPlan:
-    """What the kernel needs of one sector: its Hamiltonian entries per coefficient slot."""
+    """What the kernel needs of one sector, computed once.
 
-    sector: Sector
-    entries: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]  # (slot, rows, columns, signs)
+    ``entries``: the Hamiltonian's entries per coefficient slot (positions within the sector's
+    Fock states); ``states``: the sector's eigenstates (network indices); ``components``: for a
+    sector with numeric eigenstates, each component's Fock positions and state positions within
+    the sector (None where every eigenstate is a Fock state, in basis order); ``occupations``:
+    ``(m_fock, modes)`` occupations of its Fock states.
+    """
+
+    entries: Entries
+    states: np.ndarray
+    components: tuple[tuple[np.ndarray, np.ndarray], ...] | None
+    occupations: np.ndarray
 
 
 @dataclass(frozen=True)
 class _Link:
-    """One (lower sector, upper sector, lead, spin channel): the tunnelling block both directions share."""
+    """One (lower sector, upper sector, lead, spin channel): the tunnelling block both directions
+    share, with where it sits between the charge levels ``level`` and ``level + 1``: ``up_index``
+    places a ``(batch, m_upper, m_lower)`` block into ``up[level]``, ``down_index`` its transpose
+    into ``down[level]`` (basic slices where the sectors' states are contiguous in their levels)."""
 
     lower: int
     upper: int
     lead: int
     spin: sympy.Rational | None
-    creation: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]  # (slot of t, rows, columns, signs)
+    creation: Entries
+    level: int
+    up_index: tuple
+    down_index: tuple
+
+
+class _Memo:
+    """The last value computed, kept while its key (the inputs' bytes) is unchanged."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._value = None
+
+    def get(self, inputs: Sequence[np.ndarray], compute):
+        key = tuple((a.shape, a.dtype.str, a.tobytes()) for a in inputs)
+        if key != self._key:
+            self._value, self._key = compute(), key
+        return self._value
 
 
 class TransportBlocks:
@@ -80,37 +112,40 @@ class TransportBlocks:
             (slot(lead.mu), slot(lead.temperature), None if lead.band is None else tuple(slot(b) for b in lead.band))
             for lead in leads
         ]
-        sector_index = {s.key: k for k, s in enumerate(spectrum.sectors)}
-        self._sectors = tuple(self._plan(s, actions, action_slots) for s in spectrum.sectors)
+        # levels: the charges, each with its states in network order
+        charges = np.array([state.charge for state in spectrum.states])
+        self.levels = [np.flatnonzero(charges == c) for c in np.unique(charges)]
+        level_of = np.empty(self.n_states, dtype=np.int64)
+        level_position = np.empty(self.n_states, dtype=np.int64)
+        for n, members in enumerate(self.levels):
+            level_of[members] = n
+            level_position[members] = np.arange(len(members))
+        sector_index = {sector.key: k for k, sector in enumerate(spectrum.sectors)}
+        self._sectors = tuple(self._plan(sector, actions, action_slots) for sector in spectrum.sectors)
         links: dict[tuple, _Link] = {}
         self._group_links: dict[int, int] = {}
         for group in groups:
             key = (sector_index[group.lower.key], sector_index[group.upper.key], group.lead.name, group.spin)
-            self._group_links[id(group)] = list(links).index(key) if key in links else len(links)
             if key not in links:
                 creation = tuple(
                     (slot(t),) + creation_pattern(spectrum, group.lower, group.upper, mode)
                     for mode, t in group.amplitudes.items()
                 )
-                links[key] = _Link(key[0], key[1], self.lead_names.index(group.lead.name), group.spin, creation)
+                rows = level_position[np.array(group.upper.states)]
+                columns = level_position[np.array(group.lower.states)]
+                lead = self.lead_names.index(group.lead.name)
+                level = int(level_of[group.lower.states[0]])
+                links[key] = _Link(key[0], key[1], lead, group.spin, creation, level, *_placements(rows, columns))
+            self._group_links[id(group)] = list(links).index(key)
         self._links = tuple(links.values())
         self._kernel = ExpressionKernel(list(slots), arguments)
         self._hamiltonian_slots = sorted(set(action_slots))
-        self._cache: tuple[tuple, list, list] | None = None
+        self._amplitude_slots = sorted({k for link in self._links for k, *_ in link.creation})
+        self._eigensystems, self._tunnelling = _Memo(), _Memo()
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
-        # levels: the charges, each with its states in network order
-        charges = np.array([s.charge for s in spectrum.states])
-        self.levels = [np.flatnonzero(charges == c) for c in np.unique(charges)]
-        level_of = np.empty(self.n_states, dtype=np.int64)
-        position = np.empty(self.n_states, dtype=np.int64)
-        for n, members in enumerate(self.levels):
-            level_of[members] = n
-            position[members] = np.arange(len(members))
-        self._level_position = position
-        self._level_of = level_of
 
-    @staticmethod
-    def _plan(sector: Sector, actions, action_slots) -> _SectorPlan:
+    def _plan(self, sector: Sector, actions, action_slots) -> _SectorPlan:
+        spectrum, space = self.spectrum, self.spectrum.space
         positions = np.array(sector.fock_positions, dtype=np.int64)
         entries = []
         for action, k in zip(actions, action_slots):
@@ -120,8 +155,21 @@ class TransportBlocks:
             where_columns = np.minimum(np.searchsorted(positions, columns), len(positions) - 1)
             keep = (positions[where_rows] == rows) & (positions[where_columns] == columns)
             if keep.any():
-                entries.append((k, where_rows[keep], where_columns[keep], action.signs[start:stop][keep].astype(float)))
-        return _SectorPlan(sector, tuple(entries))
+                signs = action.signs[start:stop][keep].astype(float)
+                entries.append((k, where_rows[keep], where_columns[keep], signs))
+        states = np.array(sector.states, dtype=np.int64)
+        components = None
+        if not all(spectrum.states[s].exact for s in sector.states):
+            by_component: dict[int, list[int]] = {}
+            for local, s in enumerate(sector.states):
+                by_component.setdefault(spectrum.states[s].component, []).append(local)
+            components = tuple(
+                (np.searchsorted(positions, space.positions_of(np.array(spectrum.components[c].fock_states))),
+                 np.array(members))
+                for c, members in by_component.items()
+            )
+        bits = space.state_array[positions][:, None] >> (space.n_modes - 1 - np.arange(space.n_modes))[None, :]
+        return _SectorPlan(tuple(entries), states, components, (bits & 1).astype(float))
 
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -135,7 +183,7 @@ class TransportBlocks:
     def work_per_point(self, *, dense: bool) -> int:
         """Numbers held per grid point while a chunk is solved: rates in and out with two
         temporaries per link, plus the level blocks (or the dense generator)."""
-        links = sum(len(self._sectors[l.lower].sector.states) * len(self._sectors[l.upper].sector.states) for l in self._links)
+        links = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
         sizes = [len(m) for m in self.levels]
         solve = self.n_states**2 if dense else sum(3 * a * b + 2 * b * b for a, b in zip(sizes, sizes[1:]))
         return 4 * links + solve
@@ -144,8 +192,8 @@ class TransportBlocks:
         """Total rate out of each state, ``(batch, n)`` (its lifetime broadening, hbar = 1)."""
         escape = np.zeros((batch, self.n_states))
         for link, r_in, r_out in zip(self._links, rates_in, rates_out):
-            escape[:, np.array(self._sectors[link.lower].sector.states)] += r_in.sum(axis=1)
-            escape[:, np.array(self._sectors[link.upper].sector.states)] += r_out.sum(axis=2)
+            escape[:, self._sectors[link.lower].states] += r_in.sum(axis=1)
+            escape[:, self._sectors[link.upper].states] += r_out.sum(axis=2)
         return escape
 
     # ----------------------------------------------------------------------------- stages
@@ -154,62 +202,45 @@ class TransportBlocks:
         return [np.asarray(v) for v in self._kernel(values)]
 
     def eigensystems(self, coefficients: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """``[(energies (..., m), U (..., m_fock, m) or None)]`` per sector; cached while the
+        """``[(energies (..., m), U (..., m_fock, m) or None)]`` per sector; kept while the
         Hamiltonian's coefficients are unchanged."""
-        key = tuple((c.shape, c.tobytes()) for c in (coefficients[k] for k in self._hamiltonian_slots))
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
-        systems = [self._eigensystem(plan, coefficients) for plan in self._sectors]
-        self._cache = (key, systems, [])
-        return systems
+        inputs = [coefficients[k] for k in self._hamiltonian_slots]
+        return self._eigensystems.get(inputs, lambda: [self._eigensystem(plan, coefficients) for plan in self._sectors])
 
-    def _eigensystem(self, plan: _SectorPlan, coefficients: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-        sector, spectrum = plan.sector, self.spectrum
-        m = len(sector.fock_positions)
+    @staticmethod
+    def _eigensystem(plan: _SectorPlan, coefficients: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        m = len(plan.occupations)
         used = [coefficients[k] for k, *_ in plan.entries]
         shape = np.broadcast_shapes(*(c.shape for c in used)) if used else ()
-        dtype = np.result_type(*used, float) if used else float
-        h = np.zeros(shape + (m, m), dtype=dtype)
+        h = np.zeros(shape + (m, m), dtype=np.result_type(*used, float) if used else float)
         for k, rows, columns, signs in plan.entries:
             h[..., rows, columns] += coefficients[k][..., None] * signs
         if np.iscomplexobj(h) and not np.any(h.imag):
             h = h.real
-        states = [spectrum.states[s] for s in sector.states]
-        if all(s.exact for s in states):
-            # one Fock state per eigenstate, in the same (basis) order
+        if plan.components is None:  # one Fock state per eigenstate, in the same (basis) order
             return np.real(np.diagonal(h, axis1=-2, axis2=-1)).copy(), None
         energies = np.empty(shape + (m,))
         vectors = np.zeros(shape + (m, m), dtype=h.dtype)
-        position = {p: i for i, p in enumerate(sector.fock_positions)}
-        by_component: dict[int, list[int]] = {}
-        for local, state in enumerate(states):
-            by_component.setdefault(state.component, []).append(local)
-        for c, locals_ in by_component.items():
-            fock = [position[spectrum.space.position(f)] for f in spectrum.components[c].fock_states]
-            block = h[..., fock, :][..., :, fock]
-            if len(fock) == 1:
-                energies[..., locals_[0]] = np.real(block[..., 0, 0])
-                vectors[..., fock[0], locals_[0]] = 1.0
-                continue
-            values, eigenvectors = np.linalg.eigh(block)
-            order = np.array(locals_)
-            energies[..., order] = values
-            vectors[..., np.array(fock)[:, None], order[None, :]] = eigenvectors
+        for fock, members in plan.components:
+            values, eigenvectors = np.linalg.eigh(h[..., fock[:, None], fock[None, :]])
+            energies[..., members] = values
+            vectors[..., fock[:, None], members[None, :]] = eigenvectors
         return energies, vectors
 
     def tunnelling_rates(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
-        """``2 pi |T|^2`` per link, ``(..., m_upper, m_lower)``; cached with the eigensystems."""
+        """``2 pi |T|^2`` per link, ``(..., m_upper, m_lower)``; kept while the Hamiltonian's and
+        the amplitudes' coefficients are unchanged."""
+        inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
+        return self._tunnelling.get(inputs, lambda: self._tunnelling_rates(coefficients))
+
+    def _tunnelling_rates(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         systems = self.eigensystems(coefficients)
-        cache = self._cache
-        key = tuple((c.shape, c.tobytes()) for c in (coefficients[k] for link in self._links for k, *_ in link.creation))
-        if cache[2] and cache[2][0] == key:
-            return cache[2][1]
         result = []
         for link in self._links:
-            lower, upper = self._sectors[link.lower].sector, self._sectors[link.upper].sector
             used = [coefficients[k] for k, *_ in link.creation]
             shape = np.broadcast_shapes(*(c.shape for c in used))
-            d = np.zeros(shape + (len(upper.fock_positions), len(lower.fock_positions)), dtype=np.result_type(*used, float))
+            m_upper, m_lower = len(self._sectors[link.upper].occupations), len(self._sectors[link.lower].occupations)
+            d = np.zeros(shape + (m_upper, m_lower), dtype=np.result_type(*used, float))
             for k, rows, columns, signs in link.creation:
                 d[..., rows, columns] += coefficients[k][..., None] * signs
             u_upper, u_lower = systems[link.upper][1], systems[link.lower][1]
@@ -218,7 +249,6 @@ class TransportBlocks:
             if u_upper is not None:
                 d = np.conj(np.swapaxes(u_upper, -1, -2)) @ d
             result.append(2 * np.pi * (d.real**2 + d.imag**2 if np.iscomplexobj(d) else d * d))
-        cache[2][:] = [key, result]
         return result
 
     def rates(
@@ -237,8 +267,8 @@ class TransportBlocks:
             x = delta - coefficients[mu_slot][..., None, None]
             temperature = coefficients[t_slot][..., None, None]
             if band is not None:
-                inside = (delta >= coefficients[band[0]][..., None, None]) & (delta <= coefficients[band[1]][..., None, None])
-                gamma = gamma * inside
+                low, high = (coefficients[b][..., None, None] for b in band)
+                gamma = gamma * ((delta >= low) & (delta <= high))
             block = gamma.shape[-2:]
             entering, leaving = golden_rule_pair(gamma, x, temperature)
             rates_in.append(_batched(entering, shape, block, batch))
@@ -254,11 +284,9 @@ class TransportBlocks:
         energies = np.empty(shape + (self.n_states,))
         occupations = np.empty(shape + (self.n_states, space.n_modes))
         for plan, (e, u) in zip(self._sectors, systems):
-            states = np.array(plan.sector.states)
-            energies[..., states] = e
-            bits = np.array([[space.occupation(space.states[p], m) for m in range(space.n_modes)] for p in plan.sector.fock_positions], dtype=float)
-            weights = bits if u is None else np.swapaxes(np.abs(u) ** 2, -1, -2) @ bits
-            occupations[..., states, :] = weights
+            energies[..., plan.states] = e
+            bits = plan.occupations
+            occupations[..., plan.states, :] = bits if u is None else np.swapaxes(np.abs(u) ** 2, -1, -2) @ bits
         values = {ENERGY: energies, CHARGE: np.array([float(s.charge) for s in spectrum.states])}
         if space.spin:
             values[SPIN] = np.array([float(s.sz) if s.sz is not None else np.nan for s in spectrum.states])
@@ -275,17 +303,8 @@ class TransportBlocks:
         up = [np.zeros((batch, sizes[n + 1], sizes[n])) for n in range(len(sizes) - 1)]
         down = [np.zeros((batch, sizes[n], sizes[n + 1])) for n in range(len(sizes) - 1)]
         for link, r_in, r_out in zip(self._links, rates_in, rates_out):
-            lower, upper = self._sectors[link.lower].sector, self._sectors[link.upper].sector
-            n = int(self._level_of[lower.states[0]])
-            rows = _as_slice(self._level_position[np.array(upper.states)])
-            columns = _as_slice(self._level_position[np.array(lower.states)])
-            if isinstance(rows, slice) and isinstance(columns, slice):  # a level of one sector
-                up[n][:, rows, columns] += r_in
-                down[n][:, columns, rows] += np.swapaxes(r_out, -1, -2)
-                continue
-            rows, columns = np.r_[rows], np.r_[columns]
-            up[n][:, rows[:, None], columns[None, :]] += r_in
-            down[n][:, columns[:, None], rows[None, :]] += np.swapaxes(r_out, -1, -2)
+            up[link.level][link.up_index] += r_in
+            down[link.level][link.down_index] += np.swapaxes(r_out, -1, -2)
         return up, down
 
     def generator(self, rates_in: list[np.ndarray], rates_out: list[np.ndarray], batch: int) -> np.ndarray:
@@ -293,8 +312,7 @@ class TransportBlocks:
         n = self.n_states
         w = np.zeros((batch, n, n))
         for link, r_in, r_out in zip(self._links, rates_in, rates_out):
-            lower = np.array(self._sectors[link.lower].sector.states)
-            upper = np.array(self._sectors[link.upper].sector.states)
+            lower, upper = self._sectors[link.lower].states, self._sectors[link.upper].states
             w[:, upper[:, None], lower[None, :]] += r_in
             w[:, lower[:, None], upper[None, :]] += np.swapaxes(r_out, -1, -2)
         index = np.arange(n)
@@ -326,8 +344,8 @@ class TransportBlocks:
         net = {q: np.zeros((leads, batch)) for q in self.quantities}
         gross = np.zeros((leads, batch))
         for link, r_in, r_out, delta in zip(self._links, rates_in, rates_out, deltas):
-            lower = probabilities[:, self._sectors[link.lower].sector.states]
-            upper = probabilities[:, self._sectors[link.upper].sector.states]
+            lower = probabilities[:, self._sectors[link.lower].states]
+            upper = probabilities[:, self._sectors[link.upper].states]
             # flows summed state by state: sum_ij r_ij P_j = sum_j P_j (sum_i r_ij)
             charge_in = np.einsum("bj,bj->b", lower, r_in.sum(axis=1))
             charge_out = np.einsum("bi,bi->b", upper, r_out.sum(axis=2))
@@ -354,11 +372,13 @@ def _remove_residual(values: np.ndarray, gross: np.ndarray, residual: np.ndarray
     values -= share * residual
 
 
-def _as_slice(positions: np.ndarray) -> slice | np.ndarray:
-    """A run of consecutive positions as a slice (basic indexing, no copy), else the positions."""
-    if len(positions) and np.all(np.diff(positions) == 1):
-        return slice(int(positions[0]), int(positions[-1]) + 1)
-    return positions
+def _placements(rows: np.ndarray, columns: np.ndarray) -> tuple[tuple, tuple]:
+    """Indices placing a ``(batch, rows, columns)`` block and its transpose into level blocks:
+    basic slices (no copy) when both runs of positions are contiguous, else open meshes."""
+    if all(len(p) and np.all(np.diff(p) == 1) for p in (rows, columns)):
+        rows_, columns_ = (slice(int(p[0]), int(p[-1]) + 1) for p in (rows, columns))
+        return (slice(None), rows_, columns_), (slice(None), columns_, rows_)
+    return (slice(None), rows[:, None], columns[None, :]), (slice(None), columns[:, None], rows[None, :])
 
 
 def _batched(array: np.ndarray, grid: tuple[int, ...], trailing: tuple[int, ...], batch: int) -> np.ndarray:

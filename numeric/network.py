@@ -167,8 +167,8 @@ class CompiledNetwork(TakesParameters):
         ``_incidence_t`` (T, n*n): the flattened generators ``(batch, n*n)`` are ``rates.T @
         incidence_t`` (+1 at W[target, source], -1 at W[source, source]); for a few dozen
         transitions a small GEMM is several times faster than a scatter or ``reduceat``.
-        ``_transfer`` (n*n, T): the off-diagonal part, laid out ``(n*n, batch)`` for GTH.  ``_channel_matrix`` (C, T) sums
-        transitions per channel; ``_netflow_matrix`` (C*n, T) gives each channel's net
+        ``_transfer`` (n*n, T): the off-diagonal part, laid out ``(n*n, batch)`` for GTH.
+        ``_channel_matrix`` (C, T) sums transitions per channel; ``_netflow_matrix`` (C*n, T) gives each channel's net
         probability flow into each state.
         """
         network = self.network
@@ -506,10 +506,8 @@ class CompiledNetwork(TakesParameters):
         flat = populations.reshape(batch, times, len(self.states))
         per_time = [self._blocks.currents(coefficients, rates, flat[:, k], shape, conserve=False) for k in range(times)]
         channels = self.network.channels
-        return {
-            q: {c: np.stack([t[q][i] for t in per_time], axis=-1).reshape(grid.shape + (times,)) for i, c in enumerate(channels)}
-            for q in self._blocks.quantities
-        }
+        stacked = {q: np.stack([t[q] for t in per_time], axis=-1) for q in self._blocks.quantities}
+        return {q: {c: a[i].reshape(grid.shape + (times,)) for i, c in enumerate(channels)} for q, a in stacked.items()}
 
     def _dense_steady_state(self, generators: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Steady states ``(points, n)`` of dense generators by the batched LU solve."""

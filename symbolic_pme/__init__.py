@@ -13,16 +13,6 @@ Units and signs (DESIGN.md): hbar = e = k_B = 1; Gamma = 2 pi |t|^2; currents ar
 currents, positive from the lead into the dot.
 """
 
-from pathlib import Path as _Path
-
-# Imported from a source checkout (the repository root on sys.path, e.g. ``python -m
-# symbolic_pme`` run there): the fast layer is the sibling folder numeric/, which an
-# installation maps to symbolic_pme.numeric (setuptools package-dir).  Let the subpackage be
-# found there too, so that the checkout does not shadow the installed package half-way.
-_here = _Path(__file__).resolve().parent
-if not (_here / "numeric").is_dir() and (_here.parent / "numeric" / "__init__.py").is_file():
-    __path__.append(str(_here.parent))
-
 from .boltzmann import boltzmann_network, prove_boltzmann_ratio
 from .cycles import Cycle, Edge, cycle_basis, cycle_currents, edge_currents
 from .detailed_balance import DetailedBalance, detailed_balance, entropy_production
@@ -95,3 +85,13 @@ __all__ = [
     "zeno_turnover",
 ]
 __version__ = "0.1.0"
+
+from pathlib import Path as _Path
+
+# Imported from a source checkout (the repository root on sys.path, e.g. ``python -m
+# symbolic_pme`` run there): the fast layer is the sibling folder numeric/, which an
+# installation maps to symbolic_pme.numeric (setuptools package-dir).  Let the subpackage be
+# found there too, so that the checkout does not shadow the installed package half-way.
+_here = _Path(__file__).resolve().parent
+if not (_here / "numeric").is_dir() and (_here.parent / "numeric" / "__init__.py").is_file():
+    __path__.append(str(_here.parent))

@@ -145,7 +145,8 @@ class Hamiltonian:
         wanted = np.array(sorted(local), dtype=np.int64)
         for action in self.actions:
             keep = np.isin(action.rows, wanted) & np.isin(action.columns, wanted)
-            for i, j, sign in zip(action.rows[keep].tolist(), action.columns[keep].tolist(), action.signs[keep].tolist()):
+            rows, columns, signs = (a[keep].tolist() for a in (action.rows, action.columns, action.signs))
+            for i, j, sign in zip(rows, columns, signs):
                 block[local[i], local[j]] += sign * action.coefficient
         return block
 

@@ -445,7 +445,8 @@ class RateNetwork:
         """
         n = len(self.states)
         rows, cols = self._structure()
-        graph = csr_array((np.ones(len(rows)), (rows, cols)), shape=(max(n, 1 + int(max(rows.max(initial=0), cols.max(initial=0)))),) * 2)
+        nodes = max(n, 1 + int(max(rows.max(initial=0), cols.max(initial=0))))  # states, then hubs
+        graph = csr_array((np.ones(len(rows)), (rows, cols)), shape=(nodes, nodes))
         count, labels = connected_components(graph, directed=True, connection="strong")
         crossing = labels[rows] != labels[cols]
         leaves = set(range(count)) - set(labels[rows[crossing]].tolist())

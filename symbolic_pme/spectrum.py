@@ -116,9 +116,9 @@ class Spectrum:
         """Connected components of the off-diagonal pattern of H (from its actions, never the
         SymPy matrix), ordered by charge, then by their first Fock state."""
         space, size = self.space, self.space.dimension
-        rows = [a.rows[a.rows != a.columns] for a in self.hamiltonian.actions]
-        columns = [a.columns[a.rows != a.columns] for a in self.hamiltonian.actions]
-        rows, columns = np.concatenate(rows + [np.zeros(0, np.int64)]), np.concatenate(columns + [np.zeros(0, np.int64)])
+        empty = [np.zeros(0, np.int64)]
+        rows = np.concatenate([a.rows[a.rows != a.columns] for a in self.hamiltonian.actions] + empty)
+        columns = np.concatenate([a.columns[a.rows != a.columns] for a in self.hamiltonian.actions] + empty)
         graph = coo_array((np.ones(len(rows)), (rows, columns)), shape=(size, size)).tocsr()
         _, labels = connected_components(graph, directed=False)
         sector_of = {}

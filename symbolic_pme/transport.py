@@ -169,7 +169,6 @@ class TransportModel:
     def network(self) -> RateNetwork:
         """The Pauli master equation as a :class:`RateNetwork` of rate groups (channels = lead
         names); its state values (energy, charge, S_z, ``n_<mode>``) are built on first use."""
-        spectrum = self.spectrum
         names = [ENERGY, CHARGE] + ([SPIN] if self.space.spin else []) + [f"n_{name}" for name in self.space.modes]
         return RateNetwork(self.states, groups=self.rate_groups(), state_values=StateValues(names, self._state_value))
 
