@@ -335,8 +335,18 @@ def test_derive_refuses_the_same_files(case, folder, capsys):
     refused(["derive", path], capsys, folder, [str(path), *fragments])
 
 
+def test_derive_does_not_attempt_closed_forms_of_huge_powers(folder, capsys):
+    path = _model(folder, edit('d = "eps"', 'd = "(eps + V)**999 - (eps - V)**999"'))
+    start = time.perf_counter()
+    status, out, err = run(["derive", path], capsys)
+    assert status == 0 and err == "" and time.perf_counter() - start < SECONDS
+    assert "Tunnelling rates" in out and "0 -> 1 [L]" in out
+    assert f"not derived: the rates hold a power 999, above the {derive.MAX_POWER}" in out
+
+
 def test_derive_stops_at_its_time_budget_and_keeps_what_it_printed(folder, capsys, monkeypatch):
     monkeypatch.setattr(derive, "TIME_BUDGET", 0.5)
+    monkeypatch.setattr(derive, "MAX_POWER", 10**6)  # let the closed form try, and run out of time
     path = _model(folder, edit('d = "eps"', 'd = "(eps + V)**999 - (eps - V)**999"'))
     start = time.perf_counter()
     status, out, err = run(["derive", path], capsys)

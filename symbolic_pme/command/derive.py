@@ -23,7 +23,7 @@ import sympy
 from ..matrix_tree import ClosedFormTooLarge
 from ..model_file import ModelFile
 
-__all__ = ["MAX_LISTED_STATES", "MAX_TREES", "TIME_BUDGET", "derivation"]
+__all__ = ["MAX_LISTED_STATES", "MAX_POWER", "MAX_TREES", "TIME_BUDGET", "derivation"]
 
 #: Largest number of spanning trees per state for which closed forms are attempted (the
 #: spinful Anderson level needs 4, the spinless triangle 2304).
@@ -32,6 +32,9 @@ MAX_TREES = 200
 MAX_LISTED_STATES = 256
 #: Seconds a derivation may take before it stops and says so.
 TIME_BUDGET = 5.0
+#: Largest integer power in the rates for which closed forms are attempted: simplifying a
+#: ratio of tree sums expands powers, and ``(eps + V)**999`` alone would take minutes.
+MAX_POWER = 16
 
 _CONVENTIONS = (
     "Units: hbar = e = k_B = 1.  Gamma = 2 pi |t|^2.  fermi(x, T) = 1/(exp(x/T) + 1).",
@@ -139,6 +142,10 @@ def _closed_forms(model: ModelFile, show: Callable[[sympy.Basic], str], latex: b
     if not transport.spectrum.exact:
         yield "not derived: eigenstates of mixed blocks are numeric (see above); use `symbolic-pme solve`."
         return
+    power = _largest_power(transport.network.transitions)
+    if power > MAX_POWER:
+        yield f"not derived: the rates hold a power {power}, above the {MAX_POWER} a closed form is simplified with."
+        return
     try:
         probabilities = transport.network.steady_state(simplify=True, max_trees=MAX_TREES)
     except ClosedFormTooLarge as error:
@@ -149,6 +156,12 @@ def _closed_forms(model: ModelFile, show: Callable[[sympy.Basic], str], latex: b
     for lead in model.leads:
         for name, function in (("I", transport.current), ("J", transport.energy_current)):
             yield (f"{name}_{{\\mathrm{{{lead}}}}} = " if latex else f"{name}[{lead}] = ") + show(function(lead))
+
+
+def _largest_power(transitions) -> int:
+    """The largest integer exponent (in magnitude) in the rates, 0 if none."""
+    powers = (p.exp for t in transitions for p in t.rate.atoms(sympy.Pow))
+    return max((abs(int(e)) for e in powers if e.is_Integer), default=0)
 
 
 def _latex_label(label: str) -> str:
