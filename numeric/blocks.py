@@ -27,8 +27,10 @@ import sympy
 from symbolic_pme.rate_groups import CHARGE, ENERGY, HEAT, SPIN, TunnellingGroup, creation_pattern
 from symbolic_pme.spectrum import Sector, Spectrum
 
+from .flat import FlatRates
 from .functions import golden_rule_pair
 from .kernel import ExpressionKernel
+from .solver import GTH_MAX_STATES
 
 __all__ = ["TransportBlocks"]
 
@@ -141,8 +143,20 @@ class TransportBlocks:
         self._kernel = ExpressionKernel(list(slots), arguments)
         self._hamiltonian_slots = sorted(set(action_slots))
         self._amplitude_slots = sorted({k for link in self._links for k, *_ in link.creation})
-        self._eigensystems, self._tunnelling = _Memo(), _Memo()
+        self._eigensystems, self._state_values, self._tunnelling, self._flat_gammas = (_Memo() for _ in range(4))
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
+        entries = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
+        sizes = [len(m) for m in self.levels]
+        self._work_dense = 4 * entries + self.n_states**2
+        self._work_levels = 4 * entries + sum(3 * a * b + 2 * b * b for a, b in zip(sizes, sizes[1:]))
+        #: The flat layout of small models (None above ``GTH_MAX_STATES`` states).
+        self.flat: FlatRates | None = None
+        if self.n_states <= GTH_MAX_STATES:
+            layout = [(self._sectors[k.upper].states, self._sectors[k.lower].states, k.lead) for k in self._links]
+            self.flat = FlatRates(layout, self.n_states, len(leads))
+            self._flat_spins = np.concatenate(
+                [np.full(len(u) * len(l_), 0.0 if k.spin is None else float(k.spin)) for (u, l_, _), k in zip(layout, self._links)]
+            )
 
     def _plan(self, sector: Sector, actions, action_slots) -> _SectorPlan:
         spectrum, space = self.spectrum, self.spectrum.space
@@ -183,10 +197,7 @@ class TransportBlocks:
     def work_per_point(self, *, dense: bool) -> int:
         """Numbers held per grid point while a chunk is solved: rates in and out with two
         temporaries per link, plus the level blocks (or the dense generator)."""
-        links = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
-        sizes = [len(m) for m in self.levels]
-        solve = self.n_states**2 if dense else sum(3 * a * b + 2 * b * b for a, b in zip(sizes, sizes[1:]))
-        return 4 * links + solve
+        return self._work_dense if dense else self._work_levels
 
     def escape_rates(self, rates_in: list[np.ndarray], rates_out: list[np.ndarray], batch: int) -> np.ndarray:
         """Total rate out of each state, ``(batch, n)`` (its lifetime broadening, hbar = 1)."""
@@ -276,8 +287,55 @@ class TransportBlocks:
             deltas.append(delta)
         return rates_in, rates_out, deltas
 
+    def flat_rates(self, coefficients: list[np.ndarray], shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Small models: rates of every transition ``(2K, batch)`` in the :class:`FlatRates`
+        order (entering, then leaving) and the entries' ``E_upper - E_lower`` ``(K, batch)``.
+
+        Each factor keeps the grid axes it depends on (energies and ``|T|^2`` not those of the
+        bias) until the evaluation of the Fermi functions, one call per lead."""
+        flat, batch, ndim = self.flat, int(np.prod(shape, dtype=np.int64)), len(shape)
+        energies = _entry_major(self.state_values(coefficients)[ENERGY], ndim)
+        delta = energies[flat.upper] - energies[flat.lower]
+        inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
+        gamma = self._flat_gammas.get(
+            inputs, lambda: _entry_major(flat.concatenate(self.tunnelling_rates(coefficients)), ndim)
+        )
+        size = len(flat.upper)
+        rates = np.empty((2 * size,) + shape)
+        for (mu_slot, t_slot, band), entries in zip(self._lead_slots, flat.lead_entries):
+            gamma_lead, delta_lead = gamma[entries], delta[entries]
+            if band is not None:
+                low, high = coefficients[band[0]], coefficients[band[1]]
+                gamma_lead = gamma_lead * ((delta_lead >= low) & (delta_lead <= high))
+            entering, leaving = golden_rule_pair(gamma_lead, delta_lead - coefficients[mu_slot], coefficients[t_slot])
+            rates[entries], rates[size + entries.start : size + entries.stop] = entering, leaving
+        return rates.reshape(2 * size, batch), np.broadcast_to(delta, (size,) + shape).reshape(size, batch)
+
+    def flat_currents(
+        self,
+        coefficients: list[np.ndarray],
+        rates: np.ndarray,
+        delta: np.ndarray,
+        probabilities: np.ndarray,
+        shape: tuple[int, ...],
+        *,
+        conserve: bool,
+    ) -> dict[str, np.ndarray]:
+        """:meth:`currents` of a small model from :meth:`flat_rates` and probabilities ``(n, batch)``."""
+        charge, energy, gross = self.flat.currents(rates, delta, probabilities)
+        net = {CHARGE: charge, ENERGY: energy}
+        if self.spin:
+            spins = np.concatenate([self._flat_spins, self._flat_spins])
+            net[SPIN] = (self.flat.signs * spins) @ (rates * probabilities[self.flat.source])
+        return self._completed(net, gross, coefficients, shape, conserve=conserve)
+
     def state_values(self, coefficients: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """Energies, charges, S_z and mode occupations of every state, each ``(..., n)``."""
+        """Energies, charges, S_z and mode occupations of every state, each ``(..., n)``; kept
+        while the Hamiltonian's coefficients are unchanged."""
+        inputs = [coefficients[k] for k in self._hamiltonian_slots]
+        return self._state_values.get(inputs, lambda: self._compute_state_values(coefficients))
+
+    def _compute_state_values(self, coefficients: list[np.ndarray]) -> dict[str, np.ndarray]:
         spectrum, space = self.spectrum, self.spectrum.space
         systems = self.eigensystems(coefficients)
         shape = np.broadcast_shapes(*(e.shape[:-1] for e, _ in systems))
@@ -357,12 +415,21 @@ class TransportBlocks:
             gross[link.lead] += charge_in + charge_out
             if SPIN in net and link.spin is not None:
                 net[SPIN][link.lead] += float(link.spin) * (charge_in - charge_out)
+        del net[HEAT]
+        return self._completed(net, gross, coefficients, shape, conserve=conserve)
+
+    def _completed(
+        self, net: dict[str, np.ndarray], gross: np.ndarray, coefficients: list[np.ndarray], shape, *, conserve: bool
+    ) -> dict[str, np.ndarray]:
+        """Currents with the conservation residual removed (``conserve``) and the heat current
+        ``Q = J - mu I`` added, in the order of :attr:`quantities`."""
         if conserve:
             for name in (CHARGE, ENERGY) + ((SPIN,) if SPIN in net and self.spectrum.hamiltonian.conserves_sz else ()):
                 _remove_residual(net[name], gross, net[name].sum(axis=0))
+        batch = gross.shape[1]
         mus = np.stack([_batched(coefficients[s[0]], shape, (), batch) for s in self._lead_slots])
         net[HEAT] = net[ENERGY] - mus * net[CHARGE]
-        return net
+        return {q: net[q] for q in self.quantities}
 
 
 def _remove_residual(values: np.ndarray, gross: np.ndarray, residual: np.ndarray) -> None:
@@ -379,6 +446,14 @@ def _placements(rows: np.ndarray, columns: np.ndarray) -> tuple[tuple, tuple]:
         rows_, columns_ = (slice(int(p[0]), int(p[-1]) + 1) for p in (rows, columns))
         return (slice(None), rows_, columns_), (slice(None), columns_, rows_)
     return (slice(None), rows[:, None], columns[None, :]), (slice(None), columns[:, None], rows[None, :])
+
+
+def _entry_major(array: np.ndarray, ndim: int) -> np.ndarray:
+    """``array`` of shape ``grid-like + (K,)`` as ``(K,) + grid-like`` with ``ndim`` grid axes
+    (missing leading axes of length one), so that grid arrays broadcast against it."""
+    array = np.asarray(array)
+    padded = array.reshape((1,) * (ndim + 1 - array.ndim) + array.shape)
+    return np.moveaxis(padded, -1, 0)
 
 
 def _batched(array: np.ndarray, grid: tuple[int, ...], trailing: tuple[int, ...], batch: int) -> np.ndarray:

@@ -470,6 +470,8 @@ class CompiledNetwork(TakesParameters):
         blocks, n = self._blocks, len(self.states)
         coefficients = blocks.coefficients(values)
         batch = int(np.prod(shape, dtype=np.int64))
+        if blocks.flat is not None and method in ("auto", "gth"):
+            return self._flat_chunk(coefficients, shape, batch)
         rates = blocks.rates(coefficients, shape)
         rates_in, rates_out, _ = rates
         if method == "lu":
@@ -496,6 +498,17 @@ class CompiledNetwork(TakesParameters):
             np.maximum(probabilities, 0.0, out=probabilities)
         currents = blocks.currents(coefficients, rates, probabilities, shape, conserve=True)
         return probabilities.T, currents
+
+    def _flat_chunk(self, coefficients: list, shape: tuple[int, ...], batch: int):
+        """:meth:`_block_chunk` of a small model by GTH on the flat layout (see :mod:`.flat`)."""
+        blocks, n = self._blocks, len(self.states)
+        rates, delta = blocks.flat_rates(coefficients, shape)
+        transfer = np.matmul(blocks.flat.transfer, rates, out=self._workspace.array("transfer", (n * n, batch)))
+        probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch))
+        if failed.any():
+            generators = blocks.generator(*blocks.rates(coefficients, shape)[:2], batch)[failed]
+            probabilities[:, failed] = self._dense_steady_state(generators, np.flatnonzero(failed)).T
+        return probabilities, blocks.flat_currents(coefficients, rates, delta, probabilities, shape, conserve=True)
 
     def _block_currents_for(self, grid: Grid, populations: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
         """:meth:`currents_for` on the block path: the same rates, one current evaluation per time

@@ -114,15 +114,15 @@ def steady_state_gth(transfer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     escape = np.empty((n, batch))
     scale = np.empty(batch)
     product = np.empty((n, batch))
+    update = np.empty((n, n, batch))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for k in range(n - 1, 0, -1):
             escape[k] = transfer[:k, k].sum(axis=0)
             np.divide(1.0, escape[k], out=scale)
-            into_k = transfer[k, :k]  # rate i -> k for i < k
-            for j in range(k):
-                weight = transfer[j, k] * scale  # rate k -> j per unit rate out of k
-                np.multiply(into_k, weight, out=product[:k])
-                transfer[j, :k] += product[:k]
+            weight = transfer[:k, k] * scale  # rate k -> j per unit rate out of k, for j < k
+            # rate i -> j gains rate(i -> k) * rate(k -> j) / s_k, for all i, j < k at once
+            np.multiply(weight[:, None, :], transfer[k, None, :k], out=update[:k, :k])
+            transfer[:k, :k] += update[:k, :k]
         probabilities = np.empty((n, batch))
         probabilities[0] = 1.0
         for j in range(1, n):

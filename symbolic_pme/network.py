@@ -351,7 +351,7 @@ class RateNetwork:
         """True when the network has sources or sinks (its populations are not normalized)."""
         return bool(self.sources or self.sinks)
 
-    @property
+    @cached_property
     def channels(self) -> tuple[str, ...]:
         """Channel tags of transitions, then of sources and sinks, in order of first appearance."""
         tags = [t.channel for t in self.scalar_transitions] + [g.channel for g in self.groups]

@@ -1,0 +1,79 @@
+"""Small transport models: every rate block laid out along one transition axis.
+
+For a model of a few states (the seed's triangle has 8 states in 12 blocks), NumPy's per-call
+overhead on a dozen small blocks costs more than the arithmetic.  :class:`FlatRates` lays the
+entries of all tunnelling blocks end to end once (``K`` entries; transition ``k`` enters through
+entry ``k``, transition ``K + k`` leaves through it), so that a solve is a handful of calls on
+``(2K, batch)`` arrays, whatever the number of blocks:
+
+* the rates of all blocks in one :func:`~symbolic_pme.numeric.functions.golden_rule_pair`,
+* the GTH transfer matrix in one product with a constant ``(n*n, 2K)`` incidence matrix
+  (``n <= GTH_MAX_STATES``, so it stays small),
+* each lead's currents in one product of the flows with a ``(leads, 2K)`` matrix of signs
+  (its own jumps only, as in :meth:`TransportBlocks.currents`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FlatRates"]
+
+
+class FlatRates:
+    """The flat layout of the tunnelling blocks of a small model.
+
+    Parameters
+    ----------
+    blocks:
+        ``[(upper states, lower states, lead)]`` per block: the network indices of its rows and
+        columns and the index of its lead; the blocks of each lead must be consecutive.
+    n_states, n_leads:
+        Sizes of the model.
+    """
+
+    def __init__(self, blocks: list[tuple[np.ndarray, np.ndarray, int]], n_states: int, n_leads: int):
+        upper, lower, lead = [], [], []
+        for rows, columns, index in blocks:
+            mesh_rows, mesh_columns = np.meshgrid(rows, columns, indexing="ij")
+            upper.append(mesh_rows.ravel())
+            lower.append(mesh_columns.ravel())
+            lead.append(np.full(mesh_rows.size, index))
+        self.upper, self.lower, self.lead = (np.concatenate(a) for a in (upper, lower, lead))
+        size = len(self.upper)
+        #: The entries of each lead, as slices of the K entries.
+        self.lead_entries = [slice(0, 0)] * n_leads
+        for index in range(n_leads):
+            members = np.flatnonzero(self.lead == index)
+            if len(members) and not np.array_equal(members, np.arange(members[0], members[-1] + 1)):
+                raise ValueError("FlatRates: the blocks of one lead must be consecutive")
+            if len(members):
+                self.lead_entries[index] = slice(int(members[0]), int(members[-1]) + 1)
+        #: Source and target of each transition: entering ones first, then leaving ones.
+        self.source = np.concatenate([self.lower, self.upper])
+        self.target = np.concatenate([self.upper, self.lower])
+        self.transfer = np.zeros((n_states * n_states, 2 * size))
+        self.transfer[self.target * n_states + self.source, np.arange(2 * size)] = 1.0
+        self.signs = np.zeros((n_leads, 2 * size))
+        self.signs[self.lead, np.arange(size)] = 1.0
+        self.signs[self.lead, size + np.arange(size)] = -1.0
+        self._signs_and_gross = np.concatenate([self.signs, np.abs(self.signs)])
+
+    @staticmethod
+    def concatenate(blocks: list[np.ndarray]) -> np.ndarray:
+        """Blocks ``(..., m_upper, m_lower)`` (broadcastable) as one ``(..., K)`` array."""
+        shape = np.broadcast_shapes(*(b.shape[:-2] for b in blocks))
+        return np.concatenate([np.broadcast_to(b, shape + b.shape[-2:]).reshape(shape + (-1,)) for b in blocks], -1)
+
+    def currents(
+        self, rates: np.ndarray, delta: np.ndarray, probabilities: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Net particle and energy currents and gross particle flux of each lead, ``(leads, batch)``.
+
+        ``rates`` ``(2K, batch)``; ``delta`` ``(K, batch)`` the entries' ``E_upper - E_lower``;
+        ``probabilities`` ``(n, batch)``.
+        """
+        flux = rates * probabilities[self.source]
+        charge, gross = np.split(self._signs_and_gross @ flux, 2)
+        energy = self.signs @ (flux * np.concatenate([delta, delta]))
+        return charge, energy, gross
