@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from symbolic_pme.rate_groups import CHARGE, ENERGY, HEAT, SPIN, TunnellingGroup, creation_pattern
+from symbolic_pme.rate_groups import CHARGE, ENERGY, HEAT, SPIN, TunnellingGroup
 from symbolic_pme.spectrum import Sector, Spectrum
 
 from .flat import FlatRates
@@ -123,14 +123,15 @@ class TransportBlocks:
             level_of[members] = n
             level_position[members] = np.arange(len(members))
         sector_index = {sector.key: k for k, sector in enumerate(spectrum.sectors)}
-        self._sectors = tuple(self._plan(sector, actions, action_slots) for sector in spectrum.sectors)
+        entries = _sector_entries(spectrum, actions, action_slots)
+        self._sectors = tuple(self._plan(sector, entries[k]) for k, sector in enumerate(spectrum.sectors))
         links: dict[tuple, _Link] = {}
         self._group_links: dict[int, int] = {}
         for group in groups:
             key = (sector_index[group.lower.key], sector_index[group.upper.key], group.lead.name, group.spin)
             if key not in links:
                 creation = tuple(
-                    (slot(t),) + creation_pattern(spectrum, group.lower, group.upper, mode)
+                    (slot(t),) + spectrum.creation_pattern(group.lower, group.upper, mode)
                     for mode, t in group.amplitudes.items()
                 )
                 rows = level_position[np.array(group.upper.states)]
@@ -154,23 +155,12 @@ class TransportBlocks:
         if self.n_states <= GTH_MAX_STATES:
             layout = [(self._sectors[k.upper].states, self._sectors[k.lower].states, k.lead) for k in self._links]
             self.flat = FlatRates(layout, self.n_states, len(leads))
-            self._flat_spins = np.concatenate(
-                [np.full(len(u) * len(l_), 0.0 if k.spin is None else float(k.spin)) for (u, l_, _), k in zip(layout, self._links)]
-            )
+            spins = [0.0 if k.spin is None else float(k.spin) for k in self._links]
+            self._flat_spins = np.concatenate([np.full(len(u) * len(l_), s) for (u, l_, _), s in zip(layout, spins)])
 
-    def _plan(self, sector: Sector, actions, action_slots) -> _SectorPlan:
+    def _plan(self, sector: Sector, entries: Entries) -> _SectorPlan:
         spectrum, space = self.spectrum, self.spectrum.space
         positions = np.array(sector.fock_positions, dtype=np.int64)
-        entries = []
-        for action, k in zip(actions, action_slots):
-            start, stop = np.searchsorted(action.columns, [positions[0], positions[-1] + 1])
-            rows, columns = action.rows[start:stop], action.columns[start:stop]
-            where_rows = np.minimum(np.searchsorted(positions, rows), len(positions) - 1)
-            where_columns = np.minimum(np.searchsorted(positions, columns), len(positions) - 1)
-            keep = (positions[where_rows] == rows) & (positions[where_columns] == columns)
-            if keep.any():
-                signs = action.signs[start:stop][keep].astype(float)
-                entries.append((k, where_rows[keep], where_columns[keep], signs))
         states = np.array(sector.states, dtype=np.int64)
         components = None
         if not all(spectrum.states[s].exact for s in sector.states):
@@ -183,7 +173,7 @@ class TransportBlocks:
                 for c, members in by_component.items()
             )
         bits = space.state_array[positions][:, None] >> (space.n_modes - 1 - np.arange(space.n_modes))[None, :]
-        return _SectorPlan(tuple(entries), states, components, (bits & 1).astype(float))
+        return _SectorPlan(entries, states, components, (bits & 1).astype(float))
 
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -251,12 +241,18 @@ class TransportBlocks:
             used = [coefficients[k] for k, *_ in link.creation]
             shape = np.broadcast_shapes(*(c.shape for c in used))
             m_upper, m_lower = len(self._sectors[link.upper].occupations), len(self._sectors[link.lower].occupations)
-            d = np.zeros(shape + (m_upper, m_lower), dtype=np.result_type(*used, float))
-            for k, rows, columns, signs in link.creation:
-                d[..., rows, columns] += coefficients[k][..., None] * signs
             u_upper, u_lower = systems[link.upper][1], systems[link.lower][1]
-            if u_lower is not None:
-                d = d @ u_lower
+            if u_lower is None:
+                d = np.zeros(shape + (m_upper, m_lower), dtype=np.result_type(*used, float))
+                for k, rows, columns, signs in link.creation:
+                    d[..., rows, columns] += coefficients[k][..., None] * signs
+            else:
+                # D U_a from the rows of U_a: nnz(D) m_a operations, not a GEMM (for one mode each
+                # upper Fock state comes from at most one lower one, so the rows do not repeat)
+                full = np.broadcast_shapes(shape, u_lower.shape[:-2])
+                d = np.zeros(full + (m_upper, m_lower), dtype=np.result_type(*used, u_lower, float))
+                for k, rows, columns, signs in link.creation:
+                    d[..., rows, :] += (coefficients[k][..., None] * signs)[..., None] * u_lower[..., columns, :]
             if u_upper is not None:
                 d = np.conj(np.swapaxes(u_upper, -1, -2)) @ d
             result.append(2 * np.pi * (d.real**2 + d.imag**2 if np.iscomplexobj(d) else d * d))
@@ -430,6 +426,26 @@ class TransportBlocks:
         mus = np.stack([_batched(coefficients[s[0]], shape, (), batch) for s in self._lead_slots])
         net[HEAT] = net[ENERGY] - mus * net[CHARGE]
         return {q: net[q] for q in self.quantities}
+
+
+def _sector_entries(spectrum: Spectrum, actions, action_slots) -> list[Entries]:
+    """The Hamiltonian's entries split by sector: per sector, ``(slot, rows, columns, signs)`` with
+    positions within the sector's Fock states (H never links two sectors)."""
+    space = spectrum.space
+    sector_of = np.empty(space.dimension, dtype=np.int64)
+    local_of = np.empty(space.dimension, dtype=np.int64)
+    for k, sector in enumerate(spectrum.sectors):
+        sector_of[list(sector.fock_positions)] = k
+        local_of[list(sector.fock_positions)] = np.arange(len(sector.fock_positions))
+    entries: list[list] = [[] for _ in spectrum.sectors]
+    for action, slot in zip(actions, action_slots):
+        sectors = sector_of[action.columns]
+        order = np.argsort(sectors, kind="stable")
+        present, starts = np.unique(sectors[order], return_index=True)
+        for k, part in zip(present.tolist(), np.split(order, starts[1:])):
+            rows, columns = local_of[action.rows[part]], local_of[action.columns[part]]
+            entries[k].append((slot, rows, columns, action.signs[part].astype(float)))
+    return [tuple(e) for e in entries]
 
 
 def _remove_residual(values: np.ndarray, gross: np.ndarray, residual: np.ndarray) -> None:

@@ -34,33 +34,10 @@ from .lead import Lead
 from .modulus import modulus_squared
 from .spectrum import Sector, Spectrum
 
-__all__ = ["CHARGE", "ENERGY", "HEAT", "SPIN", "TunnellingGroup", "creation_pattern"]
+__all__ = ["CHARGE", "ENERGY", "HEAT", "SPIN", "TunnellingGroup"]
 
 #: Quantity names carried by tunnelling jumps.
 CHARGE, ENERGY, HEAT, SPIN = "charge", "energy", "heat", "spin"
-
-
-def creation_pattern(spectrum: Spectrum, lower: Sector, upper: Sector, mode: int) -> tuple[np.ndarray, ...]:
-    """``<fock_b|d_mode^+|fock_a>`` between two sectors as ``(rows, columns, signs)``: positions
-    within ``upper.fock_positions`` and ``lower.fock_positions`` and the Jordan–Wigner signs."""
-    rows, columns, signs = spectrum.space.creation_action(mode)
-    lower_positions = np.array(lower.fock_positions, dtype=np.int64)
-    upper_positions = np.array(upper.fock_positions, dtype=np.int64)
-    # basis positions are ordered by charge, so each sector is a contiguous range of columns
-    start, stop = np.searchsorted(columns, [lower_positions[0], lower_positions[-1] + 1])
-    rows, columns, signs = rows[start:stop], columns[start:stop], signs[start:stop]
-    keep = _contains(lower_positions, columns) & _contains(upper_positions, rows)
-    return (
-        np.searchsorted(upper_positions, rows[keep]),
-        np.searchsorted(lower_positions, columns[keep]),
-        signs[keep],
-    )
-
-
-def _contains(sorted_values: np.ndarray, items: np.ndarray) -> np.ndarray:
-    """``numpy.isin(items, sorted_values)`` for sorted values, by binary search."""
-    where = np.minimum(np.searchsorted(sorted_values, items), len(sorted_values) - 1)
-    return sorted_values[where] == items
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,7 +108,7 @@ class TunnellingGroup:
         lower_fock = position_component[np.array(lower.fock_positions)]
         pairs = set()
         for mode in self.amplitudes:
-            rows, columns, _ = creation_pattern(spectrum, lower, upper, mode)
+            rows, columns, _ = spectrum.creation_pattern(lower, upper, mode)
             pairs.update(zip(upper_fock[rows].tolist(), lower_fock[columns].tolist()))
         component_of = spectrum.component_of_state
         upper_components, lower_components = component_of[list(upper.states)], component_of[list(lower.states)]
@@ -175,7 +152,8 @@ class TunnellingGroup:
         eigenvector matrices, the identity where a sector is diagonal)."""
         d = sympy.zeros(len(self.upper.fock_positions), len(self.lower.fock_positions))
         for mode, t in self.amplitudes.items():
-            for r, c, sign in zip(*(a.tolist() for a in creation_pattern(self.spectrum, self.lower, self.upper, mode))):
+            pattern = self.spectrum.creation_pattern(self.lower, self.upper, mode)
+            for r, c, sign in zip(*(a.tolist() for a in pattern)):
                 d[r, c] += sign * t
         u_b, u_a = (self._eigenvectors(s) for s in (self.upper, self.lower))
         return sympy.MatMul(sympy.Adjoint(u_b), sympy.ImmutableMatrix(d), u_a, evaluate=False)

@@ -134,6 +134,16 @@ class Spectrum:
         components.sort(key=lambda c: (space.charge(c.fock_states[0]), space.position(c.fock_states[0])))
         return tuple(components)
 
+    def creation_pattern(self, lower: Sector, upper: Sector, mode: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``<fock_b|d_mode^+|fock_a>`` between two sectors as ``(rows, columns, signs)``: positions
+        within ``upper.fock_positions`` and ``lower.fock_positions`` and the Jordan–Wigner signs
+        (computed once per sector pair and mode)."""
+        cache = self.__dict__.setdefault("_creation_patterns", {})
+        key = (lower.key, upper.key, mode)
+        if key not in cache:
+            cache[key] = _creation_pattern(self.space, lower, upper, mode)
+        return cache[key]
+
     @cached_property
     def component_of_position(self) -> np.ndarray:
         """The component of every basis state, by basis position."""
@@ -171,10 +181,10 @@ class Spectrum:
                 energy = self.hamiltonian.fock_energy(space.position(first))
                 states.append(ManyBodyState(space.label(first), charge, sz, c, 0, energy, True))
                 continue
+            sector = f"N={charge}" + (f",Sz={sz}" if len(component.sector) > 1 else "")
             for k in range(len(component.fock_states)):
                 number = numeric_count.get(component.sector, 0)
                 numeric_count[component.sector] = number + 1
-                sector = f"N={charge}" + (f",Sz={sz}" if len(component.sector) > 1 else "")
                 label = f"{sector}:{number}"
                 energy = sympy.Symbol(f"E_{{{label}}}", real=True)
                 self.placeholders[energy] = Placeholder("energy", (len(states),))
@@ -247,3 +257,24 @@ class Spectrum:
     def parameters(self) -> set[sympy.Symbol]:
         """Free symbols of the Hamiltonian (placeholders excluded)."""
         return self.hamiltonian.parameters
+
+
+def _creation_pattern(space, lower: Sector, upper: Sector, mode: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows, columns, signs = space.creation_action(mode)
+    lower_positions = np.array(lower.fock_positions, dtype=np.int64)
+    upper_positions = np.array(upper.fock_positions, dtype=np.int64)
+    # basis positions are ordered by charge, so each sector lies in one range of columns
+    start, stop = np.searchsorted(columns, [lower_positions[0], lower_positions[-1] + 1])
+    rows, columns, signs = rows[start:stop], columns[start:stop], signs[start:stop]
+    keep = _contains(lower_positions, columns) & _contains(upper_positions, rows)
+    return (
+        np.searchsorted(upper_positions, rows[keep]),
+        np.searchsorted(lower_positions, columns[keep]),
+        signs[keep],
+    )
+
+
+def _contains(sorted_values: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """``numpy.isin(items, sorted_values)`` for sorted values, by binary search."""
+    where = np.minimum(np.searchsorted(sorted_values, items), len(sorted_values) - 1)
+    return sorted_values[where] == items

@@ -25,7 +25,7 @@ import sympy
 from .hamiltonian import Hamiltonian
 from .lead import Lead
 from .network import RateNetwork, StateValues, Transition
-from .rate_groups import CHARGE, ENERGY, HEAT, SPIN, TunnellingGroup, creation_pattern
+from .rate_groups import CHARGE, ENERGY, HEAT, SPIN, TunnellingGroup
 from .spectrum import Sector, Spectrum
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -150,7 +150,7 @@ class TransportModel:
                     for upper in sectors:
                         if not self._neighbours(lower, upper, spin):
                             continue
-                        if not any(len(creation_pattern(self.spectrum, lower, upper, m)[0]) for m in channel):
+                        if not any(len(self.spectrum.creation_pattern(lower, upper, m)[0]) for m in channel):
                             continue
                         for entering in (True, False):
                             groups.append(TunnellingGroup(self.spectrum, lead, spin, channel, lower, upper, entering))
