@@ -287,9 +287,8 @@ class TransportBlocks:
         energies = _entry_major(self.state_values(coefficients)[ENERGY], ndim)
         delta = energies[flat.upper] - energies[flat.lower]
         inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
-        gamma = self._flat_gammas.get(
-            inputs, lambda: _entry_major(flat.concatenate(self.tunnelling_rates(coefficients)), ndim)
-        )
+        gamma = self._flat_gammas.get(inputs, lambda: flat.concatenate(self.tunnelling_rates(coefficients)))
+        gamma = _entry_major(gamma, ndim)  # the memo is of the grid-shaped array: ndim may change
         size = len(flat.upper)
         rates = np.empty((2 * size,) + shape)
         for (mu_slot, t_slot, band), entries in zip(self._lead_slots, flat.lead_entries):

@@ -66,26 +66,34 @@ def _logistic(weight, x, temperature, sign: float) -> np.ndarray:
     return np.divide(weight, z)
 
 
+#: Largest ``x/T`` whose exponential is computed directly (exp(709) is below the float maximum).
+_EXP_LIMIT = 709.0
+
+
 def golden_rule_pair(weight: np.ndarray, x: np.ndarray, temperature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(weight * fermi(x, T), weight * (1 - fermi(x, T)))`` from one exponential.
 
-    With ``u = exp(-|x|/T)`` in (0, 1]: the larger occupation is ``1/(1 + u)`` and the smaller
-    ``u/(1 + u)``, so neither overflows nor cancels (both keep full relative precision), and an
-    electron's in- and out-rates of a golden-rule block cost one ``exp`` per element.  ``T = 0``
+    With ``z = exp(x/T)``: ``weight/(1 + z)`` and ``weight/(1 + z) * z``, both to full relative
+    precision, one ``exp`` and one division per element (an electron's in- and out-rates of a
+    golden-rule block; divisions and masked selections are the slow operations here).  Where
+    ``x/T`` exceeds 709 the first is ``weight * exp(-x/T)`` instead (no overflow); ``T = 0``
     gives the step (1/2 at ``x = 0``).  Arguments broadcast; temperatures must not be negative.
     """
     x = np.asarray(x, dtype=float)
     temperature = np.asarray(temperature, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        u = np.abs(x) / temperature
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        z = x * np.reciprocal(temperature)
         if not np.all(temperature > 0):
-            u = np.where(temperature == 0, np.where(x == 0, 0.0, np.inf), u)
-        np.negative(u, out=u)
-        np.exp(u, out=u)
-    large = np.divide(weight, 1.0 + u)
-    small = np.multiply(large, u, out=u if u.shape == large.shape else None)
-    above = x >= 0  # above the chemical potential: empty is likelier
-    return np.where(above, small, large), np.where(above, large, small)
+            z = np.where(temperature == 0, np.where(x == 0, 0.0, np.copysign(np.inf, x)), z)
+        beyond = z > _EXP_LIMIT
+        tail = np.exp(-z) if beyond.any() else None
+        np.minimum(z, _EXP_LIMIT, out=z)
+        np.exp(z, out=z)
+        entering = np.divide(weight, 1.0 + z)
+        leaving = np.multiply(entering, z, out=z if z.shape == entering.shape else None)
+        if tail is not None:
+            entering = np.where(beyond, weight * tail, entering)
+    return entering, leaving
 
 
 def modulus_squared(z: np.ndarray | complex) -> np.ndarray:
