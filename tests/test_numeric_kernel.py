@@ -4,6 +4,8 @@ pyproject.toml turns every RuntimeWarning (overflow, invalid value, ...) into an
 test here also asserts that no such warning is raised.
 """
 
+from pathlib import Path
+
 import mpmath
 import numpy as np
 import pytest
@@ -291,3 +293,18 @@ def test_escape_rates_are_minus_the_generator_diagonal():
     escape = solver.escape_rates(values)
     assert escape.shape == (7, 5, 8) and np.all(escape > 0)
     assert np.allclose(escape, -np.diagonal(generator, axis1=-2, axis2=-1), rtol=1e-14, atol=0)
+
+
+def test_a_single_point_after_a_sweep_equals_a_fresh_solve():
+    # the kernel keeps |T|^2 and the eigensystems between calls; a solve with another number of
+    # grid axes must not reuse them in the wrong layout
+    from symbolic_pme.model_file import load_model
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "triangle.toml"
+    reused = load_model(path).compile()
+    reused.sweep({"V": np.linspace(-1, 1, 5)})
+    fresh = load_model(path).compile().solve(V=0.3)
+    again = reused.solve(V=0.3)
+    np.testing.assert_array_equal(again.probabilities, fresh.probabilities)
+    for lead in fresh.current:
+        assert again.current[lead] == fresh.current[lead]
