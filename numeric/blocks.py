@@ -144,12 +144,21 @@ class TransportBlocks:
         self._kernel = ExpressionKernel(list(slots), arguments)
         self._hamiltonian_slots = sorted(set(action_slots))
         self._amplitude_slots = sorted({k for link in self._links for k, *_ in link.creation})
-        self._eigensystems, self._state_values, self._tunnelling, self._flat_gammas = (_Memo() for _ in range(4))
+        self._eigensystems, self._state_values, self._deltas, self._tunnelling, self._flat_gammas = (
+            _Memo() for _ in range(5)
+        )
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
         entries = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
         sizes = [len(m) for m in self.levels]
         self._work_dense = 4 * entries + self.n_states**2
         self._work_levels = 4 * entries + sum(3 * a * b + 2 * b * b for a, b in zip(sizes, sizes[1:]))
+        # per level pair, the first link whose block is the whole pair (None if there is none)
+        self._covering: list[int | None] = [None] * (len(self.levels) - 1)
+        for k, link in enumerate(self._links):
+            whole = (slice(None), slice(0, len(self.levels[link.level + 1])), slice(0, len(self.levels[link.level])))
+            sliced = all(isinstance(i, slice) for i in link.up_index)
+            if self._covering[link.level] is None and sliced and link.up_index == whole:
+                self._covering[link.level] = k
         #: The flat layout of small models (None above ``GTH_MAX_STATES`` states).
         self.flat: FlatRates | None = None
         if self.n_states <= GTH_MAX_STATES:
@@ -257,14 +266,12 @@ class TransportBlocks:
     ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
         """Per link: rates in ``(batch, m_upper, m_lower)`` (lower -> upper), rates out in the same
         layout (upper -> lower), and the energy differences ``E_upper - E_lower`` (broadcastable)."""
-        systems = self.eigensystems(coefficients)
         gammas = self.tunnelling_rates(coefficients)
+        deltas = self.energy_differences(coefficients)
         batch = int(np.prod(shape, dtype=np.int64))
-        rates_in, rates_out, deltas = [], [], []
-        for link, gamma in zip(self._links, gammas):
+        rates_in, rates_out = [], []
+        for link, gamma, delta in zip(self._links, gammas, deltas):
             mu_slot, t_slot, band = self._lead_slots[link.lead]
-            e_lower, e_upper = systems[link.lower][0], systems[link.upper][0]
-            delta = e_upper[..., :, None] - e_lower[..., None, :]
             x = delta - coefficients[mu_slot][..., None, None]
             temperature = coefficients[t_slot][..., None, None]
             if band is not None:
@@ -274,8 +281,18 @@ class TransportBlocks:
             entering, leaving = golden_rule_pair(gamma, x, temperature)
             rates_in.append(_batched(entering, shape, block, batch))
             rates_out.append(_batched(leaving, shape, block, batch))
-            deltas.append(delta)
         return rates_in, rates_out, deltas
+
+    def energy_differences(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
+        """``E_upper - E_lower`` per link, ``(..., m_upper, m_lower)``; kept while the
+        Hamiltonian's coefficients are unchanged."""
+        inputs = [coefficients[k] for k in self._hamiltonian_slots]
+
+        def compute() -> list[np.ndarray]:
+            systems = self.eigensystems(coefficients)
+            return [systems[k.upper][0][..., :, None] - systems[k.lower][0][..., None, :] for k in self._links]
+
+        return self._deltas.get(inputs, compute)
 
     def flat_rates(self, coefficients: list[np.ndarray], shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Small models: rates of every transition ``(2K, batch)`` in the :class:`FlatRates`
@@ -347,11 +364,17 @@ class TransportBlocks:
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """``up[N]`` (rates N -> N+1) and ``down[N]`` (rates N+1 -> N) between charge levels."""
         sizes = [len(m) for m in self.levels]
-        up = [np.zeros((batch, sizes[n + 1], sizes[n])) for n in range(len(sizes) - 1)]
-        down = [np.zeros((batch, sizes[n], sizes[n + 1])) for n in range(len(sizes) - 1)]
-        for link, r_in, r_out in zip(self._links, rates_in, rates_out):
-            up[link.level][link.up_index] += r_in
-            down[link.level][link.down_index] += np.swapaxes(r_out, -1, -2)
+        # a level pair that one link covers whole starts as a copy of it (no zero fill, one pass less)
+        make = [np.empty if self._covering[n] is not None else np.zeros for n in range(len(sizes) - 1)]
+        up = [make[n]((batch, sizes[n + 1], sizes[n])) for n in range(len(sizes) - 1)]
+        down = [make[n]((batch, sizes[n], sizes[n + 1])) for n in range(len(sizes) - 1)]
+        for k, (link, r_in, r_out) in enumerate(zip(self._links, rates_in, rates_out)):
+            if self._covering[link.level] == k:
+                up[link.level][...] = r_in
+                down[link.level][...] = np.swapaxes(r_out, -1, -2)
+            else:
+                up[link.level][link.up_index] += r_in
+                down[link.level][link.down_index] += np.swapaxes(r_out, -1, -2)
         return up, down
 
     def generator(self, rates_in: list[np.ndarray], rates_out: list[np.ndarray], batch: int) -> np.ndarray:

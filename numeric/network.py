@@ -576,12 +576,12 @@ class CompiledNetwork(TakesParameters):
         return len(self.network.transitions) + len(self.states) ** 2
 
     def _chunk_size(self, points: int, progress: bool, method: str = "auto") -> int:
-        """Grid points per chunk: work arrays of at most about 16 MB each (a model whose one
+        """Grid points per chunk: work arrays of at most about 64 MB in all (a model whose one
         point needs more is solved point by point); with progress reports, also at most about
         1/50 of the grid (but not below 256 points, where the per-chunk overhead would start
         to show, unless a point is that large)."""
         per_point = self._work_per_point(method)
-        size = int(np.clip((1 << 21) // max(per_point, 1), 1, 1 << 16))
+        size = int(np.clip((1 << 23) // max(per_point, 1), 1, 1 << 16))
         floor = min(256, size)
         return max(floor, min(size, -(-points // 50))) if progress else size
 
