@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy
+from scipy.sparse import coo_array
 
 from symbolic_pme.rate_groups import CHARGE, ENERGY, HEAT, SPIN, TunnellingGroup
 from symbolic_pme.spectrum import Sector, Spectrum
@@ -250,12 +251,22 @@ class TransportBlocks:
             used = [coefficients[k] for k, *_ in link.creation]
             shape = np.broadcast_shapes(*(c.shape for c in used))
             m_upper, m_lower = len(self._sectors[link.upper].occupations), len(self._sectors[link.lower].occupations)
-            d = np.zeros(shape + (m_upper, m_lower), dtype=np.result_type(*used, float))
-            for k, rows, columns, signs in link.creation:
-                d[..., rows, columns] += coefficients[k][..., None] * signs
             u_upper, u_lower = systems[link.upper][1], systems[link.lower][1]
-            if u_lower is not None:
-                d = d @ u_lower  # a dense GEMM: measured 2.3x faster than gathering the rows of U_a
+            if u_lower is not None and shape == ():
+                # D has at most one entry per row and mode: a sparse product costs nnz(D) m_a, not
+                # the m_b m_a^2 of a dense GEMM (and a Python gather of rows of U_a was slower still)
+                values = np.concatenate([coefficients[k] * signs for k, _, _, signs in link.creation])
+                rows = np.concatenate([r for _, r, _, _ in link.creation])
+                columns = np.concatenate([c for _, _, c, _ in link.creation])
+                sparse = coo_array((values, (rows, columns)), shape=(m_upper, m_lower)).tocsr()
+                stacked = np.moveaxis(u_lower, -2, 0)  # (m_a, ..., m_a): U_a of every grid point side by side
+                d = np.moveaxis((sparse @ stacked.reshape(m_lower, -1)).reshape((m_upper,) + stacked.shape[1:]), 0, -2)
+            else:
+                d = np.zeros(shape + (m_upper, m_lower), dtype=np.result_type(*used, float))
+                for k, rows, columns, signs in link.creation:
+                    d[..., rows, columns] += coefficients[k][..., None] * signs
+                if u_lower is not None:
+                    d = d @ u_lower
             if u_upper is not None:
                 d = np.conj(np.swapaxes(u_upper, -1, -2)) @ d
             result.append(2 * np.pi * (d.real**2 + d.imag**2 if np.iscomplexobj(d) else d * d))
