@@ -80,10 +80,12 @@ def dense_lu(generator: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=sorted(MODELS), default=["spinless-10", "spinless-12", "spinful-6"])
+    default = ["spinless-10", "spinless-12", "spinful-6"]
+    parser.add_argument("--only", nargs="+", choices=sorted(MODELS), default=default)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    print(f"{'model':<13}{'states':>7}{'levels':>11}{'MMD_AT_PLUS_A':>15}{'COLAMD':>11}{'dense LU':>11}   max |dP| vs levels")
+    header = f"{'model':<13}{'states':>7}{'levels':>11}{'MMD_AT_PLUS_A':>15}{'COLAMD':>11}{'dense LU':>11}"
+    print(header + "   max |dP| vs levels")
     for name in args.only:
         up, down, generator, order = rates_of(name)
         methods = {
