@@ -97,24 +97,11 @@ class TunnellingGroup:
         """Free symbols of the lead and amplitudes (the sector energies are the spectrum's)."""
         return self.lead.parameters | set().union(set(), *(t.free_symbols for t in self.amplitudes.values()))
 
-    @cached_property
+    @property
     def _component_links(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         """``(upper states, lower states)`` (positions within the sectors' ``states``) of every
-        pair of components that ``D`` links: each upper state of the pair is linked to each lower
-        one (a numeric eigenvector spreads over its whole component)."""
-        spectrum, lower, upper = self.spectrum, self.lower, self.upper
-        position_component = spectrum.component_of_position
-        upper_fock = position_component[np.array(upper.fock_positions)]
-        lower_fock = position_component[np.array(lower.fock_positions)]
-        pairs = set()
-        for mode in self.amplitudes:
-            rows, columns, _ = spectrum.creation_pattern(lower, upper, mode)
-            pairs.update(zip(upper_fock[rows].tolist(), lower_fock[columns].tolist()))
-        component_of = spectrum.component_of_state
-        upper_components, lower_components = component_of[list(upper.states)], component_of[list(lower.states)]
-        upper_members = _members(upper_components)
-        lower_members = _members(lower_components)
-        return tuple((upper_members[cu], lower_members[cl]) for cu, cl in sorted(pairs))
+        pair of components that ``D`` links (see :meth:`Spectrum.component_links`)."""
+        return self.spectrum.component_links(self.lower, self.upper, tuple(self.amplitudes))
 
     def bicliques(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The structurally non-zero jumps as ``(sources, targets)`` pairs of state-index arrays
@@ -195,9 +182,3 @@ class TunnellingGroup:
                 transitions.append(Transition(labels[b], labels[a], gamma * (1 - occupation), lead.name, leave))
         return transitions
 
-
-def _members(components: np.ndarray) -> dict[int, np.ndarray]:
-    """``{component: positions}`` of an array of component numbers."""
-    order = np.argsort(components, kind="stable")
-    values, starts = np.unique(components[order], return_index=True)
-    return {int(v): part for v, part in zip(values, np.split(order, starts[1:]))}

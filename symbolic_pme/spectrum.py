@@ -144,6 +144,29 @@ class Spectrum:
             cache[key] = _creation_pattern(self.space, lower, upper, mode)
         return cache[key]
 
+    def component_links(
+        self, lower: Sector, upper: Sector, modes: tuple[int, ...]
+    ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """The pairs of components that ``d_m^+`` for some m in ``modes`` links, as ``(upper
+        states, lower states)`` (positions within the sectors' ``states``): every upper state of
+        a pair is linked to every lower one, since a numeric eigenvector spreads over its whole
+        component.  Computed once per sector pair and set of modes (the entering and leaving
+        groups of a lead share it)."""
+        cache = self.__dict__.setdefault("_component_links", {})
+        key = (lower.key, upper.key, modes)
+        if key not in cache:
+            upper_fock = self.component_of_position[np.array(upper.fock_positions)]
+            lower_fock = self.component_of_position[np.array(lower.fock_positions)]
+            linked = []
+            for mode in modes:
+                rows, columns, _ = self.creation_pattern(lower, upper, mode)
+                linked.append(np.stack([upper_fock[rows], lower_fock[columns]], axis=1))
+            pairs = np.unique(np.concatenate(linked), axis=0) if linked else np.zeros((0, 2), dtype=np.int64)
+            upper_members = _members(self.component_of_state[list(upper.states)])
+            lower_members = _members(self.component_of_state[list(lower.states)])
+            cache[key] = tuple((upper_members[cu], lower_members[cl]) for cu, cl in pairs.tolist())
+        return cache[key]
+
     @cached_property
     def component_of_position(self) -> np.ndarray:
         """The component of every basis state, by basis position."""
@@ -278,3 +301,10 @@ def _contains(sorted_values: np.ndarray, items: np.ndarray) -> np.ndarray:
     """``numpy.isin(items, sorted_values)`` for sorted values, by binary search."""
     where = np.minimum(np.searchsorted(sorted_values, items), len(sorted_values) - 1)
     return sorted_values[where] == items
+
+
+def _members(components: np.ndarray) -> dict[int, np.ndarray]:
+    """``{component: positions}`` of an array of component numbers."""
+    order = np.argsort(components, kind="stable")
+    values, starts = np.unique(components[order], return_index=True)
+    return {int(v): part for v, part in zip(values, np.split(order, starts[1:]))}
