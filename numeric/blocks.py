@@ -18,6 +18,7 @@ Arrays of a chunk of grid points have the batch axis first: ``(batch, m_target, 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -279,7 +280,7 @@ class TransportBlocks:
         layout (upper -> lower), and the energy differences ``E_upper - E_lower`` (broadcastable)."""
         gammas = self.tunnelling_rates(coefficients)
         deltas = self.energy_differences(coefficients)
-        batch = int(np.prod(shape, dtype=np.int64))
+        batch = math.prod(shape)
         rates_in, rates_out = [], []
         for link, gamma, delta in zip(self._links, gammas, deltas):
             mu_slot, t_slot, band = self._lead_slots[link.lead]
@@ -311,7 +312,7 @@ class TransportBlocks:
 
         Each factor keeps the grid axes it depends on (energies and ``|T|^2`` not those of the
         bias) until the evaluation of the Fermi functions, one call per lead."""
-        flat, batch, ndim = self.flat, int(np.prod(shape, dtype=np.int64)), len(shape)
+        flat, batch, ndim = self.flat, math.prod(shape), len(shape)
         energies = _entry_major(self.state_values(coefficients)[ENERGY], ndim)
         delta = energies[flat.upper] - energies[flat.lower]
         inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]

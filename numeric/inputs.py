@@ -7,6 +7,7 @@ reshaping, so nothing is copied and every kernel stage only sees the axes it dep
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -40,7 +41,7 @@ def row_chunks(
     that does not vary along axis 0 is passed whole, keeping its broadcasting structure), and the
     piece's shape.  A grid of up to ``max_points`` points is one piece.
     """
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)
     if not shape or size <= max_points:
         yield slice(None), dict(arrays), shape
         return

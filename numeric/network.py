@@ -25,7 +25,9 @@ page-fault churn from fresh multi-megabyte temporaries).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
+
 import numpy as np
 import sympy
 
@@ -445,7 +447,7 @@ class CompiledNetwork(TakesParameters):
     def _block_inputs(self, arrays: Mapping[str, np.ndarray], shape: tuple[int, ...]) -> tuple[list, tuple, int]:
         """Compiled parameter expressions of the block path, the grid shape and its point count."""
         coefficients = self._blocks.coefficients(self._symbol_values(arrays))
-        return coefficients, shape, int(np.prod(shape, dtype=np.int64))
+        return coefficients, shape, math.prod(shape)
 
     def _block_rates_per_transition(self, grid: Grid) -> np.ndarray:
         """Rates in the order of ``network.transitions`` (the groups' expansion), ``grid + (T,)``."""
@@ -469,7 +471,7 @@ class CompiledNetwork(TakesParameters):
         on the block path, by ``method`` (see :meth:`steady_state`)."""
         blocks, n = self._blocks, len(self.states)
         coefficients = blocks.coefficients(values)
-        batch = int(np.prod(shape, dtype=np.int64))
+        batch = math.prod(shape)
         if blocks.flat is not None and method in ("auto", "gth"):
             return self._flat_chunk(coefficients, shape, batch)
         rates = blocks.rates(coefficients, shape)
@@ -621,7 +623,7 @@ class CompiledNetwork(TakesParameters):
                 "this one has scalar transitions: choose 'auto', 'gth' or 'lu'"
             )
         n, shape, channels = len(self.states), grid.shape, self.network.channels
-        total = int(np.prod(shape, dtype=np.int64))
+        total = math.prod(shape)
         chunk_size = self._chunk_size(total, progress is not None, method)
         self._memory(total, chunk_size, method).check()
         symbol_values = self._symbol_values(grid.values)
@@ -652,7 +654,7 @@ class CompiledNetwork(TakesParameters):
                 currents[quantity][(slice(None),) + ((rows,) if shape else ())] = totals.reshape(
                     (len(channels),) + chunk_shape
                 )
-            done += int(np.prod(chunk_shape, dtype=np.int64))
+            done += math.prod(chunk_shape)
             if progress is not None:
                 progress(done, total)
         return SteadyState(
@@ -693,7 +695,7 @@ class CompiledNetwork(TakesParameters):
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk
         on the scalar path, by ``method`` (``"auto"``, ``"gth"`` or ``"lu"``)."""
-        n_transitions, batch = len(self.network.transitions), int(np.prod(shape, dtype=np.int64))
+        n_transitions, batch = len(self.network.transitions), math.prod(shape)
         rates = self._rates(outputs, shape, out=self._workspace.array("rates", (n_transitions,) + shape))
         rates = rates.reshape(n_transitions, batch)
         probabilities = self._probabilities(rates, method)
@@ -767,7 +769,7 @@ class _Workspace:
         self._buffers: dict[str, np.ndarray] = {}
 
     def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        size = int(np.prod(shape, dtype=np.int64))
+        size = math.prod(shape)
         buffer = self._buffers.get(name)
         if buffer is None or buffer.size < size:
             buffer = self._buffers[name] = np.empty(size)
