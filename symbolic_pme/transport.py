@@ -34,7 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["TransportModel"]
 
 
-
 class TransportModel:
     """A dot (its :class:`Hamiltonian`) coupled to :class:`Lead` objects.
 
