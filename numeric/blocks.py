@@ -116,9 +116,12 @@ class TransportBlocks:
             (slot(lead.mu), slot(lead.temperature), None if lead.band is None else tuple(slot(b) for b in lead.band))
             for lead in leads
         ]
-        # levels: the charges, each with its states in network order
-        charges = np.array([state.charge for state in spectrum.states])
-        self.levels = [np.flatnonzero(charges == c) for c in np.unique(charges)]
+        # levels: the charges, each with its states sector by sector, so that every rate block
+        # is a contiguous (sliced, not fancy-indexed) part of its level blocks
+        by_charge: dict[int, list[int]] = {}
+        for sector in spectrum.sectors:
+            by_charge.setdefault(sector.charge, []).extend(sector.states)
+        self.levels = [np.array(by_charge[c], dtype=np.int64) for c in sorted(by_charge)]
         level_of = np.empty(self.n_states, dtype=np.int64)
         level_position = np.empty(self.n_states, dtype=np.int64)
         for n, members in enumerate(self.levels):
