@@ -157,14 +157,15 @@ class Spectrum:
         if key not in cache:
             upper_fock = self.component_of_position[np.array(upper.fock_positions)]
             lower_fock = self.component_of_position[np.array(lower.fock_positions)]
-            linked = []
+            count = len(self.components)
+            linked = [np.zeros(0, dtype=np.int64)]
             for mode in modes:
                 rows, columns, _ = self.creation_pattern(lower, upper, mode)
-                linked.append(np.stack([upper_fock[rows], lower_fock[columns]], axis=1))
-            pairs = np.unique(np.concatenate(linked), axis=0) if linked else np.zeros((0, 2), dtype=np.int64)
+                linked.append(upper_fock[rows] * count + lower_fock[columns])  # one integer per pair
+            pairs = np.unique(np.concatenate(linked))
             upper_members = _members(self.component_of_state[list(upper.states)])
             lower_members = _members(self.component_of_state[list(lower.states)])
-            cache[key] = tuple((upper_members[cu], lower_members[cl]) for cu, cl in pairs.tolist())
+            cache[key] = tuple((upper_members[p // count], lower_members[p % count]) for p in pairs.tolist())
         return cache[key]
 
     @cached_property
