@@ -149,9 +149,8 @@ class TransportBlocks:
         self._kernel = ExpressionKernel(list(slots), arguments)
         self._hamiltonian_slots = sorted(set(action_slots))
         self._amplitude_slots = sorted({k for link in self._links for k, *_ in link.creation})
-        self._eigensystems, self._state_values, self._deltas, self._tunnelling, self._flat_gammas = (
-            _Memo() for _ in range(5)
-        )
+        self._eigensystems, self._state_values, self._deltas, self._tunnelling = (_Memo() for _ in range(4))
+        self._flat_gammas, self._flat_deltas = _Memo(), _Memo()
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
         entries = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
         sizes = [len(m) for m in self.levels]
@@ -311,13 +310,16 @@ class TransportBlocks:
 
     def flat_rates(self, coefficients: list[np.ndarray], shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Small models: rates of every transition ``(2K, batch)`` in the :class:`FlatRates`
-        order (entering, then leaving) and the entries' ``E_upper - E_lower`` ``(K, batch)``.
+        order (entering, then leaving) and the entries' ``E_upper - E_lower``, ``(K,)`` plus the
+        grid axes the energies depend on (length one along the others).
 
         Each factor keeps the grid axes it depends on (energies and ``|T|^2`` not those of the
         bias) until the evaluation of the Fermi functions, one call per lead."""
         flat, batch, ndim = self.flat, math.prod(shape), len(shape)
-        energies = _entry_major(self.state_values(coefficients)[ENERGY], ndim)
-        delta = energies[flat.upper] - energies[flat.lower]
+        energies = self.state_values(coefficients)[ENERGY]
+        inputs = [coefficients[k] for k in self._hamiltonian_slots]
+        delta = self._flat_deltas.get(inputs, lambda: energies[..., flat.upper] - energies[..., flat.lower])
+        delta = _entry_major(delta, ndim)
         inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
         gamma = self._flat_gammas.get(inputs, lambda: flat.concatenate(self.tunnelling_rates(coefficients)))
         gamma = _entry_major(gamma, ndim)  # the memo is of the grid-shaped array: ndim may change
@@ -330,7 +332,7 @@ class TransportBlocks:
                 gamma_lead = gamma_lead * ((delta_lead >= low) & (delta_lead <= high))
             entering, leaving = golden_rule_pair(gamma_lead, delta_lead - coefficients[mu_slot], coefficients[t_slot])
             rates[entries], rates[size + entries.start : size + entries.stop] = entering, leaving
-        return rates.reshape(2 * size, batch), np.broadcast_to(delta, (size,) + shape).reshape(size, batch)
+        return rates.reshape(2 * size, batch), delta
 
     def flat_currents(
         self,
@@ -343,6 +345,11 @@ class TransportBlocks:
         conserve: bool,
     ) -> dict[str, np.ndarray]:
         """:meth:`currents` of a small model from :meth:`flat_rates` and probabilities ``(n, batch)``."""
+        size = len(delta)
+        if delta.size == size:  # the same energies at every point: kept (K, 1)
+            delta = delta.reshape(size, 1)
+        else:
+            delta = np.broadcast_to(delta, (size,) + shape).reshape(size, -1)
         charge, energy, gross = self.flat.currents(rates, delta, probabilities)
         net = {CHARGE: charge, ENERGY: energy}
         if self.spin:
@@ -480,10 +487,15 @@ def _sector_entries(spectrum: Spectrum, actions, action_slots) -> list[Entries]:
 
 
 def _remove_residual(values: np.ndarray, gross: np.ndarray, residual: np.ndarray) -> None:
-    """Subtract ``residual`` (per point) from ``values (leads, batch)`` in proportion to ``gross``."""
+    """Subtract ``residual`` (per point) from ``values (leads, batch)`` in proportion to ``gross``;
+    the lead of the largest gross flux then takes minus the sum of the others, so that the sum
+    vanishes to the rounding of the small values, not of the residual."""
     total = gross.sum(axis=0)
     share = np.divide(gross, total, out=np.zeros_like(gross), where=total > 0)
     values -= share * residual
+    strongest, points = np.argmax(gross, axis=0), np.arange(values.shape[1])
+    values[strongest, points] = 0.0
+    values[strongest, points] = -values.sum(axis=0)
 
 
 def _placements(rows: np.ndarray, columns: np.ndarray) -> tuple[tuple, tuple]:

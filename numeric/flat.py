@@ -70,10 +70,16 @@ class FlatRates:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Net particle and energy currents and gross particle flux of each lead, ``(leads, batch)``.
 
-        ``rates`` ``(2K, batch)``; ``delta`` ``(K, batch)`` the entries' ``E_upper - E_lower``;
+        ``rates`` ``(2K, batch)``; ``delta`` the entries' ``E_upper - E_lower``, ``(K, batch)`` or
+        ``(K, 1)`` when the energies are the same at every point (a bias sweep: then the energies
+        fold into the matrix of signs and the energy current costs no pass over the flows);
         ``probabilities`` ``(n, batch)``.
         """
         flux = rates * probabilities[self.source]
-        charge, gross = np.split(self._signs_and_gross @ flux, 2)
-        energy = self.signs @ (flux * np.concatenate([delta, delta]))
+        if delta.shape[1] == 1:
+            carried = np.concatenate([delta[:, 0], delta[:, 0]])
+            charge, gross, energy = np.split(np.concatenate([self._signs_and_gross, self.signs * carried]) @ flux, 3)
+        else:
+            charge, gross = np.split(self._signs_and_gross @ flux, 2)
+            energy = self.signs @ (flux * np.concatenate([delta, delta]))
         return charge, energy, gross
