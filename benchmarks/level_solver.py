@@ -32,10 +32,10 @@ import scipy.sparse.linalg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from random_models import random_model_toml  # noqa: E402
+from random_models import random_model_toml
+from symbolic_pme.numeric.solver import steady_state_levels
 
-from symbolic_pme.model_file import load_model  # noqa: E402
-from symbolic_pme.numeric.solver import steady_state_levels  # noqa: E402
+from symbolic_pme.files.model_file import load_model
 
 MODELS = {"spinless-10": (10, False), "spinless-12": (12, False), "spinful-5": (5, True), "spinful-6": (6, True)}
 

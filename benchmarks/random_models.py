@@ -31,7 +31,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["random_model_toml", "model_states"]
+__all__ = ["model_states", "random_model_toml"]
 
 
 def model_states(orbitals: int, *, spin: bool) -> int:

@@ -6,8 +6,8 @@ pairs): spinless n = 4, 6, 8, 10, 12, 14 orbitals and spinful 2 ... 7 orbitals. 
 end-to-end steady-state solve in a FRESH Python process (this script with ``--child``), the wall
 time of each stage taken inside the child with ``time.perf_counter``:
 
-* import  -- ``import numpy, symbolic_pme.model_file`` (reported, not counted in the total);
-* build   -- ``symbolic_pme.model_file.load_model(path)`` (file -> exact TransportModel);
+* import  -- ``import numpy, symbolic_pme.files.model_file`` (reported, not counted in the total);
+* build   -- ``symbolic_pme.files.model_file.load_model(path)`` (file -> exact TransportModel);
 * compile -- ``.compile()`` (symbolic model -> numeric kernel);
 * solve   -- ``.solve(V=0.3)`` (one steady state with the currents);
 
@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from random_models import model_states, random_model_toml  # noqa: E402
+from random_models import model_states, random_model_toml
 
 GIB = 1024**3
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -163,9 +163,9 @@ def child_solve(model: str, report: _Reporter, sweep: bool) -> None:
     def imports():
         import numpy  # noqa: F401
 
-        import symbolic_pme.model_file
+        import symbolic_pme.files.model_file
 
-        return symbolic_pme.model_file
+        return symbolic_pme.files.model_file
 
     model_file = report.stage("import", imports)
     loaded = report.stage("build", lambda: model_file.load_model(model))
@@ -342,15 +342,26 @@ def run_child(kind: str, model: Path, args: argparse.Namespace, workdir: Path) -
     report = workdir / f"{model.stem}.{kind}.report"
     errors = workdir / f"{model.stem}.{kind}.stderr"
     report.unlink(missing_ok=True)
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--model", str(model),
-               "--report", str(report), "--memory-cap", str(args.memory_cap)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        "--model",
+        str(model),
+        "--report",
+        str(report),
+        "--memory-cap",
+        str(args.memory_cap),
+    ]
     environment = dict(os.environ)
     if args.threads is not None:
         environment.update({name: str(args.threads) for name in THREAD_VARIABLES})
     start = time.perf_counter()
     with open(errors, "w", encoding="utf-8") as stderr:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-                                   env=environment)
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=environment
+        )
     timed_out = False
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -428,10 +439,20 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=names, help="run only these models")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per child process (default 300)")
     parser.add_argument("--max-states", type=int, default=None, metavar="N", help="skip models with more than N states")
-    parser.add_argument("--memory-cap", type=float, default=default_memory_cap(), metavar="GIB",
-                        help="address-space limit of each child in GiB (default: 20, or 80%% of RAM if less)")
-    parser.add_argument("--threads", type=int, default=None, metavar="T",
-                        help="BLAS threads of the children (sets OMP/OPENBLAS/MKL_NUM_THREADS; default: inherit)")
+    parser.add_argument(
+        "--memory-cap",
+        type=float,
+        default=default_memory_cap(),
+        metavar="GIB",
+        help="address-space limit of each child in GiB (default: 20, or 80%% of RAM if less)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="T",
+        help="BLAS threads of the children (sets OMP/OPENBLAS/MKL_NUM_THREADS; default: inherit)",
+    )
     parser.add_argument("--no-floor", action="store_true", help="skip the eigh + LU floor")
     parser.add_argument("--floor-only", action="store_true", help="measure only the floors")
     parser.add_argument("--models-dir", help="write the model files here (default: a temporary folder)")
@@ -451,12 +472,19 @@ def main() -> None:
         parser.error("--floor-only and --no-floor exclude each other")
 
     load_before = os.getloadavg()
-    print(f"scaling benchmark: {len(cases)} models, fresh process each; timeout {args.timeout:g} s, "
-          f"memory cap {args.memory_cap:g} GiB per child")
-    threads = (f"{args.threads} (--threads)" if args.threads is not None else
-               ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in THREAD_VARIABLES[:2]))
-    print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} {load_before[1]:.2f} "
-          f"{load_before[2]:.2f} (1/5/15 min); BLAS threads of the children: {threads}")
+    print(
+        f"scaling benchmark: {len(cases)} models, fresh process each; timeout {args.timeout:g} s, "
+        f"memory cap {args.memory_cap:g} GiB per child"
+    )
+    threads = (
+        f"{args.threads} (--threads)"
+        if args.threads is not None
+        else ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in THREAD_VARIABLES[:2])
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} {load_before[1]:.2f} "
+        f"{load_before[2]:.2f} (1/5/15 min); BLAS threads of the children: {threads}"
+    )
     if skipped:
         print(f"skipped (more than {args.max_states} states): {', '.join(c.name for c in skipped)}")
 
@@ -471,8 +499,11 @@ def main() -> None:
             path.write_text(random_model_toml(case.orbitals, spin=case.spin))
             if case.kind == "solve" and not args.no_floor:
                 floors[case.name] = run_child("floor", path, args, workdir)
-                print(f"  {case.name:<18} floor  {floors[case.name].status:<10} "
-                      f"{_fmt_s(floors[case.name].seconds('floor'))}", flush=True)
+                print(
+                    f"  {case.name:<18} floor  {floors[case.name].status:<10} "
+                    f"{_fmt_s(floors[case.name].seconds('floor'))}",
+                    flush=True,
+                )
             if args.floor_only:
                 runs[case.name] = Run(status="not run (--floor-only)")
                 continue
@@ -480,13 +511,16 @@ def main() -> None:
             run = runs[case.name]
             stage = "sweep" if case.kind == "sweep" else "solve"
             times = ", ".join(f"{s} {_fmt_s(run.seconds(s))}" for s in ("build", "compile", stage) if s in run.stages)
-            print(f"  {case.name:<18} {case.kind:<6} {run.status}: {times}; peak {_fmt_mib(run.peak_mib)} MiB",
-                  flush=True)
+            print(
+                f"  {case.name:<18} {case.kind:<6} {run.status}: {times}; peak {_fmt_mib(run.peak_mib)} MiB", flush=True
+            )
 
     print()
-    header = (f"{'model':<12} {'states':>6} {'import':>8} {'build':>8} {'compile':>9} {'solve':>9} "
-              f"{'total':>9} {'peak MiB':>8} {'floor':>9} {'= eigh':>9} {'+ LU':>9} {'LU n':>5} "
-              f"{'tot/floor':>9}  status")
+    header = (
+        f"{'model':<12} {'states':>6} {'import':>8} {'build':>8} {'compile':>9} {'solve':>9} "
+        f"{'total':>9} {'peak MiB':>8} {'floor':>9} {'= eigh':>9} {'+ LU':>9} {'LU n':>5} "
+        f"{'tot/floor':>9}  status"
+    )
     print("Ours, one solve at V = 0.3 (total = build + compile + solve; peak RSS of the fresh child):")
     print(header)
     print("-" * len(header))
@@ -496,19 +530,23 @@ def main() -> None:
         run, floor = runs[case.name], floors.get(case.name, Run())
         total = run.seconds("build") + run.seconds("compile") + run.seconds("solve")
         record = floor.stages.get("floor", {})
-        print(f"{case.name:<12} {case.states:>6} {_fmt_s(run.seconds('import')):>8} {_fmt_s(run.seconds('build')):>8} "
-              f"{_fmt_s(run.seconds('compile')):>9} {_fmt_s(run.seconds('solve')):>9} {_fmt_s(total):>9} "
-              f"{_fmt_mib(run.peak_mib):>8} {_fmt_s(floor.seconds('floor')):>9} "
-              f"{_fmt_s(record.get('eigh', float('nan'))):>9} {_fmt_s(record.get('lu', float('nan'))):>9} "
-              f"{record.get('largest_charge_block', '-'):>5} "
-              f"{_fmt_ratio(total / floor.seconds('floor') if floor.ok else float('nan')):>9}  {run.status}"
-              + ("" if floor.ok or args.no_floor else f"; floor {floor.status}"))
+        print(
+            f"{case.name:<12} {case.states:>6} {_fmt_s(run.seconds('import')):>8} {_fmt_s(run.seconds('build')):>8} "
+            f"{_fmt_s(run.seconds('compile')):>9} {_fmt_s(run.seconds('solve')):>9} {_fmt_s(total):>9} "
+            f"{_fmt_mib(run.peak_mib):>8} {_fmt_s(floor.seconds('floor')):>9} "
+            f"{_fmt_s(record.get('eigh', float('nan'))):>9} {_fmt_s(record.get('lu', float('nan'))):>9} "
+            f"{record.get('largest_charge_block', '-'):>5} "
+            f"{_fmt_ratio(total / floor.seconds('floor') if floor.ok else float('nan')):>9}  {run.status}"
+            + ("" if floor.ok or args.no_floor else f"; floor {floor.status}")
+        )
 
     print()
     print("Beside QmeQ 1.1 (its figures QUOTED from issue 9's table, not measured here; ratios use the")
     print("lower end of a quoted range):")
-    header = (f"{'model':<12} {'states':>6} {'ours':>9} {'QmeQ':>10} {'QmeQ/ours':>9} {'ours MiB':>8} "
-              f"{'QmeQ MiB':>8} {'ours/QmeQ mem':>13}")
+    header = (
+        f"{'model':<12} {'states':>6} {'ours':>9} {'QmeQ':>10} {'QmeQ/ours':>9} {'ours MiB':>8} "
+        f"{'QmeQ MiB':>8} {'ours/QmeQ mem':>13}"
+    )
     print(header)
     print("-" * len(header))
     for case in cases:
@@ -522,17 +560,21 @@ def main() -> None:
         mem_text = q_mem if isinstance(q_mem, str) else _fmt_mib(q_mib)
         ours = _fmt_s(total) if run.ok else run.status.split(":")[0].split(" (")[0]
         peak = run.peak_mib if run.ok else float("nan")
-        print(f"{case.name:<12} {case.states:>6} {ours:>9} {q_text:>10} "
-              f"{_fmt_ratio(q_seconds / total if run.ok else float('nan')):>9} {_fmt_mib(peak):>8} {mem_text:>8} "
-              f"{_fmt_ratio(peak / q_mib if run.ok else float('nan')):>13}")
+        print(
+            f"{case.name:<12} {case.states:>6} {ours:>9} {q_text:>10} "
+            f"{_fmt_ratio(q_seconds / total if run.ok else float('nan')):>9} {_fmt_mib(peak):>8} {mem_text:>8} "
+            f"{_fmt_ratio(peak / q_mib if run.ok else float('nan')):>13}"
+        )
 
     sweep_case = next((c for c in cases if c.kind == "sweep"), None)
     if sweep_case:
         run = runs[sweep_case.name]
         print()
-        print(f"{SWEEP_POINTS}-point bias sweep of spinless 10 (V in [-1, 1], after compile): "
-              f"build {_fmt_s(run.seconds('build'))}, compile {_fmt_s(run.seconds('compile'))}, "
-              f"sweep {_fmt_s(run.seconds('sweep'))}, peak {_fmt_mib(run.peak_mib)} MiB  [{run.status}]")
+        print(
+            f"{SWEEP_POINTS}-point bias sweep of spinless 10 (V in [-1, 1], after compile): "
+            f"build {_fmt_s(run.seconds('build'))}, compile {_fmt_s(run.seconds('compile'))}, "
+            f"sweep {_fmt_s(run.seconds('sweep'))}, peak {_fmt_mib(run.peak_mib)} MiB  [{run.status}]"
+        )
 
     print()
     print("Targets (issue 9):")
@@ -557,17 +599,28 @@ def main() -> None:
     spinless12 = runs.get("spinless-12")
     if spinless12 is not None and spinless12.ok:
         total = sum(spinless12.seconds(s) for s in ("build", "compile", "solve"))
-        print(f"  (spinless 12 beside QmeQ: {11.0 / total:.2f}x faster than its 11 s (want >= 5), "
-              f"{spinless12.peak_mib / (1.3 * 1024):.2f} of its 1.3 GiB (want <= 1/3))")
+        print(
+            f"  (spinless 12 beside QmeQ: {11.0 / total:.2f}x faster than its 11 s (want >= 5), "
+            f"{spinless12.peak_mib / (1.3 * 1024):.2f} of its 1.3 GiB (want <= 1/3))"
+        )
     load_after = os.getloadavg()
     print(f"load average at the end: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
 
     if args.json:
         document = {
-            "timeout": args.timeout, "memory_cap_gib": args.memory_cap,
-            "load_before": load_before, "load_after": load_after, "cpus": os.cpu_count(),
-            "models": {c.name: {"states": c.states, "run": vars(runs[c.name]),
-                                "floor": vars(floors[c.name]) if c.name in floors else None} for c in cases},
+            "timeout": args.timeout,
+            "memory_cap_gib": args.memory_cap,
+            "load_before": load_before,
+            "load_after": load_after,
+            "cpus": os.cpu_count(),
+            "models": {
+                c.name: {
+                    "states": c.states,
+                    "run": vars(runs[c.name]),
+                    "floor": vars(floors[c.name]) if c.name in floors else None,
+                }
+                for c in cases
+            },
             "qmeq_quoted": {k: list(v) if isinstance(v, tuple) else v for k, v in QMEQ.items()},
         }
         Path(args.json).write_text(json.dumps(document, indent=1, default=str))

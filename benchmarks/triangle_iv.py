@@ -8,7 +8,7 @@ STM tip whose chemical potential is the bias ``V``; 8 states).  Measured:
   (``sympy.core.cache.clear_cache``, so every repeat derives the model afresh), and "warm", with
   the cache kept (the issue's 125-135 ms before the rewrite is this warm figure); medians (and
   minima) are reported;
-* compile, in a fresh process: one ``python -c`` child that imports ``symbolic_pme.model_file``
+* compile, in a fresh process: one ``python -c`` child that imports ``symbolic_pme.files.model_file``
   (timed apart) and then times ``load_model(path).compile()`` once, as a new user's first call;
 * the sweep after compile: ``compiled.sweep({"V": numpy.linspace(-1, 1, 201)})``.  The first call
   (which may allocate reusable work arrays) is reported separately; then the sweep and the floor
@@ -47,7 +47,7 @@ COMPILE_TARGET = 0.100
 FRESH_CHILD = """
 import json, sys, time
 start = time.perf_counter()
-from symbolic_pme.model_file import load_model
+from symbolic_pme.files.model_file import load_model
 imported = time.perf_counter()
 model = load_model(sys.argv[1])
 loaded = time.perf_counter()
@@ -77,21 +77,28 @@ def main() -> None:
     parser.add_argument("--compiles", type=int, default=7, help="in-process compiles, cold and warm each (default 7)")
     parser.add_argument("--model", default=str(MODEL), help="model file (default examples/triangle.toml)")
     parser.add_argument("--timeout", type=float, default=300.0, help="timeout of the fresh-process child (s)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads (sets OMP/OPENBLAS/MKL_NUM_THREADS here and in the child; default: inherit)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS threads (sets OMP/OPENBLAS/MKL_NUM_THREADS here and in the child; default: inherit)",
+    )
     args = parser.parse_args()
     if args.threads is not None:  # before NumPy is imported
         os.environ.update({name: str(args.threads) for name in THREAD_VARIABLES})
     import numpy as np
     import sympy
 
-    from symbolic_pme.model_file import load_model
+    from symbolic_pme.files.model_file import load_model
 
     load = os.getloadavg()
     print(f"triangle I-V: {args.model}, {args.points} bias points")
     threads = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in THREAD_VARIABLES[:2])
-    print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min); "
-          f"{threads}", flush=True)
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min); "
+        f"{threads}",
+        flush=True,
+    )
 
     # ---------------------------------------------------------------- compile, in this process
     def compile_repeats(cold: bool) -> dict[str, list[float]]:
@@ -120,8 +127,13 @@ def main() -> None:
 
     # ---------------------------------------------------------------- compile, in a fresh process
     try:
-        child = subprocess.run([sys.executable, "-c", FRESH_CHILD, args.model], capture_output=True, text=True,
-                               timeout=args.timeout, check=False)
+        child = subprocess.run(
+            [sys.executable, "-c", FRESH_CHILD, args.model],
+            capture_output=True,
+            text=True,
+            timeout=args.timeout,
+            check=False,
+        )
         fresh = json.loads(child.stdout.strip().splitlines()[-1]) if child.returncode == 0 else None
         fresh_error = None if fresh else (child.stderr.strip().splitlines() or ["(no message)"])[-1]
     except subprocess.TimeoutExpired:
@@ -152,23 +164,32 @@ def main() -> None:
     print()
     for title, times in (("cold: SymPy cache cleared before each", cold), ("warm: SymPy cache kept", warm)):
         print(f"compile, in this process, {title}; median of {args.compiles}:")
-        rows = (("load", "load_model (file -> exact model):"), ("compile", ".compile() (exact model -> kernel):"),
-                ("total", "load + compile:"))
+        rows = (
+            ("load", "load_model (file -> exact model):"),
+            ("compile", ".compile() (exact model -> kernel):"),
+            ("total", "load + compile:"),
+        )
         for key, text in rows:
             print(f"  {text:<36} {ms(float(np.median(times[key])))}   (min {ms(min(times[key])).strip()})")
     if fresh:
         print("compile, in a fresh process (one run):")
-        print(f"  import symbolic_pme.model_file:       {ms(fresh['import'])}")
-        print(f"  load_model + .compile():              {ms(fresh['load'] + fresh['compile'])}"
-              f"   (load {ms(fresh['load']).strip()}, compile {ms(fresh['compile']).strip()})")
+        print(f"  import symbolic_pme.files.model_file:       {ms(fresh['import'])}")
+        print(
+            f"  load_model + .compile():              {ms(fresh['load'] + fresh['compile'])}"
+            f"   (load {ms(fresh['load']).strip()}, compile {ms(fresh['compile']).strip()})"
+        )
     else:
         print(f"compile, in a fresh process: failed ({fresh_error})")
     print(f"sweep of {args.points} points after compile:")
     print(f"  first call (allocates work arrays):   {ms(first_call)}")
-    print(f"  sweep, median of {args.repeats}:{'':<{18 - len(str(args.repeats))}}{ms(sweep_median)}"
-          f"   (min {ms(float(sweeps_a.min())).strip()}; {sweep_median / args.points * 1e6:.2f} us/point)")
-    print(f"  floor: batched numpy.linalg.solve:    {ms(floor_median)}"
-          f"   (min {ms(float(floors_a.min())).strip()}; {args.points} systems of 8 x 8)")
+    print(
+        f"  sweep, median of {args.repeats}:{'':<{18 - len(str(args.repeats))}}{ms(sweep_median)}"
+        f"   (min {ms(float(sweeps_a.min())).strip()}; {sweep_median / args.points * 1e6:.2f} us/point)"
+    )
+    print(
+        f"  floor: batched numpy.linalg.solve:    {ms(floor_median)}"
+        f"   (min {ms(float(floors_a.min())).strip()}; {args.points} systems of 8 x 8)"
+    )
     print(f"  ratio sweep / floor (median):         {ratio:8.2f}")
     print(f"  check: max |I_substrate + I_tip|:     {residual:.2e}")
 

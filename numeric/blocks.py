@@ -1,6 +1,6 @@
 """Golden-rule rate groups evaluated as matrices, batched over parameter grids.
 
-The numeric twin of :mod:`symbolic_pme.rate_groups`.  Only the model's parameter expressions are
+The numeric twin of :mod:`symbolic_pme.transport.rate_groups`.  Only the model's parameter expressions are
 compiled (the Hamiltonian's coefficients, the leads' mu, T, band edges and amplitudes: tens of
 expressions); everything else is built numerically, each stage batched along the grid axes it
 depends on:
@@ -26,8 +26,9 @@ import numpy as np
 import sympy
 from scipy.sparse import coo_array
 
-from symbolic_pme.rate_groups import CHARGE, ENERGY, HEAT, SPIN, TunnellingGroup
-from symbolic_pme.spectrum import Sector, Spectrum
+from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
+from symbolic_pme.transport.rate_groups import TunnellingGroup
+from symbolic_pme.transport.spectrum import Sector, Spectrum
 
 from .flat import FlatRates
 from .functions import golden_rule_pair
@@ -89,7 +90,7 @@ class _Memo:
 
 
 class TransportBlocks:
-    """Evaluates a network of :class:`~symbolic_pme.rate_groups.TunnellingGroup` objects.
+    """Evaluates a network of :class:`~symbolic_pme.transport.rate_groups.TunnellingGroup` objects.
 
     Parameters
     ----------
@@ -181,8 +182,10 @@ class TransportBlocks:
             for local, s in enumerate(sector.states):
                 by_component.setdefault(spectrum.states[s].component, []).append(local)
             components = tuple(
-                (np.searchsorted(positions, space.positions_of(np.array(spectrum.components[c].fock_states))),
-                 np.array(members))
+                (
+                    np.searchsorted(positions, space.positions_of(np.array(spectrum.components[c].fock_states))),
+                    np.array(members),
+                )
                 for c, members in by_component.items()
             )
         bits = space.state_array[positions][:, None] >> (space.n_modes - 1 - np.arange(space.n_modes))[None, :]

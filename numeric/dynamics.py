@@ -4,7 +4,7 @@
 matrix exponentials, batched over the grid: one batched :func:`expm` per distinct time step (an evenly spaced
 time axis costs a single exponential), then one batched matrix-vector product per time.
 :meth:`symbolic_pme.numeric.network.CompiledNetwork.evolve` applies it to a compiled
-:class:`~symbolic_pme.network.RateNetwork` (:func:`evolve_network` and :func:`evolve_open_network`
+:class:`~symbolic_pme.networks.network.RateNetwork` (:func:`evolve_network` and :func:`evolve_open_network`
 are its function spellings).
 Results are :class:`Evolution` objects with the same labels as steady-state results.
 """

@@ -1,6 +1,6 @@
 """Trapping yields and mean trapping times of compiled open networks, batched over parameters.
 
-The numeric twin of :mod:`symbolic_pme.first_passage`: with W the generator (sinks on its
+The numeric twin of :mod:`symbolic_pme.networks.first_passage`: with W the generator (sinks on its
 diagonal) and ``P0`` the initial distribution, one batched linear solve gives the residence times
 ``x = -W^{-1} P0`` (expected time spent in each state before a sink removes the excitation); the
 yield of sink channel c is ``sum_i kappa_{c,i} x_i`` (the trapping efficiency for the trap) and

@@ -6,8 +6,8 @@ import numpy as np
 
 __all__ = [
     "fermi",
-    "golden_rule_pair",
     "fermi_complement",
+    "golden_rule_pair",
     "modulus_squared",
     "weighted_fermi",
     "weighted_fermi_complement",

@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
-from symbolic_pme.fermi import fermi as symbolic_fermi
+from symbolic_pme.functions import fermi as symbolic_fermi
 
 from .functions import fermi, fermi_complement, modulus_squared, weighted_fermi, weighted_fermi_complement
 
@@ -35,19 +35,19 @@ class _KernelFunction(sympy.Function):
     is_finite = True
 
 
-class fermi_complement_(_KernelFunction):  # noqa: N801
+class fermi_complement_(_KernelFunction):
     """``1 - fermi(x, T)``."""
 
     nargs = 2
 
 
-class weighted_fermi_(_KernelFunction):  # noqa: N801
+class weighted_fermi_(_KernelFunction):
     """``w * fermi(x, T)`` (w >= 0: a rate prefactor)."""
 
     nargs = 3
 
 
-class weighted_fermi_complement_(_KernelFunction):  # noqa: N801
+class weighted_fermi_complement_(_KernelFunction):
     """``w * (1 - fermi(x, T))``."""
 
     nargs = 3

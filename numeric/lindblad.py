@@ -1,6 +1,6 @@
 """The coherent reference: Lindblad models solved numerically on whole parameter grids.
 
-:class:`CompiledLindblad` compiles a :class:`symbolic_pme.lindblad.LindbladModel` (its Hamiltonian,
+:class:`CompiledLindblad` compiles a :class:`symbolic_pme.quantum.lindblad.LindbladModel` (its Hamiltonian,
 jump operators, rates and hbar, in one CSE kernel) and assembles the Liouvillian for every grid
 point at once,
 
@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbolic_pme.lindblad import LindbladModel
-from symbolic_pme.network import NonUniqueSteadyState
+from symbolic_pme.networks.network import NonUniqueSteadyState
+from symbolic_pme.quantum.lindblad import LindbladModel
 
 from .dynamics import Evolution, initial_populations, propagate, time_axis
-from .kernel import ExpressionKernel, stack_outputs
 from .inputs import Grid, Parameters, TakesParameters
+from .kernel import ExpressionKernel, stack_outputs
 from .results import SteadyState
 from .solver import NEGATIVE_TOLERANCE
 
@@ -129,8 +129,10 @@ class CompiledLindblad(TakesParameters):
         if np.any(hbar <= 0):
             raise ValueError("hbar must be positive")
         eye = np.eye(n)
-        superop = -1j / hbar[..., None, None, None, None] * (
-            np.einsum("...ak,bl->...abkl", hamiltonian, eye) - np.einsum("ak,...lb->...abkl", eye, hamiltonian)
+        superop = (
+            -1j
+            / hbar[..., None, None, None, None]
+            * (np.einsum("...ak,bl->...abkl", hamiltonian, eye) - np.einsum("ak,...lb->...abkl", eye, hamiltonian))
         )
         parts = []
         position = n * n + 1
@@ -189,7 +191,7 @@ class CompiledLindblad(TakesParameters):
         amounts = self._carried(self._parameters.by_symbol(grid.values))
         extra = (None,) if time_axis else ()
         flows = []
-        for (rate, kk) in parts:
+        for rate, kk in parts:
             if time_axis:
                 flow = np.einsum("...ab,...tba->...t", kk, rhos)
             else:
@@ -231,6 +233,6 @@ def _matrices(outputs, shape: tuple[int, ...], n: int) -> np.ndarray:
     return np.broadcast_to(stacked, shape + (n * n,)).reshape(shape + (n, n))
 
 
-def compile_lindblad(model: LindbladModel, defaults: Mapping[str, float] | None = None) -> CompiledLindblad:
+def compile_lindblad(model: LindbladModel, *, defaults: Mapping[str, float] | None = None) -> CompiledLindblad:
     """Compile a Lindblad model for batched steady states, dynamics and spectra."""
     return CompiledLindblad(model, defaults)

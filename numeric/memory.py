@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["GridTooLarge", "MEMORY_LIMIT", "MemoryEstimate"]
+from symbolic_pme.errors import GridTooLarge
+
+__all__ = ["MEMORY_LIMIT", "MemoryEstimate"]
 
 
 def _physical_memory() -> int:
@@ -25,10 +27,6 @@ def _physical_memory() -> int:
 MEMORY_LIMIT: int = _physical_memory() // 2
 
 GIB = float(1 << 30)
-
-
-class GridTooLarge(ValueError):
-    """A solve would need more memory than :data:`MEMORY_LIMIT`; the message gives the estimate."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Compiled rate networks: rates, generator, steady state and currents on whole parameter grids.
 
-:class:`CompiledNetwork` turns a :class:`symbolic_pme.network.RateNetwork` into vectorized
+:class:`CompiledNetwork` turns a :class:`symbolic_pme.networks.network.RateNetwork` into vectorized
 kernels.  A solve runs, with no Python loop over grid points:
 
 1. placeholder stage (optional): batched diagonalization of mixed Hamiltonian blocks, only along
@@ -31,9 +31,9 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy
 
-from symbolic_pme.expressions import to_expr
-from symbolic_pme.network import NonUniqueSteadyState, RateNetwork
-from symbolic_pme.spectrum import Spectrum
+from symbolic_pme.networks.network import NonUniqueSteadyState, RateNetwork
+from symbolic_pme.parsing import to_expr
+from symbolic_pme.transport.spectrum import Spectrum
 
 from .blocks import TransportBlocks
 from .dynamics import Evolution, initial_populations, propagate, time_axis
@@ -85,7 +85,7 @@ class CompiledNetwork(TakesParameters):
 
     Examples
     --------
-    >>> from symbolic_pme.network import RateNetwork
+    >>> from symbolic_pme.networks.network import RateNetwork
     >>> net = RateNetwork.from_rates({("a", "b"): 2, ("b", "a"): 1})
     >>> CompiledNetwork(net).steady_state(method="lu").probabilities.round(6)
     array([0.333333, 0.666667])
@@ -223,7 +223,7 @@ class CompiledNetwork(TakesParameters):
 
         Examples
         --------
-        >>> from symbolic_pme.network import RateNetwork
+        >>> from symbolic_pme.networks.network import RateNetwork
         >>> net = RateNetwork.from_rates({("a", "b"): 2, ("b", "a"): 1})
         >>> round(float(CompiledNetwork(net).steady_state(method="gth").probability("a")), 6)
         0.333333
@@ -531,7 +531,7 @@ class CompiledNetwork(TakesParameters):
         try:
             return solve_normalized(generators)
         except NonUniqueSteadyState as error:
-            error.indices = [(int(positions[i[0]]),) for i in getattr(error, "indices", [])]
+            error.indices = [(int(positions[i[0]]),) for i in error.indices]
             raise
 
     # ----------------------------------------------------------------------------- evaluation
@@ -753,7 +753,7 @@ class CompiledNetwork(TakesParameters):
         try:
             return solve_normalized(generators)
         except NonUniqueSteadyState as error:
-            error.indices = [(int(positions[i[0]]),) for i in getattr(error, "indices", [])]
+            error.indices = [(int(positions[i[0]]),) for i in error.indices]
             raise
 
 
@@ -803,7 +803,7 @@ def _state_function_currents(phi: list, netflow: np.ndarray) -> np.ndarray:
 
 def _located(error: NonUniqueSteadyState, grid: Grid, rows: slice, chunk_shape: tuple[int, ...]) -> Exception:
     """Restate a chunk's non-unique steady state with grid indices and parameter values."""
-    indices = getattr(error, "indices", [])
+    indices = error.indices
     if not indices:
         return error
     points = [np.unravel_index(flat, chunk_shape) for (flat,) in indices]

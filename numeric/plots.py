@@ -12,11 +12,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
+
 from .results import SteadyState
 
 __all__ = ["plot_curves", "plot_map", "plot_probabilities"]
 
-_QUANTITIES = {"charge": "current", "energy": "energy current", "heat": "heat current", "spin": "spin current"}
+_QUANTITIES = {CHARGE: "current", ENERGY: "energy current", HEAT: "heat current", SPIN: "spin current"}
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -39,7 +41,7 @@ def _one_axis(result: SteadyState) -> tuple[str, np.ndarray]:
 
 
 def plot_curves(
-    result: SteadyState, channels: Sequence[str] | None = None, quantity: str = "charge", ax: Axes | None = None
+    result: SteadyState, channels: Sequence[str] | None = None, quantity: str = CHARGE, ax: Axes | None = None
 ) -> Axes:
     """Current of each channel (lead) against the single sweep axis, e.g. an I-V curve."""
     name, values = _one_axis(result)
@@ -74,7 +76,7 @@ def plot_probabilities(result: SteadyState, ax: Axes | None = None, threshold: f
 def plot_map(
     result: SteadyState,
     channel: str,
-    quantity: str = "charge",
+    quantity: str = CHARGE,
     derivative: bool = False,
     ax: Axes | None = None,
 ) -> Axes:
@@ -104,4 +106,3 @@ def plot_map(
     ax.set_xlabel(name_x)
     ax.set_ylabel(name_y)
     return ax
-

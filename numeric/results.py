@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, OCCUPATION_PREFIX, SPIN
+
 __all__ = ["SteadyState"]
 
 
@@ -62,31 +64,35 @@ class SteadyState:
     @property
     def current(self) -> dict[str, np.ndarray]:
         """Particle current of each lead."""
-        return self._quantity("charge")
+        return self._quantity(CHARGE)
 
     @property
     def energy_current(self) -> dict[str, np.ndarray]:
         """Energy current of each lead."""
-        return self._quantity("energy")
+        return self._quantity(ENERGY)
 
     @property
     def heat_current(self) -> dict[str, np.ndarray]:
         """Heat current ``J - mu I`` of each lead."""
-        return self._quantity("heat")
+        return self._quantity(HEAT)
 
     @property
     def spin_current(self) -> dict[str, np.ndarray]:
         """S_z current of each lead (spinful models)."""
-        return self._quantity("spin")
+        return self._quantity(SPIN)
 
     @property
     def occupations(self) -> dict[str, np.ndarray]:
         """``{mode: <n_mode>}`` for every state value named ``n_<mode>``."""
-        return {name[2:]: self.expectation(name) for name in self.state_values if name.startswith("n_")}
+        return {
+            name[len(OCCUPATION_PREFIX) :]: self.expectation(name)
+            for name in self.state_values
+            if name.startswith(OCCUPATION_PREFIX)
+        }
 
     @property
     def energies(self) -> np.ndarray:
         """Energies of the states, ``shape + (n_states,)``."""
-        if "energy" not in self.state_values:
+        if ENERGY not in self.state_values:
             raise ValueError("these states carry no energies")
-        return self.state_values["energy"]
+        return self.state_values[ENERGY]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbolic_pme.network import NonUniqueSteadyState
+from symbolic_pme.errors import NonUniqueSteadyState
 
 __all__ = ["GTH_MAX_STATES", "NEGATIVE_TOLERANCE", "solve_normalized", "steady_state", "steady_state_gth"]
 
@@ -76,17 +76,16 @@ def solve_normalized(a: np.ndarray) -> np.ndarray:
 
 
 def _non_unique(a: np.ndarray) -> NonUniqueSteadyState:
-    """The error for singular systems; ``error.indices`` holds the indices of the singular ones."""
+    """The error for singular systems, with the grid indices of the singular ones."""
     singular_values = np.linalg.svd(a, compute_uv=False)
     threshold = singular_values[..., :1] * a.shape[-1] * np.finfo(float).eps
     bad = [tuple(int(i) for i in index) for index in np.argwhere(np.any(singular_values <= threshold, axis=-1))]
     where = f"at {len(bad)} grid point(s), first at index {bad[0]}" if bad else ""
-    error = NonUniqueSteadyState(
+    return NonUniqueSteadyState(
         f"the steady state is not unique {where}: the rates there split the network into disconnected "
-        "closed classes (for example, every coupling is zero)"
+        "closed classes (for example, every coupling is zero)",
+        indices=bad,
     )
-    error.indices = bad
-    return error
 
 
 def steady_state_gth(transfer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """Batched numeric eigenstates for the blocks that hoppings mix.
 
-Given a :class:`symbolic_pme.spectrum.Spectrum`, this stage evaluates each mixed component's
+Given a :class:`symbolic_pme.transport.spectrum.Spectrum`, this stage evaluates each mixed component's
 Hamiltonian on the parameter grid (only along the axes of the parameters it contains), diagonalizes
 it with one batched ``numpy.linalg.eigh`` (eigenvalues ascending, as QmeQ), and computes every
 placeholder symbol: eigenenergies, many-body creation-operator elements ``<b|d_m^+|a>`` and mode
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import sympy
 
-from symbolic_pme.spectrum import Spectrum
+from symbolic_pme.transport.spectrum import Spectrum
 
 from .kernel import ExpressionKernel, stack_outputs
 

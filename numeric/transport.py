@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from .network import CompiledNetwork
 
 if TYPE_CHECKING:  # pragma: no cover
-    from symbolic_pme.transport import TransportModel
+    from symbolic_pme.transport.model import TransportModel
 
 __all__ = ["compile_model"]
 
 
 def compile_model(model: TransportModel, *, defaults: Mapping[str, float] | None = None) -> CompiledNetwork:
-    """Compile a :class:`~symbolic_pme.transport.TransportModel` for batched solves.
+    """Compile a :class:`~symbolic_pme.transport.model.TransportModel` for batched solves.
 
     Mixed Hamiltonian blocks are diagonalized inside the kernel; every lead temperature is
     checked to be non-negative at every grid point.  Results carry the lead names as channels:

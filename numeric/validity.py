@@ -1,7 +1,7 @@
 """Does a reduced rate network describe its Lindblad model?  Measured, on parameter grids.
 
-:func:`check_reduction` compares a :class:`~symbolic_pme.network.RateNetwork` (typically from
-:func:`~symbolic_pme.reduction.adiabatic_elimination`) with the exact Lindblad equation it came
+:func:`check_reduction` compares a :class:`~symbolic_pme.networks.network.RateNetwork` (typically from
+:func:`~symbolic_pme.quantum.reduction.adiabatic_elimination`) with the exact Lindblad equation it came
 from, at every point of a grid, and returns a :class:`ValidityReport`:
 
 * relaxation: the slowest non-zero Liouvillian eigenvalue against the slowest non-zero Pauli
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbolic_pme.lindblad import LindbladModel
-from symbolic_pme.network import RateNetwork
-from symbolic_pme.validity import coherence_decay_rates, coupling_conditions
+from symbolic_pme.networks.network import RateNetwork
+from symbolic_pme.quantum.lindblad import LindbladModel
+from symbolic_pme.quantum.validity import coherence_decay_rates, coupling_conditions
 
 from .dynamics import initial_populations, propagate
 from .kernel import ExpressionKernel, stack_outputs

@@ -6,83 +6,87 @@ Build a model from exact objects (all SymPy, all inspectable), then compile it::
     dot = Hamiltonian(space, onsite={...}, hopping={...})
     model = TransportModel(dot, [Lead("substrate", ...), Lead("tip", ...)])
     model.network.generator()          # exact generator of the Pauli master equation
-    solver = model.compile()           # batched numeric kernel (package ``numeric``)
+    solver = compile_model(model)      # batched numeric kernel (symbolic_pme.numeric)
     result = solver.sweep({"V": numpy.linspace(-1, 1, 201)})
 
-Units and signs (DESIGN.md): hbar = e = k_B = 1; Gamma = 2 pi |t|^2; currents are particle
+Units and signs (docs/conventions.md): hbar = e = k_B = 1; Gamma = 2 pi |t|^2; currents are particle
 currents, positive from the lead into the dot.
 """
 
-from .boltzmann import boltzmann_network, prove_boltzmann_ratio
-from .cycles import Cycle, Edge, cycle_basis, cycle_currents, edge_currents
-from .detailed_balance import DetailedBalance, detailed_balance, entropy_production
-from .dynamics import propagate
-from .excitons import haken_strobl_reineker
-from .expressions import parse_expression, to_expr
-from .fermi import fermi
-from .first_passage import FirstPassage, first_passage
-from .fock import FockSpace
-from .hamiltonian import Hamiltonian
-from .interference import beat_model, pure_state, unitary_evolution
-from .lead import Lead
-from .lindblad import Jump, LindbladModel, decay, dephasing, projector, two_level
-from .matrix_tree import ClosedFormTooLarge
-from .network import NonUniqueSteadyState, RateNetwork, Sink, Source, Transition
-from .partial_trace import entangled_state, partial_trace, reduced_density_matrix
-from .reduction import adiabatic_elimination, driven_coherences, stationary_coherences
-from .spectrum import Spectrum
-from .transport import TransportModel
-from .validity import coherence_decay_rates, coupling_conditions
-from .zeno import ZenoTurnover, zeno_turnover
+from symbolic_pme.compiling import compile_model
+from symbolic_pme.errors import (
+    ClosedFormTooLarge,
+    CommandError,
+    ExpressionError,
+    GridTooLarge,
+    ModelFileError,
+    NonUniqueSteadyState,
+)
+from symbolic_pme.files.model_file import ModelFile, load_model
+from symbolic_pme.functions import fermi
+from symbolic_pme.networks import (
+    DetailedBalance,
+    FirstPassage,
+    RateNetwork,
+    Sink,
+    Source,
+    Transition,
+    boltzmann_network,
+    detailed_balance,
+    first_passage,
+    propagate,
+)
+from symbolic_pme.parsing import parse_expression
+from symbolic_pme.quantum import (
+    Jump,
+    LindbladModel,
+    adiabatic_elimination,
+    coupling_conditions,
+    decay,
+    dephasing,
+    two_level,
+)
+from symbolic_pme.transport import FockSpace, Hamiltonian, Lead, Spectrum, TransportModel
 
 __all__ = [
-    "ClosedFormTooLarge",
-    "Cycle",
-    "DetailedBalance",
-    "Edge",
-    "FirstPassage",
+    # exact models
     "FockSpace",
     "Hamiltonian",
-    "Jump",
     "Lead",
-    "LindbladModel",
-    "NonUniqueSteadyState",
-    "RateNetwork",
-    "Sink",
-    "Source",
     "Spectrum",
-    "Transition",
     "TransportModel",
-    "ZenoTurnover",
-    "adiabatic_elimination",
-    "beat_model",
-    "boltzmann_network",
-    "coherence_decay_rates",
-    "coupling_conditions",
-    "cycle_basis",
-    "cycle_currents",
+    "RateNetwork",
+    "Transition",
+    "Source",
+    "Sink",
+    "LindbladModel",
+    "Jump",
     "decay",
     "dephasing",
-    "detailed_balance",
-    "driven_coherences",
-    "edge_currents",
-    "entangled_state",
-    "entropy_production",
-    "fermi",
-    "first_passage",
-    "haken_strobl_reineker",
-    "parse_expression",
-    "partial_trace",
-    "projector",
-    "propagate",
-    "prove_boltzmann_ratio",
-    "pure_state",
-    "reduced_density_matrix",
-    "stationary_coherences",
-    "to_expr",
     "two_level",
-    "unitary_evolution",
-    "zeno_turnover",
+    "boltzmann_network",
+    "fermi",
+    "parse_expression",
+    # model files
+    "ModelFile",
+    "load_model",
+    # analyses
+    "DetailedBalance",
+    "FirstPassage",
+    "adiabatic_elimination",
+    "coupling_conditions",
+    "detailed_balance",
+    "first_passage",
+    "propagate",
+    # numerics
+    "compile_model",
+    # errors
+    "ClosedFormTooLarge",
+    "CommandError",
+    "ExpressionError",
+    "GridTooLarge",
+    "ModelFileError",
+    "NonUniqueSteadyState",
 ]
 __version__ = "0.1.0"
 

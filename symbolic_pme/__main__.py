@@ -2,6 +2,6 @@
 
 import sys
 
-from .command import main
+from symbolic_pme.cli import main
 
 sys.exit(main())

@@ -12,14 +12,14 @@ import matplotlib.image
 import numpy as np
 import pytest
 import sympy as sp
+from symbolic_pme.numeric.secular import secular_ratio
 from test_model_files import run
 
-from symbolic_pme.numeric.secular import secular_ratio
 from symbolic_pme import fermi
-from symbolic_pme.command import main
-from symbolic_pme.command.progress import progress_bar
-from symbolic_pme.command.solve import secular_note
-from symbolic_pme.model_file import load_model
+from symbolic_pme.cli import main
+from symbolic_pme.cli.progress import progress_bar
+from symbolic_pme.cli.solve import secular_note
+from symbolic_pme.files.model_file import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -288,7 +288,7 @@ def test_progress_bar_on_a_terminal_only_and_not_when_quiet():
 
 
 def test_solve_draws_the_bar_on_a_terminal_unless_quiet(monkeypatch, tmp_path):
-    monkeypatch.setattr("symbolic_pme.command.progress.DELAY", 0.0)  # as if the sweep were long
+    monkeypatch.setattr("symbolic_pme.cli.progress.DELAY", 0.0)  # as if the sweep were long
     arguments = ["solve", EXAMPLES / "triangle.toml", "--sweep", "V=-1:1:2001", "-o", tmp_path / "iv.txt"]
     for quiet, drawn in ((False, True), (True, False)):
         terminal = Terminal()

@@ -22,7 +22,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from symbolic_pme.model_file import load_model
+from symbolic_pme.files.model_file import load_model
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RELATIVE = 1e-10

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import sympy as sp
-
 from symbolic_pme.numeric import compile_network, evolve_network, evolve_open_network
+
 from symbolic_pme import FockSpace, Hamiltonian, Lead, RateNetwork, TransportModel
 
 eps = sp.Symbol("epsilon", real=True)
@@ -13,7 +13,10 @@ eps = sp.Symbol("epsilon", real=True)
 def single_level():
     return TransportModel(
         Hamiltonian(FockSpace(["d"]), onsite={"d": eps}),
-        [Lead("L", mu=0.3, temperature=0.05, coupling={"d": 0.1}), Lead("R", mu=-0.3, temperature=0.05, coupling={"d": 0.05})],
+        [
+            Lead("L", mu=0.3, temperature=0.05, coupling={"d": 0.1}),
+            Lead("R", mu=-0.3, temperature=0.05, coupling={"d": 0.05}),
+        ],
     ).compile()
 
 
@@ -22,7 +25,7 @@ def test_single_level_currents_start_from_the_empty_level_and_reach_the_steady_s
     times = np.array([0.0, 1e4])  # 1e4 >> 1/Gamma
     evolution = evolve_network(solver, times, "0", axes={"epsilon": [0.0, 0.5]})
     steady = solver.sweep({"epsilon": [0.0, 0.5]})
-    f = lambda x: 1 / (np.exp(x / 0.05) + 1)  # noqa: E731
+    f = lambda x: 1 / (np.exp(x / 0.05) + 1)
     gamma_l, gamma_r = 2 * np.pi * 0.1**2, 2 * np.pi * 0.05**2
     eps_values = np.array([0.0, 0.5])
     # at t = 0 the level is empty: I_L = Gamma_L f_L(eps), J_L = eps I_L, I_R = Gamma_R f_R(eps)
@@ -62,13 +65,17 @@ def test_evolve_method_equals_the_functions_for_closed_and_open_networks():
     np.testing.assert_array_equal(by_method.currents["charge"]["L"], by_function.currents["charge"]["L"])
     with pytest.raises(ValueError, match="initial: give the initial state"):
         solver.evolve(times, None, epsilon=0.0)
-    network = RateNetwork(["D", "A"], [("D", "A", 1.3), ("A", "D", 0.2)], sinks=[("A", 0.7, "trap")], sources={"D": 0.4})
+    network = RateNetwork(
+        ["D", "A"], [("D", "A", 1.3), ("A", "D", 0.2)], sinks=[("A", 0.7, "trap")], sources={"D": 0.4}
+    )
     compiled = compile_network(network)
     for initial in ("D", None):
         by_function = evolve_open_network(compiled, times, initial)
         by_method = compiled.evolve(times, initial)
         np.testing.assert_array_equal(by_method.populations, by_function.populations)
-        np.testing.assert_array_equal(by_method.currents["population"]["trap"], by_function.currents["population"]["trap"])
+        np.testing.assert_array_equal(
+            by_method.currents["population"]["trap"], by_function.currents["population"]["trap"]
+        )
     # long times approach the open network's steady populations
     late = compiled.evolve(np.array([0.0, 200.0]))
     np.testing.assert_allclose(late.populations[-1], compiled.solve().probabilities, rtol=1e-9)

@@ -3,12 +3,12 @@ probability, and the Pauli network agrees with the Lindblad model at strong deph
 
 import numpy as np
 import sympy
-
 from symbolic_pme.numeric.dynamics import propagate
 from symbolic_pme.numeric.lindblad import compile_lindblad
 from symbolic_pme.numeric.network import compile_network
-from symbolic_pme.excitons import haken_strobl_reineker
-from symbolic_pme.reduction import adiabatic_elimination
+
+from symbolic_pme.quantum.models.excitons import haken_strobl_reineker
+from symbolic_pme.quantum.reduction import adiabatic_elimination
 
 gamma, refill = sympy.symbols("gamma r", positive=True)
 SITES = {"1": 0.0, "2": 0.6, "3": -0.4}
@@ -21,7 +21,9 @@ def _efficiency(result):
 
 
 def test_steady_state_efficiency_equals_the_absorption_probability():
-    closed = haken_strobl_reineker(SITES, COUPLINGS, gamma, traps={"3": 0.5}, losses={s: 0.02 for s in SITES}, reinjection=("1", refill))
+    closed = haken_strobl_reineker(
+        SITES, COUPLINGS, gamma, traps={"3": 0.5}, losses={s: 0.02 for s in SITES}, reinjection=("1", refill)
+    )
     open_ = haken_strobl_reineker(SITES, COUPLINGS, gamma, traps={"3": 0.5}, losses={s: 0.02 for s in SITES})
     gammas = np.array([0.0, 0.3, 3.0])
     steady = compile_lindblad(closed).sweep({"gamma": gammas, "r": np.array([0.1, 10.0])})
@@ -38,7 +40,9 @@ def test_steady_state_efficiency_equals_the_absorption_probability():
 
 
 def test_pauli_network_agrees_with_lindblad_at_strong_dephasing_only():
-    model = haken_strobl_reineker(SITES, COUPLINGS, gamma, traps={"3": 0.5}, losses={s: 0.02 for s in SITES}, reinjection=("1", 1.0))
+    model = haken_strobl_reineker(
+        SITES, COUPLINGS, gamma, traps={"3": 0.5}, losses={s: 0.02 for s in SITES}, reinjection=("1", 1.0)
+    )
     network = adiabatic_elimination(model, second_order=True)
     gammas = np.array([0.01, 100.0])
     exact = _efficiency(compile_lindblad(model).sweep({"gamma": gammas}))

@@ -19,12 +19,19 @@ from pathlib import Path
 import pytest
 from test_model_files import SINGLE_LEVEL, edit, run
 
-from symbolic_pme.command import derive
-from symbolic_pme.command.solve import MAX_RESULT_VALUES
-from symbolic_pme.command.settings import MAX_GRID_POINTS
-from symbolic_pme.expressions import MAX_DEPTH, MAX_LENGTH, MAX_NODES
-from symbolic_pme.fock import MAX_MODES
-from symbolic_pme.model_file import MAX_FILE_BYTES, MAX_LEADS, MAX_PARAMETERS, MAX_VALUE, ModelFileError, load_model
+from symbolic_pme.cli import derive
+from symbolic_pme.cli.settings import MAX_GRID_POINTS
+from symbolic_pme.cli.solve import MAX_RESULT_VALUES
+from symbolic_pme.files.model_file import (
+    MAX_FILE_BYTES,
+    MAX_LEADS,
+    MAX_PARAMETERS,
+    MAX_VALUE,
+    ModelFileError,
+    load_model,
+)
+from symbolic_pme.parsing import MAX_DEPTH, MAX_LENGTH, MAX_NODES
+from symbolic_pme.transport.fock import MAX_MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 2.0
@@ -120,7 +127,7 @@ FILES.update(
         "a directory": (lambda folder: _directory(folder), ["is a directory"]),
         "a dangling symlink": (lambda folder: _symlink(folder, str(folder / "absent")), ["no such file"]),
         "larger than the limit": ("#" * (MAX_FILE_BYTES + 1) + "\n" + SINGLE_LEVEL, [f"larger than {MAX_FILE_BYTES}"]),
-        "not UTF-8": (b"title = \"\xff\xfe\"\n" + SINGLE_LEVEL.encode(), ["not UTF-8", "0xff"]),
+        "not UTF-8": (b'title = "\xff\xfe"\n' + SINGLE_LEVEL.encode(), ["not UTF-8", "0xff"]),
         "UTF-16": (SINGLE_LEVEL.encode("utf-16"), ["not UTF-8"]),
         "binary": (bytes(range(256)) * 4, ["not UTF-8"]),
         "NUL bytes": ("\0" * 100 + SINGLE_LEVEL, ["not valid TOML"]),
@@ -153,8 +160,11 @@ FILES.update(
             ["[parameters]", "longer than 64"],
         ),
         "too many leads": (
-            SINGLE_LEVEL + "".join(f'[[lead]]\nname = "x{i}"\nmu = 0\ntemperature = 1\ncoupling = {{ d = 0.1 }}\n'
-                                   for i in range(MAX_LEADS)),
+            SINGLE_LEVEL
+            + "".join(
+                f'[[lead]]\nname = "x{i}"\nmu = 0\ntemperature = 1\ncoupling = {{ d = 0.1 }}\n'
+                for i in range(MAX_LEADS)
+            ),
             ["[[lead]]", f"more than the {MAX_LEADS}"],
         ),
         "a long lead name": (edit('name = "L"', f'name = "{"L" * 1000}"'), ["'name'", "longer than 64"]),

@@ -3,12 +3,12 @@ the Pauli reduction of the same model does not."""
 
 import numpy as np
 import sympy
-
 from symbolic_pme.numeric.dynamics import evolve_network
 from symbolic_pme.numeric.lindblad import compile_lindblad
 from symbolic_pme.numeric.network import compile_network
-from symbolic_pme.interference import beat_model, pure_state, unitary_evolution
-from symbolic_pme.reduction import adiabatic_elimination
+
+from symbolic_pme.quantum.models.interference import beat_model, pure_state, unitary_evolution
+from symbolic_pme.quantum.reduction import adiabatic_elimination
 
 omega, theta, t = sympy.symbols("omega theta t", real=True)
 ga, gb = sympy.symbols("Gamma_a Gamma_b", positive=True)

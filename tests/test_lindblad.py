@@ -4,9 +4,9 @@ evolution (trace preservation, Hermiticity, positivity) on random small systems.
 import numpy as np
 import pytest
 import sympy
-
 from symbolic_pme.numeric.lindblad import compile_lindblad
-from symbolic_pme.lindblad import Jump, LindbladModel, decay, dephasing, two_level
+
+from symbolic_pme.quantum.lindblad import Jump, LindbladModel, decay, dephasing, two_level
 
 V, w0, gamma = sympy.symbols("V omega0 gamma", real=True)
 hbar = sympy.Symbol("hbar", positive=True)
@@ -113,7 +113,9 @@ def _random_model(rng, n):
     jumps = []
     for _ in range(2):
         op = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
-        entries = [[sympy.Float(op[i, j].real) + sympy.I * sympy.Float(op[i, j].imag) for j in range(n)] for i in range(n)]
+        entries = [
+            [sympy.Float(op[i, j].real) + sympy.I * sympy.Float(op[i, j].imag) for j in range(n)] for i in range(n)
+        ]
         jumps.append(Jump(sympy.Matrix(entries), sympy.Symbol("r", positive=True)))
     return LindbladModel(states, h_entries, jumps)
 

@@ -11,8 +11,8 @@ import pytest
 import sympy as sp
 
 from symbolic_pme import FockSpace, Hamiltonian, Lead, TransportModel
-from symbolic_pme.command import main
-from symbolic_pme.model_file import ModelFileError, load_model
+from symbolic_pme.cli import main
+from symbolic_pme.files.model_file import ModelFileError, load_model
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -10,10 +10,9 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-
-import symbolic_pme.numeric as numeric
 from symbolic_pme.numeric.functions import fermi, fermi_complement, modulus_squared
-from symbolic_pme import FockSpace, Hamiltonian, Lead, NonUniqueSteadyState, TransportModel
+
+from symbolic_pme import FockSpace, Hamiltonian, Lead, NonUniqueSteadyState, TransportModel, numeric
 
 eps, mu_l, mu_r, temp, t_l, t_r, V = sp.symbols("epsilon mu_L mu_R T t_L t_R V", real=True)
 
@@ -31,7 +30,9 @@ def exact_fermi(x, temperature):
 
 
 # ----------------------------------------------------------------------------- Fermi function
-@pytest.mark.parametrize("x_over_t", [-1e4, -745.0, -700.0, -40.0, -1.0, -1e-12, 0.0, 1e-12, 1.0, 40.0, 700.0, 745.0, 1e4])
+@pytest.mark.parametrize(
+    "x_over_t", [-1e4, -745.0, -700.0, -40.0, -1.0, -1e-12, 0.0, 1e-12, 1.0, 40.0, 700.0, 745.0, 1e4]
+)
 def test_fermi_is_accurate_in_both_tails_without_warnings(x_over_t):
     temperature = 1e-3
     value = fermi(x_over_t * temperature, temperature)
@@ -45,7 +46,9 @@ def test_fermi_at_zero_temperature_is_the_step_function():
     assert np.array_equal(fermi(x, 0.0), [1, 1, 0.5, 0, 0])
     assert np.array_equal(fermi_complement(x, 0.0), [0, 0, 0.5, 1, 1])
     # a temperature array with zeros and positive entries broadcasts
-    assert np.allclose(fermi(np.array([[0.1], [0.2]]), np.array([0.0, 0.1])), [[0, 1 / (np.e + 1)], [0, 1 / (np.e**2 + 1)]])
+    assert np.allclose(
+        fermi(np.array([[0.1], [0.2]]), np.array([0.0, 0.1])), [[0, 1 / (np.e + 1)], [0, 1 / (np.e**2 + 1)]]
+    )
 
 
 def test_modulus_squared():
@@ -264,7 +267,7 @@ def test_compiled_rates_equal_their_symbolic_source_at_random_points():
 def test_band_edges_switch_transitions_off():
     """Lead L has the band (-0.5, 0.5): for a level inside it both leads feed it; outside it only
     R does, so P(occupied) = f_R; with both leads cut the steady state is not unique."""
-    f = lambda x: 1 / (np.exp(x / 0.05) + 1)  # noqa: E731
+    f = lambda x: 1 / (np.exp(x / 0.05) + 1)
     gamma = 2 * np.pi * 0.1**2
     model = TransportModel(
         Hamiltonian(FockSpace(["d"]), onsite={"d": eps}),
@@ -298,7 +301,7 @@ def test_escape_rates_are_minus_the_generator_diagonal():
 def test_a_single_point_after_a_sweep_equals_a_fresh_solve():
     # the kernel keeps |T|^2 and the eigensystems between calls; a solve with another number of
     # grid axes must not reuse them in the wrong layout
-    from symbolic_pme.model_file import load_model
+    from symbolic_pme.files.model_file import load_model
 
     path = Path(__file__).resolve().parents[1] / "examples" / "triangle.toml"
     reused = load_model(path).compile()

@@ -3,7 +3,7 @@
 import pytest
 import sympy
 
-from symbolic_pme.partial_trace import entangled_state, partial_trace, reduced_density_matrix
+from symbolic_pme.quantum.models.partial_trace import entangled_state, partial_trace, reduced_density_matrix
 
 a, b, theta = sympy.symbols("a b theta", real=True)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symbolic_pme.model_file import load_model
+from symbolic_pme.files.model_file import load_model
 
 DATA = Path(__file__).resolve().parent / "data"
 PAULI_TOLERANCE = 1e-9

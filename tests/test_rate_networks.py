@@ -6,17 +6,10 @@ import time
 import numpy as np
 import pytest
 import sympy as sp
-
 from symbolic_pme.numeric import CompiledNetwork, compile_network
-from symbolic_pme import (
-    ClosedFormTooLarge,
-    NonUniqueSteadyState,
-    RateNetwork,
-    cycle_basis,
-    cycle_currents,
-    detailed_balance,
-    edge_currents,
-)
+
+from symbolic_pme import ClosedFormTooLarge, NonUniqueSteadyState, RateNetwork, detailed_balance
+from symbolic_pme.networks import cycle_basis, cycle_currents, edge_currents
 
 gamma, k_di, k_id, k_ia, k_loss, k_out = sp.symbols("Gamma k_DI k_ID k_IA k_loss k_out", positive=True)
 k12, k21, k23, k32, k31, k13 = sp.symbols("k12 k21 k23 k32 k31 k13", positive=True)
@@ -136,7 +129,9 @@ def _evaluate_ratio_of_tree_sums(expr, values):
 
 def test_beyond_the_tree_limit_the_fallback_is_a_clear_error():
     states = [f"s{i}" for i in range(8)]  # 8^6 = 262144 trees per state
-    net = RateNetwork.from_rates({(a, b): sp.Symbol(f"k_{a}_{b}", positive=True) for a in states for b in states if a != b})
+    net = RateNetwork.from_rates(
+        {(a, b): sp.Symbol(f"k_{a}_{b}", positive=True) for a in states for b in states if a != b}
+    )
     start = time.perf_counter()
     with pytest.raises(ClosedFormTooLarge, match="spanning trees.*solve numerically"):
         net.steady_state()
@@ -267,7 +262,7 @@ def test_steady_state_methods_agree_on_a_classical_network_and_unknown_ones_rais
 def test_steady_state_methods_agree_on_a_transport_model():
     from pathlib import Path
 
-    from symbolic_pme.model_file import load_model
+    from symbolic_pme.files.model_file import load_model
 
     path = Path(__file__).resolve().parents[1] / "examples" / "triangle.toml"
     compiled = load_model(path).compile()

@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 
 from symbolic_pme import fermi
-from symbolic_pme.command import main
+from symbolic_pme.cli import main
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -4,21 +4,19 @@ and losses, and the Stoof-Nazarov double dot (Pauli current = Lindblad current f
 import numpy as np
 import pytest
 import sympy
-
 from symbolic_pme.numeric.lindblad import compile_lindblad
 from symbolic_pme.numeric.network import compile_network
-from symbolic_pme.excitons import haken_strobl_reineker
-from symbolic_pme.lindblad import LindbladModel, decay, dephasing, two_level
-from symbolic_pme.reduction import adiabatic_elimination, driven_coherences, stationary_coherences
+
+from symbolic_pme.quantum.lindblad import LindbladModel, decay, dephasing, two_level
+from symbolic_pme.quantum.models.excitons import haken_strobl_reineker
+from symbolic_pme.quantum.reduction import adiabatic_elimination, driven_coherences, stationary_coherences
 
 V, w0, gamma = sympy.symbols("V omega0 gamma", real=True)
 hbar = sympy.Symbol("hbar", positive=True)
 
 
 def _rate(network, source, target, channel=None):
-    (transition,) = [
-        t for t in network.transitions if (t.source, t.target, t.channel) == (source, target, channel)
-    ]
+    (transition,) = [t for t in network.transitions if (t.source, t.target, t.channel) == (source, target, channel)]
     return transition.rate
 
 

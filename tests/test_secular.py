@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import sympy as sp
-
 from symbolic_pme.numeric.secular import secular_ratio
+
 from symbolic_pme import FockSpace, Hamiltonian, Lead, TransportModel
 
 delta = sp.Symbol("Delta", real=True)
@@ -26,8 +26,8 @@ def test_ratio_is_spacing_over_mean_broadening():
     result = solver.sweep({"Delta": [0.0, 0.01, 2.0]})
     check = secular_ratio(solver, result)
     # hand computation: broadening of '01' (b occupied) and '10' (a occupied) = total rates out
-    f = lambda x, temperature=0.05: 1 / (np.exp(x / temperature) + 1)  # noqa: E731
-    g = lambda t: 2 * np.pi * t**2  # noqa: E731
+    f = lambda x, temperature=0.05: 1 / (np.exp(x / temperature) + 1)
+    g = lambda t: 2 * np.pi * t**2
     for k, d in enumerate([0.0, 0.01, 2.0]):
         # out of '10' (a filled): a empties into L or R; b fills from L or R
         out_a = g(0.1) * f(-(0 - 0.5)) + g(0.08) * f(-(0 + 0.5)) + g(0.05) * f(d - 0.5) + g(0.1) * f(d + 0.5)
@@ -69,8 +69,7 @@ def test_triangle_reports_its_closest_pair():
 
 
 def test_needs_energies():
-    from symbolic_pme import RateNetwork
-    import symbolic_pme.numeric as numeric
+    from symbolic_pme import RateNetwork, numeric
 
     network = RateNetwork(["x", "y"], [("x", "y", 1.0), ("y", "x", 2.0)])
     solver = numeric.compile_network(network)

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from symbolic_pme.numeric.solver import steady_state, steady_state_gth
+
 from symbolic_pme import NonUniqueSteadyState
 
 

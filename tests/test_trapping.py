@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import sympy as sp
 from scipy.integrate import solve_ivp
-
 from symbolic_pme.numeric import compile_network, evolve_open_network
 from symbolic_pme.numeric import first_passage as numeric_first_passage
+
 from symbolic_pme import ClosedFormTooLarge, RateNetwork, boltzmann_network, first_passage, propagate
 
 T = 0.3
@@ -56,14 +56,21 @@ def test_trapping_from_one_solve_equals_long_time_integration():
     numeric = numeric_first_passage(compiled)  # starts where the source injects: B1
     by_method = compiled.first_passage()
     assert by_method.yields["trap"] == numeric.yields["trap"] and by_method.mean_time == numeric.mean_time
-    np.testing.assert_array_equal(compiled.first_passage("B2").residence, numeric_first_passage(compiled, "B2").residence)
+    np.testing.assert_array_equal(
+        compiled.first_passage("B2").residence, numeric_first_passage(compiled, "B2").residence
+    )
     assert abs(float(numeric.yields["trap"]) - eta) < 1e-8
     assert abs(float(numeric.mean_time) - mean_time) < 1e-8
     # batched over a sweep of the trap rate: the efficiency grows with k_trap (the loss on the
     # way to the reaction centre keeps it below 1)
     k = sp.Symbol("k_trap", positive=True)
-    sweepable = RateNetwork(net.states, net.transitions, net.state_values, net.sources,
-                            [("RC", k, "trap")] + [(s, K_LOSS, "loss") for s in ENERGIES])
+    sweepable = RateNetwork(
+        net.states,
+        net.transitions,
+        net.state_values,
+        net.sources,
+        [("RC", k, "trap")] + [(s, K_LOSS, "loss") for s in ENERGIES],
+    )
     swept = numeric_first_passage(compile_network(sweepable), axes={"k_trap": np.array([0.1, K_TRAP, 100.0])})
     assert abs(swept.yields["trap"][1] - eta) < 1e-8
     assert np.all(np.diff(swept.yields["trap"]) > 0) and swept.yields["trap"][-1] < 1

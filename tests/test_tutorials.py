@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from notebooks import run_notebook
 
 TUTORIALS = sorted((Path(__file__).resolve().parent.parent / "tutorials").glob("*.ipynb"))

@@ -4,13 +4,13 @@ symbolic conditions."""
 import numpy as np
 import pytest
 import sympy
-
 from symbolic_pme.numeric.lindblad import compile_lindblad
 from symbolic_pme.numeric.validity import check_reduction, slowest_relaxation
-from symbolic_pme.excitons import haken_strobl_reineker
-from symbolic_pme.lindblad import two_level
-from symbolic_pme.reduction import adiabatic_elimination
-from symbolic_pme.validity import coherence_decay_rates, coupling_conditions
+
+from symbolic_pme.quantum.lindblad import two_level
+from symbolic_pme.quantum.models.excitons import haken_strobl_reineker
+from symbolic_pme.quantum.reduction import adiabatic_elimination
+from symbolic_pme.quantum.validity import coherence_decay_rates, coupling_conditions
 
 V, w0, gamma = sympy.symbols("V omega0 gamma", real=True)
 MODEL = two_level(w0, V, gamma)

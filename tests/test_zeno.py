@@ -3,9 +3,9 @@
 import pytest
 import sympy
 
-from symbolic_pme.lindblad import two_level
-from symbolic_pme.reduction import adiabatic_elimination
-from symbolic_pme.zeno import zeno_turnover
+from symbolic_pme.quantum.lindblad import two_level
+from symbolic_pme.quantum.models.zeno import zeno_turnover
+from symbolic_pme.quantum.reduction import adiabatic_elimination
 
 V, w0, gamma = sympy.symbols("V omega0 gamma", real=True)
 hbar = sympy.Symbol("hbar", positive=True)

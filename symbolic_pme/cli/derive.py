@@ -1,0 +1,178 @@
+"""``symbolic-pme derive``: the exact objects of a model file, as text or LaTeX.
+
+Prints the many-body states, the Hamiltonian blocks, the golden-rule rates and, where feasible,
+the closed-form steady state and currents.  Closed forms are derived when every eigenstate is an
+exact Fock state (no block is mixed by hoppings) and the matrix-tree sum is small; otherwise the
+reason is printed and ``symbolic-pme solve`` is the way to numbers.
+
+The derivation works within a budget: models of more than :data:`MAX_LISTED_STATES` states are
+summarized (the numbers of states, blocks and rates), and where the derivation runs longer than
+:data:`TIME_BUDGET` seconds (a closed form that SymPy cannot simplify in time) it stops, says so
+and keeps what it has printed.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import sympy
+
+from symbolic_pme.files.model_file import ModelFile
+from symbolic_pme.networks.matrix_tree import ClosedFormTooLarge
+
+__all__ = ["MAX_LISTED_STATES", "MAX_POWER", "MAX_TREES", "TIME_BUDGET", "derivation"]
+
+#: Largest number of spanning trees per state for which closed forms are attempted (the
+#: spinful Anderson level needs 4, the spinless triangle 2304).
+MAX_TREES = 200
+#: Largest model whose states, blocks and rates are listed one by one (8 spinless orbitals).
+MAX_LISTED_STATES = 256
+#: Seconds a derivation may take before it stops and says so.
+TIME_BUDGET = 5.0
+#: Largest integer power in the rates for which closed forms are attempted: simplifying a
+#: ratio of tree sums expands powers, and ``(eps + V)**999`` alone would take minutes.
+MAX_POWER = 16
+
+_CONVENTIONS = (
+    "Units: hbar = e = k_B = 1.  Gamma = 2 pi |t|^2.  fermi(x, T) = 1/(exp(x/T) + 1).",
+    "Currents: particle current I and energy current J from each lead into the dot; heat Q = J - mu I.",
+)
+
+
+def derivation(model: ModelFile, latex: bool = False, *, budget: float | None = None) -> str:
+    """The derivation of ``model`` as text.
+
+    Parameters
+    ----------
+    model:
+        The model file.
+    latex:
+        Expressions as LaTeX.
+    budget:
+        Seconds the derivation may take (default :data:`TIME_BUDGET`); past it, the text ends
+        with what was derived so far and a line saying that the rest did not finish.
+    """
+    show: Callable[[sympy.Basic], str] = sympy.latex if latex else sympy.sstr
+    lines: list[str] = []
+    seconds = TIME_BUDGET if budget is None else budget
+    try:
+        with _time_budget(seconds):
+            lines.extend(_lines(model, show, latex))
+    except _OutOfTime:
+        lines += [
+            "",
+            f"stopped: the derivation did not finish within {seconds:g} s ({_sizes(model)}); "
+            "use `symbolic-pme solve` for numbers",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+class _OutOfTime(Exception):
+    """The time budget of a derivation ran out."""
+
+
+@contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Raise :class:`_OutOfTime` inside the block after ``seconds`` (a real-time timer; where
+    there is none, off the main thread or on Windows, the block runs without a limit)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def out_of_time(_signal: int, _frame: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, out_of_time)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _sizes(model: ModelFile) -> str:
+    transport = model.model
+    blocks = len(transport.hamiltonian.sectors)
+    return f"{len(transport.states)} states, {blocks} blocks, {len(transport.network.transitions)} rates"
+
+
+def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) -> Iterator[str]:
+    transport, spectrum = model.model, model.model.spectrum
+    yield model.title
+    yield "=" * len(model.title)
+    yield f"model file: {model.path}"
+    yield "parameters (defaults): " + (", ".join(f"{n} = {v:g}" for n, v in model.parameters.items()) or "none")
+    yield from _CONVENTIONS
+    if len(spectrum.states) > MAX_LISTED_STATES:
+        yield ""
+        yield f"not listed: {_sizes(model)}, more than the {MAX_LISTED_STATES} states listed one by one;"
+        yield "no closed forms for a model of this size; use `symbolic-pme solve` for numbers."
+        return
+
+    yield from _heading(f"States ({len(spectrum.states)})")
+    yield f"{'label':<12}{'charge':>7}   energy"
+    for state in spectrum.states:
+        yield f"{state.label:<12}{state.charge:>7}   {show(state.energy)}"
+
+    yield from _heading("Hamiltonian blocks")
+    space, hamiltonian = transport.space, transport.hamiltonian
+    for key, fock_states in hamiltonian.sectors.items():
+        sector = f"N={key[0]}" + (f", Sz={key[1]}" if len(key) > 1 else "")
+        yield f"{sector}, basis {', '.join(space.label(s) for s in fock_states)}:"
+        block = hamiltonian.block(key)
+        yield show(block) if latex else sympy.pretty(block, use_unicode=True)
+
+    if spectrum.placeholders:
+        yield from _heading("Numeric eigenstates")
+        yield "Blocks mixed by hoppings are diagonalized numerically; in the rates below"
+        yield "  E_{label}      is the energy of that eigenstate,"
+        yield "  <b|d^+_m|a>    the many-body matrix element of the creation operator of mode m."
+
+    yield from _heading("Tunnelling rates (Fermi golden rule)")
+    for transition in transport.network.transitions:
+        yield f"{transition.source} -> {transition.target} [{transition.channel}]: {show(transition.rate)}"
+
+    yield from _closed_forms(model, show, latex)
+
+
+def _closed_forms(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) -> Iterator[str]:
+    transport = model.model
+    yield from _heading("Closed-form steady state and currents")
+    if not transport.spectrum.exact:
+        yield "not derived: eigenstates of mixed blocks are numeric (see above); use `symbolic-pme solve`."
+        return
+    power = _largest_power(transport.network.transitions)
+    if power > MAX_POWER:
+        yield f"not derived: the rates hold a power {power}, above the {MAX_POWER} a closed form is simplified with."
+        return
+    try:
+        probabilities = transport.network.steady_state(simplify=True, max_trees=MAX_TREES)
+    except ClosedFormTooLarge as error:
+        yield f"not derived: {error}"
+        return
+    for state, p in probabilities.items():
+        yield (f"P_{{{_latex_label(state)}}} = " if latex else f"P[{state}] = ") + show(p)
+    for lead in model.leads:
+        for name, function in (("I", transport.current), ("J", transport.energy_current)):
+            yield (f"{name}_{{\\mathrm{{{lead}}}}} = " if latex else f"{name}[{lead}] = ") + show(function(lead))
+
+
+def _largest_power(transitions) -> int:
+    """The largest integer exponent (in magnitude) in the rates, 0 if none."""
+    powers = (p.exp for t in transitions for p in t.rate.atoms(sympy.Pow))
+    return max((abs(int(e)) for e in powers if e.is_Integer), default=0)
+
+
+def _latex_label(label: str) -> str:
+    """A state label in LaTeX (the spin arrows as commands)."""
+    return label.replace("↑", r"\uparrow ").replace("↓", r"\downarrow ").strip()
+
+
+def _heading(text: str) -> Iterator[str]:
+    yield ""
+    yield text
+    yield "-" * len(text)

@@ -1,0 +1,113 @@
+"""Argument parsing and the one place where errors become a one-line message and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from .. import __version__
+from .settings import CommandError
+
+__all__ = ["main", "parser"]
+
+EXAMPLES = """examples:
+  symbolic-pme solve examples/triangle.toml --sweep V=-1:1:201 --plot triangle_iv.png
+  symbolic-pme solve examples/anderson.toml --sweep eps=-1.5:0.5:101 --sweep V=-2:2:101 --format json -o map.json
+  symbolic-pme derive examples/single_level.toml --latex
+
+Model files are described in docs/model-files.md.  Units: hbar = e = k_B = 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors in one line (and exit status 2), as for every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = _Parser(
+        prog="symbolic-pme",
+        description="Pauli master equations of quantum dots and molecules from TOML model files.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    main_parser.add_argument("--version", action="version", version=f"symbolic-pme {__version__}")
+    commands = main_parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    solve = commands.add_parser(
+        "solve",
+        help="steady state, currents and occupations (a point, a sweep or a grid)",
+        description="Solve the Pauli master equation of MODEL at the parameter defaults, with --set changes, "
+        "over --sweep axes.  Currents flow from each lead into the dot (hbar = e = k_B = 1).",
+        epilog="The JSON output has the keys title, parameters, sweep, leads, states, probabilities, current, "
+        "energy_current, heat_current, occupations (docs/model-files.md).",
+    )
+    solve.add_argument("model", metavar="MODEL.toml", help="the model file")
+    solve.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="change a parameter's value (repeatable)"
+    )
+    solve.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="NAME=START:STOP:NUM",
+        help="sweep a parameter over NUM evenly spaced values, both ends included; several make a grid "
+        "(first = axis 0)",
+    )
+    solve.add_argument(
+        "--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)"
+    )
+    solve.add_argument("-o", "--output", metavar="PATH", help="write the output to PATH instead of stdout")
+    solve.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="write a figure (format from the extension, e.g. .png): I-V curves and probabilities for one "
+        "sweep, maps of the current and dI/dV for two",
+    )
+    solve.add_argument(
+        "--lead",
+        metavar="NAME",
+        help="the lead whose current --plot shows (default: all for curves, the last for maps)",
+    )
+    solve.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no 'wrote ...' notes")
+
+    derive = commands.add_parser(
+        "derive",
+        help="states, Hamiltonian blocks, rates and closed forms",
+        description="Print the exact objects of MODEL: the many-body states, the Hamiltonian blocks, the "
+        "golden-rule rates and, where feasible, the closed-form steady state and currents.",
+    )
+    derive.add_argument("model", metavar="MODEL.toml", help="the model file")
+    derive.add_argument("--latex", action="store_true", help="print expressions as LaTeX")
+    return main_parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit status (0, or 2 for bad input)."""
+    arguments = parser().parse_args(argv)
+    if arguments.command is None:
+        parser().error("choose a command: solve or derive")
+    try:
+        if arguments.command == "solve":
+            from .solve import run_solve
+
+            run_solve(arguments)
+        else:
+            from symbolic_pme.files.model_file import load_model
+
+            from .derive import derivation
+
+            sys.stdout.write(derivation(load_model(arguments.model), latex=arguments.latex))
+    except (CommandError, ValueError, OSError) as error:
+        return _fail(str(error))
+    except MemoryError:
+        return _fail("not enough memory for this model (and grid)")
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"symbolic-pme: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2

@@ -1,0 +1,34 @@
+"""Classical rate networks: the generator, closed-form steady states, cycles, detailed balance,
+first passage and dynamics.
+
+:class:`~symbolic_pme.networks.network.RateNetwork` is the one object every face of the package
+ends in (transport, exciton networks, reduced Lindblad models).
+Conventions: ``docs/conventions.md``.
+"""
+
+from symbolic_pme.networks.boltzmann import boltzmann_network, prove_boltzmann_ratio
+from symbolic_pme.networks.cycles import Cycle, Edge, cycle_basis, cycle_currents, edge_currents
+from symbolic_pme.networks.detailed_balance import DetailedBalance, detailed_balance, entropy_production
+from symbolic_pme.networks.dynamics import propagate
+from symbolic_pme.networks.first_passage import FirstPassage, first_passage
+from symbolic_pme.networks.network import RateNetwork, Sink, Source, Transition
+
+__all__ = [
+    "Cycle",
+    "DetailedBalance",
+    "Edge",
+    "FirstPassage",
+    "RateNetwork",
+    "Sink",
+    "Source",
+    "Transition",
+    "boltzmann_network",
+    "cycle_basis",
+    "cycle_currents",
+    "detailed_balance",
+    "edge_currents",
+    "entropy_production",
+    "first_passage",
+    "propagate",
+    "prove_boltzmann_ratio",
+]

@@ -1,0 +1,113 @@
+"""Trapping: where an excitation ends up and how long it takes, from one linear solve.
+
+An excitation starts in the initial distribution ``P0`` and moves by the network's transitions
+until a sink removes it (a reaction centre traps it, it decays, it is extracted).  With the
+generator W (sinks on its diagonal, dP/dt = W P), everything follows from
+
+    x = integral_0^oo P(t) dt = -W^{-1} P0,
+
+the *residence times* (expected total time spent in each state), one linear solve:
+
+* yield of sink channel c (e.g. the trapping efficiency): ``eta_c = sum_i kappa_{c,i} x_i``,
+  with kappa the sink rates; the yields of all channels add up to 1;
+* mean time until a sink removes it (the mean trapping or first-passage time): ``sum_i x_i``.
+
+``x`` is the steady state of the same network driven by a unit source distributed as ``P0``
+(``W x + P0 = 0``), so the closed form comes from the matrix-tree solver of open networks
+(:meth:`RateNetwork.steady_state`), with its size limits.  Times are in the inverse unit of the
+rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sympy
+
+from symbolic_pme.networks.network import RateNetwork, Source
+from symbolic_pme.parsing import Value, to_expr
+
+__all__ = ["FirstPassage", "first_passage", "initial_distribution"]
+
+
+@dataclass(frozen=True)
+class FirstPassage:
+    """Result of :func:`first_passage`: ``initial`` distribution (normalized), ``residence``
+    times per state, ``yields`` per sink channel, and ``mean_time`` until a sink removes the
+    excitation."""
+
+    initial: dict[str, sympy.Expr]
+    residence: dict[str, sympy.Expr]
+    yields: dict[str, sympy.Expr]
+    mean_time: sympy.Expr
+
+
+def initial_distribution(network: RateNetwork, initial: str | Mapping[str, Value] | None) -> dict[str, sympy.Expr]:
+    """``{state: probability}`` from a state label, from weights ``{state: w}`` (normalized by
+    their sum), or, for None, from the network's sources (an excitation starts where the source
+    injects it)."""
+    if initial is None:
+        if not network.sources:
+            raise ValueError(
+                "initial: give the initial state or distribution (the network has no sources to start from)"
+            )
+        weights: dict[str, sympy.Expr] = {}
+        for source in network.sources:
+            weights[source.state] = weights.get(source.state, sympy.S.Zero) + source.rate
+    elif isinstance(initial, str):
+        network.index(initial)
+        weights = {initial: sympy.S.One}
+    else:
+        weights = {}
+        for state, w in initial.items():
+            network.index(state)
+            w = to_expr(w, f"initial weight of {state!r}")
+            if w.is_negative:
+                raise ValueError(f"initial weight of {state!r} is negative ({w})")
+            weights[state] = w
+    total = sympy.Add(*weights.values())
+    if total == 0:
+        raise ValueError("initial: the weights add up to zero")
+    return {s: sympy.cancel(weights[s] / total) if s in weights else sympy.S.Zero for s in network.states}
+
+
+def first_passage(
+    network: RateNetwork,
+    initial: str | Mapping[str, Value] | None = None,
+    simplify: bool = True,
+    max_trees: int = 20000,
+) -> FirstPassage:
+    """Yields, residence times and mean trapping time in closed form.
+
+    Parameters
+    ----------
+    network:
+        A network with sinks; its sources are used only to define the default ``initial``.
+    initial:
+        Where the excitation starts: a state label, weights ``{state: w}`` (normalized), or None
+        for the distribution of the network's sources.
+
+    Raises ValueError without sinks, and :class:`NonUniqueSteadyState` when some state cannot
+    reach a sink (the excitation could stay for ever); size limits as for ``steady_state``.
+    """
+    if not network.sinks:
+        raise ValueError("network: it has no sinks, so nothing ever traps the excitation")
+    start = initial_distribution(network, initial)
+    driven = RateNetwork(
+        network.states,
+        network.transitions,
+        network.state_values,
+        sources=[Source(s, p) for s, p in start.items()],
+        sinks=network.sinks,
+    )
+    sums = driven.tree_sums(max_trees)
+    numerators: dict[str, sympy.Expr] = {}
+    for sink in network.sinks:
+        numerators[sink.channel] = numerators.get(sink.channel, sympy.S.Zero) + sink.rate * sums.weights[sink.state]
+    return FirstPassage(
+        start,
+        {s: sums.ratio(sums.weights[s], simplify) for s in network.states},
+        {c: sums.ratio(w, simplify) for c, w in numerators.items()},
+        sums.ratio(sympy.Add(*(sums.weights[s] for s in network.states)), simplify),
+    )

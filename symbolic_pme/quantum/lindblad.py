@@ -1,0 +1,405 @@
+"""Lindblad master equations, symbolic: Hamiltonian, jump operators, Liouvillian, equations of motion.
+
+A :class:`LindbladModel` holds a density matrix over labelled states and its equation of motion
+
+    d rho/dt = -(i/hbar) [H, rho] + sum_k r_k ( L_k rho L_k^+ - 1/2 {L_k^+ L_k, rho} ),
+
+with a Hermitian Hamiltonian H (energies), jump operators L_k (dimensionless matrices) and rates
+r_k >= 0 (probability per unit time).  hbar = 1 unless given (e.g. as a symbol): then H is an
+energy and rates and frequencies are per unit time, ``omega = E / hbar``.  All symbols are real
+(``to_expr``); complex couplings are written from real parameters, e.g. ``V * exp(I * phi)``.
+
+Dephasing convention (DESIGN.md): a dephasing rate gamma is the decay rate of the coherence
+rho_12 it causes.  :func:`dephasing` adds the jump ``|a><a|`` with rate gamma for every dephased
+state a: a coherence between two dephased states decays at gamma (for two levels this is the
+Lindblad operator sqrt(gamma/2) sigma_z), one between a dephased and an undephased state at
+gamma/2; populations are untouched.
+
+Jumps may name a *channel* and the quantities one jump *carries* into the system (as transitions
+of a :class:`~symbolic_pme.networks.network.RateNetwork` do), so that currents of the Lindblad equation and of
+a rate network reduced from it compare directly: the current of quantity q from channel c is
+``sum_{k in c} q_k r_k Tr(L_k rho L_k^+)``, positive into the system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sympy
+
+from symbolic_pme.networks.network import state_labels
+from symbolic_pme.parsing import Value, to_expr
+
+__all__ = ["Jump", "LindbladModel", "decay", "dephasing", "projector", "two_level"]
+
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Jump:
+    """One dissipator ``rate * D[operator]``: ``D[L] rho = L rho L^+ - {L^+ L, rho}/2``.
+
+    ``operator`` is an n x n matrix over the model's states, ``rate`` a non-negative rate,
+    ``channel`` an optional tag and ``carries`` the quantities one jump moves into the system.
+    """
+
+    operator: sympy.ImmutableMatrix
+    rate: sympy.Expr
+    channel: str | None = None
+    carries: Mapping[str, sympy.Expr] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        via = f" [{self.channel}]" if self.channel is not None else ""
+        return f"{self.rate} * D[{self.operator.tolist()}]{via}"
+
+
+class LindbladModel:
+    """A density-matrix (Lindblad) model over labelled states.
+
+    Parameters
+    ----------
+    states:
+        Unique state labels; they index rows and columns of every matrix.
+    hamiltonian:
+        Hermitian n x n matrix (energies), as a SymPy matrix or nested lists of values.
+    jumps:
+        :class:`Jump` objects (see :func:`decay`, :func:`dephasing`).
+    hbar:
+        Reduced Planck constant, 1 by default; a positive number or a symbol.
+
+    Raises ValueError naming the argument for a non-square, wrongly sized or non-Hermitian
+    Hamiltonian, a jump operator of the wrong size, a negative or non-real rate, or hbar <= 0.
+    """
+
+    def __init__(
+        self,
+        states: Sequence[str],
+        hamiltonian: sympy.MatrixBase | Sequence[Sequence[Value]],
+        jumps: Iterable[Jump] = (),
+        hbar: Value = 1,
+    ):
+        self.states: tuple[str, ...] = state_labels(states)
+        self._index = {label: i for i, label in enumerate(self.states)}
+        n = len(self.states)
+        self.hamiltonian: sympy.ImmutableMatrix = _matrix(hamiltonian, n, "hamiltonian")
+        for i in range(n):
+            for j in range(i, n):
+                residual = self.hamiltonian[i, j] - sympy.conjugate(self.hamiltonian[j, i])
+                if residual != 0 and sympy.simplify(residual) != 0:
+                    a, b = self.states[i], self.states[j]
+                    raise ValueError(
+                        f"hamiltonian is not Hermitian: H[{a},{b}] = {self.hamiltonian[i, j]} but "
+                        f"conjugate(H[{b},{a}]) = {sympy.conjugate(self.hamiltonian[j, i])}"
+                    )
+        self.hbar: sympy.Expr = to_expr(hbar, "hbar")
+        if self.hbar.is_positive is False:
+            raise ValueError(f"hbar must be positive, got {self.hbar}")
+        self.jumps: tuple[Jump, ...] = tuple(self._jump(k, jump) for k, jump in enumerate(jumps))
+        self._liouvillians: dict[tuple, sympy.Matrix] = {}  # parts of L already built
+
+    def _jump(self, k: int, jump: Jump) -> Jump:
+        if not isinstance(jump, Jump):
+            raise TypeError(f"jump {k}: expected a Jump, got {type(jump).__name__}")
+        what = f"jump {k}" + (f" [{jump.channel}]" if jump.channel is not None else "")
+        operator = _matrix(jump.operator, len(self.states), f"{what}: operator")
+        rate = _rate(jump.rate, f"{what}: rate")
+        carries = {str(q): to_expr(v, f"{what}: carried {q!r}") for q, v in jump.carries.items()}
+        return Jump(operator, rate, None if jump.channel is None else str(jump.channel), carries)
+
+    def __repr__(self) -> str:
+        return f"LindbladModel({len(self.states)} states, {len(self.jumps)} jumps)"
+
+    # ----------------------------------------------------------------------------- structure
+    def index(self, label: str) -> int:
+        """Position of a state."""
+        try:
+            return self._index[label]
+        except KeyError:
+            raise ValueError(f"unknown state {label!r}; states: {', '.join(self.states)}") from None
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Channel tags of the jumps, in order of first appearance."""
+        return tuple(dict.fromkeys(j.channel for j in self.jumps if j.channel is not None))
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        """Quantities the jumps carry, in order of first appearance."""
+        return tuple(dict.fromkeys(q for j in self.jumps for q in j.carries))
+
+    @property
+    def parameters(self) -> set[sympy.Symbol]:
+        """Free symbols of H, hbar, the jump operators, rates and carried quantities."""
+        exprs = [self.hamiltonian, self.hbar]
+        for jump in self.jumps:
+            exprs += [jump.operator, jump.rate, *jump.carries.values()]
+        return set().union(*(e.free_symbols for e in exprs))
+
+    def subs(self, values: Mapping[sympy.Symbol | str, Value]) -> LindbladModel:
+        """A copy with parameters replaced (keys are symbols or their names)."""
+        by_name = {str(k): v for k, v in values.items()}
+        mapping = {s: to_expr(by_name[s.name], s.name) for s in self.parameters if s.name in by_name}
+
+        def sub(expr):
+            return expr.xreplace(mapping)
+
+        jumps = [
+            Jump(sub(j.operator), sub(j.rate), j.channel, {q: sub(v) for q, v in j.carries.items()}) for j in self.jumps
+        ]
+        return LindbladModel(self.states, sub(self.hamiltonian), jumps, sub(self.hbar))
+
+    # ----------------------------------------------------------------------------- dynamics
+    def apply(self, rho: sympy.MatrixBase) -> sympy.Matrix:
+        """``d rho/dt`` for a density matrix ``rho`` (any n x n SymPy matrix)."""
+        h = self.hamiltonian
+        result = -sympy.I / self.hbar * (h * rho - rho * h)
+        for jump in self.jumps:
+            op = jump.operator
+            k = op.H * op
+            result += jump.rate * (op * rho * op.H - (k * rho + rho * k) / 2)
+        return result.applyfunc(sympy.expand)
+
+    def density_matrix(self) -> sympy.Matrix:
+        """A general Hermitian density matrix of symbols: real populations ``rho_aa`` and complex
+        coherences ``rho_ab`` (a before b), with ``rho_ba = conjugate(rho_ab)``."""
+        n = len(self.states)
+        rho = sympy.zeros(n, n)
+        for i, a in enumerate(self.states):
+            rho[i, i] = sympy.Symbol(self._element_name(a, a), real=True)
+            for j in range(i + 1, n):
+                element = sympy.Symbol(self._element_name(a, self.states[j]), complex=True)
+                rho[i, j], rho[j, i] = element, sympy.conjugate(element)
+        return rho
+
+    def _element_name(self, a: str, b: str) -> str:
+        separator = "" if all(len(s) == 1 for s in self.states) else ","
+        return f"rho_{a}{separator}{b}"
+
+    def equations(self) -> dict[Pair, sympy.Expr]:
+        """Equations of motion ``{(a, b): d rho_ab/dt}`` for populations (a == b) and coherences
+        (a before b), in the symbols of :meth:`density_matrix`."""
+        rhs = self.apply(self.density_matrix())
+        n = len(self.states)
+        return {(self.states[i], self.states[j]): rhs[i, j] for i in range(n) for j in range(i, n)}
+
+    @property
+    def elements(self) -> tuple[Pair, ...]:
+        """The density-matrix elements ``(a, b)`` in the order of :meth:`liouvillian` (row-major)."""
+        return tuple((a, b) for a in self.states for b in self.states)
+
+    def liouvillian(
+        self, *, hamiltonian: bool = True, jumps: Iterable[Jump] | None = None, dissipator: str = "full"
+    ) -> sympy.Matrix:
+        """The Liouvillian superoperator on row-major vec(rho): ``d vec(rho)/dt = L vec(rho)``.
+
+        Row and column ``a * n + b`` belong to ``rho_ab`` (see :attr:`elements`).  The coefficient
+        of rho_mn in d rho_kl/dt is ``-(i/hbar)(H_km d_nl - d_km H_nl)`` plus, for each jump,
+        ``r (L_km conj(L_ln) - (K_km d_nl + d_km K_nl)/2)`` with ``K = L^+ L``.
+
+        Parts, which add up to L: ``hamiltonian=False`` leaves out the commutator; ``jumps``
+        selects jumps (default: all); ``dissipator`` is ``"full"``, ``"jump"`` (only the jump term
+        ``r L rho L^+``, what moves the system and carries quantities) or ``"decay"`` (only
+        ``-r {K, rho}/2``, the decay of what the jump leaves).
+        """
+        if dissipator not in ("full", "jump", "decay"):
+            raise ValueError(f"dissipator: expected 'full', 'jump' or 'decay', got {dissipator!r}")
+        selected = self.jumps if jumps is None else tuple(jumps)
+        key = (hamiltonian, tuple(self.jumps.index(j) if j in self.jumps else -1 for j in selected), dissipator)
+        if -1 not in key[1] and key in self._liouvillians:
+            return self._liouvillians[key].copy()
+        matrix = self._liouvillian(hamiltonian, selected, dissipator)
+        if -1 not in key[1]:
+            self._liouvillians[key] = matrix.copy()
+        return matrix
+
+    def _liouvillian(self, hamiltonian: bool, jumps: tuple[Jump, ...], dissipator: str) -> sympy.Matrix:
+        n = len(self.states)
+        entries: dict[tuple[int, int], sympy.Expr] = {}
+
+        def add(row: int, col: int, value: sympy.Expr) -> None:
+            if value != 0:
+                entries[row, col] = entries.get((row, col), sympy.S.Zero) + value
+
+        def nonzero(matrix: sympy.MatrixBase) -> list[tuple[int, int, sympy.Expr]]:
+            return [(a, b, matrix[a, b]) for a in range(n) for b in range(n) if matrix[a, b] != 0]
+
+        factor = -sympy.I / self.hbar
+        for k, m, value in nonzero(self.hamiltonian) if hamiltonian else ():
+            for l in range(n):
+                add(k * n + l, m * n + l, factor * value)  # H rho
+                add(l * n + m, l * n + k, -factor * value)  # rho H
+        for jump in jumps:
+            op, r = jump.operator, jump.rate
+            entries_op = nonzero(op)
+            for k, m, a in entries_op if dissipator != "decay" else ():
+                for l, q, b in entries_op:
+                    add(k * n + l, m * n + q, r * a * sympy.conjugate(b))  # L rho L^+
+            for k, m, value in nonzero(op.H * op) if dissipator != "jump" else ():
+                for l in range(n):
+                    add(k * n + l, m * n + l, -r * value / 2)  # K rho
+                    add(l * n + m, l * n + k, -r * value / 2)  # rho K
+        matrix = sympy.zeros(n * n, n * n)
+        for (row, col), value in entries.items():
+            matrix[row, col] = sympy.expand(value)
+        return matrix
+
+    def bloch_coordinates(self) -> tuple[tuple[str, ...], ...]:
+        """Real coordinates of a density matrix: ``("P", a)`` = rho_aa, then for a before b
+        ``("Re", a, b)`` and ``("Im", a, b)`` of rho_ab (the Bloch-vector components)."""
+        populations = tuple(("P", a) for a in self.states)
+        n = len(self.states)
+        pairs = [(self.states[i], self.states[j]) for i in range(n) for j in range(i + 1, n)]
+        return populations + tuple((part, a, b) for a, b in pairs for part in ("Re", "Im"))
+
+    def bloch_liouvillian(self) -> sympy.Matrix:
+        """The Liouvillian in the real coordinates of :meth:`bloch_coordinates` (a real matrix:
+        the generalized Bloch equations, ``d x/dt = B x``)."""
+        n = len(self.states)
+        to_elements = sympy.zeros(n * n, n * n)  # element vector = to_elements * coordinates
+        for k, coordinate in enumerate(self.bloch_coordinates()):
+            a, b = self.index(coordinate[1]), self.index(coordinate[-1])
+            if coordinate[0] == "P":
+                to_elements[a * n + a, k] = 1
+            else:
+                unit = 1 if coordinate[0] == "Re" else sympy.I
+                to_elements[a * n + b, k] = unit
+                to_elements[b * n + a, k] = sympy.conjugate(unit)
+        matrix = to_elements.inv() * self.liouvillian() * to_elements
+        return matrix.applyfunc(lambda e: sympy.expand_complex(e) if e.has(sympy.I) else sympy.expand(e))
+
+    def steady_state(self) -> sympy.Matrix:
+        """The steady-state density matrix in closed form (small models): ``B x = 0`` with
+        Tr rho = 1, solved exactly in the real Bloch coordinates.  Raises ValueError when the
+        steady state is not unique."""
+        n = len(self.states)
+        system = self.bloch_liouvillian()
+        system[0, :] = sympy.Matrix([[1 if k < n else 0 for k in range(n * n)]])
+        rhs = sympy.zeros(n * n, 1)
+        rhs[0] = 1
+        try:
+            solution = system.LUsolve(rhs)
+        except ValueError:
+            raise ValueError("the steady state is not unique (the Liouvillian has several zero modes)") from None
+        rho = sympy.zeros(n, n)
+        for coordinate, value in zip(self.bloch_coordinates(), solution):
+            a, b = self.index(coordinate[1]), self.index(coordinate[-1])
+            value = sympy.factor(sympy.cancel(value))
+            if coordinate[0] == "P":
+                rho[a, a] = value
+            else:
+                unit = 1 if coordinate[0] == "Re" else sympy.I
+                rho[a, b] += unit * value
+                rho[b, a] += sympy.conjugate(unit) * value
+        return rho
+
+    # ----------------------------------------------------------------------------- observables
+    def current(self, quantity: str, channel: str, rho: sympy.MatrixBase) -> sympy.Expr:
+        """Current of ``quantity`` from ``channel`` into the system in the state ``rho``:
+        ``sum_{k in channel} q_k r_k Tr(L_k rho L_k^+)``."""
+        if channel not in self.channels:
+            raise ValueError(f"unknown channel {channel!r}; channels: {', '.join(self.channels)}")
+        if quantity not in self.quantities:
+            raise ValueError(f"unknown quantity {quantity!r}; quantities: {', '.join(self.quantities)}")
+        total = sympy.S.Zero
+        for jump in self.jumps:
+            if jump.channel == channel and quantity in jump.carries:
+                total += jump.carries[quantity] * jump.rate * (jump.operator * rho * jump.operator.H).trace()
+        return sympy.expand(total)
+
+
+# --------------------------------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------------------------------
+
+
+def projector(states: Sequence[str], state: str) -> sympy.ImmutableMatrix:
+    """``|state><state|`` over ``states``."""
+    return _ket_bra(states, state, state)
+
+
+def decay(
+    states: Sequence[str],
+    source: str,
+    target: str,
+    rate: Value,
+    channel: str | None = None,
+    carries: Mapping[str, Value] | None = None,
+) -> Jump:
+    """The incoherent jump ``source -> target`` at ``rate``: operator ``|target><source|``.
+
+    Populations move at ``rate``; every coherence of ``source`` decays at ``rate / 2``.
+    """
+    operator = _ket_bra(states, target, source)
+    return Jump(operator, _rate(rate, f"rate {source} -> {target}"), channel, dict(carries or {}))
+
+
+def dephasing(states: Sequence[str], rate: Value, dephased: Sequence[str] | None = None) -> list[Jump]:
+    """Pure dephasing: the jump ``|a><a|`` at ``rate`` for every dephased state a (default: all).
+
+    Convention (DESIGN.md): ``rate`` is gamma, the decay rate of the coherence rho_ab between two
+    dephased states (for two levels: the Lindblad operator sqrt(gamma/2) sigma_z); a coherence
+    between a dephased and an undephased state decays at gamma/2.  Populations are unchanged.
+    Raises ValueError for a negative rate.
+    """
+    gamma = _rate(rate, "dephasing rate")
+    chosen = tuple(states) if dephased is None else tuple(dephased)
+    return [Jump(projector(states, a), gamma) for a in chosen]
+
+
+def two_level(
+    detuning: Value,
+    coupling: Value,
+    dephasing_rate: Value,
+    hbar: Value = 1,
+    states: tuple[str, str] = ("1", "2"),
+) -> LindbladModel:
+    """The dephased two-level system (Bloch equations).
+
+    ``H = [[hbar*omega0, V], [V*, 0]]`` with ``detuning`` = hbar*omega0 = E_1 - E_2 (an energy) and
+    ``coupling`` = V; pure dephasing with ``dephasing_rate`` gamma = decay rate of rho_12 (Lindblad
+    operator sqrt(gamma/2) sigma_z).  Eliminating rho_12 gives
+    W = 2|V|^2 gamma / (hbar^2 (omega0^2 + gamma^2)).
+    """
+    v = to_expr(coupling, "coupling")
+    h = sympy.Matrix([[to_expr(detuning, "detuning"), v], [sympy.conjugate(v), 0]])
+    return LindbladModel(states, h, dephasing(states, dephasing_rate), hbar)
+
+
+# --------------------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------------------
+
+
+def _matrix(value, n: int, what: str) -> sympy.ImmutableMatrix:
+    if isinstance(value, sympy.MatrixBase):
+        rows = value.tolist()
+    else:  # entries are read by to_expr (strings safely parsed), never by sympify
+        try:
+            rows = [list(row) for row in value]
+        except TypeError:
+            raise ValueError(f"{what}: expected a square matrix, got {value!r}") from None
+    shape = (len(rows), len(rows[0]) if rows else 0)
+    if shape != (n, n) or any(len(row) != n for row in rows):
+        raise ValueError(f"{what}: shape {shape}, expected ({n}, {n}) for {n} states")
+    return sympy.ImmutableMatrix([[to_expr(v, what) for v in row] for row in rows])
+
+
+def _rate(value: Value, what: str) -> sympy.Expr:
+    rate = to_expr(value, what)
+    if rate.is_extended_real is False:
+        raise ValueError(f"{what} must be real, got {rate}")
+    if rate.is_negative:
+        raise ValueError(f"{what} is negative ({rate}); rates must be >= 0")
+    return rate
+
+
+def _ket_bra(states: Sequence[str], ket: str, bra: str) -> sympy.ImmutableMatrix:
+    labels = state_labels(states)
+    for label in (ket, bra):
+        if label not in labels:
+            raise ValueError(f"unknown state {label!r}; states: {', '.join(labels)}")
+    n = len(labels)
+    matrix = sympy.zeros(n, n)
+    matrix[labels.index(ket), labels.index(bra)] = 1
+    return sympy.ImmutableMatrix(matrix)

@@ -1,0 +1,111 @@
+"""Exciton transport on N sites: the Haken-Strobl-Reineker model with traps and losses.
+
+One excitation on sites with energies E_i and couplings V_ij,
+
+    H = sum_i E_i |i><i| + sum_{i<j} (V_ij |i><j| + V_ij^* |j><i|),
+
+plus, as Lindblad jumps (see :mod:`symbolic_pme.quantum.lindblad`):
+
+* pure dephasing of every site at rate gamma (jump |i><i|): gamma is the decay rate of each
+  coherence rho_ij (DESIGN.md convention; for two sites the operator sqrt(gamma/2) sigma_z);
+* traps ``{site: kappa}``: the jump |sink><site| at rate kappa, channel ``"trap"``;
+* losses ``{site: Gamma}`` (recombination): the jump |ground><site| at rate Gamma, channel ``"loss"``.
+
+Traps and losses are transitions into two outside states, ``"sink"`` and ``"ground"``, so the
+model stays one closed density matrix.  They also damp coherences: rho_ij decays at
+Gamma_ij = gamma + (kappa_i + kappa_j + Gamma_i + Gamma_j)/2, and the Pauli rate of
+:func:`~symbolic_pme.quantum.reduction.adiabatic_elimination` (``second_order=True``) is
+W_ij = 2|V_ij|^2 Gamma_ij / ((E_i - E_j)^2 + hbar^2 Gamma_ij^2) -- with the dephasing alone in
+Gamma_ij it would be wrong when traps are fast.
+
+Transfer efficiency (the probability that an excitation starting on a site ends in the trap)
+as a steady-state quantity: with ``reinjection=(site, rate)`` both outside states return the
+excitation to ``site`` (channel ``"injection"``).  Every return starts a new, independent
+attempt from the same state, so in the steady state ``efficiency = I_trap / (I_trap + I_loss)``
+exactly, whatever the reinjection rate (the currents of quantity ``"excitation"``: -1 per trap or
+loss jump, +1 per reinjection).  The same holds for the Lindblad model and its Pauli network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy
+
+from symbolic_pme.parsing import Value, to_expr
+from symbolic_pme.quantum.lindblad import Jump, LindbladModel, decay, dephasing
+
+__all__ = ["haken_strobl_reineker"]
+
+SINK, GROUND = "sink", "ground"
+
+
+def haken_strobl_reineker(
+    site_energies: Mapping[str, Value],
+    couplings: Mapping[tuple[str, str], Value],
+    dephasing_rate: Value,
+    traps: Mapping[str, Value] | None = None,
+    losses: Mapping[str, Value] | None = None,
+    reinjection: tuple[str, Value] | None = None,
+    hbar: Value = 1,
+) -> LindbladModel:
+    """Build the Haken-Strobl-Reineker Lindblad model (see the module docstring).
+
+    Parameters
+    ----------
+    site_energies:
+        ``{site: E_i}`` (energies; sites in this order).
+    couplings:
+        ``{(i, j): V_ij}`` for i != j; the conjugate ``V_ji`` is added.  Complex values allowed.
+    dephasing_rate:
+        gamma >= 0, the decay rate of every coherence rho_ij due to dephasing (jump |i><i| at
+        rate gamma on every site; for two sites the Lindblad operator sqrt(gamma/2) sigma_z).
+    traps, losses:
+        ``{site: rate}``: jumps to ``"sink"`` (channel ``"trap"``) and to ``"ground"`` (channel
+        ``"loss"``).  The outside states exist only when some trap or loss is given.
+    reinjection:
+        ``(site, rate)``: jumps from the outside states back to ``site`` (channel
+        ``"injection"``), which make the steady state unique; see the module docstring.
+    hbar:
+        1 by default; energies / hbar are angular frequencies, rates are per unit time.
+
+    Raises ValueError naming the argument for unknown sites, a coupling of a site to itself or
+    given twice, negative rates, and reinjection without any trap or loss.
+    """
+    sites = [str(s) for s in site_energies]
+    traps, losses = dict(traps or {}), dict(losses or {})
+    outside = ([SINK] if traps else []) + ([GROUND] if losses else [])
+    clash = sorted(set(sites) & {SINK, GROUND})
+    if clash:
+        raise ValueError(f"site_energies: {clash[0]!r} is reserved for the outside states")
+    states = sites + outside
+    n = len(states)
+    h = sympy.zeros(n, n)
+    for k, site in enumerate(sites):
+        h[k, k] = to_expr(site_energies[site], f"site energy of {site!r}")
+    for (i, j), value in couplings.items():
+        what = f"coupling ({i!r}, {j!r})"
+        for site in (i, j):
+            if site not in sites:
+                raise ValueError(f"{what}: unknown site {site!r}; sites: {', '.join(sites)}")
+        if i == j:
+            raise ValueError(f"{what}: a coupling joins two different sites")
+        a, b = sites.index(i), sites.index(j)
+        if h[a, b] != 0:
+            raise ValueError(f"{what}: given twice (as ({i!r}, {j!r}) and ({j!r}, {i!r}))")
+        v = to_expr(value, what)
+        h[a, b], h[b, a] = v, sympy.conjugate(v)
+    jumps: list[Jump] = dephasing(states, dephasing_rate, sites)
+    for name, rates, target, channel in (("traps", traps, SINK, "trap"), ("losses", losses, GROUND, "loss")):
+        for site, rate in rates.items():
+            if site not in sites:
+                raise ValueError(f"{name}: unknown site {site!r}; sites: {', '.join(sites)}")
+            jumps.append(decay(states, site, target, rate, channel, {"excitation": -1}))
+    if reinjection is not None:
+        site, rate = reinjection
+        if site not in sites:
+            raise ValueError(f"reinjection: unknown site {site!r}; sites: {', '.join(sites)}")
+        if not outside:
+            raise ValueError("reinjection: needs a trap or a loss to return the excitation from")
+        jumps += [decay(states, state, site, rate, "injection", {"excitation": 1}) for state in outside]
+    return LindbladModel(states, h, jumps, hbar)

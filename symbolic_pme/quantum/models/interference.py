@@ -1,0 +1,66 @@
+"""Interference and quantum beats: two states that react to one product.
+
+States ``a`` and ``b`` (energies E_a = hbar*omega, E_b = 0) both turn into the same ``product``
+through one channel: a single jump operator ``|product>(sqrt(Gamma_a) <a| + sqrt(Gamma_b) <b|)``
+(the two paths end in the same final state, so their amplitudes add).  The product flux is
+
+    J = Tr(L rho L^+) = Gamma_a rho_aa + Gamma_b rho_bb + sqrt(Gamma_a Gamma_b) (rho_ab + rho_ba),
+
+and the last, phase-dependent term is interference.  From the superposition
+(|a> + e^{i theta} |b>)/sqrt(2) the coherence turns as rho_ab(t) = e^{-i omega t} e^{-i theta}/2,
+so the flux beats: J(t) = (Gamma_a + Gamma_b)/2 + sqrt(Gamma_a Gamma_b) cos(omega t + theta) while
+the decay is still negligible.  A rate equation knows only populations: it gives the average
+and misses the beats.  Quantum beats are visible when the level splitting hbar*omega is not
+large against hbar times the rates -- the secular condition of the Pauli picture fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sympy
+
+from symbolic_pme.parsing import Value, to_expr
+from symbolic_pme.quantum.lindblad import Jump, LindbladModel
+
+__all__ = ["beat_model", "pure_state", "unitary_evolution"]
+
+BEAT_STATES = ("a", "b", "product")
+
+
+def beat_model(splitting: Value, rate_a: Value, rate_b: Value, hbar: Value = 1) -> LindbladModel:
+    """The model of the module docstring: ``splitting`` = E_a - E_b (an energy), decay rates
+    ``rate_a``, ``rate_b`` into the common product (channel ``"reaction"``, carrying
+    ``{"product": 1}`` per jump)."""
+    n = len(BEAT_STATES)
+    h = sympy.zeros(n, n)
+    h[0, 0] = to_expr(splitting, "splitting")
+    op = sympy.zeros(n, n)
+    for k, (rate, what) in enumerate(((rate_a, "rate_a"), (rate_b, "rate_b"))):
+        value = to_expr(rate, what)
+        if value.is_negative:
+            raise ValueError(f"{what} is negative ({value}); rates must be >= 0")
+        op[2, k] = sympy.sqrt(value)
+    return LindbladModel(BEAT_STATES, h, [Jump(op, 1, "reaction", {"product": 1})], hbar)
+
+
+def pure_state(states: Sequence[str], amplitudes: Mapping[str, Value]) -> sympy.Matrix:
+    """The density matrix ``|psi><psi|`` of ``psi = sum_s c_s |s>`` (normalized here)."""
+    labels = list(states)
+    psi = sympy.zeros(len(labels), 1)
+    for state, value in amplitudes.items():
+        if state not in labels:
+            raise ValueError(f"amplitudes: unknown state {state!r}; states: {', '.join(labels)}")
+        psi[labels.index(state)] = to_expr(value, f"amplitude of {state!r}")
+    norm = sympy.sqrt(sympy.simplify(sum(sympy.Abs(c) ** 2 for c in psi)))
+    if norm == 0:
+        raise ValueError("amplitudes: the state is zero")
+    psi = psi / norm
+    return (psi * psi.H).applyfunc(sympy.simplify)
+
+
+def unitary_evolution(model: LindbladModel, rho: sympy.MatrixBase, t: sympy.Symbol) -> sympy.Matrix:
+    """``U rho U^+`` with ``U = exp(-i H t / hbar)``: the coherent part of the evolution alone
+    (the Lindblad evolution to zeroth order in the rates, valid while t * rate << 1)."""
+    u = (-sympy.I * model.hamiltonian * t / model.hbar).exp()
+    return (u * rho * u.H).applyfunc(sympy.simplify)

@@ -1,0 +1,206 @@
+"""Adiabatic elimination of coherences: from a Lindblad model to a rate network.
+
+Split the density matrix into populations P (rho_aa) and coherences C (rho_ab, a != b).  The
+Lindblad equation reads
+
+    dP/dt = L_PP P + L_PC C,        dC/dt = L_CP P + L_CC C.
+
+When the coherences relax much faster than the populations move, set dC/dt = 0, solve
+``C = -L_CC^{-1} L_CP P`` and substitute: ``dP/dt = (L_PP - L_PC L_CC^{-1} L_CP) P``, a Pauli
+master equation whose off-diagonal entries are rates.  This is the one mechanism behind every
+reduction here:
+
+* two levels (Bloch equations): W = 2|V|^2 gamma / (hbar^2 (omega0^2 + gamma^2));
+* N sites (Haken-Strobl-Reineker, ``second_order=True``): W_ij = 2|V_ij|^2 Gamma_ij /
+  (Delta_ij^2 + hbar^2 Gamma_ij^2) with Gamma_ij the total decay rate of rho_ij (dephasing plus
+  half of every trap and loss rate of both sites) and Delta_ij = E_i - E_j;
+* in a steady state dC/dt = 0 holds exactly, so steady states and currents of the exact
+  elimination equal those of the Lindblad equation (e.g. the Stoof-Nazarov double dot).
+
+``second_order=True`` keeps the coherences' own evolution only to zeroth order in the couplings:
+in L_CC the off-diagonal part of H is dropped (coherences are not coupled to each other through
+V), which gives rates to second order in V -- the Haken-Strobl-Reineker / Foerster-like result,
+and the only feasible one for many sites.  The exact elimination keeps all of L_CC.
+
+Conventions: hbar = 1 unless the model has a symbolic hbar; rates per unit time; a dephasing rate
+is the decay rate of the coherence it causes (DESIGN.md; see :func:`~symbolic_pme.quantum.lindblad.dephasing`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import sympy
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import connected_components
+
+from symbolic_pme.networks.network import RateNetwork, Transition
+from symbolic_pme.quantum.lindblad import Jump, LindbladModel
+
+__all__ = ["adiabatic_elimination", "driven_coherences", "stationary_coherences"]
+
+Pair = tuple[str, str]
+
+
+def driven_coherences(model: LindbladModel, *, second_order: bool = False) -> tuple[Pair, ...]:
+    """The coherences the populations drive: those the populations feed directly, and those
+    these feed in turn through L_CC (without the couplings V in L_CC when ``second_order``).
+
+    The other coherences evolve on their own; they are zero in the steady state when they decay
+    and are set to zero by the elimination.
+    """
+    full = model.liouvillian()
+    return _driven(model, full, _coherence_propagator(model, full, second_order))
+
+
+def _driven(model: LindbladModel, full: sympy.Matrix, coupling: sympy.Matrix) -> tuple[Pair, ...]:
+    n = len(model.states)
+    chosen = {c for c in _coherence_indices(n) if any(full[c, p] != 0 for p in _population_indices(n))}
+    frontier = list(chosen)
+    while frontier:
+        c = frontier.pop()
+        for d in _coherence_indices(n):
+            if d not in chosen and coupling[d, c] != 0:
+                chosen.add(d)
+                frontier.append(d)
+    return tuple(model.elements[i] for i in sorted(chosen))
+
+
+def stationary_coherences(
+    model: LindbladModel, coherences: Iterable[Pair] | None = None, *, second_order: bool = False
+) -> dict[Pair, sympy.Expr]:
+    """Step 2 of the elimination: ``{(a, b): rho_ab}`` from d rho_ab/dt = 0, in terms of the
+    population symbols of :meth:`LindbladModel.density_matrix` (coherences not eliminated are 0)."""
+    n = len(model.states)
+    chosen, solved = _solve_coherences(model, coherences, second_order)
+    populations = sympy.Matrix([model.density_matrix()[i, i] for i in range(n)])
+    values = -solved * populations
+    return {model.elements[c]: sympy.factor(sympy.cancel(values[k])) for k, c in enumerate(chosen)}
+
+
+def adiabatic_elimination(
+    model: LindbladModel, coherences: Iterable[Pair] | None = None, *, second_order: bool = False
+) -> RateNetwork:
+    """Eliminate coherences and return the Pauli rate network over the model's states.
+
+    Parameters
+    ----------
+    model:
+        The Lindblad model.
+    coherences:
+        Pairs ``(a, b)`` whose time derivative is set to zero (``(b, a)`` is implied); every other
+        coherence is set to zero.  Default: :func:`driven_coherences`.
+    second_order:
+        Drop the couplings (off-diagonal H) from the coherences' own evolution L_CC: rates to
+        second order in the couplings (Haken-Strobl-Reineker).  Default: the exact Schur
+        complement.
+
+    Rates are attributed to the part of the Liouvillian that delivers the population: the jump
+    terms ``r L rho L^+`` of a jump (its direct transfers ``a -> b`` at rate r |L_ba|^2, and what
+    it brings back from the coherences) keep the jump's channel and carried quantities; the
+    Hamiltonian and the decay terms ``-r {L^+ L, rho}/2`` (together: the effective non-Hermitian
+    Hamiltonian) give transitions without a channel.
+
+    Raises ValueError for an unknown state or a pair (a, a), and when a block of coherences
+    neither decays nor oscillates (L_CC singular).
+    """
+    n = len(model.states)
+    chosen, solved = _solve_coherences(model, coherences, second_order)
+    populations = _population_indices(n)
+    parts: list[tuple[Jump | None, sympy.Matrix]] = [(None, model.liouvillian(dissipator="decay"))]
+    parts += [(jump, model.liouvillian(hamiltonian=False, jumps=[jump], dissipator="jump")) for jump in model.jumps]
+    transitions = []
+    for jump, part in parts:
+        reduced = part.extract(populations, populations)
+        if chosen:
+            reduced -= part.extract(populations, chosen) * solved
+        channel = None if jump is None else jump.channel
+        carries = {} if jump is None else jump.carries
+        for i in range(n):
+            for j in range(n):
+                rate = _simplify(reduced[j, i]) if i != j and reduced[j, i] != 0 else sympy.S.Zero
+                if rate != 0:
+                    transitions.append(Transition(model.states[i], model.states[j], rate, channel, carries))
+    return RateNetwork(model.states, transitions)
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def _population_indices(n: int) -> list[int]:
+    return [i * n + i for i in range(n)]
+
+
+def _coherence_indices(n: int) -> list[int]:
+    return [i * n + j for i in range(n) for j in range(n) if i != j]
+
+
+def _coherence_propagator(model: LindbladModel, full: sympy.Matrix, second_order: bool) -> sympy.Matrix:
+    """The Liouvillian that propagates the coherences: all of it, or without the couplings."""
+    if not second_order:
+        return full
+    n = len(model.states)
+    couplings = model.hamiltonian - sympy.diag(*[model.hamiltonian[i, i] for i in range(n)])
+    return full - LindbladModel(model.states, couplings, (), model.hbar).liouvillian()
+
+
+def _solve_coherences(
+    model: LindbladModel, coherences: Iterable[Pair] | None, second_order: bool
+) -> tuple[list[int], sympy.Matrix]:
+    """Indices of the eliminated coherences and ``X = L_CC^{-1} L_CP`` (so that C = -X P),
+    solved block by block over the connected parts of L_CC."""
+    n = len(model.states)
+    full = model.liouvillian()
+    propagator = _coherence_propagator(model, full, second_order)
+    if coherences is None:
+        pairs = _driven(model, full, propagator)
+    else:
+        pairs = [_pair(model, pair) for pair in coherences]
+    chosen = sorted(
+        {model.index(a) * n + model.index(b) for a, b in pairs}
+        | {model.index(b) * n + model.index(a) for a, b in pairs}
+    )
+    solved = sympy.zeros(len(chosen), n)
+    if not chosen:
+        return chosen, solved
+    block_matrix = propagator.extract(chosen, chosen)
+    size = len(chosen)
+    rows, cols = zip(*[(i, j) for i in range(size) for j in range(size) if i == j or block_matrix[i, j] != 0])
+    graph = csr_array((np.ones(len(rows)), (rows, cols)), shape=(size, size))
+    count, labels = connected_components(graph, directed=False)
+    drive = full.extract(chosen, _population_indices(n))
+    for block in range(count):
+        members = [k for k in range(len(chosen)) if labels[k] == block]
+        local = block_matrix.extract(members, members)
+        if sympy.cancel(local.det()) == 0:
+            names = ", ".join("rho_" + "".join(model.elements[chosen[k]]) for k in members)
+            raise ValueError(
+                f"the coherences {names} neither decay nor oscillate (singular block of L_CC): "
+                "they cannot be eliminated; add dephasing or a detuning"
+            )
+        x = local.LUsolve(drive.extract(members, list(range(n))))
+        for row, k in enumerate(members):
+            solved[k, :] = x[row, :]
+    return chosen, solved
+
+
+def _pair(model: LindbladModel, pair) -> Pair:
+    try:
+        a, b = pair
+    except (TypeError, ValueError):
+        raise ValueError(f"coherences: expected pairs (a, b) of state labels, got {pair!r}") from None
+    model.index(a), model.index(b)
+    if a == b:
+        raise ValueError(f"coherences: ({a!r}, {b!r}) is a population, not a coherence")
+    return a, b
+
+
+def _simplify(expr: sympy.Expr) -> sympy.Expr:
+    """A rate as one cancelled, factored fraction; the imaginary parts of conjugate pairs cancel."""
+    rate = sympy.cancel(sympy.together(sympy.expand(expr)))
+    if not rate.has(sympy.Float):  # factoring floating-point polynomials is slow and gains nothing
+        rate = sympy.factor(rate)
+    if rate.has(sympy.I):
+        rate = sympy.factor(sympy.simplify(sympy.expand_complex(rate)))
+    return rate
