@@ -162,27 +162,3 @@ def evolve_open_network(
     See :meth:`symbolic_pme.numeric.network.CompiledNetwork.evolve` (same arguments).
     """
     return compiled.evolve(times, initial, values, axes=axes, **parameters)
-
-
-def initial_populations(states: tuple[str, ...], initial) -> np.ndarray:
-    """Initial probabilities from a label, a ``{state: p}`` mapping or an array; checked."""
-    n = len(states)
-    if isinstance(initial, str):
-        if initial not in states:
-            raise ValueError(f"initial: unknown state {initial!r}; states: {', '.join(states)}")
-        p = np.zeros(n)
-        p[states.index(initial)] = 1.0
-        return p
-    if isinstance(initial, Mapping):
-        p = np.zeros(n)
-        for state, value in initial.items():
-            if state not in states:
-                raise ValueError(f"initial: unknown state {state!r}; states: {', '.join(states)}")
-            p[states.index(state)] = float(value)
-    else:
-        p = np.asarray(initial, dtype=float)
-        if p.shape != (n,):
-            raise ValueError(f"initial: expected {n} probabilities, got shape {p.shape}")
-    if not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1) > 1e-9:
-        raise ValueError("initial: probabilities must be finite, >= 0 and sum to 1")
-    return p

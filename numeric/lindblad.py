@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symbolic_pme.checks import initial_probabilities
 from symbolic_pme.networks.network import NonUniqueSteadyState
 from symbolic_pme.quantum.lindblad import LindbladModel
 
-from .dynamics import Evolution, initial_populations, propagate, time_axis
+from .dynamics import Evolution, propagate, time_axis
 from .inputs import Grid, Parameters, TakesParameters
 from .kernel import ExpressionKernel, stack_outputs
 from .results import SteadyState
@@ -212,10 +213,10 @@ class CompiledLindblad(TakesParameters):
     def _initial(self, initial) -> np.ndarray:
         n = self._n
         if isinstance(initial, (str, Mapping)):
-            return np.diag(initial_populations(self.states, initial)).astype(complex)
+            return np.diag(initial_probabilities(self.states, initial)).astype(complex)
         rho = np.asarray(initial, dtype=complex)
         if rho.shape == (n,):
-            return np.diag(initial_populations(self.states, rho.real)).astype(complex)
+            return np.diag(initial_probabilities(self.states, rho.real)).astype(complex)
         if rho.shape != (n, n):
             raise ValueError(f"initial: expected a state label, {n} probabilities or an {n}x{n} density matrix")
         if not np.allclose(rho, rho.conj().T, atol=1e-12):

@@ -31,12 +31,13 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy
 
+from symbolic_pme.checks import initial_probabilities
 from symbolic_pme.networks.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.parsing import to_expr
 from symbolic_pme.transport.spectrum import Spectrum
 
 from .blocks import TransportBlocks
-from .dynamics import Evolution, initial_populations, propagate, time_axis
+from .dynamics import Evolution, propagate, time_axis
 from .first_passage import Trapping
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
 from .kernel import ExpressionKernel, stack_outputs
@@ -352,11 +353,11 @@ class CompiledNetwork(TakesParameters):
         if self._closed is None:
             if initial is None:
                 raise ValueError("initial: give the initial state or distribution of a closed network")
-            populations = propagate(self.generator(grid.values), initial_populations(self.states, initial), times)
+            populations = propagate(self.generator(grid.values), initial_probabilities(self.states, initial), times)
             currents = self.currents_for(grid, populations)
         else:
             n = len(self.states)
-            start = np.zeros(n) if initial is None else initial_populations(self.states, initial)
+            start = np.zeros(n) if initial is None else initial_probabilities(self.states, initial)
             generators = self._closed.generator(grid.values).copy()
             generators[..., n, :] = 0.0
             extended = propagate(generators, np.append(start, 1.0), times)
@@ -405,7 +406,7 @@ class CompiledNetwork(TakesParameters):
                 raise ValueError("initial: the source rates add up to zero at some grid point")
             start = sources / total
         else:
-            start = np.broadcast_to(initial_populations(self.states, initial), generator.shape[:-1])
+            start = np.broadcast_to(initial_probabilities(self.states, initial), generator.shape[:-1])
         try:
             residence = np.linalg.solve(-generator, start[..., None])[..., 0]
         except np.linalg.LinAlgError:

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symbolic_pme.checks import initial_probabilities
 from symbolic_pme.networks.network import RateNetwork
 from symbolic_pme.quantum.lindblad import LindbladModel
 from symbolic_pme.quantum.validity import coherence_decay_rates, coupling_conditions
 
-from .dynamics import initial_populations, propagate
+from .dynamics import propagate
 from .kernel import ExpressionKernel, stack_outputs
 from .lindblad import compile_lindblad
 from .network import compile_network
@@ -157,7 +158,7 @@ def check_reduction(
             current_errors[quantity][channel] = np.broadcast_to(np.abs(current - other) / size, grid.shape)
 
     time_unit = np.where(scale > 0, scale, 1.0)[..., None, None]
-    p0 = initial_populations(model.states, model.states[0] if initial is None else initial)
+    p0 = initial_probabilities(model.states, model.states[0] if initial is None else initial)
     rho0 = np.diag(p0).astype(complex).reshape(-1)
     times = np.linspace(0.0, horizon, points)
     n = len(model.states)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 
 import sympy
 
+from symbolic_pme.checks import rate as checked_rate
 from symbolic_pme.networks.network import FlowsLike, RateNetwork, Transition
 from symbolic_pme.parsing import Value, to_expr
 
@@ -93,9 +94,7 @@ def boltzmann_network(
         if frozenset(pair) in seen:
             raise ValueError(f"coupling {a} - {b}: the pair is given twice")
         seen.add(frozenset(pair))
-        k0 = to_expr(prefactor, f"coupling {a} - {b}")
-        if k0.is_negative:
-            raise ValueError(f"coupling {a} - {b} is negative ({k0})")
+        k0 = checked_rate(prefactor, f"coupling {a} - {b}")
         transitions.append(Transition(a, b, k0 * g(levels[b] - levels[a], temperature), channel))
         transitions.append(Transition(b, a, k0 * g(levels[a] - levels[b], temperature), channel))
     return RateNetwork(states, transitions, {"energy": [levels[s] for s in states]}, sources, sinks)

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import sympy
 
+from symbolic_pme.checks import initial_weights
 from symbolic_pme.networks.network import RateNetwork, Source
-from symbolic_pme.parsing import Value, to_expr
+from symbolic_pme.parsing import Value
 
 __all__ = ["FirstPassage", "first_passage", "initial_distribution"]
 
@@ -55,17 +56,8 @@ def initial_distribution(network: RateNetwork, initial: str | Mapping[str, Value
         weights: dict[str, sympy.Expr] = {}
         for source in network.sources:
             weights[source.state] = weights.get(source.state, sympy.S.Zero) + source.rate
-    elif isinstance(initial, str):
-        network.index(initial)
-        weights = {initial: sympy.S.One}
     else:
-        weights = {}
-        for state, w in initial.items():
-            network.index(state)
-            w = to_expr(w, f"initial weight of {state!r}")
-            if w.is_negative:
-                raise ValueError(f"initial weight of {state!r} is negative ({w})")
-            weights[state] = w
+        weights = initial_weights(network.states, initial)
     total = sympy.Add(*weights.values())
     if total == 0:
         raise ValueError("initial: the weights add up to zero")

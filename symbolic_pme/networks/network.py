@@ -38,7 +38,6 @@ RateNetwork; one closed-form solver, one compiler and one current evaluator serv
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,6 +54,8 @@ from symbolic_pme.parsing import Value, to_expr
 if TYPE_CHECKING:  # pragma: no cover
     from symbolic_pme.transport.rate_groups import TunnellingGroup
 
+from symbolic_pme.checks import rate as checked_rate
+from symbolic_pme.checks import state_labels
 from symbolic_pme.errors import NonUniqueSteadyState
 from symbolic_pme.quantities import POPULATION
 
@@ -66,7 +67,6 @@ __all__ = [
     "StateValues",
     "Transition",
     "TreeSums",
-    "state_labels",
 ]
 
 #: Closed forms with at most this many spanning-tree terms (summed over states) are factored when
@@ -290,15 +290,7 @@ class RateNetwork:
                 raise ValueError(f"{what}: unknown state {label!r}; states: {', '.join(self.states)}")
         if source == target:
             raise ValueError(f"{what}: a transition must change the state")
-        rate = to_expr(rate, what)
-        # Sign and realness are asked of numbers and of simple expressions (-k, 2*k, k1*k2);
-        # composite rates (golden-rule products, ...) would make SymPy's assumption engine dominate
-        # the construction of large networks, and are checked numerically when solved instead.
-        if rate.is_Atom or all(a.is_Atom for a in rate.args):
-            if rate.is_extended_real is False:
-                raise ValueError(f"{what} must be real, got {rate}")
-            if rate.is_negative:
-                raise ValueError(f"{what} is negative ({rate})")
+        rate = checked_rate(rate, what)
         carried = {str(q): to_expr(v, f"{what}: carried {q!r}") for q, v in (carries or {}).items()}
         return Transition(source, target, rate, None if channel is None else str(channel), carried)
 
@@ -318,11 +310,7 @@ class RateNetwork:
             name = f"rate of {what} {'into' if kind is Source else 'from'} {state!r}"
             if state not in self._index:
                 raise ValueError(f"{name}: unknown state {state!r}; states: {', '.join(self.states)}")
-            rate = to_expr(rate, name)
-            if rate.is_extended_real is False:
-                raise ValueError(f"{name} must be real, got {rate}")
-            if rate.is_negative:
-                raise ValueError(f"{name} is negative ({rate})")
+            rate = checked_rate(rate, name)
             if rate != 0:
                 flows.append(kind(state, rate, str(channel)))
         return tuple(flows)
@@ -617,20 +605,3 @@ def _flow_state(item: object) -> object:
     if isinstance(item, (Source, Sink)):
         return item.state
     return item[0] if isinstance(item, tuple) else item
-
-
-def state_labels(states: Sequence[str]) -> tuple[str, ...]:
-    """Validated state labels: a non-empty sequence of unique, non-empty strings."""
-    if isinstance(states, str):
-        raise TypeError("states: expected a sequence of labels, got a single string")
-    labels = tuple(states)
-    if not labels:
-        raise ValueError("states: give at least one state")
-    for label in labels:
-        if not isinstance(label, str) or not label:
-            raise ValueError(f"states: labels must be non-empty strings, got {label!r}")
-    counts = Counter(labels)
-    repeated = sorted(s for s, count in counts.items() if count > 1)
-    if repeated:
-        raise ValueError(f"states: labels must be unique, repeated: {', '.join(repeated)}")
-    return labels

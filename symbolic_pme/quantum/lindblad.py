@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from symbolic_pme.networks.network import state_labels
+from symbolic_pme.checks import hermitian, state_labels
+from symbolic_pme.checks import rate as checked_rate
 from symbolic_pme.parsing import Value, to_expr
 
 __all__ = ["Jump", "LindbladModel", "decay", "dephasing", "projector", "two_level"]
@@ -83,15 +84,7 @@ class LindbladModel:
         self._index = {label: i for i, label in enumerate(self.states)}
         n = len(self.states)
         self.hamiltonian: sympy.ImmutableMatrix = _matrix(hamiltonian, n, "hamiltonian")
-        for i in range(n):
-            for j in range(i, n):
-                residual = self.hamiltonian[i, j] - sympy.conjugate(self.hamiltonian[j, i])
-                if residual != 0 and sympy.simplify(residual) != 0:
-                    a, b = self.states[i], self.states[j]
-                    raise ValueError(
-                        f"hamiltonian is not Hermitian: H[{a},{b}] = {self.hamiltonian[i, j]} but "
-                        f"conjugate(H[{b},{a}]) = {sympy.conjugate(self.hamiltonian[j, i])}"
-                    )
+        hermitian(self.hamiltonian, self.states, what="hamiltonian")
         self.hbar: sympy.Expr = to_expr(hbar, "hbar")
         if self.hbar.is_positive is False:
             raise ValueError(f"hbar must be positive, got {self.hbar}")
@@ -103,7 +96,7 @@ class LindbladModel:
             raise TypeError(f"jump {k}: expected a Jump, got {type(jump).__name__}")
         what = f"jump {k}" + (f" [{jump.channel}]" if jump.channel is not None else "")
         operator = _matrix(jump.operator, len(self.states), f"{what}: operator")
-        rate = _rate(jump.rate, f"{what}: rate")
+        rate = checked_rate(jump.rate, f"{what}: rate")
         carries = {str(q): to_expr(v, f"{what}: carried {q!r}") for q, v in jump.carries.items()}
         return Jump(operator, rate, None if jump.channel is None else str(jump.channel), carries)
 
@@ -331,7 +324,7 @@ def decay(
     Populations move at ``rate``; every coherence of ``source`` decays at ``rate / 2``.
     """
     operator = _ket_bra(states, target, source)
-    return Jump(operator, _rate(rate, f"rate {source} -> {target}"), channel, dict(carries or {}))
+    return Jump(operator, checked_rate(rate, f"rate {source} -> {target}"), channel, dict(carries or {}))
 
 
 def dephasing(states: Sequence[str], rate: Value, dephased: Sequence[str] | None = None) -> list[Jump]:
@@ -342,7 +335,7 @@ def dephasing(states: Sequence[str], rate: Value, dephased: Sequence[str] | None
     between a dephased and an undephased state decays at gamma/2.  Populations are unchanged.
     Raises ValueError for a negative rate.
     """
-    gamma = _rate(rate, "dephasing rate")
+    gamma = checked_rate(rate, "dephasing rate")
     chosen = tuple(states) if dephased is None else tuple(dephased)
     return [Jump(projector(states, a), gamma) for a in chosen]
 
@@ -383,15 +376,6 @@ def _matrix(value, n: int, what: str) -> sympy.ImmutableMatrix:
     if shape != (n, n) or any(len(row) != n for row in rows):
         raise ValueError(f"{what}: shape {shape}, expected ({n}, {n}) for {n} states")
     return sympy.ImmutableMatrix([[to_expr(v, what) for v in row] for row in rows])
-
-
-def _rate(value: Value, what: str) -> sympy.Expr:
-    rate = to_expr(value, what)
-    if rate.is_extended_real is False:
-        raise ValueError(f"{what} must be real, got {rate}")
-    if rate.is_negative:
-        raise ValueError(f"{what} is negative ({rate}); rates must be >= 0")
-    return rate
 
 
 def _ket_bra(states: Sequence[str], ket: str, bra: str) -> sympy.ImmutableMatrix:

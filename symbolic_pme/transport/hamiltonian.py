@@ -23,6 +23,7 @@ from functools import cached_property
 import numpy as np
 import sympy
 
+from symbolic_pme.checks import hermitian, label_pairs
 from symbolic_pme.parsing import Value, to_expr
 from symbolic_pme.transport.fock import FockSpace, LadderOp
 
@@ -179,17 +180,8 @@ class Hamiltonian:
 
     def _hopping_terms(self, hopping: Mapping[tuple[str, str], Value]) -> list[Term]:
         terms = []
-        seen: set[frozenset[str]] = set()
-        for key, value in hopping.items():
-            i, j = _pair(key, "hopping")
-            what = f"hopping {key!r}"
-            if i == j:
-                raise ValueError(f"{what}: a hopping needs two different orbitals (use onsite for {i!r})")
-            if frozenset((i, j)) in seen:
-                raise ValueError(f"{what}: the pair {i!r}, {j!r} is given twice")
-            seen.add(frozenset((i, j)))
-            omega = to_expr(value, what)
-            for mi, mj in self._paired_modes((i, j), what):
+        for i, j, omega in label_pairs(hopping, None, what="hopping", kind="orbital"):
+            for mi, mj in self._paired_modes((i, j), f"hopping {(i, j)!r}"):
                 terms.append((omega, ((mi, True), (mj, False))))
                 terms.append((sympy.conjugate(omega), ((mj, True), (mi, False))))
         return terms
@@ -268,16 +260,12 @@ class Hamiltonian:
         return all(a.coefficient.is_extended_real for a in self.diagonal_actions)
 
     def _check_hermitian(self) -> None:
-        matrix = self.matrix
-        labels = [self.space.label(s) for s in self.space.states]
-        for (i, j), value in matrix.todok().items():
-            difference = value - sympy.conjugate(matrix[j, i])
-            if difference != 0 and sympy.simplify(difference) != 0:
-                raise ValueError(
-                    f"the Hamiltonian is not Hermitian: <{labels[i]}|H|{labels[j]}> = {value} but "
-                    f"<{labels[j]}|H|{labels[i]}>* = {sympy.conjugate(matrix[j, i])} "
-                    "(give each general interaction term together with its conjugate partner)"
-                )
+        hermitian(
+            self.matrix,
+            [self.space.label(s) for s in self.space.states],
+            what="the Hamiltonian",
+            hint="give each general interaction term together with its conjugate partner",
+        )
 
     def _conserves_sz(self) -> bool:
         sz = self.space.twice_sz_array

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 
 import sympy
 
+from symbolic_pme.checks import label_pairs
 from symbolic_pme.parsing import Value, to_expr
 from symbolic_pme.quantum.lindblad import Jump, LindbladModel, decay, dephasing
 
@@ -83,17 +84,8 @@ def haken_strobl_reineker(
     h = sympy.zeros(n, n)
     for k, site in enumerate(sites):
         h[k, k] = to_expr(site_energies[site], f"site energy of {site!r}")
-    for (i, j), value in couplings.items():
-        what = f"coupling ({i!r}, {j!r})"
-        for site in (i, j):
-            if site not in sites:
-                raise ValueError(f"{what}: unknown site {site!r}; sites: {', '.join(sites)}")
-        if i == j:
-            raise ValueError(f"{what}: a coupling joins two different sites")
+    for i, j, v in label_pairs(couplings, sites, what="coupling", kind="site"):
         a, b = sites.index(i), sites.index(j)
-        if h[a, b] != 0:
-            raise ValueError(f"{what}: given twice (as ({i!r}, {j!r}) and ({j!r}, {i!r}))")
-        v = to_expr(value, what)
         h[a, b], h[b, a] = v, sympy.conjugate(v)
     jumps: list[Jump] = dephasing(states, dephasing_rate, sites)
     for name, rates, target, channel in (("traps", traps, SINK, "trap"), ("losses", losses, GROUND, "loss")):

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import sympy
 
+from symbolic_pme.checks import rate as checked_rate
 from symbolic_pme.parsing import Value, to_expr
 from symbolic_pme.quantum.lindblad import Jump, LindbladModel
 
@@ -37,9 +38,7 @@ def beat_model(splitting: Value, rate_a: Value, rate_b: Value, hbar: Value = 1) 
     h[0, 0] = to_expr(splitting, "splitting")
     op = sympy.zeros(n, n)
     for k, (rate, what) in enumerate(((rate_a, "rate_a"), (rate_b, "rate_b"))):
-        value = to_expr(rate, what)
-        if value.is_negative:
-            raise ValueError(f"{what} is negative ({value}); rates must be >= 0")
+        value = checked_rate(rate, what)
         op[2, k] = sympy.sqrt(value)
     return LindbladModel(BEAT_STATES, h, [Jump(op, 1, "reaction", {"product": 1})], hbar)
 
