@@ -17,12 +17,24 @@ from, at every point of a grid, and returns a :class:`ValidityReport`:
 A point is ``valid`` when nothing oscillates and every measured error is below ``tolerance``;
 the conditions are reported alongside as the reasons.  Units: hbar = 1 unless the model has it as
 a parameter; rates per unit time; dephasing rates as in DESIGN.md (decay rate of rho_12).
+
+One convention for every ratio here: a condition ratio is the quantity that must be small over
+the one it must be small against, so ``ratio << 1`` means the approximation holds.
+:func:`secular_ratio` applies the same ratio to a computed transport steady state: the lifetime
+broadening of two eigenstates of one charge (and S_z) block over their spacing,
+``(Gamma_b + Gamma_b')/2 / |E_b - E_b'|`` with Gamma_b = -W_bb the total rate out of b (hbar = 1).
+Where it is of order one or above, coherences within the block are not negligible and the Pauli
+result can deviate from a coherent treatment; how much depends on the model.  For the seed's
+triangle (ratio about 1.1, set by the strong substrate coupling) QmeQ's Redfield and Lindblad tip
+currents differ from Pauli by 0.1 % and 0.7 % (../shared/reference); for degenerate levels coupled
+to the same lead (ratio infinite) the difference can be of order one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 
@@ -34,9 +46,10 @@ from symbolic_pme.quantum.validity import coherence_decay_rates, coupling_condit
 from .dynamics import propagate
 from .kernel import ExpressionKernel, stack_outputs
 from .lindblad import compile_lindblad
-from .network import compile_network
+from .network import CompiledNetwork, compile_network
+from .results import SteadyState
 
-__all__ = ["ValidityReport", "check_reduction", "slowest_relaxation"]
+__all__ = ["SecularCheck", "secular_ratio", "ValidityReport", "check_reduction", "slowest_relaxation"]
 
 
 @dataclass(frozen=True)
@@ -206,3 +219,55 @@ def _conditions(model: LindbladModel, parameters, grid) -> tuple[np.ndarray, np.
     with np.errstate(divide="ignore"):
         secular = np.where(spacing > 0, broadening / np.where(spacing > 0, spacing, 1.0), np.inf)
     return coupling, np.broadcast_to(secular, grid.shape)
+
+
+@dataclass(frozen=True)
+class SecularCheck:
+    """Largest broadening-to-spacing ratio over all pairs of states in one block.
+
+    Attributes
+    ----------
+    ratio : numpy.ndarray
+        Array of the result's grid shape: ``max ((Gamma_b + Gamma_b')/2) / |E_b - E_b'|``
+        (``<< 1`` where the Pauli equation holds); 0 where no block holds two states, ``inf``
+        for two degenerate states with a non-zero broadening.
+    worst : tuple of str or None
+        The pair of state labels attaining the largest ratio over the whole grid (None if none).
+    """
+
+    ratio: np.ndarray
+    worst: tuple[str, str] | None
+
+    def valid(self, *, threshold: float = 0.1) -> np.ndarray:
+        """True where the ratio is at most ``threshold`` (default: broadening a tenth of the spacing)."""
+        return self.ratio <= threshold
+
+
+def secular_ratio(solver: CompiledNetwork, result: SteadyState) -> SecularCheck:
+    """Check the secular condition of a steady state computed by ``solver``.
+
+    Blocks are the sets of states with equal ``charge`` (and ``spin``, when the states carry it)
+    among the result's state values; energies are the state value ``energy``.
+    """
+    for needed in ("energy", "charge"):
+        if needed not in result.state_values:
+            raise ValueError(f"secular_ratio needs the state value {needed!r} (a transport model provides it)")
+    keys = [
+        result.state_values[name].reshape(-1, len(result.states))[0]
+        for name in ("charge", "spin")
+        if name in result.state_values
+    ]
+    blocks: dict[tuple, list[int]] = {}
+    for k in range(len(result.states)):
+        blocks.setdefault(tuple(float(key[k]) for key in keys), []).append(k)
+    pairs = [pair for members in blocks.values() for pair in combinations(members, 2)]
+    if not pairs:
+        return SecularCheck(np.zeros(result.shape), None)
+    broadening = solver.escape_rates(result.parameters)
+    energies = np.broadcast_to(result.energies, broadening.shape)
+    spacing = np.stack([np.abs(energies[..., b] - energies[..., c]) for b, c in pairs], axis=-1)
+    width = np.stack([(broadening[..., b] + broadening[..., c]) / 2 for b, c in pairs], axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero width: no broadening, no limit
+        ratios = np.where(width > 0, width / spacing, 0.0)
+    worst_pair = pairs[int(np.unravel_index(np.argmax(ratios), ratios.shape)[-1])]
+    return SecularCheck(ratios.max(axis=-1), (result.states[worst_pair[0]], result.states[worst_pair[1]]))

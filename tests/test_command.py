@@ -12,7 +12,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 import sympy as sp
-from symbolic_pme.numeric.secular import secular_ratio
+from symbolic_pme.numeric.validity import secular_ratio
 from test_model_files import run
 
 from symbolic_pme import fermi
@@ -68,10 +68,12 @@ def test_command_line_reproduces_the_qmeq_reference(example, reference, sweep):
     finished = command("solve", EXAMPLES / example, "--sweep", sweep, "--format", "json")
     assert finished.returncode == 0, finished.stderr
     # no progress bar when stderr is not a terminal; the triangle's levels are closer than their
-    # broadening (secular ratio 0.91), which one note says
+    # broadening (secular ratio 1.1), which one note says
     notes = finished.stderr.splitlines()
     if example == "triangle.toml":
-        assert len(notes) == 1 and notes[0].startswith("note: the spacing of states N=2:1 and N=2:2 is 0.91")
+        assert len(notes) == 1 and notes[0].startswith(
+            "note: the broadening of states N=2:1 and N=2:2 is 1.1 times their spacing"
+        )
     else:
         assert notes == []
     ours = json.loads(finished.stdout)
@@ -258,14 +260,14 @@ def test_secular_note_names_the_pair_the_ratio_and_the_point(capsys):
     solver = load_model(EXAMPLES / "triangle_coulomb.toml").compile()
     result = solver.sweep({"gate": np.linspace(-0.6, 0.4, 11), "V": np.linspace(-1, 1, 5)})
     check = secular_ratio(solver, result)
-    worst = np.unravel_index(np.argmin(check.ratio), check.ratio.shape)
+    worst = np.unravel_index(np.argmax(check.ratio), check.ratio.shape)
     note = secular_note(solver, result)
-    assert f"states {check.worst[0]} and {check.worst[1]} is {check.ratio.min():.2g} times" in note
+    assert f"states {check.worst[0]} and {check.worst[1]} is {check.ratio.max():.2g} times" in note
     assert f"(at gate = {result.axes['gate'][worst[0]]:g}, V = {result.axes['V'][worst[1]]:g})" in note
     anderson = load_model(EXAMPLES / "anderson.toml").compile()  # no block holds two states
     assert secular_note(anderson, anderson.solve()) is None
     status, _, err = run(["solve", EXAMPLES / "triangle.toml"], capsys)
-    assert status == 0 and err.startswith("note: the spacing of states")
+    assert status == 0 and err.startswith("note: the broadening of states")
     status, _, err = run(["solve", EXAMPLES / "triangle.toml", "-q"], capsys)
     assert status == 0 and err == ""  # --quiet silences the note
 

@@ -23,7 +23,7 @@ from symbolic_pme.files.model_file import ModelFile, load_model
 from symbolic_pme.numeric.inputs import Grid
 from symbolic_pme.numeric.network import CompiledNetwork
 from symbolic_pme.numeric.results import SteadyState
-from symbolic_pme.numeric.secular import secular_ratio
+from symbolic_pme.numeric.validity import secular_ratio
 
 from .figures import check_plot, render_plot
 from .formats import FORMATS
@@ -201,16 +201,16 @@ def _point(axes: dict[str, np.ndarray], shape: tuple[int, ...], bad: np.ndarray)
 def secular_note(solver: CompiledNetwork, result: SteadyState) -> str | None:
     """A one-line note where two eigenstates of one block lie closer than their lifetime
     broadening somewhere on the grid: there the coherences that the Pauli equation drops may
-    matter (see :mod:`symbolic_pme.numeric.secular`)."""
+    matter (see :func:`symbolic_pme.numeric.validity.secular_ratio`)."""
     with np.errstate(all="ignore"):  # a note must never print a warning
         check = secular_ratio(solver, result)
-    if not check.ratio.size or not np.nanmin(check.ratio) < 1:
+    if not check.ratio.size or not np.nanmax(check.ratio) > 1:
         return None
-    index = np.unravel_index(np.nanargmin(check.ratio), check.ratio.shape)
+    index = np.unravel_index(np.nanargmax(check.ratio), check.ratio.shape)
     where = ", ".join(f"{name} = {values[i]:g}" for (name, values), i in zip(result.axes.items(), index))
     return (
-        f"note: the spacing of states {' and '.join(check.worst)} is {np.nanmin(check.ratio):.2g} times their "
-        f"broadening{f' (at {where})' if where else ''}; the Pauli equation neglects the coherences between them"
+        f"note: the broadening of states {' and '.join(check.worst)} is {np.nanmax(check.ratio):.2g} times their "
+        f"spacing{f' (at {where})' if where else ''}; the Pauli equation neglects the coherences between them"
     )
 
 
