@@ -16,7 +16,7 @@ from, at every point of a grid, and returns a :class:`ValidityReport`:
 
 A point is ``valid`` when nothing oscillates and every measured error is below ``tolerance``;
 the conditions are reported alongside as the reasons.  Units: hbar = 1 unless the model has it as
-a parameter; rates per unit time; dephasing rates as in DESIGN.md (decay rate of rho_12).
+a parameter; rates per unit time; dephasing rates as in docs/conventions.md (decay rate of rho_12).
 
 One convention for every ratio here: a condition ratio is the quantity that must be small over
 the one it must be small against, so ``ratio << 1`` means the approximation holds.

@@ -90,12 +90,6 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-from pathlib import Path as _Path
+from symbolic_pme._checkout import find_numeric_in_checkout as _find_numeric_in_checkout
 
-# Imported from a source checkout (the repository root on sys.path, e.g. ``python -m
-# symbolic_pme`` run there): the fast layer is the sibling folder numeric/, which an
-# installation maps to symbolic_pme.numeric (setuptools package-dir).  Let the subpackage be
-# found there too, so that the checkout does not shadow the installed package half-way.
-_here = _Path(__file__).resolve().parent
-if not (_here / "numeric").is_dir() and (_here.parent / "numeric" / "__init__.py").is_file():
-    __path__.append(str(_here.parent))
+_find_numeric_in_checkout()

@@ -1,7 +1,7 @@
 """The names of the quantities that jumps carry and that states hold.
 
-A transition carries quantities *into the system* from its channel (DESIGN.md, "Established by
-the code"); currents are keyed by these names (``network.current(CHARGE, "tip")``,
+A transition carries quantities *into the system* from its channel (docs/conventions.md, "Signs
+of what jumps carry"); currents are keyed by these names (``network.current(CHARGE, "tip")``,
 ``result.currents[CHARGE]["tip"]``), state values too (``result.expectation(ENERGY)``).  Both layers
 take the names from here, so that a result never disagrees with the network it came from.
 

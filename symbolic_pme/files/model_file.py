@@ -13,7 +13,7 @@ The schema (every key; docs/model-files.md explains each with examples)::
 Any value may be a number or an expression string over the declared parameters (``"V/2"``,
 ``"eps0 + 0.1"``, ``"sqrt(G/(2*pi))"``).  Expressions are read by
 :func:`symbolic_pme.parsing.parse_expression`, a whitelist over Python's ``ast``; file text is
-never evaluated as Python.  Units and signs are those of the Python API (DESIGN.md).
+never evaluated as Python.  Units and signs are those of the Python API (docs/conventions.md).
 
 The whole file is checked before anything is built: the first problem raises
 :class:`ModelFileError` with one message naming the file, the table and the key.  Sizes are

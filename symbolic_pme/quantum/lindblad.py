@@ -9,7 +9,7 @@ r_k >= 0 (probability per unit time).  hbar = 1 unless given (e.g. as a symbol):
 energy and rates and frequencies are per unit time, ``omega = E / hbar``.  All symbols are real
 (``to_expr``); complex couplings are written from real parameters, e.g. ``V * exp(I * phi)``.
 
-Dephasing convention (DESIGN.md): a dephasing rate gamma is the decay rate of the coherence
+Dephasing convention (docs/conventions.md): a dephasing rate gamma is the decay rate of the coherence
 rho_12 it causes.  :func:`dephasing` adds the jump ``|a><a|`` with rate gamma for every dephased
 state a: a coherence between two dephased states decays at gamma (for two levels this is the
 Lindblad operator sqrt(gamma/2) sigma_z), one between a dephased and an undephased state at
@@ -330,7 +330,7 @@ def decay(
 def dephasing(states: Sequence[str], rate: Value, dephased: Sequence[str] | None = None) -> list[Jump]:
     """Pure dephasing: the jump ``|a><a|`` at ``rate`` for every dephased state a (default: all).
 
-    Convention (DESIGN.md): ``rate`` is gamma, the decay rate of the coherence rho_ab between two
+    Convention (docs/conventions.md): ``rate`` is gamma, the decay rate of the coherence rho_ab between two
     dephased states (for two levels: the Lindblad operator sqrt(gamma/2) sigma_z); a coherence
     between a dephased and an undephased state decays at gamma/2.  Populations are unchanged.
     Raises ValueError for a negative rate.

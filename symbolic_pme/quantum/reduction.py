@@ -23,7 +23,7 @@ V), which gives rates to second order in V -- the Haken-Strobl-Reineker / Foerst
 and the only feasible one for many sites.  The exact elimination keeps all of L_CC.
 
 Conventions: hbar = 1 unless the model has a symbolic hbar; rates per unit time; a dephasing rate
-is the decay rate of the coherence it causes (DESIGN.md; see :func:`~symbolic_pme.quantum.lindblad.dephasing`).
+is the decay rate of the coherence it causes (docs/conventions.md; see :func:`~symbolic_pme.quantum.lindblad.dephasing`).
 """
 
 from __future__ import annotations

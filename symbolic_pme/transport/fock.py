@@ -1,6 +1,6 @@
 """Fock space of a few fermionic orbitals: occupation basis, sectors and ladder operators.
 
-Conventions (DESIGN.md, the same as QmeQ's):
+Conventions (docs/conventions.md, the same as QmeQ's):
 
 * A *mode* is a spin-orbital.  Without spin the modes are the orbitals.  With spin every orbital
   ``o`` carries the modes ``o_up`` and ``o_down``, ordered all spin-up first, then all spin-down.

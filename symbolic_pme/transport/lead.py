@@ -1,7 +1,7 @@
 """Leads (electron reservoirs) coupled to the dot.
 
 A lead has a chemical potential ``mu``, a temperature ``T`` (k_B = 1, same unit as energies) and
-tunnelling amplitudes ``t_i`` to the dot's orbitals.  Wide-band convention (DESIGN.md, as QmeQ):
+tunnelling amplitudes ``t_i`` to the dot's orbitals.  Wide-band convention (docs/conventions.md, as QmeQ):
 the amplitude absorbs the density of states, so the bare tunnelling rate of orbital i is
 ``Gamma_i = 2 pi |t_i|^2`` (hbar = 1).  An optional band ``(D_minus, D_plus)`` in absolute energy
 switches off every transition whose energy ``E_b - E_a`` lies outside it (QmeQ's ``dband``); the

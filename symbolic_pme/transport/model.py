@@ -1,6 +1,6 @@
 """Sequential tunnelling (Pauli master equation) through a dot coupled to leads.
 
-Conventions (DESIGN.md; the same as QmeQ's Pauli approach, hbar = e = k_B = 1):
+Conventions (docs/conventions.md; the same as QmeQ's Pauli approach, hbar = e = k_B = 1):
 
 * many-body tunnelling amplitude ``T^a_{ba} = sum_i t_{a,i} <b|d_i^+|a>`` for ``N_b = N_a + 1``;
   with spin, one amplitude per lead and spin channel (lead electrons of opposite spin are

@@ -14,7 +14,7 @@ without expanding them:
   ``2 pi |T_ba|^2 f(E_b - E_a - mu)``) or leaving (N + 1 -> N, rate ``2 pi |T_ba|^2 (1 - f)``).
 
 Each jump carries charge ``+-1``, energy ``+-(E_b - E_a)``, heat ``+-(E_b - E_a - mu)`` and, with
-spin, S_z ``+-1/2`` into the dot (DESIGN.md).  :meth:`TunnellingGroup.expand` gives the scalar
+spin, S_z ``+-1/2`` into the dot (docs/conventions.md).  :meth:`TunnellingGroup.expand` gives the scalar
 :class:`~symbolic_pme.networks.network.Transition` objects (for closed forms, ``derive`` and small exact
 models); it is the only place where their cost is paid.  The numeric layer evaluates groups as
 matrices (``symbolic_pme.numeric.blocks``).

@@ -7,7 +7,7 @@ One excitation on sites with energies E_i and couplings V_ij,
 plus, as Lindblad jumps (see :mod:`symbolic_pme.quantum.lindblad`):
 
 * pure dephasing of every site at rate gamma (jump |i><i|): gamma is the decay rate of each
-  coherence rho_ij (DESIGN.md convention; for two sites the operator sqrt(gamma/2) sigma_z);
+  coherence rho_ij (docs/conventions.md convention; for two sites the operator sqrt(gamma/2) sigma_z);
 * traps ``{site: kappa}``: the jump |sink><site| at rate kappa, channel ``"trap"``;
 * losses ``{site: Gamma}`` (recombination): the jump |ground><site| at rate Gamma, channel ``"loss"``.
 

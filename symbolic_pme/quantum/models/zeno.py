@@ -4,7 +4,7 @@ A rate obtained by eliminating a coherence, such as W = 2|V|^2 gamma / (hbar^2 (
 first grows with the dephasing rate gamma (dephasing opens the detuned transition), peaks, and
 then falls like 1/gamma (frequent "measurements" freeze the populations: the quantum Zeno
 effect).  :func:`zeno_turnover` finds the optimum dephasing rate, the maximal rate and both
-asymptotes of any such rate expression.  gamma is the decay rate of the coherence (DESIGN.md).
+asymptotes of any such rate expression.  gamma is the decay rate of the coherence (docs/conventions.md).
 """
 
 from __future__ import annotations
