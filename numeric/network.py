@@ -34,6 +34,7 @@ import sympy
 from symbolic_pme.checks import initial_probabilities
 from symbolic_pme.networks.network import NonUniqueSteadyState, RateNetwork
 from symbolic_pme.parsing import to_expr
+from symbolic_pme.quantities import CHARGE
 from symbolic_pme.transport.spectrum import Spectrum
 
 from .blocks import TransportBlocks
@@ -42,9 +43,11 @@ from .first_passage import Trapping
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
 from .kernel import ExpressionKernel, stack_outputs
 from .memory import MemoryEstimate
+from .response import Derivatives, Thermoelectric, derivatives, thermoelectric
 from .results import SteadyState
 from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth, steady_state_levels
 from .spectrum import NumericSpectrum
+from .statistics import CountingStatistics, counting_statistics
 
 __all__ = ["CompiledNetwork", "compile_network"]
 
@@ -415,6 +418,114 @@ class CompiledNetwork(TakesParameters):
             ) from None
         yields = {c: np.sum(rates * residence, axis=-1) for c, rates in self.sink_rates(grid.values).items()}
         return Trapping(self.states, grid.axes, generator.shape[:-2], residence, yields, residence.sum(axis=-1))
+
+    def counting_statistics(
+        self,
+        values: Mapping[str, object] | None = None,
+        /,
+        *,
+        axes: Mapping[str, object] | None = None,
+        quantity: str = CHARGE,
+        order: int = 3,
+        method: str = "auto",
+        **parameters,
+    ) -> CountingStatistics:
+        """Cumulants of the charge (or energy, heat, S_z) transferred from each lead into the dot.
+
+        A separate result, not fields of :meth:`steady_state`: it costs a resolvent per point
+        (the steady-state path stays as fast as it is) and depends on the counted quantity.
+        See :mod:`~symbolic_pme.numeric.statistics` for the recursion.
+
+        Parameters
+        ----------
+        values, axes, **parameters:
+            Parameter values and sweep axes, as in :meth:`steady_state` and :meth:`sweep`.
+        quantity:
+            ``"charge"`` (particles; default), ``"energy"``, ``"heat"`` or, with spin, ``"spin"``.
+        order:
+            The highest cumulant: 1, 2 or 3.
+        method:
+            ``"auto"``, ``"dense"`` or ``"levels"`` (block elimination along the charge levels).
+
+        Returns
+        -------
+        CountingStatistics
+            ``.current``, ``.noise``, ``.fano``, ``.skewness`` as ``{lead: array}``.
+
+        Raises
+        ------
+        ValueError
+            For networks that are not transport models, unknown quantities, orders or methods.
+        """
+        grid = self.grid(values, axes, **parameters)
+        return counting_statistics(self, grid, quantity=quantity, order=order, method=method)
+
+    def derivatives(
+        self,
+        values: Mapping[str, object] | None = None,
+        /,
+        *,
+        with_respect_to: Sequence[str],
+        axes: Mapping[str, object] | None = None,
+        method: str = "auto",
+        **parameters,
+    ) -> Derivatives:
+        """Exact derivatives of the steady state and of each lead's currents (no finite differences).
+
+        Parameters
+        ----------
+        values, axes, **parameters:
+            Parameter values and sweep axes, as in :meth:`steady_state` and :meth:`sweep`.
+        with_respect_to:
+            Parameter names, ``"mu[lead]"`` or ``"T[lead]"``.
+        method:
+            ``"auto"``, ``"dense"`` or ``"levels"``.
+
+        Returns
+        -------
+        Derivatives
+            ``.current[name][lead]`` = dI/d(name); ``.probabilities[name]``; energy and heat too.
+
+        Raises
+        ------
+        ValueError
+            See :func:`~symbolic_pme.numeric.response.derivatives`.
+        """
+        grid = self.grid(values, axes, **parameters)
+        return derivatives(self, grid, with_respect_to, method=method)
+
+    def thermoelectric(
+        self,
+        values: Mapping[str, object] | None = None,
+        /,
+        *,
+        lead: str | None = None,
+        axes: Mapping[str, object] | None = None,
+        method: str = "auto",
+        **parameters,
+    ) -> Thermoelectric:
+        """Linear-response G, K, Seebeck S, ZT and Onsager matrix of a two-lead model at common mu, T.
+
+        Parameters
+        ----------
+        values, axes, **parameters:
+            Parameter values and sweep axes, as in :meth:`steady_state` and :meth:`sweep`.
+        lead:
+            The lead whose mu and T are varied (default: the first).
+        method:
+            ``"auto"``, ``"dense"`` or ``"levels"``.
+
+        Returns
+        -------
+        Thermoelectric
+
+        Raises
+        ------
+        ValueError
+            See :func:`~symbolic_pme.numeric.response.thermoelectric`.
+        """
+        grid = self.grid(values, axes, **parameters)
+        return thermoelectric(self, grid, lead=lead, method=method)
 
     def _embedding(self, what: str) -> CompiledNetwork:
         """The compiled closed embedding of an open network (ValueError for a closed network)."""
