@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import CompiledNetwork
@@ -23,10 +24,26 @@ __all__ = ["Trapping", "first_passage"]
 
 @dataclass(frozen=True)
 class Trapping:
-    """Result of :meth:`~symbolic_pme.numeric.network.CompiledNetwork.first_passage`: ``residence``
-    times (``shape + (n,)``, last axis = ``states``), ``yields`` per sink channel and
-    ``mean_time`` (each of the grid's ``shape``); ``axes`` as in
-    :class:`symbolic_pme.numeric.results.SteadyState`."""
+    """Result of :meth:`~symbolic_pme.numeric.network.CompiledNetwork.first_passage`.
+
+    Times are in the inverse unit of the rates (``docs/conventions.md``).
+
+    Attributes
+    ----------
+    states : tuple of str
+        State labels; the last axis of :attr:`residence` follows them.
+    axes : dict of str to numpy.ndarray
+        The sweep axes, as in :class:`symbolic_pme.numeric.results.SteadyState`.
+    shape : tuple of int
+        Grid shape (``()`` for one point).
+    residence : numpy.ndarray
+        Expected time spent in each state before a sink removes the excitation,
+        ``shape + (n,)``.
+    yields : dict of str to numpy.ndarray
+        ``{sink channel: probability of being trapped there}``, each of ``shape``.
+    mean_time : numpy.ndarray
+        Mean trapping time ``sum_i residence_i``, of ``shape``.
+    """
 
     states: tuple[str, ...]
     axes: dict[str, np.ndarray]
@@ -38,15 +55,36 @@ class Trapping:
 
 def first_passage(
     compiled: CompiledNetwork,
-    initial: str | Mapping[str, float] | np.ndarray | None = None,
-    values: Mapping[str, object] | None = None,
+    initial: str | Mapping[str, float] | ArrayLike | None = None,
+    values: Mapping[str, ArrayLike] | None = None,
     /,
     *,
-    axes: Mapping[str, object] | None = None,
-    **parameters,
+    axes: Mapping[str, ArrayLike] | None = None,
+    **parameters: ArrayLike,
 ) -> Trapping:
     """Yields and mean trapping time: ``compiled.first_passage(...)``.
 
-    See :meth:`symbolic_pme.numeric.network.CompiledNetwork.first_passage` (same arguments).
+    Parameters
+    ----------
+    compiled : CompiledNetwork
+        A compiled network with sinks.
+    initial : str, mapping of str to float, array_like or None, optional
+        A state label, ``{state: probability}`` or probabilities (summing to one); None starts
+        where the sources inject.
+    values : mapping of str to array_like, optional
+        Parameter values (numbers or broadcasting arrays).
+    axes : mapping of str to array_like, optional
+        Named 1-D sweep axes.
+    **parameters : array_like
+        Parameter values by name.
+
+    Returns
+    -------
+    Trapping
+        Residence times, yields per sink channel and the mean trapping time.
+
+    See Also
+    --------
+    symbolic_pme.numeric.network.CompiledNetwork.first_passage : the same, with its errors.
     """
     return compiled.first_passage(initial, values, axes=axes, **parameters)

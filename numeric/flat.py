@@ -25,11 +25,26 @@ class FlatRates:
 
     Parameters
     ----------
-    blocks:
+    blocks : list of (numpy.ndarray, numpy.ndarray, int)
         ``[(upper states, lower states, lead)]`` per block: the network indices of its rows and
         columns and the index of its lead; the blocks of each lead must be consecutive.
-    n_states, n_leads:
-        Sizes of the model.
+    n_states : int
+        Number of states of the model.
+    n_leads : int
+        Number of leads of the model.
+
+    Raises
+    ------
+    ValueError
+        If the blocks of one lead are not consecutive.
+
+    Examples
+    --------
+    >>> flat = FlatRates([(np.array([1]), np.array([0]), 0)], 2, 1)
+    >>> flat.source.tolist(), flat.target.tolist()  # entering 0 -> 1, then leaving 1 -> 0
+    ([0, 1], [1, 0])
+    >>> flat.signs.tolist()
+    [[1.0, -1.0]]
     """
 
     def __init__(self, blocks: list[tuple[np.ndarray, np.ndarray, int]], n_states: int, n_leads: int):
@@ -61,19 +76,46 @@ class FlatRates:
 
     @staticmethod
     def concatenate(blocks: list[np.ndarray]) -> np.ndarray:
-        """Blocks ``(..., m_upper, m_lower)`` (broadcastable) as one ``(..., K)`` array."""
+        """Blocks laid end to end along one entry axis.
+
+        Parameters
+        ----------
+        blocks : list of numpy.ndarray
+            Blocks ``(..., m_upper, m_lower)`` whose leading axes broadcast, in the order of the
+            layout's blocks.
+
+        Returns
+        -------
+        numpy.ndarray
+            One ``(..., K)`` array, each block flattened row by row.
+        """
         shape = np.broadcast_shapes(*(b.shape[:-2] for b in blocks))
         return np.concatenate([np.broadcast_to(b, shape + b.shape[-2:]).reshape(shape + (-1,)) for b in blocks], -1)
 
     def currents(
         self, rates: np.ndarray, delta: np.ndarray, probabilities: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Net particle and energy currents and gross particle flux of each lead, ``(leads, batch)``.
+        """Net particle and energy currents and gross particle flux of each lead.
 
-        ``rates`` ``(2K, batch)``; ``delta`` the entries' ``E_upper - E_lower``, ``(K, batch)`` or
-        ``(K, 1)`` when the energies are the same at every point (a bias sweep: then the energies
-        fold into the matrix of signs and the energy current costs no pass over the flows);
-        ``probabilities`` ``(n, batch)``.
+        Currents are positive from the lead into the system (``docs/conventions.md``); each
+        lead's sums run over its own jumps only.
+
+        Parameters
+        ----------
+        rates : numpy.ndarray
+            Rates of every transition, ``(2K, batch)``: entering ones, then leaving ones.
+        delta : numpy.ndarray
+            The entries' ``E_upper - E_lower``, ``(K, batch)``, or ``(K, 1)`` when the energies
+            are the same at every point (a bias sweep: then the energies fold into the matrix of
+            signs and the energy current costs no pass over the flows).
+        probabilities : numpy.ndarray
+            State probabilities, ``(n, batch)``.
+
+        Returns
+        -------
+        charge, energy, gross : numpy.ndarray
+            Net particle current, net energy current and gross particle flux (in plus out) of
+            each lead, each ``(leads, batch)``.
         """
         flux = rates * probabilities[self.source]
         if delta.shape[1] == 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "fermi",
@@ -14,32 +15,102 @@ __all__ = [
 ]
 
 
-def fermi(x: np.ndarray | float, temperature: np.ndarray | float) -> np.ndarray:
+def fermi(x: ArrayLike, temperature: ArrayLike) -> np.ndarray:
     """Fermi–Dirac occupation ``1/(exp(x/T) + 1)``, stable for any ``|x|/T``.
 
-    ``x = E - mu`` and ``T`` share one unit (k_B = 1) and broadcast.  ``exp(x/T)`` may overflow
-    to ``inf``; that is the exact limit (occupation 0) and is computed without warnings, so the
-    result is accurate to a few ulp in both tails and never NaN.  (This form is about twice as
-    fast as ``scipy.special.expit`` and as accurate.)  At ``T = 0`` it is the step function,
-    1/2 at ``x = 0``.  Temperatures must not be negative (callers validate their inputs).
+    ``exp(x/T)`` may overflow to ``inf``; that is the exact limit (occupation 0) and is computed
+    without warnings, so the result is accurate to a few ulp in both tails and never NaN.  (This
+    form is about twice as fast as ``scipy.special.expit`` and as accurate.)  At ``T = 0`` it is
+    the step function, 1/2 at ``x = 0``.  Units as in ``docs/conventions.md`` (k_B = 1).
+
+    Parameters
+    ----------
+    x : array_like
+        Energy above the chemical potential, ``E - mu``.
+    temperature : array_like
+        Temperature ``T`` in the unit of ``x``; must not be negative (callers validate their
+        inputs).  Broadcasts with ``x``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The occupation, of the broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> fermi(np.array([-1.0, 0.0, 1000.0]), 0.1).round(6)
+    array([0.999955, 0.5     , 0.      ])
+    >>> fermi(0.0, 0.0)
+    array(0.5)
     """
     return weighted_fermi(1.0, x, temperature)
 
 
-def fermi_complement(x: np.ndarray | float, temperature: np.ndarray | float) -> np.ndarray:
-    """Hole occupation ``1 - fermi(x, T) = 1/(exp(-x/T) + 1)``, computed directly (no
-    cancellation when the occupation is close to one); same conventions as :func:`fermi`."""
+def fermi_complement(x: ArrayLike, temperature: ArrayLike) -> np.ndarray:
+    """Hole occupation ``1 - fermi(x, T) = 1/(exp(-x/T) + 1)``, computed directly.
+
+    There is no cancellation when the occupation is close to one; same conventions as
+    :func:`fermi`.
+
+    Parameters
+    ----------
+    x : array_like
+        Energy above the chemical potential, ``E - mu``.
+    temperature : array_like
+        Temperature, not negative; broadcasts with ``x``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``1 - fermi(x, T)``, of the broadcast shape of the arguments.
+
+    Examples
+    --------
+    >>> print(f"{float(fermi_complement(-50.0, 1.0)):.6g}")  # 1 - fermi(-50, 1) rounds to 0
+    1.92875e-22
+    """
     return weighted_fermi_complement(1.0, x, temperature)
 
 
-def weighted_fermi(weight, x, temperature) -> np.ndarray:
-    """``weight * fermi(x, T)`` in one pass less than the product (a golden-rule rate
-    ``Gamma f``: the weight divides ``1 + exp(x/T)`` directly)."""
+def weighted_fermi(weight: ArrayLike, x: ArrayLike, temperature: ArrayLike) -> np.ndarray:
+    """``weight * fermi(x, T)`` in one pass less than the product.
+
+    A golden-rule rate ``Gamma f``: the weight divides ``1 + exp(x/T)`` directly.
+
+    Parameters
+    ----------
+    weight : array_like
+        The prefactor (a rate ``Gamma``, not negative).
+    x : array_like
+        Energy above the chemical potential, ``E - mu``.
+    temperature : array_like
+        Temperature, not negative.  All three broadcast.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``weight * fermi(x, T)``.
+    """
     return _logistic(weight, x, temperature, 1.0)
 
 
-def weighted_fermi_complement(weight, x, temperature) -> np.ndarray:
-    """``weight * (1 - fermi(x, T))``, like :func:`weighted_fermi`."""
+def weighted_fermi_complement(weight: ArrayLike, x: ArrayLike, temperature: ArrayLike) -> np.ndarray:
+    """``weight * (1 - fermi(x, T))``, like :func:`weighted_fermi`.
+
+    Parameters
+    ----------
+    weight : array_like
+        The prefactor (a rate ``Gamma``, not negative).
+    x : array_like
+        Energy above the chemical potential, ``E - mu``.
+    temperature : array_like
+        Temperature, not negative.  All three broadcast.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``weight * (1 - fermi(x, T))``.
+    """
     return _logistic(weight, x, temperature, -1.0)
 
 
@@ -70,14 +141,36 @@ def _logistic(weight, x, temperature, sign: float) -> np.ndarray:
 _EXP_LIMIT = 709.0
 
 
-def golden_rule_pair(weight: np.ndarray, x: np.ndarray, temperature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def golden_rule_pair(weight: ArrayLike, x: ArrayLike, temperature: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """``(weight * fermi(x, T), weight * (1 - fermi(x, T)))`` from one exponential.
 
     With ``z = exp(x/T)``: ``weight/(1 + z)`` and ``weight/(1 + z) * z``, both to full relative
     precision, one ``exp`` and one division per element (an electron's in- and out-rates of a
-    golden-rule block; divisions and masked selections are the slow operations here).  Where
-    ``x/T`` exceeds 709 the first is ``weight * exp(-x/T)`` instead (no overflow); ``T = 0``
-    gives the step (1/2 at ``x = 0``).  Arguments broadcast; temperatures must not be negative.
+    golden-rule block, ``docs/conventions.md``; divisions and masked selections are the slow
+    operations here).  Where ``x/T`` exceeds 709 the first is ``weight * exp(-x/T)`` instead
+    (no overflow); ``T = 0`` gives the step (1/2 at ``x = 0``).
+
+    Parameters
+    ----------
+    weight : array_like
+        The prefactor ``2 pi |T|^2`` (not negative).
+    x : array_like
+        Energy difference minus the chemical potential, ``E_b - E_a - mu``.
+    temperature : array_like
+        Temperature, not negative.  All three broadcast.
+
+    Returns
+    -------
+    entering : numpy.ndarray
+        ``weight * fermi(x, T)``: the rate of an electron entering from the lead.
+    leaving : numpy.ndarray
+        ``weight * (1 - fermi(x, T))``: the rate of an electron leaving into the lead.
+
+    Examples
+    --------
+    >>> entering, leaving = golden_rule_pair(2.0, np.array([0.0, 1.0]), 0.5)
+    >>> (entering + leaving).tolist()
+    [2.0, 2.0]
     """
     x = np.asarray(x, dtype=float)
     temperature = np.asarray(temperature, dtype=float)
@@ -96,8 +189,24 @@ def golden_rule_pair(weight: np.ndarray, x: np.ndarray, temperature: np.ndarray)
     return entering, leaving
 
 
-def modulus_squared(z: np.ndarray | complex) -> np.ndarray:
-    """``|z|^2`` without the square root of ``abs``: ``z.real**2 + z.imag**2``."""
+def modulus_squared(z: ArrayLike) -> np.ndarray:
+    """``|z|^2`` without the square root of ``abs``: ``z.real**2 + z.imag**2``.
+
+    Parameters
+    ----------
+    z : array_like
+        Real or complex numbers.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``|z|^2``, real.
+
+    Examples
+    --------
+    >>> modulus_squared(np.array([3 + 4j, 1j]))
+    array([25.,  1.])
+    """
     z = np.asarray(z)
     if not np.iscomplexobj(z):
         return z * z

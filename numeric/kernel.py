@@ -95,11 +95,30 @@ def _weighted(expr: sympy.Basic) -> sympy.Expr | None:
 
 
 def stable_form(expr: sympy.Expr) -> sympy.Expr:
-    """``expr`` as compiled: every ``1 - fermi(x, T)`` replaced by the direct complement, and
-    every non-negative prefactor times an occupation fused into one call.
+    """``expr`` as compiled, with stable and fused forms of the Fermi functions.
 
-    The matching sub-expressions are collected once and substituted with one ``xreplace``
-    (``Basic.replace`` would evaluate the rule at every node of thousands of rates).
+    Every ``1 - fermi(x, T)`` is replaced by the direct complement, and every non-negative
+    prefactor times an occupation is fused into one call.  The matching sub-expressions are
+    collected once and substituted with one ``xreplace`` (``Basic.replace`` would evaluate the
+    rule at every node of thousands of rates).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression (or a ``sympy.Tuple`` of many).
+
+    Returns
+    -------
+    sympy.Expr
+        The same value in the compiled form, with functions that exist only in generated code.
+
+    Examples
+    --------
+    >>> x, T, G = sympy.symbols("x T Gamma", positive=True)
+    >>> stable_form(1 - symbolic_fermi(x, T))
+    fermi_complement_(x, T)
+    >>> stable_form(G * symbolic_fermi(x, T))
+    weighted_fermi_(Gamma, x, T)
     """
     complements = {e: _one_minus_fermi(e) for e in expr.atoms(sympy.Add)}
     expr = expr.xreplace({e: c for e, c in complements.items() if c is not None})
@@ -129,11 +148,23 @@ class ExpressionKernel:
 
     Parameters
     ----------
-    expressions:
+    expressions : sequence of sympy.Expr
         The expressions to evaluate.
-    arguments:
+    arguments : sequence of sympy.Symbol
         Symbols the kernel takes (any name: they are printed under safe identifiers).  Every free
         symbol of the expressions must be among them.
+
+    Raises
+    ------
+    ValueError
+        If an expression depends on a symbol that is not among ``arguments``.
+
+    Examples
+    --------
+    >>> x, y = sympy.symbols("x y")
+    >>> kernel = ExpressionKernel([x + y, 2 * x], [x, y])
+    >>> [np.asarray(o).tolist() for o in kernel({x: np.array([1.0, 2.0]), y: 10.0})]
+    [[11.0, 12.0], [2.0, 4.0]]
     """
 
     def __init__(self, expressions: Sequence[sympy.Expr], arguments: Sequence[sympy.Symbol]):
@@ -154,13 +185,40 @@ class ExpressionKernel:
         self._function = sympy.lambdify(signature, stable, modules=_MODULES, printer=_ArgumentPrinter(names), cse=True)
 
     def __call__(self, values: Mapping[sympy.Symbol, np.ndarray | float]) -> list[np.ndarray | float]:
-        """Evaluate every expression; ``values`` maps each argument symbol to an array or number."""
+        """Evaluate every expression.
+
+        Parameters
+        ----------
+        values : mapping of sympy.Symbol to array_like
+            Each argument symbol's value: arrays that broadcast, or numbers.
+
+        Returns
+        -------
+        list of numpy.ndarray or float
+            One output per expression, each of the broadcast shape of the values it depends on.
+        """
         outputs = self._function(*(values[a] for a in self.arguments))
         return list(outputs)
 
 
 def stack_outputs(outputs: Sequence[np.ndarray | float]) -> np.ndarray:
-    """Broadcast kernel outputs to a common shape and stack them along a new last axis."""
+    """Broadcast kernel outputs to a common shape and stack them along a new last axis.
+
+    Parameters
+    ----------
+    outputs : sequence of array_like
+        Outputs of an :class:`ExpressionKernel` (arrays that broadcast, or numbers).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``broadcast shape + (len(outputs),)``, of their common type (at least float).
+
+    Examples
+    --------
+    >>> stack_outputs([np.array([1.0, 2.0]), 3]).tolist()
+    [[1.0, 3.0], [2.0, 3.0]]
+    """
     arrays = [np.asarray(o) for o in outputs]
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     result = np.empty(shape + (len(arrays),), dtype=np.result_type(*arrays, float))

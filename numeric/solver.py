@@ -10,6 +10,7 @@ systems are solved with one batched LAPACK call (``numpy.linalg.solve``) over al
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from symbolic_pme.errors import NonUniqueSteadyState
 
@@ -25,17 +26,18 @@ GTH_MAX_STATES = 12
 NEGATIVE_TOLERANCE = 1e-9
 
 
-def steady_state(generator: np.ndarray) -> np.ndarray:
+def steady_state(generator: ArrayLike) -> np.ndarray:
     """Steady-state probabilities for a stack of generators.
 
     Parameters
     ----------
-    generator:
+    generator : array_like
         Array ``(..., n, n)`` with ``generator[..., j, i]`` = rate i -> j and columns summing to 0.
 
     Returns
     -------
-    Array ``(..., n)`` of probabilities summing to one.
+    numpy.ndarray
+        Array ``(..., n)`` of probabilities summing to one.
 
     Raises
     ------
@@ -44,6 +46,11 @@ def steady_state(generator: np.ndarray) -> np.ndarray:
         gives the number of such points and the first one's index.
     FloatingPointError
         When the result is not finite or clearly negative (an ill-conditioned network).
+
+    Examples
+    --------
+    >>> steady_state(np.array([[-2.0, 1.0], [2.0, -1.0]])).round(6)
+    array([0.333333, 0.666667])
     """
     a = np.array(generator, dtype=float)
     a[..., 0, :] = 1.0
@@ -51,8 +58,25 @@ def steady_state(generator: np.ndarray) -> np.ndarray:
 
 
 def solve_normalized(a: np.ndarray) -> np.ndarray:
-    """Solve ``a P = e_0`` for stacked generators ``a (..., n, n)`` whose first row is already
-    replaced by ones; same results and errors as :func:`steady_state`."""
+    """Solve ``a P = e_0`` for stacked generators whose first row is already replaced by ones.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Array ``(..., n, n)``: generators with their first row set to ones (the normalization).
+
+    Returns
+    -------
+    numpy.ndarray
+        Array ``(..., n)`` of probabilities summing to one.
+
+    Raises
+    ------
+    NonUniqueSteadyState
+        Where ``a`` is singular; its ``indices`` list the grid indices of the singular points.
+    FloatingPointError
+        When the result is not finite or clearly negative (as :func:`steady_state`).
+    """
     n = a.shape[-1]
     rhs = np.zeros((n, 1))
     rhs[0, 0] = 1.0
@@ -93,21 +117,28 @@ def steady_state_gth(transfer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    transfer:
+    transfer : numpy.ndarray
         Array ``(n, n, batch)`` with ``transfer[j, i]`` = rate i -> j for i != j (the diagonal is
         ignored).  It is overwritten.
 
     Returns
     -------
-    ``(probabilities (n, batch), failed (batch,))``.  States are eliminated from the last to the
-    first: eliminating k censors the chain on the states before it (rate i -> j gains
-    rate(i -> k) * rate(k -> j) / s_k, with s_k the rate from k to the states before it), then
-    back-substitution gives the steady state.  Only non-negative numbers are added, multiplied
-    and divided (the diagonal of the generator is never formed), so the probabilities are
-    non-negative and accurate relative to themselves, even when they span hundreds of orders of
-    magnitude.  Where some s_k is zero (a state that cannot reach the states before it: a
-    reducible network, or an absorbing state at T = 0) the point is flagged in ``failed`` and its
-    probabilities are meaningless; solve those points with :func:`solve_normalized`.
+    probabilities : numpy.ndarray
+        ``(n, batch)``, each column summing to one.
+    failed : numpy.ndarray
+        ``(batch,)`` booleans: the points whose probabilities are meaningless (see below).
+
+    Notes
+    -----
+    States are eliminated from the last to the first: eliminating k censors the chain on the
+    states before it (rate i -> j gains rate(i -> k) * rate(k -> j) / s_k, with s_k the rate
+    from k to the states before it), then back-substitution gives the steady state. Only
+    non-negative numbers are added, multiplied and divided (the diagonal of the generator is
+    never formed), so the probabilities are non-negative and accurate relative to themselves,
+    even when they span hundreds of orders of magnitude. Where some s_k is zero (a state that
+    cannot reach the states before it: a reducible network, or an absorbing state at T = 0) the
+    point is flagged in ``failed`` and its probabilities are meaningless; solve those points
+    with :func:`solve_normalized`.
     """
     n, batch = transfer.shape[0], transfer.shape[2]
     escape = np.empty((n, batch))
@@ -142,17 +173,26 @@ def steady_state_levels(up: list[np.ndarray], down: list[np.ndarray]) -> list[np
 
     Parameters
     ----------
-    up:
+    up : list of numpy.ndarray
         ``up[N]`` ``(batch, m_{N+1}, m_N)``: rates from level N to level N + 1 (target, source).
-    down:
+    down : list of numpy.ndarray
         ``down[N]`` ``(batch, m_N, m_{N+1})``: rates from level N + 1 to level N.  There is at
         least one level pair; if level 0 has several states, its censored generator is solved
         densely at the end.
 
     Returns
     -------
-    ``[P_0, P_1, ...]``, each ``(batch, m_N)``, normalized over all levels.
+    list of numpy.ndarray
+        ``[P_0, P_1, ...]``, each ``(batch, m_N)``, normalized over all levels.
 
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        Where a level block is singular (a state with no way down, e.g. at T = 0); callers fall
+        back to a dense solve.
+
+    Notes
+    -----
     Levels are eliminated from the top: with ``A_N = -S_N`` the negated generator of the chain
     censored on levels <= N, ``P_N = X_N P_{N-1}`` with ``X_N = A_N^{-1} up[N-1]``, and
     ``A_{N-1} = diag(escape) - down[N-1] X_N``.  As in GTH, the diagonal of each ``A`` is not
@@ -165,9 +205,6 @@ def steady_state_levels(up: list[np.ndarray], down: list[np.ndarray]) -> list[np
     ``COLAMD`` and 1.18 s for a dense LU; 4096 spinful states 0.26 s against 4.5, 2.4 and 1.4 s):
     the eigenstates of mixed blocks make every rate block dense, so the sparse factors fill in,
     and only the block elimination batches over grid points and keeps the GTH accuracy.
-
-    Raises ``numpy.linalg.LinAlgError`` where a level block is singular (a state with no way down,
-    e.g. at T = 0); callers fall back to a dense solve.
     """
     levels = len(up) + 1
     batch = up[0].shape[0]

@@ -22,7 +22,16 @@ __all__ = ["NumericSpectrum"]
 
 
 class NumericSpectrum:
-    """Evaluates the placeholder symbols of a :class:`Spectrum` on arrays of parameters."""
+    """Evaluates the placeholder symbols of a :class:`Spectrum` on arrays of parameters.
+
+    Parameters
+    ----------
+    spectrum : Spectrum
+        The spectrum whose placeholders (eigenenergies, creation-operator elements, mode
+        occupations) are evaluated.
+    parameters : list of sympy.Symbol
+        The parameter symbols, in the order the compiled kernels take them.
+    """
 
     def __init__(self, spectrum: Spectrum, parameters: list[sympy.Symbol]):
         self.spectrum = spectrum
@@ -60,7 +69,19 @@ class NumericSpectrum:
         return block
 
     def eigensystems(self, values: Mapping[sympy.Symbol, np.ndarray]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """``{component: (energies (..., m), eigenvectors (..., m, m))}`` for the mixed components."""
+        """Eigensystems of the mixed components, eigenvalues ascending.
+
+        Parameters
+        ----------
+        values : mapping of sympy.Symbol to numpy.ndarray
+            Parameter values by symbol (arrays that broadcast).
+
+        Returns
+        -------
+        dict of int to (numpy.ndarray, numpy.ndarray)
+            ``{component: (energies (..., m), eigenvectors (..., m, m))}``, batched along the
+            axes of the parameters the component's Hamiltonian contains.
+        """
         result = {}
         for c, kernel in self._kernels.items():
             m = len(self.spectrum.components[c].fock_states)
@@ -72,7 +93,18 @@ class NumericSpectrum:
         return result
 
     def evaluate(self, values: Mapping[sympy.Symbol, np.ndarray]) -> dict[sympy.Symbol, np.ndarray]:
-        """Every placeholder symbol's value, broadcast over the parameters its block depends on."""
+        """Every placeholder symbol's value.
+
+        Parameters
+        ----------
+        values : mapping of sympy.Symbol to numpy.ndarray
+            Parameter values by symbol (arrays that broadcast).
+
+        Returns
+        -------
+        dict of sympy.Symbol to numpy.ndarray
+            Each placeholder's value, broadcast over the parameters its block depends on.
+        """
         systems = self.eigensystems(values)
         states = self.spectrum.states
 
