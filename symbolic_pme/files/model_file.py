@@ -460,7 +460,7 @@ class _Reader:
                 amplitudes[orbital] = self.expression(raw, where, f"coupling.{orbital}")
             band = self.band(entry["band"], where) if "band" in entry else None
             try:
-                leads.append(Lead(name, mu, temperature, amplitudes, band))
+                leads.append(Lead(name, mu, temperature, amplitudes, band=band))
             except ValueError as error:
                 raise self.fail(where, None, str(error)) from None
         return leads

@@ -21,6 +21,7 @@ from functools import cached_property
 
 import numpy as np
 import sympy
+from numpy.typing import ArrayLike
 
 __all__ = ["FockSpace", "LadderOp"]
 
@@ -59,21 +60,51 @@ def _orbital_names(orbitals: int | Sequence[str]) -> tuple[str, ...]:
 class FockSpace:
     """The occupation-number basis of a few orbitals, optionally with spin.
 
+    Conventions (docs/conventions.md): mode 0 is the most significant bit of a Fock state's
+    integer, ladder operators carry the Jordan–Wigner sign ``(-1)^{sum_{j<i} n_j}``, and the
+    basis is ordered by charge, then by integer.  With spin the modes are all spin-up
+    orbitals, then all spin-down ones.
+
     Parameters
     ----------
-    orbitals:
-        The number of orbitals (named ``"0"``, ``"1"``, ...) or their names.
-    spin:
+    orbitals : int or sequence of str
+        The number of orbitals (named ``"0"``, ``"1"``, ...) or their names (unique, non-empty,
+        and with spin not ending in ``_up``/``_down``).
+    spin : bool, optional
         With ``True`` every orbital carries two modes, ``<name>_up`` and ``<name>_down``.
+        Keyword-only; default ``False``.
+
+    Attributes
+    ----------
+    orbitals : tuple of str
+        The orbital names.
+    spin : bool
+        Whether the orbitals carry spin.
+    modes : tuple of str
+        The spin-orbital names, in mode order (the orbitals themselves without spin).
+    n_modes : int
+        Number of modes.
+    states : tuple of int
+        The basis states (Fock-state integers), ordered by charge, then by integer.
+
+    Raises
+    ------
+    TypeError
+        If ``orbitals`` is a bool or a single string, or ``spin`` is not a bool.
+    ValueError
+        If there are no orbitals, names are empty, repeated or (with spin) end in
+        ``_up``/``_down``, or there are more than ``MAX_MODES`` (14) modes.
 
     Examples
     --------
     >>> space = FockSpace(["a", "b"])
     >>> [space.label(s) for s in space.states]
     ['00', '01', '10', '11']
+    >>> FockSpace(["a"], spin=True).modes
+    ('a_up', 'a_down')
     """
 
-    def __init__(self, orbitals: int | Sequence[str], spin: bool = False):
+    def __init__(self, orbitals: int | Sequence[str], *, spin: bool = False):
         if not isinstance(spin, bool):
             raise TypeError(f"spin: expected True or False, got {spin!r}")
         self.orbitals: tuple[str, ...] = _orbital_names(orbitals)
@@ -101,12 +132,33 @@ class FockSpace:
 
     @property
     def dimension(self) -> int:
-        """Number of Fock states, 2**n_modes."""
+        """Number of Fock states, ``2**n_modes``."""
         return len(self.states)
 
     # ----------------------------------------------------------------------------- names and modes
     def mode(self, name: str) -> int:
-        """Index of a mode given by name (an orbital without spin, a spin-orbital with spin)."""
+        """Index of a mode given by name.
+
+        Parameters
+        ----------
+        name : str
+            An orbital name without spin, a spin-orbital name (``"a_up"``) with spin.
+
+        Returns
+        -------
+        int
+            The mode index (its bit position counted from the most significant bit).
+
+        Raises
+        ------
+        ValueError
+            If the name is unknown, or names an orbital that has two spin-orbitals.
+
+        Examples
+        --------
+        >>> FockSpace(["a", "b"], spin=True).mode("a_down")
+        2
+        """
         if name in self._mode_index:
             return self._mode_index[name]
         if self.spin and name in self.orbitals:
@@ -114,7 +166,28 @@ class FockSpace:
         raise ValueError(f"unknown orbital {name!r}; known: {', '.join(self.modes)}")
 
     def modes_of(self, name: str) -> tuple[int, ...]:
-        """Modes named by ``name``: an orbital (both spins with spin) or a single spin-orbital."""
+        """Modes named by ``name``: an orbital (both spins with spin) or a single spin-orbital.
+
+        Parameters
+        ----------
+        name : str
+            An orbital name or, with spin, a spin-orbital name.
+
+        Returns
+        -------
+        tuple of int
+            The mode indices, ``(up, down)`` for an orbital with spin.
+
+        Raises
+        ------
+        ValueError
+            If the name is unknown.
+
+        Examples
+        --------
+        >>> FockSpace(["a", "b"], spin=True).modes_of("a")
+        (0, 2)
+        """
         if self.spin and name in self.orbitals:
             i = self.orbitals.index(name)
             return (i, i + len(self.orbitals))
@@ -124,7 +197,18 @@ class FockSpace:
         raise ValueError(f"unknown orbital {name!r}; known: {known}")
 
     def mode_spin(self, mode: int) -> sympy.Rational | None:
-        """S_z of a mode: +1/2 (up), -1/2 (down), or None without spin."""
+        """S_z of a mode.
+
+        Parameters
+        ----------
+        mode : int
+            A mode index.
+
+        Returns
+        -------
+        sympy.Rational or None
+            ``+1/2`` for a spin-up mode, ``-1/2`` for a spin-down one, None without spin.
+        """
         if not self.spin:
             return None
         return sympy.Rational(1, 2) if mode < len(self.orbitals) else sympy.Rational(-1, 2)
@@ -134,19 +218,70 @@ class FockSpace:
         return 1 << (self.n_modes - 1 - mode)
 
     def occupation(self, state: int, mode: int) -> int:
-        """Occupation (0 or 1) of ``mode`` in the Fock state ``state``."""
+        """Occupation of one mode in a Fock state.
+
+        Parameters
+        ----------
+        state : int
+            A Fock state (its integer).
+        mode : int
+            A mode index.
+
+        Returns
+        -------
+        int
+            0 or 1.
+        """
         return 1 if state & self._bit(mode) else 0
 
     def occupations(self, state: int) -> tuple[int, ...]:
-        """Occupations of all modes, in mode order."""
+        """Occupations of all modes, in mode order.
+
+        Parameters
+        ----------
+        state : int
+            A Fock state (its integer).
+
+        Returns
+        -------
+        tuple of int
+            One 0 or 1 per mode.
+
+        Examples
+        --------
+        >>> FockSpace(3).occupations(0b011)
+        (0, 1, 1)
+        """
         return tuple(self.occupation(state, m) for m in range(self.n_modes))
 
     def charge(self, state: int) -> int:
-        """Number of electrons in ``state``."""
+        """Number of electrons in a Fock state.
+
+        Parameters
+        ----------
+        state : int
+            A Fock state (its integer).
+
+        Returns
+        -------
+        int
+            The number of occupied modes.
+        """
         return state.bit_count()
 
     def sz(self, state: int) -> sympy.Rational | None:
-        """Spin projection S_z of ``state`` (None without spin)."""
+        """Spin projection S_z of a Fock state, in units of hbar.
+
+        Parameters
+        ----------
+        state : int
+            A Fock state (its integer).
+
+        Returns
+        -------
+        sympy.Rational or None
+            ``(N_up - N_down) / 2``, or None without spin.
+        """
         if not self.spin:
             return None
         n = len(self.orbitals)
@@ -155,12 +290,40 @@ class FockSpace:
         return sympy.Rational(up - down, 2)
 
     def position(self, state: int) -> int:
-        """Index of ``state`` in the ordered basis :attr:`states`."""
+        """Index of a Fock state in the ordered basis :attr:`states`.
+
+        Parameters
+        ----------
+        state : int
+            A Fock state (its integer).
+
+        Returns
+        -------
+        int
+            Its position in :attr:`states`.
+        """
         return self._position[state]
 
     def label(self, state: int) -> str:
-        """Readable label: ``'010'`` without spin; with spin one character per orbital,
-        ``0``, ``↑``, ``↓`` or ``2`` (doubly occupied)."""
+        """Readable label of a Fock state.
+
+        Parameters
+        ----------
+        state : int
+            A Fock state (its integer).
+
+        Returns
+        -------
+        str
+            One character per orbital: ``'010'`` without spin; with spin ``0``, ``↑``, ``↓`` or ``2``
+            (doubly occupied).
+
+        Examples
+        --------
+        >>> space = FockSpace(["a", "b"], spin=True)
+        >>> space.label(0b1001)
+        '↑↓'
+        """
         occupations = self.occupations(state)
         if not self.spin:
             return "".join(str(n) for n in occupations)
@@ -169,7 +332,13 @@ class FockSpace:
         return "".join(symbols[occupations[i], occupations[i + n]] for i in range(n))
 
     def charge_sectors(self) -> dict[int, tuple[int, ...]]:
-        """Fock states grouped by charge, in basis order."""
+        """Fock states grouped by charge, in basis order.
+
+        Returns
+        -------
+        dict of int to tuple of int
+            ``{charge: Fock states}``.
+        """
         sectors: dict[int, list[int]] = {}
         for state in self.states:
             sectors.setdefault(self.charge(state), []).append(state)
@@ -179,8 +348,32 @@ class FockSpace:
     def apply(self, operators: Sequence[LadderOp], state: int) -> tuple[int, int] | None:
         """Apply a product of ladder operators to a Fock state.
 
-        ``operators`` is written left to right as in ``d_m^+ d_n``; the rightmost acts first.
-        Returns ``(sign, new_state)`` or ``None`` when the result vanishes.
+        Parameters
+        ----------
+        operators : sequence of LadderOp
+            ``(mode, is_creation)`` pairs written left to right as in ``d_m^+ d_n``; the rightmost
+            acts first.
+        state : int
+            A Fock state (its integer).
+
+        Returns
+        -------
+        tuple of (int, int) or None
+            ``(sign, new_state)``, the Jordan–Wigner sign (+1 or -1) and the resulting Fock state, or
+            None when the result vanishes.
+
+        Raises
+        ------
+        ValueError
+            If a mode index is out of range.
+
+        Examples
+        --------
+        >>> space = FockSpace(["a", "b"])
+        >>> space.apply([(1, True)], 0b10)  # d_b^+ |10> = -|11>
+        (-1, 3)
+        >>> space.apply([(0, True)], 0b10) is None
+        True
         """
         sign = 1
         for mode, creation in reversed(operators):
@@ -198,10 +391,26 @@ class FockSpace:
     def apply_all(self, operators: Sequence[LadderOp]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`apply` to every basis state at once, with integer arithmetic on arrays.
 
-        Returns ``(rows, columns, signs)``: positions (in :attr:`states` order) of the results
-        and of the states they came from, and the Jordan–Wigner signs (+1 or -1), for the states
-        that the product does not annihilate.  This is how operators of large Fock spaces are
-        built without one Python call (or one SymPy object) per matrix element.
+        This is how operators of large Fock spaces are built without one Python call (or one SymPy
+        object) per matrix element.
+
+        Parameters
+        ----------
+        operators : sequence of LadderOp
+            ``(mode, is_creation)`` pairs written left to right; the rightmost acts first.
+
+        Returns
+        -------
+        rows, columns : numpy.ndarray
+            Positions (in :attr:`states` order) of the results and of the states they came from,
+            for the states that the product does not annihilate.
+        signs : numpy.ndarray
+            The Jordan–Wigner signs (+1 or -1, ``int8``).
+
+        Raises
+        ------
+        ValueError
+            If a mode index is out of range.
         """
         states = self.state_array
         alive = np.ones(states.shape, dtype=bool)
@@ -220,7 +429,18 @@ class FockSpace:
         return rows, columns, signs
 
     def creation_action(self, mode: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``apply_all([(mode, True)])``, computed once per mode."""
+        """``apply_all([(mode, True)])``, computed once per mode.
+
+        Parameters
+        ----------
+        mode : int
+            A mode index.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(rows, columns, signs)`` as from :meth:`apply_all`.
+        """
         cache = self.__dict__.setdefault("_creation_actions", {})
         if mode not in cache:
             cache[mode] = self.apply_all([(mode, True)])
@@ -237,8 +457,19 @@ class FockSpace:
         lookup[self.state_array] = np.arange(self.dimension)
         return lookup
 
-    def positions_of(self, states: np.ndarray) -> np.ndarray:
-        """Positions in :attr:`states` of an array of Fock states (the array form of :meth:`position`)."""
+    def positions_of(self, states: ArrayLike) -> np.ndarray:
+        """Positions in :attr:`states` of an array of Fock states (the array form of :meth:`position`).
+
+        Parameters
+        ----------
+        states : numpy.typing.ArrayLike
+            Fock states (integers).
+
+        Returns
+        -------
+        numpy.ndarray
+            Their positions, with the shape of ``states``.
+        """
         return self._position_array[np.asarray(states, dtype=np.int64)]
 
     @cached_property
@@ -258,7 +489,15 @@ class FockSpace:
     def operator_matrix(self, terms: Iterable[tuple[sympy.Expr, Sequence[LadderOp]]]) -> sympy.SparseMatrix:
         """Matrix of ``sum_k c_k * (product of ladder operators)_k`` in the ordered basis.
 
-        Entry ``[i, j]`` is ``<states[i]| O |states[j]>``.
+        Parameters
+        ----------
+        terms : iterable of (sympy.Expr, sequence of LadderOp)
+            Coefficients and their operator products (written left to right).
+
+        Returns
+        -------
+        sympy.SparseMatrix
+            Entry ``[i, j]`` is ``<states[i]| O |states[j]>``.
         """
         entries: dict[tuple[int, int], sympy.Expr] = {}
         terms = list(terms)
@@ -274,15 +513,55 @@ class FockSpace:
         return sympy.SparseMatrix(self.dimension, self.dimension, entries)
 
     def creation(self, name: str | int) -> sympy.SparseMatrix:
-        """Exact matrix of ``d^+`` for one mode (a name or a mode index)."""
+        """Exact matrix of ``d^+`` for one mode.
+
+        Parameters
+        ----------
+        name : str or int
+            A mode name or a mode index.
+
+        Returns
+        -------
+        sympy.SparseMatrix
+            The matrix in the ordered basis.
+
+        Examples
+        --------
+        >>> FockSpace(["a"]).creation("a")
+        Matrix([
+        [0, 0],
+        [1, 0]])
+        """
         return self.operator_matrix([(sympy.S.One, [(self._index(name), True)])])
 
     def annihilation(self, name: str | int) -> sympy.SparseMatrix:
-        """Exact matrix of ``d`` for one mode (a name or a mode index)."""
+        """Exact matrix of ``d`` for one mode.
+
+        Parameters
+        ----------
+        name : str or int
+            A mode name or a mode index.
+
+        Returns
+        -------
+        sympy.SparseMatrix
+            The matrix in the ordered basis.
+        """
         return self.operator_matrix([(sympy.S.One, [(self._index(name), False)])])
 
     def number(self, name: str | int) -> sympy.SparseMatrix:
-        """Exact matrix of ``n = d^+ d`` for one mode (a name or a mode index)."""
+        """Exact matrix of ``n = d^+ d`` for one mode.
+
+        Parameters
+        ----------
+        name : str or int
+            A mode name or a mode index.
+
+        Returns
+        -------
+        sympy.SparseMatrix
+            The (diagonal) matrix in the ordered basis.
+        """
         m = self._index(name)
         return self.operator_matrix([(sympy.S.One, [(m, True), (m, False)])])
 

@@ -5,9 +5,9 @@ H = sum_i eps_i n_i
   + sum U_ij n_i n_j                                              (density-density Coulomb)
   + sum U_mnkl d_m^+ d_n^+ d_k d_l                                (general interaction, as given)
 
-Coefficients are numbers or SymPy expressions (symbols are real, see ``expressions``).  With spin,
-an orbital name in ``onsite``, ``hopping`` and ``coulomb`` acts on both spins; a Coulomb term that
-names one orbital twice is ``U n_up n_down``; a general interaction with orbital names is the
+Coefficients are numbers or SymPy expressions (symbols are real, see :mod:`symbolic_pme.parsing`).
+With spin, an orbital name in ``onsite``, ``hopping`` and ``coulomb`` acts on both spins; a Coulomb
+term that names one orbital twice is ``U n_up n_down``; a general interaction with orbital names is the
 spin-independent ``sum_{s,s'} U d_ms^+ d_ns'^+ d_ks' d_ls``.  Spin-orbital names (``a_up``) address
 one mode.  QmeQ's ``hsingle[(i, j)]`` is the coefficient of ``d_j^+ d_i``, the transpose of
 ``Omega_ij`` here, and QmeQ adds the Hermitian conjugate of every ``coulomb`` entry by default;
@@ -40,6 +40,15 @@ class TermAction:
     ``H = sum over actions of coefficient * O``; positions index :attr:`FockSpace.states`.  Terms
     with the same coefficient share one action, so a numeric kernel evaluates tens of
     coefficients and assembles any block from these integer arrays.
+
+    Attributes
+    ----------
+    coefficient : sympy.Expr
+        The coefficient shared by the terms.
+    rows, columns : numpy.ndarray
+        Basis positions of the non-zero entries of ``O``, sorted by column, then row.
+    signs : numpy.ndarray
+        The integer entries of ``O`` at those positions (summed Jordan–Wigner signs, never 0).
     """
 
     coefficient: sympy.Expr
@@ -55,26 +64,61 @@ def _number(mode: int) -> tuple[LadderOp, ...]:
 class Hamiltonian:
     """The dot Hamiltonian, exact and stored per charge (and, with spin, S_z) block.
 
+    All energies share one unit, that of the lead temperatures and chemical potentials
+    (hbar = e = k_B = 1, docs/conventions.md).  Numbers and SymPy expressions are accepted as
+    coefficients; strings are parsed safely (:func:`symbolic_pme.parsing.to_expr`).
+
     Parameters
     ----------
-    space:
+    space : FockSpace
         The Fock space.
-    onsite:
-        ``{orbital: eps}``, on-site energies.
-    hopping:
-        ``{(i, j): Omega}``, hoppings ``Omega d_i^+ d_j + h.c.``; complex values allowed.
-    coulomb:
-        ``{(i, j): U}``, density-density terms ``U n_i n_j``; ``(i, i)`` with spin is ``U n_up n_down``.
-    interaction:
+    onsite : mapping of str to Value, optional
+        ``{orbital: eps}``, on-site energies ``eps n_i``.  Keyword-only, like the other tables.
+    hopping : mapping of (str, str) to Value, optional
+        ``{(i, j): Omega}``, hoppings ``Omega d_i^+ d_j + Omega^* d_j^+ d_i`` (i != j); complex
+        values allowed.  QmeQ's ``hsingle[(i, j)]`` is the transpose of this ``Omega_ij``.
+    coulomb : mapping of (str, str) to Value, optional
+        ``{(i, j): U}``, density-density terms ``U n_i n_j``; ``(i, i)`` with spin is
+        ``U n_up n_down``.
+    interaction : mapping of (str, str, str, str) to Value, optional
         ``{(m, n, k, l): U}``, general terms ``U d_m^+ d_n^+ d_k d_l`` added exactly as given
         (include both a term and its conjugate partner; a non-Hermitian total is an error).
 
-    All energies share one unit (that of the lead temperatures and chemical potentials).
+    Attributes
+    ----------
+    space : FockSpace
+        The Fock space.
+    terms : tuple of (sympy.Expr, tuple of LadderOp)
+        Every term as a coefficient and its operator product.
+    actions : tuple of TermAction
+        The terms grouped by coefficient, applied to the whole basis.
+    conserves_sz : bool
+        True when the space has spin and every term conserves S_z.
+    sectors : dict of tuple to tuple of int
+        Fock states of each block, keyed by ``(N,)`` or, when H conserves S_z, ``(N, S_z)``.
+
+    Raises
+    ------
+    TypeError
+        If ``space`` is not a :class:`FockSpace`.
+    ValueError
+        If a key or value is malformed, names an unknown orbital, mixes orbital and spin-orbital
+        names, or the total is not Hermitian.
+
+    Examples
+    --------
+    >>> space = FockSpace(["a", "b"])
+    >>> h = Hamiltonian(space, onsite={"a": "e"}, hopping={("a", "b"): "w"})
+    >>> h.block((1,))
+    Matrix([
+    [0, w],
+    [w, e]])
     """
 
     def __init__(
         self,
         space: FockSpace,
+        *,
         onsite: Mapping[str, Value] | None = None,
         hopping: Mapping[tuple[str, str], Value] | None = None,
         coulomb: Mapping[tuple[str, str], Value] | None = None,
@@ -104,8 +148,9 @@ class Hamiltonian:
     # ----------------------------------------------------------------------------- public views
     @cached_property
     def matrix(self) -> sympy.SparseMatrix:
-        """Exact matrix in the ordered Fock basis (``space.states``); built on first use (a large
-        Fock space is only ever used through :attr:`actions` and its blocks)."""
+        """Exact matrix in the ordered Fock basis (``space.states``); built on first use (a large Fock
+        space is only ever used through :attr:`actions` and its blocks).
+        """
         entries: dict[tuple[int, int], sympy.Expr] = {}
         for action in self.actions:
             for i, j, sign in zip(action.rows.tolist(), action.columns.tolist(), action.signs.tolist()):
@@ -124,7 +169,18 @@ class Hamiltonian:
         return tuple(a for a in self.actions if np.array_equal(a.rows, a.columns))
 
     def fock_energy(self, position: int) -> sympy.Expr:
-        """The exact diagonal element ``<s|H|s>`` of the basis state at ``position``."""
+        """The exact diagonal element ``<s|H|s>`` of a basis state.
+
+        Parameters
+        ----------
+        position : int
+            The state's position in ``space.states``.
+
+        Returns
+        -------
+        sympy.Expr
+            The sum of the on-site and density-density terms of that state.
+        """
         terms = []
         for action in self.diagonal_actions:
             hit = np.searchsorted(action.columns, position)
@@ -133,14 +189,40 @@ class Hamiltonian:
         return sympy.Add(*terms)
 
     def block(self, key: SectorKey) -> sympy.Matrix:
-        """Exact Hamiltonian block of a sector (rows and columns in ``sectors[key]`` order)."""
+        """Exact Hamiltonian block of a sector.
+
+        Parameters
+        ----------
+        key : tuple
+            A key of :attr:`sectors`: ``(N,)`` or ``(N, S_z)``.
+
+        Returns
+        -------
+        sympy.Matrix
+            Rows and columns in ``sectors[key]`` order.
+
+        Raises
+        ------
+        ValueError
+            If there is no such sector.
+        """
         if key not in self.sectors:
             raise ValueError(f"no sector {key!r}; sectors: {list(self.sectors)}")
         return self.submatrix([self.space.position(s) for s in self.sectors[key]])
 
     def submatrix(self, positions: Sequence[int]) -> sympy.Matrix:
-        """Exact matrix over the basis states at ``positions`` (in that order), from the actions
-        (never the whole matrix)."""
+        """Exact matrix over some basis states, from the actions (never the whole matrix).
+
+        Parameters
+        ----------
+        positions : sequence of int
+            Positions in ``space.states``; rows and columns follow this order.
+
+        Returns
+        -------
+        sympy.Matrix
+            ``<states[p]|H|states[q]>`` for p, q in ``positions``.
+        """
         local = {p: k for k, p in enumerate(positions)}
         block = sympy.zeros(len(positions), len(positions))
         wanted = np.array(sorted(local), dtype=np.int64)
@@ -157,7 +239,18 @@ class Hamiltonian:
         return {key: self.block(key) for key in self.sectors}
 
     def element(self, bra: int, ket: int) -> sympy.Expr:
-        """<bra|H|ket> for two Fock states (integers)."""
+        """``<bra|H|ket>`` for two Fock states.
+
+        Parameters
+        ----------
+        bra, ket : int
+            Fock states (integers, not positions).
+
+        Returns
+        -------
+        sympy.Expr
+            The matrix element (builds :attr:`matrix`).
+        """
         return self.matrix[self.space.position(bra), self.space.position(ket)]
 
     # ----------------------------------------------------------------------------- term builders
@@ -215,7 +308,7 @@ class Hamiltonian:
                 raise ValueError(f"interaction {key!r}: expected a tuple of four orbital names (m, n, k, l)")
             what = f"interaction {key!r}"
             u = to_expr(value, what)
-            m, n, k, l = key
+            m, n, k, l = key  # noqa: E741 (the indices of U_mnkl)
             if space.spin and m in space.orbitals:
                 self._paired_modes(key, what)  # rejects a mix of orbital and spin-orbital names
                 spins = range(2)

@@ -20,23 +20,51 @@ __all__ = ["Lead"]
 
 
 class Lead:
-    """An electron reservoir.
+    """An electron reservoir in the wide-band limit.
+
+    Units and signs follow docs/conventions.md: ``mu``, ``T`` and the Hamiltonian's energies share
+    one unit (k_B = 1), and the bare tunnelling rate of orbital i is ``Gamma_i = 2 pi |t_i|^2``
+    (hbar = 1; the amplitude absorbs the density of states).  Numbers and SymPy expressions are
+    accepted everywhere; strings are parsed safely.
 
     Parameters
     ----------
-    name:
-        Unique name; currents are reported under it.
-    mu:
-        Chemical potential.
-    temperature:
-        Temperature (k_B = 1); must not be negative.
-    coupling:
-        ``{orbital: t}`` tunnelling amplitudes.  With spin an orbital name couples both spins
-        with the same amplitude; a spin-orbital name (``"a_up"``) couples one.
-    band:
-        Optional ``(D_minus, D_plus)``; transitions with energy outside are switched off.
+    name : str
+        Unique non-empty name; it is the channel of the lead's transitions and currents are
+        reported under it.
+    mu : Value
+        Chemical potential; must be real.
+    temperature : Value
+        Temperature (k_B = 1); must be real and not negative.
+    coupling : mapping of str to Value
+        ``{orbital: t}`` tunnelling amplitudes (at least one).  With spin an orbital name couples
+        both spins with the same amplitude; a spin-orbital name (``"a_up"``) couples one.
+    band : tuple of (Value, Value), optional
+        ``(D_minus, D_plus)`` in absolute energy; transitions whose energy ``E_b - E_a`` lies
+        outside are switched off (QmeQ's ``dband``).  Keyword-only; default an infinite band.
 
-    Numbers and SymPy expressions are accepted everywhere; strings are parsed safely.
+    Attributes
+    ----------
+    name : str
+        The lead's name.
+    mu, temperature : sympy.Expr
+        Chemical potential and temperature.
+    coupling : dict of str to sympy.Expr
+        The tunnelling amplitudes.
+    band : tuple of sympy.Expr or None
+        The band edges, or None for an infinite band.
+
+    Raises
+    ------
+    ValueError
+        If the name is empty, ``mu`` or ``temperature`` is not real, the temperature is negative,
+        ``coupling`` is empty, or the band is not a pair with its lower edge below its upper edge.
+
+    Examples
+    --------
+    >>> lead = Lead("L", mu="mu_L", temperature="T", coupling={"a": "t"})
+    >>> sorted(lead.parameters, key=str)
+    [T, mu_L, t]
     """
 
     def __init__(
@@ -45,6 +73,7 @@ class Lead:
         mu: Value,
         temperature: Value,
         coupling: Mapping[str, Value],
+        *,
         band: tuple[Value, Value] | None = None,
     ):
         if not isinstance(name, str) or not name.strip():

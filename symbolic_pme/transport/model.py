@@ -42,7 +42,42 @@ class TransportModel:
     blocks are diagonal), :meth:`tunnelling_amplitudes`, :meth:`transitions` (the golden-rule
     rates), :attr:`network` (the :class:`RateNetwork`), its generator and, for small models, the
     closed-form :meth:`steady_state` and :meth:`current`.  :meth:`compile` makes the fast numeric
-    solver.
+    solver.  Rates, signs and units follow docs/conventions.md (hbar = e = k_B = 1; currents are
+    particle currents, positive from the lead into the dot).
+
+    Parameters
+    ----------
+    hamiltonian : Hamiltonian
+        The dot Hamiltonian.
+    leads : sequence of Lead
+        At least one lead, with unique names; each coupled orbital must exist in the Fock space.
+
+    Attributes
+    ----------
+    hamiltonian : Hamiltonian
+        The dot Hamiltonian.
+    space : FockSpace
+        Its Fock space.
+    leads : tuple of Lead
+        The leads, in the order given.
+    spectrum : Spectrum
+        The many-body eigenstates.
+
+    Raises
+    ------
+    TypeError
+        If ``hamiltonian`` is not a :class:`Hamiltonian`.
+    ValueError
+        If there are no leads, lead names repeat, or a coupling names an unknown orbital or one
+        spin-orbital twice.
+
+    Examples
+    --------
+    >>> from symbolic_pme.transport import FockSpace
+    >>> dot = Hamiltonian(FockSpace(["d"]), onsite={"d": "e"})
+    >>> leads = [Lead("L", "mu_L", "T", {"d": "t_L"}), Lead("R", "mu_R", "T", {"d": "t_R"})]
+    >>> TransportModel(dot, leads).current("L")
+    2*pi*t_L**2*t_R**2*(fermi(e - mu_L, T) - fermi(e - mu_R, T))/(t_L**2 + t_R**2)
     """
 
     def __init__(self, hamiltonian: Hamiltonian, leads: Sequence[Lead]):
@@ -76,6 +111,23 @@ class TransportModel:
         return self.spectrum.energies
 
     def lead(self, name: str) -> Lead:
+        """The lead with a given name.
+
+        Parameters
+        ----------
+        name : str
+            A lead name.
+
+        Returns
+        -------
+        Lead
+            The lead.
+
+        Raises
+        ------
+        ValueError
+            If there is no lead of that name.
+        """
         for lead in self.leads:
             if lead.name == name:
                 return lead
@@ -104,11 +156,26 @@ class TransportModel:
         return [(s, tuple(m for m in modes if self.space.mode_spin(m) == s)) for s in (sympy.S.Half, -sympy.S.Half)]
 
     # ----------------------------------------------------------------------------- amplitudes and rates
-    def tunnelling_amplitudes(self, lead: str, spin: str | None = None) -> sympy.Matrix:
+    def tunnelling_amplitudes(self, lead: str, *, spin: str | None = None) -> sympy.Matrix:
         """Matrix ``T[b, a] = sum_i t_{lead,i} <b|d_i^+|a>`` over the many-body states.
 
-        With spin, give ``spin="up"`` or ``"down"`` for one spin channel.  Entries are exact; for
-        numeric eigenstates they contain the placeholder elements ``<b|d_i^+|a>``.
+        Parameters
+        ----------
+        lead : str
+            The lead's name.
+        spin : {"up", "down"}, optional
+            With spin, the spin channel (required); without spin it must be left out.  Keyword-only.
+
+        Returns
+        -------
+        sympy.Matrix
+            Rows and columns in :attr:`states` order.  Entries are exact; for numeric eigenstates they
+            contain the placeholder elements ``<b|d_i^+|a>``.
+
+        Raises
+        ------
+        ValueError
+            If the lead is unknown, or ``spin`` is missing with spin or given without spin.
         """
         amplitudes = self._amplitudes[self.lead(lead).name]
         if self.space.spin:
@@ -131,13 +198,23 @@ class TransportModel:
         return sympy.Add(*(amplitudes[m] * self.spectrum.creation_element(b, a, m) for m in modes if m in amplitudes))
 
     def transitions(self) -> list[Transition]:
-        """All golden-rule transitions as scalars, with channel = lead name and carried
-        quantities (the expansion of the network's groups; for small models)."""
+        """All golden-rule transitions as scalars (the expansion of the network's groups; for small models).
+
+        Returns
+        -------
+        list of Transition
+            With channel = lead name and the quantities each jump carries into the dot.
+        """
         return list(self.network.transitions)
 
     def rate_groups(self) -> list[TunnellingGroup]:
-        """The golden-rule rates as groups: one per (sector pair, lead, spin channel, direction),
-        for the sector pairs the lead links."""
+        """The golden-rule rates as groups, for the sector pairs each lead links.
+
+        Returns
+        -------
+        list of TunnellingGroup
+            One group per (sector pair, lead, spin channel, direction).
+        """
         groups = []
         sectors = self.spectrum.sectors
         for lead in self.leads:
@@ -188,20 +265,70 @@ class TransportModel:
         return [spectrum.occupation(s, mode) for s in range(len(spectrum.states))]
 
     # ----------------------------------------------------------------------------- closed forms
-    def steady_state(self, simplify: bool = True) -> dict[str, sympy.Expr]:
-        """Closed-form steady-state probabilities (matrix-tree theorem; small models)."""
+    def steady_state(self, *, simplify: bool = True) -> dict[str, sympy.Expr]:
+        """Closed-form steady-state probabilities (matrix-tree theorem; small models).
+
+        Parameters
+        ----------
+        simplify : bool, optional
+            Factor the results (see :meth:`RateNetwork.steady_state`).  Keyword-only; default True.
+
+        Returns
+        -------
+        dict of str to sympy.Expr
+            ``{state label: probability}``.
+        """
         return self.network.steady_state(simplify=simplify)
 
-    def current(self, lead: str, simplify: bool = True) -> sympy.Expr:
-        """Closed-form particle current from ``lead`` into the dot."""
+    def current(self, lead: str, *, simplify: bool = True) -> sympy.Expr:
+        """Closed-form particle current ``I`` from a lead into the dot (electrons per unit time).
+
+        Parameters
+        ----------
+        lead : str
+            The lead's name.
+        simplify : bool, optional
+            Factor the result (see :meth:`RateNetwork.current`).  Keyword-only; default True.
+
+        Returns
+        -------
+        sympy.Expr
+            The steady-state current, positive from the lead into the dot.
+        """
         return self.network.current(CHARGE, self.lead(lead).name, simplify=simplify)
 
-    def energy_current(self, lead: str, simplify: bool = True) -> sympy.Expr:
-        """Closed-form energy current from ``lead`` into the dot."""
+    def energy_current(self, lead: str, *, simplify: bool = True) -> sympy.Expr:
+        """Closed-form energy current ``J`` from a lead into the dot.
+
+        Parameters
+        ----------
+        lead : str
+            The lead's name.
+        simplify : bool, optional
+            Factor the result (see :meth:`RateNetwork.current`).  Keyword-only; default True.
+
+        Returns
+        -------
+        sympy.Expr
+            The steady-state energy current, positive from the lead into the dot.
+        """
         return self.network.current(ENERGY, self.lead(lead).name, simplify=simplify)
 
-    def heat_current(self, lead: str, simplify: bool = True) -> sympy.Expr:
-        """Closed-form heat current ``J - mu I`` from ``lead`` into the dot."""
+    def heat_current(self, lead: str, *, simplify: bool = True) -> sympy.Expr:
+        """Closed-form heat current ``Q = J - mu I`` from a lead into the dot.
+
+        Parameters
+        ----------
+        lead : str
+            The lead's name.
+        simplify : bool, optional
+            Factor the result (see :meth:`RateNetwork.current`).  Keyword-only; default True.
+
+        Returns
+        -------
+        sympy.Expr
+            The steady-state heat current, positive from the lead into the dot.
+        """
         return self.network.current(HEAT, self.lead(lead).name, simplify=simplify)
 
     @property
@@ -212,9 +339,17 @@ class TransportModel:
 
     # ----------------------------------------------------------------------------- numerics
     def compile(self, *, defaults: Mapping[str, Any] | None = None) -> CompiledNetwork:
-        """Compile into a batched numeric solver (see :class:`numeric.CompiledNetwork`).
+        """Compile into a batched numeric solver.
 
-        ``defaults`` gives values for parameters that a solve does not set.
+        Parameters
+        ----------
+        defaults : mapping of str to Any, optional
+            Values for parameters that a solve does not set.
+
+        Returns
+        -------
+        CompiledNetwork
+            The numeric solver (see :class:`symbolic_pme.numeric.network.CompiledNetwork`).
         """
         from symbolic_pme.numeric.transport import compile_model
 

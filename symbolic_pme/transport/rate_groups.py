@@ -41,19 +41,23 @@ __all__ = ["TunnellingGroup"]
 class TunnellingGroup:
     """Golden-rule jumps between two sectors through one lead and spin channel, one direction.
 
+    Rates ``2 pi |T_ba|^2 f`` (entering) and ``2 pi |T_ba|^2 (1 - f)`` (leaving), with
+    ``f = fermi(E_b - E_a - mu, T)`` of the lead; each jump carries charge, energy, heat (and S_z)
+    into the dot with the signs of docs/conventions.md.
+
     Attributes
     ----------
-    spectrum:
+    spectrum : Spectrum
         The model's eigenstates.
-    lead:
+    lead : Lead
         The lead (its name is the channel).
-    spin:
+    spin : sympy.Rational or None
         S_z of the channel's electrons (+1/2, -1/2), or None without spin.
-    amplitudes:
+    amplitudes : mapping of int to sympy.Expr
         ``{mode: t}``: the lead's amplitudes to the channel's modes (only non-zero ones).
-    lower, upper:
+    lower, upper : Sector
         The sectors of charge N and N + 1.
-    entering:
+    entering : bool
         True for N -> N + 1 (from the lead into the dot), False for N + 1 -> N.
     """
 
@@ -73,6 +77,7 @@ class TunnellingGroup:
     # ----------------------------------------------------------------------------- network view
     @property
     def channel(self) -> str:
+        """The channel of the jumps: the lead's name."""
         return self.lead.name
 
     @property
@@ -87,6 +92,7 @@ class TunnellingGroup:
 
     @property
     def quantities(self) -> tuple[str, ...]:
+        """Names of the carried quantities: charge, energy, heat and, with spin, S_z."""
         return (CHARGE, ENERGY, HEAT) + ((SPIN,) if self.spin is not None else ())
 
     @property
@@ -101,9 +107,16 @@ class TunnellingGroup:
         return self.spectrum.component_links(self.lower, self.upper, tuple(self.amplitudes))
 
     def bicliques(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The structurally non-zero jumps as ``(sources, targets)`` pairs of state-index arrays
-        (into the spectrum's states), each meaning "every source jumps to every target": the
-        connectivity of the group in O(components) objects, for checks of large networks."""
+        """The structurally non-zero jumps as complete bipartite blocks.
+
+        The connectivity of the group in O(components) objects, for checks of large networks.
+
+        Returns
+        -------
+        list of (numpy.ndarray, numpy.ndarray)
+            ``(sources, targets)`` pairs of state-index arrays (into the spectrum's states), each
+            meaning "every source jumps to every target".
+        """
         sources, targets = np.array(self.sources), np.array(self.targets)
         result = []
         for upper_states, lower_states in self._component_links:
@@ -128,12 +141,19 @@ class TunnellingGroup:
     @cached_property
     def size(self) -> int:
         """Number of structurally non-zero jumps."""
-        return sum(len(u) * len(l) for u, l in self._component_links)
+        return sum(len(up) * len(low) for up, low in self._component_links)
 
     # ----------------------------------------------------------------------------- exact forms
     def amplitude_matrix(self) -> sympy.MatrixExpr:
-        """``T = U_b^+ D U_a`` as an unevaluated matrix expression (``D`` exact; ``U`` the sectors'
-        eigenvector matrices, the identity where a sector is diagonal)."""
+        """The many-body amplitudes ``T = U_b^+ D U_a`` as an unevaluated matrix expression.
+
+        Returns
+        -------
+        sympy.MatrixExpr
+            ``Adjoint(U_b) * D * U_a`` with ``D = sum_i t_i <fock_b|d_i^+|fock_a>`` exact and ``U`` the
+            sectors' eigenvector matrices (``MatrixSymbol`` ``U_{label}``, or the identity where a sector
+            is diagonal).
+        """
         d = sympy.zeros(len(self.upper.fock_positions), len(self.lower.fock_positions))
         for mode, t in self.amplitudes.items():
             pattern = self.spectrum.creation_pattern(self.lower, self.upper, mode)
@@ -149,8 +169,14 @@ class TunnellingGroup:
         return sympy.MatrixSymbol(f"U_{{{sector.label}}}", m, m)
 
     def expand(self) -> list:
-        """The jumps as scalar :class:`~symbolic_pme.networks.network.Transition` objects (exact; numeric
-        eigenstates enter through their placeholder symbols), in :attr:`pattern` order."""
+        """The jumps as scalar transitions, in :attr:`pattern` order.
+
+        Returns
+        -------
+        list of Transition
+            Exact :class:`~symbolic_pme.networks.network.Transition` objects (numeric eigenstates enter
+            through their placeholder symbols); jumps whose amplitude is exactly zero are left out.
+        """
         from symbolic_pme.networks.network import Transition
 
         spectrum, lead = self.spectrum, self.lead

@@ -32,7 +32,17 @@ __all__ = ["Component", "ManyBodyState", "Placeholder", "Sector", "Spectrum"]
 
 @dataclass(frozen=True)
 class Component:
-    """A connected block of H: Fock states (basis order) and, on request, the exact matrix over them."""
+    """A connected block of H: Fock states (basis order) and, on request, the exact matrix over them.
+
+    Attributes
+    ----------
+    sector : tuple
+        The key of the block of H the component lies in, ``(N,)`` or ``(N, S_z)``.
+    fock_states : tuple of int
+        Its Fock states (integers), in basis order.
+    source : Hamiltonian
+        The Hamiltonian it is a block of.
+    """
 
     sector: SectorKey
     fock_states: tuple[int, ...]
@@ -54,10 +64,18 @@ class Component:
 class Sector:
     """A charge (and S_z) block of H as the rate network sees it: its eigenstates and Fock states.
 
-    ``states`` are indices into :attr:`Spectrum.states` (ascending); ``fock_positions`` the basis
-    positions of the block's Fock states (ascending).  The eigenvectors of the block are one
-    object, ``U[fock, state]`` (block diagonal over the components; the identity where every
-    component is a single Fock state), computed by the numeric layer.
+    The eigenvectors of the block are one object, ``U[fock, state]`` (block diagonal over the
+    components; the identity where every component is a single Fock state), computed by the
+    numeric layer.
+
+    Attributes
+    ----------
+    key : tuple
+        ``(N,)`` or, when H conserves S_z, ``(N, S_z)``.
+    states : tuple of int
+        Indices into :attr:`Spectrum.states` of the block's eigenstates (ascending).
+    fock_positions : tuple of int
+        Basis positions (in ``FockSpace.states``) of the block's Fock states (ascending).
     """
 
     key: SectorKey
@@ -66,16 +84,36 @@ class Sector:
 
     @property
     def charge(self) -> int:
+        """The number of electrons N of the block."""
         return self.key[0]
 
     @property
     def label(self) -> str:
+        """Readable name of the block: ``N=<charge>`` or ``N=<charge>,Sz=<sz>``."""
         return f"N={self.key[0]}" + (f",Sz={self.key[1]}" if len(self.key) > 1 else "")
 
 
 @dataclass(frozen=True)
 class ManyBodyState:
-    """A many-body eigenstate: exact Fock state, or eigenvector ``index`` of a component."""
+    """A many-body eigenstate: exact Fock state, or eigenvector ``index`` of a component.
+
+    Attributes
+    ----------
+    label : str
+        The Fock-state label (exact states) or ``N=<charge>[,Sz=<sz>]:<k>`` (numeric ones).
+    charge : int
+        Number of electrons.
+    sz : sympy.Rational or None
+        S_z, or None without spin.
+    component : int
+        Index into :attr:`Spectrum.components`.
+    index : int
+        Which eigenvector of its component (0 for an exact state), in ascending energy.
+    energy : sympy.Expr
+        The exact energy, or the placeholder symbol ``E_{label}``.
+    exact : bool
+        True for a Fock state that is an eigenstate.
+    """
 
     label: str
     charge: int
@@ -90,9 +128,15 @@ class ManyBodyState:
 class Placeholder:
     """What a placeholder symbol stands for; the numeric layer computes it.
 
-    ``kind`` is ``"energy"`` (``states=(s,)``), ``"creation"`` (``states=(b, a)``, ``<b|d_mode^+|a>``)
-    or ``"occupation"`` (``states=(s,)``, ``<s|n_mode|s>``); states are indices into
-    ``Spectrum.states``.
+    Attributes
+    ----------
+    kind : str
+        ``"energy"`` (``states=(s,)``), ``"creation"`` (``states=(b, a)``, ``<b|d_mode^+|a>``)
+        or ``"occupation"`` (``states=(s,)``, ``<s|n_mode|s>``).
+    states : tuple of int
+        Indices into :attr:`Spectrum.states`.
+    mode : int or None, optional
+        The mode of a creation or occupation element; None for an energy.
     """
 
     kind: str
@@ -101,7 +145,34 @@ class Placeholder:
 
 
 class Spectrum:
-    """Eigenstates of a :class:`Hamiltonian`, exact where the block structure allows."""
+    """Eigenstates of a :class:`Hamiltonian`, exact where the block structure allows.
+
+    Parameters
+    ----------
+    hamiltonian : Hamiltonian
+        The dot Hamiltonian.
+
+    Attributes
+    ----------
+    hamiltonian : Hamiltonian
+        The Hamiltonian.
+    space : FockSpace
+        Its Fock space.
+    components : tuple of Component
+        The connected components of H, ordered by charge, then by their first Fock state.
+    states : tuple of ManyBodyState
+        The eigenstates, ordered by component (hence by charge).
+    placeholders : dict of sympy.Symbol to Placeholder
+        Every placeholder symbol made so far and what it stands for (filled as elements are
+        requested).
+
+    Examples
+    --------
+    >>> from symbolic_pme.transport import FockSpace
+    >>> h = Hamiltonian(FockSpace(["a", "b"]), onsite={"a": "e"}, hopping={("a", "b"): "w"})
+    >>> Spectrum(h).labels
+    ('00', 'N=1:0', 'N=1:1', '11')
+    """
 
     def __init__(self, hamiltonian: Hamiltonian):
         self.hamiltonian = hamiltonian
@@ -135,9 +206,22 @@ class Spectrum:
         return tuple(components)
 
     def creation_pattern(self, lower: Sector, upper: Sector, mode: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``<fock_b|d_mode^+|fock_a>`` between two sectors as ``(rows, columns, signs)``: positions
-        within ``upper.fock_positions`` and ``lower.fock_positions`` and the Jordan–Wigner signs
-        (computed once per sector pair and mode)."""
+        """``<fock_b|d_mode^+|fock_a>`` between two sectors, computed once per sector pair and mode.
+
+        Parameters
+        ----------
+        lower, upper : Sector
+            The sectors of charge N (``fock_a``) and N + 1 (``fock_b``).
+        mode : int
+            The mode index.
+
+        Returns
+        -------
+        rows, columns : numpy.ndarray
+            Positions within ``upper.fock_positions`` and ``lower.fock_positions``.
+        signs : numpy.ndarray
+            The Jordan–Wigner signs (+1 or -1).
+        """
         cache = self.__dict__.setdefault("_creation_patterns", {})
         key = (lower.key, upper.key, mode)
         if key not in cache:
@@ -147,11 +231,25 @@ class Spectrum:
     def component_links(
         self, lower: Sector, upper: Sector, modes: tuple[int, ...]
     ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-        """The pairs of components that ``d_m^+`` for some m in ``modes`` links, as ``(upper
-        states, lower states)`` (positions within the sectors' ``states``): every upper state of
-        a pair is linked to every lower one, since a numeric eigenvector spreads over its whole
-        component.  Computed once per sector pair and set of modes (the entering and leaving
-        groups of a lead share it)."""
+        """The pairs of components that ``d_m^+`` for some m in ``modes`` links.
+
+        Every upper state of a pair is linked to every lower one, since a numeric eigenvector spreads
+        over its whole component.  Computed once per sector pair and set of modes (the entering and
+        leaving groups of a lead share it).
+
+        Parameters
+        ----------
+        lower, upper : Sector
+            The sectors of charge N and N + 1.
+        modes : tuple of int
+            The modes of the channel.
+
+        Returns
+        -------
+        tuple of (numpy.ndarray, numpy.ndarray)
+            ``(upper states, lower states)`` per linked pair, as positions within the sectors'
+            ``states``.
+        """
         cache = self.__dict__.setdefault("_component_links", {})
         key = (lower.key, upper.key, modes)
         if key not in cache:
@@ -223,21 +321,53 @@ class Spectrum:
 
     @property
     def labels(self) -> tuple[str, ...]:
+        """State labels, in :attr:`states` order."""
         return tuple(s.label for s in self.states)
 
     @property
     def energies(self) -> tuple[sympy.Expr, ...]:
+        """Eigenenergies (exact, or placeholder symbols ``E_{label}``), in :attr:`states` order."""
         return tuple(s.energy for s in self.states)
 
     def index(self, label: str) -> int:
-        """Position of the state with this label."""
+        """Position of the state with a given label.
+
+        Parameters
+        ----------
+        label : str
+            A label from :attr:`labels`.
+
+        Returns
+        -------
+        int
+            Its index in :attr:`states`.
+
+        Raises
+        ------
+        ValueError
+            If no state has this label.
+        """
         for i, state in enumerate(self.states):
             if state.label == label:
                 return i
         raise ValueError(f"unknown state {label!r}; states: {', '.join(self.labels)}")
 
     def creation_element(self, b: int, a: int, mode: int) -> sympy.Expr:
-        """``<b|d_mode^+|a>`` for many-body states b, a (indices): exact, a placeholder or 0."""
+        """``<b|d_mode^+|a>`` for two many-body states.
+
+        Parameters
+        ----------
+        b, a : int
+            Indices into :attr:`states` (``b`` has one electron more than ``a`` for a non-zero result).
+        mode : int
+            The mode index.
+
+        Returns
+        -------
+        sympy.Expr
+            The exact element (a Jordan–Wigner sign) between exact states, a placeholder symbol
+            ``<b|d^+_mode|a>`` (complex) involving a numeric eigenstate, or 0.
+        """
         key = (b, a, mode)
         if key not in self._creation_cache:
             self._creation_cache[key] = self._creation_element(b, a, mode)
@@ -263,7 +393,21 @@ class Spectrum:
         return symbol
 
     def occupation(self, s: int, mode: int) -> sympy.Expr:
-        """``<s|n_mode|s>``: exact 0 or 1 for a Fock state, otherwise a placeholder."""
+        """``<s|n_mode|s>``, the occupation of a mode in an eigenstate.
+
+        Parameters
+        ----------
+        s : int
+            Index into :attr:`states`.
+        mode : int
+            The mode index.
+
+        Returns
+        -------
+        sympy.Expr
+            Exactly 0 or 1 for a Fock state (or a component that is uniformly empty or filled in the
+            mode), otherwise a real placeholder symbol ``<s|n_mode|s>``.
+        """
         state = self.states[s]
         fock = self.components[state.component].fock_states
         if state.exact:
