@@ -28,8 +28,32 @@ class fermi(sympy.Function):
     """Fermi–Dirac occupation ``f(x, T) = 1/(exp(x/T) + 1)``, with x = E - mu.
 
     Its arguments are real by the project's convention (energies, chemical potentials and
-    temperatures are real parameters), so it is declared real, non-negative and finite outright:
-    the assumption engine need not recurse into large arguments to find that out.
+    temperatures are real parameters, k_B = 1, docs/conventions.md), so it is declared real,
+    non-negative and finite outright: the assumption engine need not recurse into large arguments
+    to find that out.
+
+    Parameters
+    ----------
+    x : sympy.Expr or number
+        Energy above the lead's chemical potential, ``E - mu``.
+    temperature : sympy.Expr or number
+        Temperature (k_B = 1), in the unit of ``x``; not negative.
+
+    Raises
+    ------
+    ValueError
+        If both arguments are numbers and the temperature is negative.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x, T = sympy.symbols("x T", real=True)
+    >>> fermi(0, T), fermi(1, 0)
+    (1/2, 0)
+    >>> fermi(x, T).rewrite(sympy.exp)
+    1/(exp(x/T) + 1)
+    >>> fermi(x, T).diff(x)
+    -(1 - fermi(x, T))*fermi(x, T)/T
     """
 
     nargs = 2
@@ -40,6 +64,26 @@ class fermi(sympy.Function):
     @classmethod
     def eval(cls, x, temperature):
         # structural decisions only (assumption queries on large arguments are slow)
+        """Evaluate the cheap cases; everything else stays unevaluated.
+
+        Parameters
+        ----------
+        x : sympy.Expr
+            ``E - mu``.
+        temperature : sympy.Expr
+            The temperature.
+
+        Returns
+        -------
+        sympy.Expr or None
+            ``1/2`` at ``x = 0``; the step function (0 or 1) at ``T = 0`` for a number ``x``; the
+            number (a Float if either argument is one) when both are numbers; None otherwise.
+
+        Raises
+        ------
+        ValueError
+            If both arguments are numbers and the temperature is negative.
+        """
         if x == 0:
             return sympy.S.Half
         if temperature == 0 and x.is_Number:
@@ -53,6 +97,23 @@ class fermi(sympy.Function):
         return None
 
     def fdiff(self, argindex=1):
+        """Exact partial derivative, written in ``fermi`` itself.
+
+        Parameters
+        ----------
+        argindex : int, optional
+            1 for ``df/dx = -f (1 - f)/T``, 2 for ``df/dT = f (1 - f) x/T^2``.
+
+        Returns
+        -------
+        sympy.Expr
+            The derivative.
+
+        Raises
+        ------
+        sympy.ArgumentIndexError
+            For any other index.
+        """
         x, temperature = self.args
         slope = self * (1 - self) / temperature
         if argindex == 1:
@@ -73,7 +134,24 @@ class fermi(sympy.Function):
 
 
 class modulus_squared(sympy.Function):
-    """``|z|^2`` for a complex expression z."""
+    """``|z|^2`` for a complex expression z.
+
+    Evaluated only in the cheap cases (a number, or a real expression of real symbols, which gives
+    ``z**2``); otherwise unevaluated, real, non-negative and finite.
+
+    Parameters
+    ----------
+    z : sympy.Expr
+        The complex expression, usually a many-body tunnelling amplitude.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> modulus_squared(3 + 4 * sympy.I), modulus_squared(sympy.Symbol("x", real=True))
+    (25, x**2)
+    >>> modulus_squared(sympy.Symbol("z"))
+    |z|**2
+    """
 
     nargs = 1
     is_extended_real = True
@@ -86,6 +164,18 @@ class modulus_squared(sympy.Function):
     @classmethod
     def eval(cls, z):
         # cheap, structural decisions only: assumption queries on large sums are slow
+        """Evaluate the cheap, structural cases; everything else stays unevaluated.
+
+        Parameters
+        ----------
+        z : sympy.Expr
+            The argument.
+
+        Returns
+        -------
+        sympy.Expr or None
+            ``z z*`` expanded for a number, ``z**2`` for a real expression of real symbols, None otherwise.
+        """
         if z.is_number:
             return sympy.expand(z * sympy.conjugate(z))
         if all(s.is_extended_real for s in z.free_symbols) and z.is_extended_real:

@@ -48,10 +48,25 @@ Value = numbers.Number | sympy.Basic | str
 
 
 def as_real(expr: sympy.Basic) -> sympy.Basic:
-    """Return ``expr`` with every plain symbol replaced by a real symbol of the same name.
+    """Replace every plain symbol of an expression by a real symbol of the same name.
 
     Symbols declared with assumptions (``real``, ``positive``, ``complex``, ...) are kept as they
     are: a symbol explicitly declared complex stays complex.
+
+    Parameters
+    ----------
+    expr : sympy.Basic
+        Any SymPy object.
+
+    Returns
+    -------
+    sympy.Basic
+        ``expr`` with its plain symbols made real (``expr`` itself when there are none).
+
+    Examples
+    --------
+    >>> as_real(sympy.Symbol("x")).is_real
+    True
     """
     replacements = {
         s: sympy.Symbol(s.name, real=True)
@@ -62,28 +77,53 @@ def as_real(expr: sympy.Basic) -> sympy.Basic:
 
 
 def is_number(expr: sympy.Basic) -> bool:
-    """True when ``expr`` has no free symbols (it evaluates to a number)."""
+    """Whether an expression has no free symbols (it evaluates to a number).
+
+    Parameters
+    ----------
+    expr : sympy.Basic
+        Any SymPy object.
+
+    Returns
+    -------
+    bool
+        True when ``expr`` has no free symbols.
+    """
     return not expr.free_symbols
 
 
 def to_expr(value: Value, name: str, *, symbols: Mapping[str, sympy.Symbol] | None = None) -> sympy.Expr:
-    """Convert ``value`` into a SymPy expression with real symbols.
+    """Convert a value into a SymPy expression with real symbols.
 
     Parameters
     ----------
-    value:
-        An int, float, complex, ``fractions.Fraction``, a SymPy expression, or a string.  A string
-        is parsed by :func:`parse_expression`; names in it become real symbols (or the entries of
-        ``symbols``).
-    name:
+    value : Value
+        An int, float, complex, ``fractions.Fraction``, a NumPy scalar, a SymPy expression, or a
+        string.  A string is parsed by :func:`parse_expression`; names in it become real symbols
+        (or the entries of ``symbols``).
+    name : str
         What the value is (e.g. ``"temperature of lead 'tip'"``); used in error messages.
+    symbols : mapping of str to sympy.Symbol, optional
+        Symbols to use for names in a string, instead of new real symbols.
+
+    Returns
+    -------
+    sympy.Expr
+        The expression; its plain symbols are real (see :func:`as_real`).
 
     Raises
     ------
     ValueError
         For NaN or infinite numbers and for unreadable strings; the message names ``name``.
     TypeError
-        For values of any other type.
+        For a bool, a SymPy object that is not an expression, and values of any other type.
+
+    Examples
+    --------
+    >>> to_expr("2*t", "coupling")
+    2*t
+    >>> to_expr("2*t", "coupling").is_real
+    True
     """
     if isinstance(value, bool):
         raise TypeError(f"{name}: expected a number or an expression, got a bool ({value!r})")
@@ -175,10 +215,35 @@ def parse_expression(
     ``exp(3)``, a whole tower ``(9**9)**9``) a finite double-precision number, checked in
     floating point *before* SymPy computes it exactly.
 
+    Parameters
+    ----------
+    text : str
+        The expression.
+    symbols : mapping of str to sympy.Symbol, optional
+        Symbols to use for some names, instead of new real symbols.
+    allowed_names : iterable of str, optional
+        The only parameter names allowed; by default any name that is not a constant, a function
+        or private (``_x``).
+
+    Returns
+    -------
+    sympy.Expr
+        The expression.
+
+    Raises
+    ------
+    ExpressionError
+        If ``text`` is not a string, is empty or malformed, exceeds a limit, uses a construct or
+        name that is not allowed, or has a part without parameters that is not a finite number.
+
     Examples
     --------
     >>> parse_expression("sqrt(G/(2*pi))")
     sqrt(2)*sqrt(G)/(2*sqrt(pi))
+    >>> parse_expression("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    symbolic_pme.errors.ExpressionError: ...
     """
     if not isinstance(text, str):
         raise ExpressionError(f"expected an expression string, got {type(text).__name__}")
@@ -312,8 +377,24 @@ MAX_EXACT_INTEGER = 2**53
 
 
 def number(value: float) -> sympy.Expr:
-    """A number as SymPy: exact for floats and integers up to :data:`MAX_EXACT_INTEGER` in
-    magnitude, a SymPy ``Float`` for larger integers."""
+    """A number as SymPy, without exact giants.
+
+    Parameters
+    ----------
+    value : int or float
+        The number.
+
+    Returns
+    -------
+    sympy.Expr
+        ``sympify(value)`` (an exact ``Integer`` for integers up to :data:`MAX_EXACT_INTEGER` in
+        magnitude, a ``Float`` for floats), or a SymPy ``Float`` for larger integers.
+
+    Examples
+    --------
+    >>> number(2**60)
+    1152921504606846976.
+    """
     if isinstance(value, int) and abs(value) > MAX_EXACT_INTEGER:
         return sympy.Float(value)
     return sympy.sympify(value)
@@ -377,13 +458,33 @@ _OPERATIONS: dict[str, Callable[..., complex]] = {
 
 
 def apply(operation: str, *values: complex) -> complex:
-    """``operation`` (``"add"``, ``"pow"``, ``"exp"``, ...) on floating-point values.
+    """An operation on floating-point values, with overflow and poles as errors.
+
+    Parameters
+    ----------
+    operation : str
+        ``"add"``, ``"sub"``, ``"mul"``, ``"div"``, ``"pow"`` (two values) or a function of one
+        value: ``"sqrt"``, ``"exp"``, ``"log"``, ``"sin"``, ``"cos"``, ``"tan"``, ``"sinh"``,
+        ``"cosh"``, ``"tanh"``, ``"abs"``, ``"re"``, ``"im"``, ``"conjugate"``, ``"arg"``,
+        ``"sign"``.
+    *values : complex
+        The operands.
+
+    Returns
+    -------
+    complex
+        The result; real arguments of the elementary functions give no spurious imaginary part.
 
     Raises
     ------
     ExpressionError
         When the result overflows a double, is not a number, or the operation has a pole there
         (``1/0``, ``log(0)``); the message says which.
+
+    Examples
+    --------
+    >>> apply("pow", 2, 10)
+    (1024+0j)
     """
     what = _DESCRIPTIONS.get(operation, operation)
     try:
@@ -421,7 +522,7 @@ _SYMPY_OPERATIONS: dict[type, str] = {
 
 
 def evaluate(expr: sympy.Basic, values: Mapping[str, float]) -> complex:
-    """The value of ``expr`` in double precision, with ``values`` by symbol name.
+    """The value of an expression in double precision.
 
     Unlike SymPy's arbitrary-precision evaluation this never runs away (``exp(exp(exp(9)))``
     overflows at once instead of computing a number with 10**3800 digits): each operation is one
@@ -429,15 +530,22 @@ def evaluate(expr: sympy.Basic, values: Mapping[str, float]) -> complex:
 
     Parameters
     ----------
-    expr:
+    expr : sympy.Basic
         An expression of the kind :func:`parse_expression` builds.
-    values:
+    values : mapping of str to float
         ``{name: value}`` of every free symbol.
+
+    Returns
+    -------
+    complex
+        The value.
 
     Raises
     ------
     ExpressionError
         On overflow, a pole (``1/0``, ``log(0)``) or a construct other than those parsed.
+    KeyError
+        If a free symbol has no entry in ``values``.
 
     Examples
     --------
