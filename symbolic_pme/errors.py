@@ -14,6 +14,7 @@ __all__ = [
     "ClosedFormTooLarge",
     "CommandError",
     "ExpressionError",
+    "GenerationError",
     "GridTooLarge",
     "ModelFileError",
     "NonUniqueSteadyState",
@@ -62,6 +63,11 @@ class NonUniqueSteadyState(ValueError):
 
 class ModelFileError(ValueError):
     """A model file that cannot be read; the message names the file, the table and the key."""
+
+
+class GenerationError(ValueError):
+    """A model that a target of :func:`symbolic_pme.generate.generate` cannot generate (too many
+    states; for C, complex amplitudes), or a generated solver that fails its own validation."""
 
 
 class GridTooLarge(ValueError):
