@@ -91,11 +91,13 @@ class ModelValue:
 
     Attributes
     ----------
-    table, key:
-        Where it stands (``"[[lead]] 'L'"``, ``"temperature"``).
-    text:
+    table : str
+        The table it stands in (``"[[lead]] 'L'"``).
+    key : str
+        Its key (``"temperature"``).
+    text : int, float or str
         What the file says (a number or an expression string).
-    expr:
+    expr : sympy.Expr
         The expression read from it.
     """
 
@@ -107,18 +109,21 @@ class ModelValue:
 
 @dataclass(frozen=True)
 class ModelFile:
-    """A model read from a file.
+    """A model read from a file (see :func:`load_model`).
 
     Attributes
     ----------
-    path:
+    path : pathlib.Path
         The file.
-    title:
+    title : str
         The ``title`` (or the file name without extension).
-    parameters:
+    parameters : dict of str to float
         ``{name: default}`` of every declared parameter, in file order.
-    model:
-        The :class:`TransportModel` (symbols are the declared parameters, all real).
+    model : TransportModel
+        The transport model (symbols are the declared parameters, all real); units and signs
+        as in docs/conventions.md.
+    values : tuple of ModelValue, optional
+        Every value of the file, as written and as read (what :meth:`check_values` re-checks).
     """
 
     path: Path
@@ -129,10 +134,12 @@ class ModelFile:
 
     @property
     def orbitals(self) -> tuple[str, ...]:
+        """Orbital names, in file order."""
         return self.model.space.orbitals
 
     @property
     def spin(self) -> bool:
+        """Whether the orbitals carry spin (``[system] spin``)."""
         return self.model.space.spin
 
     @property
@@ -147,16 +154,17 @@ class ModelFile:
         return tuple(name for name in self.parameters if name in used)
 
     def check_values(self, fixed: Mapping[str, float], ends: Mapping[str, tuple[float, float]]) -> None:
-        """The evaluation guard at the values of a solve: every value of the file is a finite
-        number of magnitude at most :data:`MAX_VALUE` with the ``fixed`` values (the defaults
-        for the rest) and at every combination of the ``ends`` of the swept parameters it
-        contains.
+        """The evaluation guard at the values of a solve.
+
+        Every value of the file must be a finite number of magnitude at most :data:`MAX_VALUE` with
+        the ``fixed`` values (the defaults for the rest) and at every combination of the ``ends`` of
+        the swept parameters it contains.
 
         Parameters
         ----------
-        fixed:
+        fixed : mapping of str to float
             ``{name: value}`` replacing defaults (``--set``).
-        ends:
+        ends : mapping of str to (float, float)
             ``{name: (start, stop)}`` of swept parameters (``--sweep``).
 
         Raises
@@ -180,16 +188,40 @@ class ModelFile:
                     )
 
     def compile(self) -> CompiledNetwork:
-        """The numeric solver, with the declared defaults."""
+        """The numeric solver, with the declared defaults.
+
+        Returns
+        -------
+        CompiledNetwork
+            The compiled model; parameters a solve does not set take their file defaults.
+        """
         return self.model.compile(defaults={n: self.parameters[n] for n in self.used_parameters})
 
 
 def load_model(path: str | Path) -> ModelFile:
-    """Read and check a model file; raise :class:`ModelFileError` on the first problem.
+    """Read and check a model file.
 
     Only a regular file of at most :data:`MAX_FILE_BYTES` is read (a FIFO, a device such as
     ``/dev/zero`` or a symbolic link to one is refused without reading), as UTF-8 with an
-    optional byte-order mark.
+    optional byte-order mark.  The whole file is checked before anything is built; the schema is
+    in the module docstring and docs/model-files.md.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The TOML file.
+
+    Returns
+    -------
+    ModelFile
+        The model, its declared parameters and their defaults.
+
+    Raises
+    ------
+    ModelFileError
+        On the first problem (a missing, unreadable, oversized or non-regular file, invalid TOML,
+        an unknown or missing key, a bad name or value, a value failing the evaluation guard); the
+        message names the file, the table and the key.
     """
     path = Path(path)
     text = _read_text(path)
@@ -333,7 +365,7 @@ class _Reader:
             raise self.fail("[system]", "spin", f"expected true or false, got {_kind(spin)}")
         if not (isinstance(orbitals, list) or (isinstance(orbitals, int) and not isinstance(orbitals, bool))):
             raise self.fail("[system]", "orbitals", f"expected a list of names or a count, got {_kind(orbitals)}")
-        self.check_mode_count(orbitals if isinstance(orbitals, int) else len(orbitals), spin)
+        self.check_mode_count(orbitals if isinstance(orbitals, int) else len(orbitals), spin=spin)
         if isinstance(orbitals, list):
             self.check_orbital_names(orbitals)
         try:
@@ -341,7 +373,7 @@ class _Reader:
         except (TypeError, ValueError) as error:
             raise self.fail("[system]", "orbitals", str(error).removeprefix("orbitals: ")) from None
 
-    def check_mode_count(self, orbitals: int, spin: bool) -> None:
+    def check_mode_count(self, orbitals: int, *, spin: bool) -> None:
         """At most :data:`MAX_MODES` spin-orbitals, checked before any name is made."""
         modes = orbitals * (2 if spin else 1)
         if modes > MAX_MODES:
@@ -394,7 +426,7 @@ class _Reader:
         except ValueError as error:
             raise self.fail("[onsite], [[hopping]], [[coulomb]]", None, str(error)) from None
 
-    def pairs(self, space: FockSpace, key: str, distinct: bool) -> dict[tuple[str, str], sympy.Expr]:
+    def pairs(self, space: FockSpace, key: str, *, distinct: bool) -> dict[tuple[str, str], sympy.Expr]:
         """``[[hopping]]`` or ``[[coulomb]]`` entries as ``{(i, j): value}``."""
         pairs: dict[tuple[str, str], sympy.Expr] = {}
         for number, entry in enumerate(self.array_of_tables(key), start=1):
@@ -480,14 +512,14 @@ class _Reader:
         except ValueError as error:
             raise self.fail(where, key, str(error)) from None
 
-    def expression(self, raw: Any, where: str, key: str, constant: bool = False) -> sympy.Expr:
+    def expression(self, raw: Any, where: str, key: str, *, constant: bool = False) -> sympy.Expr:
         """A number, or an expression string over the declared parameters (``constant``: over none),
         that passes the evaluation guard at the defaults; recorded for :meth:`ModelFile.check_values`."""
         if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
             raise self.fail(where, key, f"expected a number or an expression string, got {_kind(raw)}")
         if isinstance(raw, float) and not math.isfinite(raw):
             raise self.fail(where, key, f"{raw} is not a finite number")
-        value = self.parse(raw, where, key, constant)
+        value = self.parse(raw, where, key, constant=constant)
         if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise self.fail(where, key, f"{raw!r} is not finite")
         read = ModelValue(where, key, raw, value)
@@ -497,7 +529,7 @@ class _Reader:
         self.values.append(read)
         return value
 
-    def parse(self, raw: float | str, where: str, key: str, constant: bool) -> sympy.Expr:
+    def parse(self, raw: float | str, where: str, key: str, *, constant: bool) -> sympy.Expr:
         if not isinstance(raw, str):
             return exact_number(raw)
         allowed = () if constant else tuple(self.symbols)
