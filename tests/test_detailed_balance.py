@@ -62,7 +62,7 @@ def test_boltzmann_rates_on_random_networks(seed, rule):
     """Detailed balance holds symbolically, the steady state is Boltzmann, the entropy
     production is exactly zero; multiplying one rate on a cycle by 2 breaks all three."""
     states, energies, couplings, pairs = random_network(seed)
-    net = boltzmann_network(energies, couplings, temperature, rule)
+    net = boltzmann_network(energies, couplings, temperature, rule=rule)
     report = detailed_balance(net)
     assert report.holds is True and len(report.cycles) == 2
     assert is_boltzmann(net, energies)

@@ -14,6 +14,7 @@ distribution ``P_i = exp(-E_i / T) / Z``.  Built-in rules:
 
 or any function ``g(D, T)`` returning a SymPy expression.  Every rule is proved symbolically
 (:func:`prove_boltzmann_ratio`) before it is used; a rule that fails raises ValueError.
+Units: ``docs/conventions.md`` (k_B = 1; rates per unit time).
 """
 
 from __future__ import annotations
@@ -39,9 +40,31 @@ RULES: dict[str, Rule] = {
 
 
 def prove_boltzmann_ratio(rule: str | Rule) -> sympy.Expr:
-    """Prove ``g(D, T) / g(-D, T) = exp(-D/T)`` for real D and T > 0; return the simplified ratio.
+    """Prove ``g(D, T) / g(-D, T) = exp(-D/T)`` for real D and T > 0.
 
-    Raises ValueError (naming the rule and the ratio found) when SymPy does not confirm it.
+    Parameters
+    ----------
+    rule : str or callable
+        A name from :data:`RULES` or a function ``g(D, T)`` of the energy difference
+        ``D = E_target - E_source`` and the temperature (k_B T, energy units) returning a SymPy
+        expression.
+
+    Returns
+    -------
+    sympy.Expr
+        The simplified ratio ``g(D, T) / g(-D, T)``, in symbols ``D`` (real) and ``T``
+        (positive).
+
+    Raises
+    ------
+    ValueError
+        For an unknown rule name, or, naming the rule and the ratio found, when SymPy does not
+        confirm the ratio.
+
+    Examples
+    --------
+    >>> prove_boltzmann_ratio("glauber")
+    exp(-D/T)
     """
     g, name = _rule(rule)
     d, t = sympy.Dummy("D", real=True), sympy.Dummy("T", positive=True)
@@ -55,6 +78,7 @@ def boltzmann_network(
     energies: Mapping[str, Value],
     couplings: Mapping[tuple[str, str], Value],
     temperature: Value,
+    *,
     rule: str | Rule = "symmetric",
     channel: str | None = None,
     sources: FlowsLike = (),
@@ -64,17 +88,41 @@ def boltzmann_network(
 
     Parameters
     ----------
-    energies:
+    energies : mapping of str to value
         ``{state: E}``; the states, in this order.  Stored as the state value ``"energy"``.
-    couplings:
+    couplings : mapping of (str, str) to value
         ``{(a, b): k0}``: each unordered pair once, with the prefactor of both directions (a
         rate, probability per unit time; must not be negative).
-    temperature:
-        k_B T in energy units; must be positive.
-    rule:
-        A name from :data:`RULES` or a function ``g(D, T)``; proved before use.
-    channel, sources, sinks:
-        Channel tag of every transition; sources and sinks as for :class:`RateNetwork`.
+    temperature : value
+        k_B T in energy units (k_B = 1); must be positive.
+    rule : str or callable, optional
+        A name from :data:`RULES` (default ``"symmetric"``) or a function ``g(D, T)``; proved
+        before use (:func:`prove_boltzmann_ratio`).
+    channel : str, optional
+        Channel tag of every transition (default: none).
+    sources, sinks : mapping or iterable, optional
+        As for :class:`~symbolic_pme.networks.network.RateNetwork`.
+
+    Returns
+    -------
+    RateNetwork
+        The network, with the state value ``"energy"``; closed, its steady state is the
+        Boltzmann distribution.
+
+    Raises
+    ------
+    ValueError
+        For a rule that violates detailed balance or is unknown, a temperature that is not
+        positive, a coupling key that is not a pair, an unknown state, a pair given twice, or a
+        negative prefactor.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> net = boltzmann_network({"a": 0, "b": "E"}, {("a", "b"): "k"}, "T", rule="glauber")
+    >>> p = net.steady_state()
+    >>> sympy.simplify(p["b"] / p["a"])
+    exp(-E/T)
     """
     g, _ = _rule(rule)
     prove_boltzmann_ratio(g)

@@ -16,6 +16,7 @@ Currents are net probability (or, for open networks, population) flows per unit 
 in the direction of the edge (a -> b) or of the cycle.  For an open network the cycles and edges
 include the outside state of :meth:`RateNetwork.with_environment` (sources and sinks are edges to
 it), so the currents of cycles through the outside are the throughput of the network.
+Conventions: ``docs/conventions.md``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,19 @@ Step = tuple[str, str, str | None]
 
 @dataclass(frozen=True)
 class Edge:
-    """States ``a``, ``b`` joined through ``channel``; rates ``forward`` (a -> b), ``backward``."""
+    """States ``a``, ``b`` joined through ``channel``, with the rates of both directions.
+
+    Attributes
+    ----------
+    a, b : str
+        The states, ``a`` before ``b`` in the network's state order.
+    channel : str or None
+        The channel (None for untagged transitions, or when the channels are summed).
+    forward : sympy.Expr
+        The total rate a -> b through ``channel``.
+    backward : sympy.Expr
+        The total rate b -> a through ``channel``.
+    """
 
     a: str
     b: str
@@ -56,8 +69,15 @@ class Edge:
 class Cycle:
     """A closed path of steps ``(source, target, channel)``; the first step is its chord.
 
-    ``forward`` is the product of the rates along the steps, ``backward`` that of the reverse
-    steps (the Kolmogorov products).
+    Attributes
+    ----------
+    steps : tuple of (str, str, str or None)
+        The steps ``(source, target, channel)`` in order; the last one returns to the first
+        state.
+    forward : sympy.Expr
+        The product of the rates along the steps (a Kolmogorov product).
+    backward : sympy.Expr
+        The product of the rates of the reverse steps.
     """
 
     steps: tuple[Step, ...]
@@ -81,9 +101,31 @@ class Cycle:
         return text
 
 
-def edges(network: RateNetwork, by_channel: bool = True) -> list[Edge]:
-    """The edges of the network's transitions (not its sources and sinks), in order of first
-    appearance; rates of parallel transitions (same states and channel) are summed."""
+def edges(network: RateNetwork, *, by_channel: bool = True) -> list[Edge]:
+    """The edges of the network's transitions (not its sources and sinks).
+
+    Parameters
+    ----------
+    network : RateNetwork
+        The network.
+    by_channel : bool, optional
+        One edge per pair of states and channel (default); False sums the channels (one edge
+        per pair of states, channel None).
+
+    Returns
+    -------
+    list of Edge
+        In order of first appearance; rates of parallel transitions (same states and channel)
+        are summed.
+
+    Examples
+    --------
+    >>> from symbolic_pme.networks import RateNetwork
+    >>> dot = RateNetwork(["0", "1"], [("0", "1", "a_L", "L"), ("1", "0", "b_L", "L"),
+    ...                                ("0", "1", "a_R", "R"), ("1", "0", "b_R", "R")])
+    >>> [str(e) for e in edges(dot)], [str(e) for e in edges(dot, by_channel=False)]
+    (['0 <-[L]-> 1', '0 <-[R]-> 1'], ['0 <--> 1'])
+    """
     index = {label: i for i, label in enumerate(network.states)}
     rates: dict[tuple[str, str, str | None], sympy.Expr] = {}
     for t in network.transitions:
@@ -98,25 +140,75 @@ def edges(network: RateNetwork, by_channel: bool = True) -> list[Edge]:
     return list(found.values())
 
 
-def cycle_basis(network: RateNetwork, by_channel: bool = True) -> list[Cycle]:
-    """Fundamental cycles of the network's transitions, one per chord of a breadth-first spanning
-    forest (see the module docstring); empty for a tree-like network."""
-    return _basis(network.states, edges(network, by_channel))[1]
+def cycle_basis(network: RateNetwork, *, by_channel: bool = True) -> list[Cycle]:
+    """Fundamental cycles of the network's transitions (not its sources and sinks).
+
+    One cycle per chord of a breadth-first spanning forest (see the module docstring).
+
+    Parameters
+    ----------
+    network : RateNetwork
+        The network.
+    by_channel : bool, optional
+        Resolve edges by channel (default), as in :func:`edges`.
+
+    Returns
+    -------
+    list of Cycle
+        The fundamental cycles; empty for a tree-like network.
+
+    Examples
+    --------
+    A level between two leads has one cycle, out through one lead and back through the other:
+
+    >>> from symbolic_pme.networks import RateNetwork
+    >>> dot = RateNetwork(["0", "1"], [("0", "1", "a_L", "L"), ("1", "0", "b_L", "L"),
+    ...                                ("0", "1", "a_R", "R"), ("1", "0", "b_R", "R")])
+    >>> [(str(c), c.forward, c.backward) for c in cycle_basis(dot)]
+    [('0 -[R]-> 1 -[L]-> 0', a_R*b_L, a_L*b_R)]
+    """
+    return _basis(network.states, edges(network, by_channel=by_channel))[1]
 
 
 def edge_currents(
     network: RateNetwork,
     probabilities: Mapping[str, sympy.Expr] | None = None,
+    *,
     by_channel: bool = False,
     simplify: bool = True,
 ) -> dict[Edge, sympy.Expr]:
-    """Net current ``k_ab P_a - k_ba P_b`` through every edge, in the closed-form steady state
-    unless ``probabilities`` are given.  Open networks include their source and sink edges."""
+    """Net current ``k_ab P_a - k_ba P_b`` through every edge.
+
+    Parameters
+    ----------
+    network : RateNetwork
+        The network; an open one includes its source and sink edges (to the outside state of
+        :meth:`~symbolic_pme.networks.network.RateNetwork.with_environment`).
+    probabilities : mapping of str to sympy.Expr, optional
+        ``{state: P}``; default: the closed-form steady state.
+    by_channel : bool, optional
+        Resolve edges by channel; default False (one edge per pair of states).
+    simplify : bool, optional
+        Cancel and factor each current (as in
+        :meth:`~symbolic_pme.networks.network.TreeSums.ratio`).  Default True.
+
+    Returns
+    -------
+    dict of Edge to sympy.Expr
+        Net probability (open: population) flow per unit time, positive from ``a`` to ``b``.
+
+    Examples
+    --------
+    >>> from symbolic_pme.networks import RateNetwork
+    >>> ring = RateNetwork.from_rates({("a", "b"): "k", ("b", "c"): "k", ("c", "a"): "k"})
+    >>> list(edge_currents(ring).values())
+    [k/3, k/3, -k/3]
+    """
     closed = network.with_environment()
-    flows = edges(closed, by_channel)
+    flows = edges(closed, by_channel=by_channel)
     if probabilities is None:
         sums = network.tree_sums()
-        return {e: sums.ratio(_net(e, sums.weights), simplify) for e in flows}
+        return {e: sums.ratio(_net(e, sums.weights), simplify=simplify) for e in flows}
     weights = _with_outside(network, probabilities)
     return {e: _tidy(_net(e, weights), simplify) for e in flows}
 
@@ -124,16 +216,43 @@ def edge_currents(
 def cycle_currents(
     network: RateNetwork,
     probabilities: Mapping[str, sympy.Expr] | None = None,
+    *,
     by_channel: bool = True,
     simplify: bool = True,
 ) -> dict[Cycle, sympy.Expr]:
-    """Steady-state current around each fundamental cycle: the net flow through its chord, in
-    the cycle's direction (closed-form steady state unless ``probabilities`` are given)."""
+    """Steady-state current around each fundamental cycle: the net flow through its chord.
+
+    Parameters
+    ----------
+    network : RateNetwork
+        The network; for an open one the cycles include the outside state (sources and sinks
+        are edges to it), so cycles through the outside carry the throughput.
+    probabilities : mapping of str to sympy.Expr, optional
+        ``{state: P}``; default: the closed-form steady state.
+    by_channel : bool, optional
+        Resolve edges by channel (default), as in :func:`edges`.
+    simplify : bool, optional
+        Cancel and factor each current (as in
+        :meth:`~symbolic_pme.networks.network.TreeSums.ratio`).  Default True.
+
+    Returns
+    -------
+    dict of Cycle to sympy.Expr
+        The current per unit time around each cycle, positive in the cycle's direction.
+
+    Examples
+    --------
+    >>> from symbolic_pme.networks import RateNetwork
+    >>> dot = RateNetwork(["0", "1"], [("0", "1", "a_L", "L"), ("1", "0", "b_L", "L"),
+    ...                                ("0", "1", "a_R", "R"), ("1", "0", "b_R", "R")])
+    >>> {str(c): j for c, j in cycle_currents(dot).items()}
+    {'0 -[R]-> 1 -[L]-> 0': -(a_L*b_R - a_R*b_L)/(a_L + a_R + b_L + b_R)}
+    """
     closed = network.with_environment()
-    chords, cycles = _basis(closed.states, edges(closed, by_channel))  # each cycle starts chord.a -> chord.b
+    chords, cycles = _basis(closed.states, edges(closed, by_channel=by_channel))  # each starts chord.a -> chord.b
     if probabilities is None:
         sums = network.tree_sums()
-        return {c: sums.ratio(_net(e, sums.weights), simplify) for e, c in zip(chords, cycles)}
+        return {c: sums.ratio(_net(e, sums.weights), simplify=simplify) for e, c in zip(chords, cycles)}
     weights = _with_outside(network, probabilities)
     return {c: _tidy(_net(e, weights), simplify) for e, c in zip(chords, cycles)}
 

@@ -16,6 +16,7 @@ network it says whether its transitions obey detailed balance (the report says s
 Entropy production (Schnakenberg), in units of k_B per unit time:
 ``sigma = sum over channel-resolved edges of J ln(k_ab P_a / (k_ba P_b))`` with the net current
 ``J = k_ab P_a - k_ba P_b``; each term is >= 0, and sigma = 0 exactly at detailed balance.
+Conventions: ``docs/conventions.md``.
 """
 
 from __future__ import annotations
@@ -36,10 +37,16 @@ __all__ = ["CycleCondition", "DetailedBalance", "detailed_balance", "entropy_pro
 class CycleCondition:
     """The Kolmogorov condition of one cycle.
 
-    ``ratio`` is forward/backward product, simplified (None when a step is irreversible);
-    ``holds`` is True when it is identically 1, False when it is a number other than 1 (or the
-    cycle has an irreversible step), None when it depends on the parameters (see :attr:`condition`)
-    or SymPy could not decide.
+    Attributes
+    ----------
+    cycle : Cycle
+        The cycle.
+    ratio : sympy.Expr or None
+        The forward/backward product, simplified (None when a step is irreversible).
+    holds : bool or None
+        True when the ratio is identically 1, False when it is a number other than 1 (or the
+        cycle has an irreversible step), None when it depends on the parameters (see
+        :attr:`condition`) or SymPy could not decide.
     """
 
     cycle: Cycle
@@ -64,10 +71,18 @@ class CycleCondition:
 class DetailedBalance:
     """Result of :func:`detailed_balance`.
 
-    ``holds``: True (proved for all parameter values), False (violated: an irreversible edge, or
-    a cycle ratio that is a number other than 1), or None (depends on parameters or undecided;
-    :attr:`condition` gives the symbolic condition).  ``bool(result)`` is ``holds``, and raises
-    TypeError when that is None.
+    ``bool(result)`` is :attr:`holds`, and raises TypeError when that is None.
+
+    Attributes
+    ----------
+    cycles : tuple of CycleCondition
+        The condition of each fundamental cycle.
+    irreversible : tuple of Edge
+        The edges with one direction of rate zero.
+    by_channel : bool
+        Whether the edges were resolved by channel.
+    open_network : bool
+        Whether the network has sources or sinks (they are not part of the check).
     """
 
     cycles: tuple[CycleCondition, ...]
@@ -77,6 +92,9 @@ class DetailedBalance:
 
     @property
     def holds(self) -> bool | None:
+        """True (proved for all parameter values), False (violated: an irreversible edge, or a
+        cycle ratio that is a number other than 1), or None (depends on the parameters or
+        undecided; :attr:`condition` gives the symbolic condition)."""
         if self.irreversible or any(c.holds is False for c in self.cycles):
             return False
         return True if all(c.holds for c in self.cycles) else None
@@ -109,34 +127,78 @@ class DetailedBalance:
         return "\n".join(lines)
 
 
-def detailed_balance(network: RateNetwork, by_channel: bool = True) -> DetailedBalance:
+def detailed_balance(network: RateNetwork, *, by_channel: bool = True) -> DetailedBalance:
     """Check the Kolmogorov criterion on a cycle basis of ``network``'s transitions.
 
     Parameters
     ----------
-    network:
+    network : RateNetwork
         The rate network (its sources and sinks are not checked: they are irreversible).
-    by_channel:
+    by_channel : bool, optional
         Resolve edges by channel (default, and physically required: see the module docstring).
-        ``False`` sums the channels first, which can miss currents between channels.
+        False sums the channels first, which can miss currents between channels.
+
+    Returns
+    -------
+    DetailedBalance
+        The verdict, the condition of every fundamental cycle and the irreversible edges.
+
+    Examples
+    --------
+    A level between two leads: balanced when ``a_R b_L = a_L b_R``, i.e. when the leads agree.
+
+    >>> from symbolic_pme.networks import RateNetwork
+    >>> dot = RateNetwork(["0", "1"], [("0", "1", "a_L", "L"), ("1", "0", "b_L", "L"),
+    ...                                ("0", "1", "a_R", "R"), ("1", "0", "b_R", "R")])
+    >>> report = detailed_balance(dot)
+    >>> report.holds is None, report.condition
+    (True, Eq(a_R*b_L/(a_L*b_R), 1))
+    >>> detailed_balance(dot, by_channel=False).holds  # summed leads miss the current
+    True
+    >>> detailed_balance(dot.subs({"a_R": 1, "b_L": 1, "a_L": 2, "b_R": 2})).holds
+    False
     """
-    all_edges = edges(network, by_channel)
-    conditions = tuple(_condition(cycle) for cycle in cycle_basis(network, by_channel))
+    all_edges = edges(network, by_channel=by_channel)
+    conditions = tuple(_condition(cycle) for cycle in cycle_basis(network, by_channel=by_channel))
     irreversible = tuple(e for e in all_edges if not e.reversible)
     return DetailedBalance(conditions, irreversible, by_channel, network.is_open)
 
 
 def entropy_production(
-    network: RateNetwork, probabilities: Mapping[str, sympy.Expr] | None = None, simplify: bool = True
+    network: RateNetwork, probabilities: Mapping[str, sympy.Expr] | None = None, *, simplify: bool = True
 ) -> sympy.Expr:
     """Entropy production rate (k_B per unit time) of a closed network, channel-resolved.
 
-    ``probabilities`` default to the closed-form steady state.  Terms whose current vanishes
-    identically are dropped, so the result is exactly 0 at detailed balance (for closed forms
-    of at most :data:`~symbolic_pme.networks.network.FACTOR_MAX_TERMS` tree terms; larger ones are not
+    Terms whose current vanishes identically are dropped, so the result is exactly 0 at
+    detailed balance (for closed forms of at most
+    :data:`~symbolic_pme.networks.network.FACTOR_MAX_TERMS` tree terms; larger ones are not
     expanded and may stay an unsimplified expression).
 
-    Raises ValueError for an open network or an irreversible transition: sigma is infinite there.
+    Parameters
+    ----------
+    network : RateNetwork
+        A closed network whose transitions are all reversible.
+    probabilities : mapping of str to sympy.Expr, optional
+        ``{state: P}``; default: the closed-form steady state.
+    simplify : bool, optional
+        Cancel and factor each current (as in
+        :meth:`~symbolic_pme.networks.network.TreeSums.ratio`).  Default True.
+
+    Returns
+    -------
+    sympy.Expr
+        ``sigma = sum_edges J ln(k_ab P_a / (k_ba P_b))``, in units of k_B per unit time.
+
+    Raises
+    ------
+    ValueError
+        For an open network or an irreversible transition: sigma is infinite there.
+
+    Examples
+    --------
+    >>> from symbolic_pme.networks import RateNetwork
+    >>> entropy_production(RateNetwork.from_rates({("a", "b"): "k", ("b", "a"): "q"}))
+    0
     """
     if network.is_open:
         raise ValueError(
@@ -152,7 +214,7 @@ def entropy_production(
         forward, backward = e.forward * sums.weights[e.a], e.backward * sums.weights[e.b]
         if sums.terms <= FACTOR_MAX_TERMS and _vanishes(forward - backward):
             continue
-        terms.append(sums.ratio(forward - backward, simplify) * sympy.log(forward / backward))
+        terms.append(sums.ratio(forward - backward, simplify=simplify) * sympy.log(forward / backward))
     return sympy.Add(*terms)
 
 

@@ -15,7 +15,8 @@ The eigenvalues are the roots of A's characteristic polynomial, so the closed fo
 (in radicals a reader can use) only when that polynomial factors into pieces of degree <= 2;
 otherwise, and for matrices of more than :data:`MAX_SIZE` rows, :class:`ClosedFormTooLarge` is
 raised at once, pointing to the numeric propagation (``symbolic_pme.numeric.dynamics.propagate``), which is
-batched over many times and parameter values.
+batched over many times and parameter values.  Times are in the inverse unit of the rates
+(``docs/conventions.md``).
 """
 
 from __future__ import annotations
@@ -44,13 +45,33 @@ def propagate(
 
     Parameters
     ----------
-    network:
+    network : RateNetwork
         A small network (see the module docstring for the limits).
-    initial:
-        ``P(0)``: a state label or weights ``{state: w}`` (normalized); None means an empty open
-        network (P(0) = 0, sources switched on at t = 0) and is an error for a closed one.
-    t:
+    initial : str, mapping of str to value, or None, optional
+        ``P(0)``: a state label or weights ``{state: w}`` (normalized); None (default) means an
+        empty open network (P(0) = 0, sources switched on at t = 0) and is an error for a closed
+        one.
+    t : sympy.Symbol, optional
         The time symbol (default: a non-negative symbol ``t``).
+
+    Returns
+    -------
+    dict of str to sympy.Expr
+        The probability (open network: population) of every state at time ``t``.
+
+    Raises
+    ------
+    ValueError
+        For ``initial=None`` without sources, or an invalid ``initial``.
+    ClosedFormTooLarge
+        At once, for more than :data:`MAX_SIZE` rows, or eigenvalues that need a polynomial of
+        degree above 2; the message points to the numeric propagation.
+
+    Examples
+    --------
+    >>> from symbolic_pme.networks import RateNetwork
+    >>> propagate(RateNetwork.from_rates({("a", "b"): "k"}), "a")
+    {'a': exp(-k*t), 'b': 1 - exp(-k*t)}
     """
     t = sympy.Symbol("t", nonnegative=True) if t is None else t
     n = len(network.states)

@@ -15,7 +15,7 @@ the *residence times* (expected total time spent in each state), one linear solv
 ``x`` is the steady state of the same network driven by a unit source distributed as ``P0``
 (``W x + P0 = 0``), so the closed form comes from the matrix-tree solver of open networks
 (:meth:`RateNetwork.steady_state`), with its size limits.  Times are in the inverse unit of the
-rates.
+rates (``docs/conventions.md``).
 """
 
 from __future__ import annotations
@@ -34,9 +34,19 @@ __all__ = ["FirstPassage", "first_passage", "initial_distribution"]
 
 @dataclass(frozen=True)
 class FirstPassage:
-    """Result of :func:`first_passage`: ``initial`` distribution (normalized), ``residence``
-    times per state, ``yields`` per sink channel, and ``mean_time`` until a sink removes the
-    excitation."""
+    """Result of :func:`first_passage`.
+
+    Attributes
+    ----------
+    initial : dict of str to sympy.Expr
+        The initial distribution, normalized.
+    residence : dict of str to sympy.Expr
+        The expected total time spent in each state (inverse rate units).
+    yields : dict of str to sympy.Expr
+        The probability of ending in each sink channel; they add up to 1.
+    mean_time : sympy.Expr
+        The mean time until a sink removes the excitation (the sum of the residence times).
+    """
 
     initial: dict[str, sympy.Expr]
     residence: dict[str, sympy.Expr]
@@ -45,9 +55,35 @@ class FirstPassage:
 
 
 def initial_distribution(network: RateNetwork, initial: str | Mapping[str, Value] | None) -> dict[str, sympy.Expr]:
-    """``{state: probability}`` from a state label, from weights ``{state: w}`` (normalized by
-    their sum), or, for None, from the network's sources (an excitation starts where the source
-    injects it)."""
+    """The initial distribution ``{state: probability}`` of an excitation.
+
+    Parameters
+    ----------
+    network : RateNetwork
+        The network.
+    initial : str, mapping of str to value, or None
+        A state label, weights ``{state: w}`` (normalized by their sum), or None for the
+        network's sources (an excitation starts where the source injects it, in proportion to
+        the source rates).
+
+    Returns
+    -------
+    dict of str to sympy.Expr
+        The probability of every state of the network (0 where the excitation does not start).
+
+    Raises
+    ------
+    ValueError
+        For None without sources, weights that add up to zero, or (from
+        :func:`~symbolic_pme.checks.initial_weights`) an unknown state or invalid weight.
+
+    Examples
+    --------
+    >>> from symbolic_pme.networks import RateNetwork
+    >>> net = RateNetwork.from_rates({("a", "b"): 1, ("b", "a"): 1})
+    >>> initial_distribution(net, {"a": 1, "b": 3})
+    {'a': 1/4, 'b': 3/4}
+    """
     if initial is None:
         if not network.sources:
             raise ValueError(
@@ -67,6 +103,7 @@ def initial_distribution(network: RateNetwork, initial: str | Mapping[str, Value
 def first_passage(
     network: RateNetwork,
     initial: str | Mapping[str, Value] | None = None,
+    *,
     simplify: bool = True,
     max_trees: int = 20000,
 ) -> FirstPassage:
@@ -74,14 +111,42 @@ def first_passage(
 
     Parameters
     ----------
-    network:
+    network : RateNetwork
         A network with sinks; its sources are used only to define the default ``initial``.
-    initial:
+    initial : str, mapping of str to value, or None, optional
         Where the excitation starts: a state label, weights ``{state: w}`` (normalized), or None
-        for the distribution of the network's sources.
+        (default) for the distribution of the network's sources.
+    simplify : bool, optional
+        Simplify the closed forms as :meth:`RateNetwork.steady_state` does.  Default True.
+    max_trees : int, optional
+        Size limit, as for :meth:`RateNetwork.steady_state`.
 
-    Raises ValueError without sinks, and :class:`NonUniqueSteadyState` when some state cannot
-    reach a sink (the excitation could stay for ever); size limits as for ``steady_state``.
+    Returns
+    -------
+    FirstPassage
+        The initial distribution, residence times, yields per sink channel and mean time.
+
+    Raises
+    ------
+    ValueError
+        Without sinks, or for an invalid ``initial`` (:func:`initial_distribution`).
+    NonUniqueSteadyState
+        When some state cannot reach a sink (the excitation could stay for ever).
+    ClosedFormTooLarge
+        Beyond ``max_trees`` spanning trees, as for :meth:`RateNetwork.steady_state`.
+
+    Examples
+    --------
+    A chain ``A -> B`` with a trap on B (rate kappa) and a loss on A (rate g):
+
+    >>> from symbolic_pme.networks import RateNetwork
+    >>> chain = RateNetwork(["A", "B"], [("A", "B", "k")],
+    ...                     sinks=[("B", "kappa", "trap"), ("A", "g", "loss")])
+    >>> result = first_passage(chain, "A")
+    >>> result.yields
+    {'trap': k/(g + k), 'loss': g/(g + k)}
+    >>> result.mean_time
+    (k + kappa)/(kappa*(g + k))
     """
     if not network.sinks:
         raise ValueError("network: it has no sinks, so nothing ever traps the excitation")
@@ -93,13 +158,13 @@ def first_passage(
         sources=[Source(s, p) for s, p in start.items()],
         sinks=network.sinks,
     )
-    sums = driven.tree_sums(max_trees)
+    sums = driven.tree_sums(max_trees=max_trees)
     numerators: dict[str, sympy.Expr] = {}
     for sink in network.sinks:
         numerators[sink.channel] = numerators.get(sink.channel, sympy.S.Zero) + sink.rate * sums.weights[sink.state]
     return FirstPassage(
         start,
-        {s: sums.ratio(sums.weights[s], simplify) for s in network.states},
-        {c: sums.ratio(w, simplify) for c, w in numerators.items()},
-        sums.ratio(sympy.Add(*(sums.weights[s] for s in network.states)), simplify),
+        {s: sums.ratio(sums.weights[s], simplify=simplify) for s in network.states},
+        {c: sums.ratio(w, simplify=simplify) for c, w in numerators.items()},
+        sums.ratio(sympy.Add(*(sums.weights[s] for s in network.states)), simplify=simplify),
     )

@@ -29,6 +29,23 @@ def count_in_trees(n: int, edges: Sequence[tuple[int, int]]) -> list[float]:
 
     Kirchhoff's determinant of the unit-weight Laplacian minor, in floating point: exact for
     counts below 2**53, an estimate above (all it is needed for is a size limit).
+
+    Parameters
+    ----------
+    n : int
+        Number of states (0..n-1).
+    edges : sequence of (int, int)
+        The pairs ``(i, j)`` with a rate from i to j (repeats count once).
+
+    Returns
+    -------
+    list of float
+        The number of in-trees of each root state, in state order.
+
+    Examples
+    --------
+    >>> count_in_trees(3, [(0, 1), (1, 0), (1, 2), (2, 1), (0, 2), (2, 0)])
+    [3.0, 3.0, 3.0]
     """
     laplacian = np.zeros((n, n))
     for i, j in set(edges):
@@ -41,17 +58,35 @@ def count_in_trees(n: int, edges: Sequence[tuple[int, int]]) -> list[float]:
     return counts
 
 
-def in_tree_weights(n: int, edges: Edges, max_trees: int = 20000) -> list[sympy.Expr]:
+def in_tree_weights(n: int, edges: Edges, *, max_trees: int = 20000) -> list[sympy.Expr]:
     """Sum over spanning in-trees of the product of rates, for each root state.
 
     Parameters
     ----------
-    n:
+    n : int
         Number of states (0..n-1).
-    edges:
-        ``{(i, j): rate}`` for i != j, the total rate from i to j.
-    max_trees:
-        Refuse (``ClosedFormTooLarge``) when any root has more trees than this.
+    edges : mapping of (int, int) to sympy.Expr
+        ``{(i, j): rate}`` for i != j, the total rate from i to j (probability per unit time).
+    max_trees : int, optional
+        Refuse when any root has more trees than this (counted first by
+        :func:`count_in_trees`).
+
+    Returns
+    -------
+    list of sympy.Expr
+        The unnormalized steady-state weight of each root state, in state order.
+
+    Raises
+    ------
+    ClosedFormTooLarge
+        At once, when some root has more than ``max_trees`` trees.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, b = sympy.symbols("a b")
+    >>> in_tree_weights(2, {(0, 1): a, (1, 0): b})
+    [b, a]
     """
     counts = count_in_trees(n, list(edges))
     if max(counts) > max_trees:

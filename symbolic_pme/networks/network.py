@@ -34,6 +34,8 @@ out), so ``current("population", "trap")`` is minus the rate at which the trap c
 
 Transport models, classical networks and networks reduced from Lindblad equations all produce a
 RateNetwork; one closed-form solver, one compiler and one current evaluator serve all of them.
+Units and signs: ``docs/conventions.md`` (hbar = k_B = 1; rates per unit time; quantities carried
+into the system are positive).
 """
 
 from __future__ import annotations
@@ -77,7 +79,20 @@ FACTOR_MAX_TERMS = 200
 
 @dataclass(frozen=True)
 class Transition:
-    """One jump ``source -> target`` with its rate, channel and carried quantities."""
+    """One jump ``source -> target`` with its rate, channel and carried quantities.
+
+    Attributes
+    ----------
+    source, target : str
+        The state labels before and after the jump.
+    rate : sympy.Expr
+        The rate, a probability per unit time.
+    channel : str or None
+        The channel tag (a lead, a bath, a photon field) that currents are resolved by.
+    carries : mapping of str to sympy.Expr
+        The quantities one jump moves into the system from ``channel`` (``{"charge": 1, ...}``;
+        positive into the system, ``docs/conventions.md``).
+    """
 
     source: str
     target: str
@@ -92,7 +107,17 @@ class Transition:
 
 @dataclass(frozen=True)
 class Source:
-    """Constant injection into ``state``: ``rate`` is population per unit time."""
+    """Constant injection into ``state``: ``rate`` is population per unit time.
+
+    Attributes
+    ----------
+    state : str
+        The state that receives the population.
+    rate : sympy.Expr
+        Population per unit time (not a probability per unit time).
+    channel : str
+        The channel tag, ``"source"`` by default; its jumps carry ``"population"`` +1.
+    """
 
     state: str
     rate: sympy.Expr
@@ -104,7 +129,17 @@ class Source:
 
 @dataclass(frozen=True)
 class Sink:
-    """Loss from ``state`` (a trap, decay or extraction): ``rate`` is probability per unit time."""
+    """Loss from ``state`` (a trap, decay or extraction): ``rate`` is probability per unit time.
+
+    Attributes
+    ----------
+    state : str
+        The state that loses population.
+    rate : sympy.Expr
+        Probability per unit time.
+    channel : str
+        The channel tag, ``"sink"`` by default; its jumps carry ``"population"`` -1.
+    """
 
     state: str
     rate: sympy.Expr
@@ -117,22 +152,41 @@ class Sink:
 class TreeSums(NamedTuple):
     """Matrix-tree sums of a steady state: ``P_s = weights[s] / norm``.
 
-    ``weights`` covers the states of :meth:`RateNetwork.with_environment`; for an open network
-    ``norm`` is the outside's weight, so the outside's "population" is 1 (the reference its source
-    rates are relative to).  ``terms`` is the number of tree terms, summed over states.
+    Attributes
+    ----------
+    weights : dict of str to sympy.Expr
+        The sum over spanning trees directed to each state of the product of their rates, for
+        the states of :meth:`RateNetwork.with_environment`.
+    norm : sympy.Expr
+        The normalization: the sum of all weights for a closed network; for an open network the
+        outside's weight, so the outside's "population" is 1 (the reference its source rates are
+        relative to).
+    terms : int
+        The number of tree terms, summed over states.
     """
 
     weights: dict[str, sympy.Expr]
     norm: sympy.Expr
     terms: int
 
-    def ratio(self, numerator: sympy.Expr, simplify: bool = True) -> sympy.Expr:
+    def ratio(self, numerator: sympy.Expr, *, simplify: bool = True) -> sympy.Expr:
         """``numerator / norm``, simplified on request as far as stays cheap.
 
-        With ``simplify``: factored with common factors cancelled when the closed form has at
-        most :data:`FACTOR_MAX_TERMS` tree terms and no exponentials (polynomial cancellation
-        with many ``exp`` terms, e.g. Boltzmann rates, can take minutes); products of
-        exponentials are merged instead.  Otherwise the exact ratio of tree sums.
+        Parameters
+        ----------
+        numerator : sympy.Expr
+            A combination of the :attr:`weights` (e.g. a weight, or a flux ``sum q k weight``).
+        simplify : bool, optional
+            Factor with common factors cancelled when the closed form has at most
+            :data:`FACTOR_MAX_TERMS` tree terms and no exponentials (polynomial cancellation
+            with many ``exp`` terms, e.g. Boltzmann rates, can take minutes); with exponentials,
+            merge their products instead.  False, or a larger closed form: the exact ratio of
+            tree sums.  Default True.
+
+        Returns
+        -------
+        sympy.Expr
+            ``numerator / norm``.
         """
         value = numerator / self.norm
         if not simplify or self.terms > FACTOR_MAX_TERMS:
@@ -151,6 +205,14 @@ class StateValues(Mapping):
 
     A transport model of thousands of states has per-state occupations of every mode; as SymPy
     objects they are only built when asked for (the compiled kernel computes them numerically).
+
+    Parameters
+    ----------
+    names : sequence of str
+        The names of the state values (``"energy"``, ``"charge"``, ``"n_a"``, ...).
+    compute : callable
+        ``compute(name)`` returns the value of ``name`` in every state, one expression per state
+        in the network's state order; called once per name, on first access.
     """
 
     def __init__(self, names: Sequence[str], compute: Callable[[str], Sequence[sympy.Expr]]):
@@ -177,27 +239,54 @@ class RateNetwork:
 
     Parameters
     ----------
-    states:
+    states : sequence of str
         Unique state labels.
-    transitions:
-        :class:`Transition` objects, or tuples ``(source, target, rate[, channel[, carries]])``.
-        Rates that are exactly zero are dropped; numeric negative or NaN rates are an error.
-    state_values:
+    transitions : iterable of Transition or tuple, optional
+        :class:`Transition` objects, or tuples ``(source, target, rate[, channel[, carries]])``;
+        rates are probabilities per unit time (hbar = 1, ``docs/conventions.md``).
+    state_values : mapping of str to sequence, optional
         ``{name: values}``, one value per state (e.g. ``"energy"``, ``"charge"``, ``"n_a"``).
-    sources:
-        Constant injections: ``{state: rate}``, or :class:`Source` objects or tuples
-        ``(state, rate[, channel])`` (channel default ``"source"``).
-    sinks:
-        Losses: ``{state: rate}``, or :class:`Sink` objects or tuples ``(state, rate[, channel])``
-        (channel default ``"sink"``).  A state may have several sinks (a trap and a loss).
-    groups:
+    sources : mapping or iterable of Source or tuple, optional
+        Constant injections (population per unit time): ``{state: rate}``, or :class:`Source`
+        objects or tuples ``(state, rate[, channel])`` (channel default ``"source"``).
+    sinks : mapping or iterable of Sink or tuple, optional
+        Losses (probability per unit time): ``{state: rate}``, or :class:`Sink` objects or tuples
+        ``(state, rate[, channel])`` (channel default ``"sink"``).  A state may have several
+        sinks (a trap and a loss).
+    groups : sequence of TunnellingGroup, optional
         Transition groups (keyword only): each holds all jumps from one block of states to
         another through one channel as one object (:class:`~symbolic_pme.transport.rate_groups.TunnellingGroup`;
         its ``sources`` and ``targets`` are indices into ``states``).  :attr:`transitions` expands
         them into scalar transitions on first use; checks and the compiler use them as blocks.
 
-    Rates that are exactly zero are dropped everywhere; negative, NaN or infinite numbers and
-    unknown states raise ValueError naming the transition, source or sink.
+    Raises
+    ------
+    ValueError
+        For a negative, NaN or infinite numeric rate or an unknown state (naming the transition,
+        source or sink), a transition from a state to itself, a group whose states are not
+        among ``states``, or a state value with the wrong number of values.
+    TypeError
+        For a transition, source or sink that is neither its object nor a tuple of the right
+        length.
+
+    Notes
+    -----
+    Rates that are exactly zero are dropped everywhere.
+
+    Examples
+    --------
+    >>> net = RateNetwork.from_rates({("a", "b"): "k_ab", ("b", "a"): "k_ba"})
+    >>> net
+    RateNetwork(2 states, 2 transitions)
+    >>> net.steady_state()
+    {'a': k_ba/(k_ab + k_ba), 'b': k_ab/(k_ab + k_ba)}
+
+    An open network: a source feeds ``x`` at J (population per unit time), a sink empties it at
+    k; the steady population is not normalized, and the sink's population current is -J.
+
+    >>> fed = RateNetwork(["x"], sources={"x": "J"}, sinks={"x": "k"})
+    >>> fed.steady_state(), fed.current("population", "sink")
+    ({'x': J/k}, -J)
     """
 
     def __init__(
@@ -236,12 +325,19 @@ class RateNetwork:
     @cached_property
     def transitions(self) -> tuple[Transition, ...]:
         """Every transition as a scalar :class:`Transition`: those given one by one, then the
-        groups expanded (built on first use; a large model should be used through its groups)."""
+        groups expanded (built on first use; a large model should be used through its groups).
+        """
         expanded = [t for group in self.groups for t in group.expand() if t.rate != 0]
         return self.scalar_transitions + tuple(expanded)
 
     def expanded(self) -> RateNetwork:
-        """The same network with every group expanded into scalar transitions (no groups)."""
+        """The same network with every group expanded into scalar transitions.
+
+        Returns
+        -------
+        RateNetwork
+            A network without groups (this one when it has none).
+        """
         if not self.groups:
             return self
         return RateNetwork(self.states, self.transitions, dict(self.state_values), self.sources, self.sinks)
@@ -251,24 +347,74 @@ class RateNetwork:
         cls,
         rates: Mapping[tuple[str, str], Value],
         states: Sequence[str] | None = None,
+        *,
         channel: str | None = None,
         sources: FlowsLike = (),
         sinks: FlowsLike = (),
     ) -> RateNetwork:
-        """Build from ``{(source, target): rate}``; states default to those named, in order."""
-        return cls.from_edges([(s, t, rate, channel) for (s, t), rate in rates.items()], states, sources, sinks)
+        """Build from ``{(source, target): rate}``.
+
+        Parameters
+        ----------
+        rates : mapping of (str, str) to value
+            ``{(source, target): rate}``, rates in probability per unit time.
+        states : sequence of str, optional
+            The state labels; default: those named by the rates, sources and sinks, in order of
+            appearance.
+        channel : str, optional
+            The channel tag of every transition (default: none).
+        sources, sinks : mapping or iterable, optional
+            As for :class:`RateNetwork`.
+
+        Returns
+        -------
+        RateNetwork
+            The network.
+
+        Raises
+        ------
+        ValueError
+            As for :class:`RateNetwork`.
+
+        Examples
+        --------
+        >>> RateNetwork.from_rates({("a", "b"): 2, ("b", "a"): 1}, channel="bath").channels
+        ('bath',)
+        """
+        edges = [(s, t, rate, channel) for (s, t), rate in rates.items()]
+        return cls.from_edges(edges, states, sources=sources, sinks=sinks)
 
     @classmethod
     def from_edges(
         cls,
         edges: Iterable[tuple],
         states: Sequence[str] | None = None,
+        *,
         sources: FlowsLike = (),
         sinks: FlowsLike = (),
     ) -> RateNetwork:
         """Build from an edge list ``[(source, target, rate[, channel[, carries]]), ...]``.
 
-        States default to those named by the edges, sources and sinks, in order of appearance.
+        Parameters
+        ----------
+        edges : iterable of tuple
+            ``(source, target, rate[, channel[, carries]])``, as the transitions of
+            :class:`RateNetwork`.
+        states : sequence of str, optional
+            The state labels; default: those named by the edges, sources and sinks, in order of
+            appearance.
+        sources, sinks : mapping or iterable, optional
+            As for :class:`RateNetwork`.
+
+        Returns
+        -------
+        RateNetwork
+            The network.
+
+        Raises
+        ------
+        ValueError
+            As for :class:`RateNetwork`.
         """
         edges = list(edges)
         if states is None:
@@ -323,7 +469,23 @@ class RateNetwork:
 
     # ----------------------------------------------------------------------------- structure
     def index(self, label: str) -> int:
-        """Position of a state."""
+        """Position of a state.
+
+        Parameters
+        ----------
+        label : str
+            A state label.
+
+        Returns
+        -------
+        int
+            Its index in :attr:`states` (and in the rows of :meth:`generator`).
+
+        Raises
+        ------
+        ValueError
+            For an unknown state.
+        """
         try:
             return self._index[label]
         except KeyError:
@@ -369,7 +531,13 @@ class RateNetwork:
         return symbols
 
     def edge_rates(self) -> dict[tuple[int, int], sympy.Expr]:
-        """Total rate of each ordered pair of state indices, summed over channels."""
+        """Total rate of each ordered pair of state indices, summed over channels.
+
+        Returns
+        -------
+        dict of (int, int) to sympy.Expr
+            ``{(i, j): rate i -> j}`` for the pairs with a transition (sinks not included).
+        """
         edges: dict[tuple[int, int], sympy.Expr] = {}
         for t in self.transitions:
             key = (self._index[t.source], self._index[t.target])
@@ -377,8 +545,21 @@ class RateNetwork:
         return edges
 
     def generator(self) -> sympy.Matrix:
-        """The generator W (dP/dt = W P + s): ``W[j, i]`` = rate i -> j, ``W[i, i]`` = -(rate out of
-        i), where the rates out of i include its sinks."""
+        """The generator W of ``dP/dt = W P + s``.
+
+        Returns
+        -------
+        sympy.Matrix
+            ``W[j, i]`` = rate i -> j, ``W[i, i]`` = -(rate out of i), where the rates out of i
+            include its sinks; rows and columns in the order of :attr:`states`.
+
+        Examples
+        --------
+        >>> RateNetwork.from_rates({("a", "b"): "k_ab", ("b", "a"): "k_ba"}).generator()
+        Matrix([
+        [-k_ab,  k_ba],
+        [ k_ab, -k_ba]])
+        """
         n = len(self.states)
         w = sympy.zeros(n, n)
         for (i, j), rate in self.edge_rates().items():
@@ -389,7 +570,13 @@ class RateNetwork:
         return w
 
     def source_vector(self) -> sympy.Matrix:
-        """The source term s of dP/dt = W P + s (population per unit time into each state)."""
+        """The source term s of ``dP/dt = W P + s``.
+
+        Returns
+        -------
+        sympy.Matrix
+            A column: the population per unit time injected into each state.
+        """
         s = sympy.zeros(len(self.states), 1)
         for source in self.sources:
             s[self._index[source.state]] += source.rate
@@ -406,12 +593,17 @@ class RateNetwork:
         return label
 
     def with_environment(self) -> RateNetwork:
-        """The closed network this open one is embedded in (a closed network returns itself).
+        """The closed network this open one is embedded in.
 
         An extra last state :attr:`outside` receives every sink (``state -> outside``, the sink's
         rate and channel, carrying population -1) and feeds every source (``outside -> state``,
         the source's rate and channel, population +1).  If ``pi`` is its steady state, the open
         network's steady populations are ``pi_i / pi_outside``; state values are 0 outside.
+
+        Returns
+        -------
+        RateNetwork
+            The closed embedding (a closed network returns itself).
         """
         if not self.is_open:
             return self
@@ -425,6 +617,11 @@ class RateNetwork:
         """Closed communicating classes of the transition graph (structurally non-zero rates).
 
         The steady state is unique exactly when there is one closed class.
+
+        Returns
+        -------
+        list of tuple of str
+            The states of each closed class.
         """
         n = len(self.states)
         rows, cols = self._structure()
@@ -457,12 +654,17 @@ class RateNetwork:
         return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
 
     def require_unique_steady_state(self) -> None:
-        """Raise :class:`NonUniqueSteadyState` unless exactly one closed class exists.
+        """Check that the steady state is unique.
 
-        For an open network: unless every state can reach a sink, i.e. the embedding of
-        :meth:`with_environment` has one closed class and it contains the outside.  A group of
-        states with no way to a sink would keep its population for ever (or, fed by a source,
-        accumulate it without bound).
+        Closed network: exactly one closed class exists.  Open network: every state can reach a
+        sink, i.e. the embedding of :meth:`with_environment` has one closed class and it contains
+        the outside.  A group of states with no way to a sink would keep its population for ever
+        (or, fed by a source, accumulate it without bound).
+
+        Raises
+        ------
+        NonUniqueSteadyState
+            When the check fails; the message names the classes (or trapped states).
         """
         if self.is_open:
             trapped = [c for c in self.with_environment().closed_classes() if self.outside not in c]
@@ -486,12 +688,24 @@ class RateNetwork:
     def state_function(self, quantity: str, channel: str | None) -> dict[str, sympy.Expr] | None:
         """A state function ``phi`` whose change is what the channel's jumps carry, if one exists.
 
-        Returns ``{state: phi}`` with ``carried_t == phi(target) - phi(source)`` for every
-        transition t of ``channel`` (``phi`` is fixed up to a constant per connected part), or
-        None when the carried amounts are not such differences (e.g. a quantity counted once per
-        jump, whatever its direction).  Conserved quantities have one: charge (phi = N), energy
-        (phi = E), and heat from a lead (phi = E - mu N).  Their currents then follow from the
-        net probability flow into each state, ``I_c = sum_s phi(s) * netflow_c(s)``.
+        Conserved quantities have one: charge (phi = N), energy (phi = E), and heat from a lead
+        (phi = E - mu N).  Their currents then follow from the net probability flow into each
+        state, ``I_c = sum_s phi(s) * netflow_c(s)``.
+
+        Parameters
+        ----------
+        quantity : str
+            A carried quantity (:attr:`quantities`).
+        channel : str or None
+            The channel whose transitions are considered (None: the untagged ones).
+
+        Returns
+        -------
+        dict of str to sympy.Expr or None
+            ``{state: phi}`` with ``carried_t == phi(target) - phi(source)`` for every
+            transition t of ``channel`` (``phi`` is fixed up to a constant per connected part),
+            or None when the carried amounts are not such differences (e.g. a quantity counted
+            once per jump, whatever its direction).
         """
         transitions = [t for t in self.transitions if t.channel == channel]
         neighbours: dict[str, list[tuple[str, sympy.Expr]]] = {}
@@ -518,27 +732,67 @@ class RateNetwork:
         return {s: phi.get(s, sympy.S.Zero) for s in self.states}
 
     # ----------------------------------------------------------------------------- closed forms
-    def steady_state(self, simplify: bool = True, max_trees: int = 20000) -> dict[str, sympy.Expr]:
+    def steady_state(self, *, simplify: bool = True, max_trees: int = 20000) -> dict[str, sympy.Expr]:
         """Closed-form steady state ``{label: P}`` by the matrix-tree theorem.
 
         Closed network: ``P_r`` is the sum over spanning trees directed to r of the product of
         their rates, normalized (King–Altman).  Open network: the unnormalized steady populations
         ``P = -W^{-1} s``, the tree sums of the embedding (:meth:`with_environment`) divided by
-        that of the outside.  With ``simplify`` each result is factored (cancelling common
-        factors) when the closed form has at most :data:`FACTOR_MAX_TERMS` tree terms; larger
-        ones stay the exact ratio of tree sums.
+        that of the outside.
 
-        Raises :class:`NonUniqueSteadyState` for a reducible network (or, open, for states that
-        cannot reach a sink) and, at once, :class:`~symbolic_pme.networks.matrix_tree.ClosedFormTooLarge`
-        beyond ``max_trees`` trees for one state: the fallback is the numeric solver
-        (``symbolic_pme.numeric.compile_network(network).solve(...)``), which the message names.
+        Parameters
+        ----------
+        simplify : bool, optional
+            Factor each result (cancelling common factors) when the closed form has at most
+            :data:`FACTOR_MAX_TERMS` tree terms; larger ones stay the exact ratio of tree sums
+            (see :meth:`TreeSums.ratio`).  Default True.
+        max_trees : int, optional
+            Refuse a closed form with more spanning trees than this for one state.
+
+        Returns
+        -------
+        dict of str to sympy.Expr
+            Probabilities (closed network) or populations (open network) per state.
+
+        Raises
+        ------
+        NonUniqueSteadyState
+            For a reducible network (or, open, for states that cannot reach a sink).
+        ClosedFormTooLarge
+            At once, beyond ``max_trees`` trees for one state: the fallback is the numeric solver
+            (``symbolic_pme.numeric.compile_network(network).solve(...)``), which the message
+            names.
+
+        Examples
+        --------
+        >>> net = RateNetwork.from_rates({("a", "b"): "k", ("b", "a"): "k"})
+        >>> net.steady_state()
+        {'a': 1/2, 'b': 1/2}
         """
-        sums = self.tree_sums(max_trees)
-        return {s: sums.ratio(sums.weights[s], simplify) for s in self.states}
+        sums = self.tree_sums(max_trees=max_trees)
+        return {s: sums.ratio(sums.weights[s], simplify=simplify) for s in self.states}
 
     def tree_sums(self, max_trees: int = 20000) -> TreeSums:
-        """The matrix-tree sums behind :meth:`steady_state` (same errors), for building other
-        closed forms (currents, cycle currents, entropy production) from one enumeration."""
+        """The matrix-tree sums behind :meth:`steady_state`.
+
+        For building other closed forms (currents, cycle currents, entropy production) from one
+        enumeration.
+
+        Parameters
+        ----------
+        max_trees : int, optional
+            Refuse a closed form with more spanning trees than this for one state.
+
+        Returns
+        -------
+        TreeSums
+            The weights of the states of :meth:`with_environment` and their normalization.
+
+        Raises
+        ------
+        NonUniqueSteadyState, ClosedFormTooLarge
+            As for :meth:`steady_state`.
+        """
         self.require_unique_steady_state()
         closed = self.with_environment()
         sums = in_tree_weights(len(closed.states), closed.edge_rates(), max_trees=max_trees)
@@ -547,12 +801,52 @@ class RateNetwork:
         return TreeSums(weights, norm, sum(len(sympy.Add.make_args(w)) for w in sums))
 
     def current(
-        self, quantity: str, channel: str, probabilities: Mapping[str, sympy.Expr] | None = None, simplify: bool = True
+        self,
+        quantity: str,
+        channel: str,
+        probabilities: Mapping[str, sympy.Expr] | None = None,
+        *,
+        simplify: bool = True,
     ) -> sympy.Expr:
         """Current of ``quantity`` from ``channel`` into the system, ``sum_t q_t k_t P_source``.
 
-        ``probabilities`` defaults to the closed-form :meth:`steady_state`.  Sources and sinks
-        count too (their jumps carry ``"population"``); a source's flow is its rate.
+        Positive when the quantity flows from the channel into the system
+        (``docs/conventions.md``).  Sources and sinks count too (their jumps carry
+        ``"population"``); a source's flow is its rate.
+
+        Parameters
+        ----------
+        quantity : str
+            A carried quantity (:attr:`quantities`), e.g. ``"charge"``.
+        channel : str
+            A channel tag (:attr:`channels`), e.g. a lead.
+        probabilities : mapping of str to sympy.Expr, optional
+            ``{state: P}``; default: the closed-form :meth:`steady_state`.
+        simplify : bool, optional
+            Cancel and factor the result (with the default probabilities, as in
+            :meth:`TreeSums.ratio`).  Default True.
+
+        Returns
+        -------
+        sympy.Expr
+            The current, quantity per unit time.
+
+        Raises
+        ------
+        ValueError
+            For an unknown channel or quantity.
+        NonUniqueSteadyState, ClosedFormTooLarge
+            With the default probabilities, as for :meth:`steady_state`.
+
+        Examples
+        --------
+        A level between two leads: the charge current from the left lead.
+
+        >>> dot = RateNetwork(["0", "1"], [
+        ...     ("0", "1", "G_L*f_L", "L", {"charge": 1}), ("1", "0", "G_L*(1 - f_L)", "L", {"charge": -1}),
+        ...     ("0", "1", "G_R*f_R", "R", {"charge": 1}), ("1", "0", "G_R*(1 - f_R)", "R", {"charge": -1})])
+        >>> dot.current("charge", "L")
+        G_L*G_R*(f_L - f_R)/(G_L + G_R)
         """
         if channel not in self.channels:
             raise ValueError(f"unknown channel {channel!r}; channels: {', '.join(map(str, self.channels))}")
@@ -562,7 +856,7 @@ class RateNetwork:
         if probabilities is None:
             sums = self.tree_sums()
             flux = sympy.Add(*(t.carries.get(quantity, 0) * t.rate * sums.weights[t.source] for t in transitions))
-            return sums.ratio(flux, simplify)
+            return sums.ratio(flux, simplify=simplify)
         weights = dict(probabilities)
         if self.is_open:
             weights[self.outside] = sympy.S.One
@@ -570,20 +864,62 @@ class RateNetwork:
         return sympy.factor(sympy.cancel(sympy.together(flux))) if simplify else flux
 
     def expectation(
-        self, name: str, probabilities: Mapping[str, sympy.Expr] | None = None, simplify: bool = True
+        self, name: str, probabilities: Mapping[str, sympy.Expr] | None = None, *, simplify: bool = True
     ) -> sympy.Expr:
-        """Expectation ``sum_s P_s v_s`` of a state value (default: in the closed-form steady state)."""
+        """Expectation ``sum_s P_s v_s`` of a state value.
+
+        Parameters
+        ----------
+        name : str
+            A state value (a key of :attr:`state_values`), e.g. ``"energy"``.
+        probabilities : mapping of str to sympy.Expr, optional
+            ``{state: P}``; default: the closed-form :meth:`steady_state`.
+        simplify : bool, optional
+            Cancel and factor the result (with the default probabilities, as in
+            :meth:`TreeSums.ratio`).  Default True.
+
+        Returns
+        -------
+        sympy.Expr
+            The expectation (for an open network: summed over its unnormalized populations).
+
+        Raises
+        ------
+        ValueError
+            For an unknown state value.
+        NonUniqueSteadyState, ClosedFormTooLarge
+            With the default probabilities, as for :meth:`steady_state`.
+        """
         if name not in self.state_values:
             raise ValueError(f"unknown state value {name!r}; known: {', '.join(self.state_values)}")
         if probabilities is None:
             sums = self.tree_sums()
             value = sympy.Add(*(v * sums.weights[s] for s, v in zip(self.states, self.state_values[name])))
-            return sums.ratio(value, simplify)
+            return sums.ratio(value, simplify=simplify)
         value = sympy.Add(*(p * probabilities[s] for s, p in zip(self.states, self.state_values[name])))
         return sympy.factor(sympy.cancel(sympy.together(value))) if simplify else value
 
     def subs(self, values: Mapping[sympy.Symbol | str, Value]) -> RateNetwork:
-        """A copy with parameters replaced (keys are symbols or their names)."""
+        """A copy with parameters replaced.
+
+        Parameters
+        ----------
+        values : mapping of sympy.Symbol or str to value
+            ``{parameter: value}``; keys are symbols or their names, values numbers, strings or
+            expressions.  Names that are not parameters are ignored.
+
+        Returns
+        -------
+        RateNetwork
+            The network with the values substituted in rates, sources, sinks, carried
+            quantities and state values.
+
+        Examples
+        --------
+        >>> net = RateNetwork.from_rates({("a", "b"): "k_ab", ("b", "a"): "k_ba"})
+        >>> net.subs({"k_ab": 2}).steady_state()
+        {'a': k_ba/(k_ba + 2), 'b': 2/(k_ba + 2)}
+        """
         by_name = {str(k): v for k, v in values.items()}
         mapping = {s: to_expr(by_name[s.name], s.name) for s in self.parameters if s.name in by_name}
 
