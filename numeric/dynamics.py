@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import CompiledNetwork
@@ -29,17 +30,20 @@ class Evolution:
 
     Attributes
     ----------
-    states:
+    states : tuple of str
         State labels (last axis of :attr:`populations`).
-    times:
-        The times, 1-D (time unit = 1 / rate unit; hbar = 1 unless the model says otherwise).
-    axes, shape:
-        Sweep axes and grid shape, as in :class:`symbolic_pme.numeric.results.SteadyState`.
-    populations:
+    times : numpy.ndarray
+        The times, 1-D (time unit = 1 / rate unit; hbar = 1 unless the model says otherwise;
+        ``docs/conventions.md``).
+    axes : dict of str to numpy.ndarray
+        Sweep axes, as in :class:`symbolic_pme.numeric.results.SteadyState`.
+    shape : tuple of int
+        Grid shape, as in :class:`symbolic_pme.numeric.results.SteadyState`.
+    populations : numpy.ndarray
         Array ``shape + (n_times, n_states)``.
-    currents:
+    currents : dict of str to dict of str to numpy.ndarray
         ``{quantity: {channel: array shape + (n_times,)}}``, positive into the system.
-    density_matrices:
+    density_matrices : numpy.ndarray or None
         ``shape + (n_times, n, n)`` for Lindblad models, else None.
     """
 
@@ -52,14 +56,55 @@ class Evolution:
     density_matrices: np.ndarray | None = None
 
     def population(self, state: str) -> np.ndarray:
-        """Population of one state, ``shape + (n_times,)``."""
+        """Population of one state against time.
+
+        Parameters
+        ----------
+        state : str
+            The state's label.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``shape + (n_times,)``.
+
+        Raises
+        ------
+        ValueError
+            For an unknown state.
+        """
         if state not in self.states:
             raise ValueError(f"unknown state {state!r}; states: {', '.join(self.states)}")
         return self.populations[..., self.states.index(state)]
 
 
-def time_axis(times) -> np.ndarray:
-    """Validated times: a non-empty 1-D array of finite, non-negative, non-decreasing values."""
+def time_axis(times: ArrayLike) -> np.ndarray:
+    """Validated times: a non-empty 1-D array of finite, non-negative, non-decreasing values.
+
+    Parameters
+    ----------
+    times : array_like
+        The times.
+
+    Returns
+    -------
+    numpy.ndarray
+        The times as a float array.
+
+    Raises
+    ------
+    ValueError
+        If they are not a non-empty 1-D array, or not finite, >= 0 and non-decreasing.
+
+    Examples
+    --------
+    >>> time_axis([0, 0.5, 1])
+    array([0. , 0.5, 1. ])
+    >>> time_axis([1, 0])
+    Traceback (most recent call last):
+    ...
+    ValueError: times: must be finite, >= 0 and non-decreasing
+    """
     array = np.asarray(times, dtype=float)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"times: expected a non-empty 1-D array, got shape {array.shape}")
@@ -68,21 +113,34 @@ def time_axis(times) -> np.ndarray:
     return array
 
 
-def propagate(generators: np.ndarray, initial: np.ndarray, times) -> np.ndarray:
+def propagate(generators: ArrayLike, initial: np.ndarray, times: ArrayLike) -> np.ndarray:
     """``x(t) = expm(M t) x(0)`` for stacked generators.
 
     Parameters
     ----------
-    generators:
-        ``(..., m, m)``.
-    initial:
-        ``(m,)`` or broadcastable to ``(..., m)``.
-    times:
-        1-D, non-negative, non-decreasing.
+    generators : array_like
+        Generators ``M``, ``(..., m, m)`` (Pauli generators W or Liouvillians L).
+    initial : numpy.ndarray
+        ``x(0)``, ``(m,)`` or broadcastable to ``(..., m)``.
+    times : array_like
+        1-D, non-negative, non-decreasing (see :func:`time_axis`).
 
     Returns
     -------
-    ``(..., n_times, m)``.
+    numpy.ndarray
+        ``x(t)``, ``(..., n_times, m)``.
+
+    Raises
+    ------
+    ValueError
+        For times that :func:`time_axis` rejects.
+
+    Examples
+    --------
+    >>> w = np.array([[-1.0, 0.0], [1.0, 0.0]])  # a -> b at rate 1
+    >>> propagate(w, np.array([1.0, 0.0]), [0.0, np.log(2)]).round(6)
+    array([[1. , 0. ],
+           [0.5, 0.5]])
     """
     times = time_axis(times)
     generators = np.asarray(generators)
@@ -100,13 +158,34 @@ def propagate(generators: np.ndarray, initial: np.ndarray, times) -> np.ndarray:
     return out
 
 
-def expm(matrices: np.ndarray, order: int = 18) -> np.ndarray:
+def expm(matrices: ArrayLike, *, order: int = 18) -> np.ndarray:
     """Matrix exponentials of a stack ``(..., m, m)``, vectorized over the stack.
 
     Scaling and squaring: each matrix is divided by 2^s so that its 1-norm is at most 1/2, its
     exponential summed as a Taylor series to ``order`` (truncation error below 0.5^19/19! ~ 1e-23
     relative), then squared s times.  Matrices are grouped by s, so a small matrix is never
     squared more often than it needs.  (``scipy.linalg.expm`` loops over a stack in Python.)
+
+    Parameters
+    ----------
+    matrices : array_like
+        A stack of square matrices, ``(..., m, m)``, real or complex.
+    order : int, optional
+        Order of the Taylor series (default 18).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``exp`` of each matrix, of the same shape.
+
+    Examples
+    --------
+    >>> expm(np.array([[[0.0, 1.0], [0.0, 0.0]], [[np.log(2), 0.0], [0.0, 0.0]]])).round(6)
+    array([[[1., 1.],
+            [0., 1.]],
+    <BLANKLINE>
+           [[2., 0.],
+            [0., 1.]]])
     """
     a = np.asarray(matrices)
     flat = a.reshape((-1,) + a.shape[-2:])
@@ -131,34 +210,89 @@ def expm(matrices: np.ndarray, order: int = 18) -> np.ndarray:
 
 def evolve_network(
     network: CompiledNetwork,
-    times: object,
-    initial: str | Mapping[str, float] | np.ndarray,
-    values: Mapping[str, object] | None = None,
+    times: ArrayLike,
+    initial: str | Mapping[str, float] | ArrayLike,
+    values: Mapping[str, ArrayLike] | None = None,
     /,
     *,
-    axes: Mapping[str, object] | None = None,
-    **parameters,
+    axes: Mapping[str, ArrayLike] | None = None,
+    **parameters: ArrayLike,
 ) -> Evolution:
     """Populations and currents of a compiled rate network against time: ``network.evolve(...)``.
 
-    See :meth:`symbolic_pme.numeric.network.CompiledNetwork.evolve` (same arguments).
+    Parameters
+    ----------
+    network : CompiledNetwork
+        The compiled network.
+    times : array_like
+        1-D, finite, non-negative and non-decreasing (time unit = 1 / rate unit).
+    initial : str, mapping of str to float or array_like
+        A state label, ``{state: probability}`` or probabilities summing to one.
+    values : mapping of str to array_like, optional
+        Parameter values (numbers or broadcasting arrays).
+    axes : mapping of str to array_like, optional
+        Named 1-D sweep axes.
+    **parameters : array_like
+        Parameter values by name.
+
+    Returns
+    -------
+    Evolution
+        Populations ``grid + (n_times, n)`` and currents ``grid + (n_times,)``.
+
+    See Also
+    --------
+    symbolic_pme.numeric.network.CompiledNetwork.evolve : the same, with its errors.
+
+    Examples
+    --------
+    >>> from symbolic_pme.networks.network import RateNetwork
+    >>> from symbolic_pme.numeric import compile_network
+    >>> net = compile_network(RateNetwork.from_rates({("a", "b"): 1}))
+    >>> evolve_network(net, [0.0, np.log(2)], "a").population("b").round(6)
+    array([0. , 0.5])
     """
     return network.evolve(times, initial, values, axes=axes, **parameters)
 
 
 def evolve_open_network(
     compiled: CompiledNetwork,
-    times: object,
-    initial: str | Mapping[str, float] | np.ndarray | None = None,
-    values: Mapping[str, object] | None = None,
+    times: ArrayLike,
+    initial: str | Mapping[str, float] | ArrayLike | None = None,
+    values: Mapping[str, ArrayLike] | None = None,
     /,
     *,
-    axes: Mapping[str, object] | None = None,
-    **parameters,
+    axes: Mapping[str, ArrayLike] | None = None,
+    **parameters: ArrayLike,
 ) -> Evolution:
-    """Populations and currents of an open network against time (``dP/dt = W P + s``):
-    ``compiled.evolve(...)``; None as ``initial`` starts empty.
+    """Populations and currents of an open network against time: ``compiled.evolve(...)``.
 
-    See :meth:`symbolic_pme.numeric.network.CompiledNetwork.evolve` (same arguments).
+    The network evolves as ``dP/dt = W P + s`` (sources inject population per unit time, sinks
+    remove it).
+
+    Parameters
+    ----------
+    compiled : CompiledNetwork
+        The compiled open network.
+    times : array_like
+        1-D, finite, non-negative and non-decreasing (time unit = 1 / rate unit).
+    initial : str, mapping of str to float, array_like or None, optional
+        A state label, ``{state: probability}`` or an array of populations; None (the default)
+        starts empty.
+    values : mapping of str to array_like, optional
+        Parameter values (numbers or broadcasting arrays).
+    axes : mapping of str to array_like, optional
+        Named 1-D sweep axes.
+    **parameters : array_like
+        Parameter values by name.
+
+    Returns
+    -------
+    Evolution
+        Populations ``grid + (n_times, n)`` and currents ``grid + (n_times,)``.
+
+    See Also
+    --------
+    symbolic_pme.numeric.network.CompiledNetwork.evolve : the same, with its errors.
     """
     return compiled.evolve(times, initial, values, axes=axes, **parameters)

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 import sympy
+from numpy.typing import ArrayLike
 
 __all__ = ["Grid", "Parameters", "TakesParameters", "arrange", "row_chunks"]
 
@@ -23,8 +24,19 @@ K = TypeVar("K")
 
 @dataclass(frozen=True)
 class Grid:
-    """Validated parameter values: ``values[name]`` broadcasts to ``shape``; ``axes`` names the
-    sweep axes in order (empty for a single point or plain broadcasting)."""
+    """Validated parameter values, as :func:`arrange` returns them.
+
+    Attributes
+    ----------
+    values : dict of str to numpy.ndarray
+        ``{name: array}`` for every parameter; each array broadcasts to :attr:`shape` (a sweep
+        axis is reshaped to lie along its own axis).
+    shape : tuple of int
+        The grid shape (``()`` for a single point).
+    axes : dict of str to numpy.ndarray
+        ``{name: 1-D values}`` of the sweep axes in axis order (empty for a single point or
+        plain broadcasting).
+    """
 
     values: dict[str, np.ndarray]
     shape: tuple[int, ...]
@@ -34,12 +46,36 @@ class Grid:
 def row_chunks(
     arrays: Mapping[K, np.ndarray], shape: tuple[int, ...], max_points: int
 ) -> Iterator[tuple[slice, dict[K, np.ndarray], tuple[int, ...]]]:
-    """Split arrays that broadcast to ``shape`` along its first axis into pieces of at most about
-    ``max_points`` grid points.
+    """Split arrays that broadcast to ``shape`` along its first axis into bounded pieces.
 
-    Yields ``(rows, arrays, shape)``: the slice of axis 0, the arrays restricted to it (an array
-    that does not vary along axis 0 is passed whole, keeping its broadcasting structure), and the
-    piece's shape.  A grid of up to ``max_points`` points is one piece.
+    Parameters
+    ----------
+    arrays : mapping of key to numpy.ndarray
+        Arrays that broadcast to ``shape``.
+    shape : tuple of int
+        The grid shape.
+    max_points : int
+        About how many grid points a piece may hold; a grid of up to ``max_points`` points is
+        one piece.
+
+    Yields
+    ------
+    rows : slice
+        The piece's slice of axis 0.
+    arrays : dict of key to numpy.ndarray
+        The arrays restricted to it (an array that does not vary along axis 0 is passed whole,
+        keeping its broadcasting structure).
+    shape : tuple of int
+        The piece's shape.
+
+    Examples
+    --------
+    >>> arrays = {"V": np.arange(5.0)[:, None], "T": np.array([[0.1, 0.2]])}
+    >>> for rows, piece, shape in row_chunks(arrays, (5, 2), 4):
+    ...     print(rows, piece["V"].ravel().tolist(), piece["T"].shape, shape)
+    slice(0, 2, None) [0.0, 1.0] (1, 2) (2, 2)
+    slice(2, 4, None) [2.0, 3.0] (1, 2) (2, 2)
+    slice(4, 5, None) [4.0] (1, 2) (1, 2)
     """
     size = math.prod(shape)
     if not shape or size <= max_points:
@@ -77,14 +113,46 @@ def _as_real_array(name: str, value) -> np.ndarray:
 def arrange(
     parameters: Sequence[str],
     defaults: Mapping[str, float],
-    values: Mapping[str, object],
-    axes: Mapping[str, object] | None = None,
+    values: Mapping[str, ArrayLike],
+    *,
+    axes: Mapping[str, ArrayLike] | None = None,
 ) -> Grid:
     """Validate values and sweep axes for a kernel with the given parameter names.
 
-    Raises ValueError naming the parameter for an unknown name, a missing value, a name given
-    twice, NaN/inf or complex values, an axis that is not a non-empty 1-D array, or shapes that do
-    not broadcast.
+    Parameters
+    ----------
+    parameters : sequence of str
+        The kernel's parameter names.
+    defaults : mapping of str to float
+        Values of parameters that ``values`` and ``axes`` do not set.
+    values : mapping of str to array_like
+        Parameter values: real numbers or arrays that broadcast together (single numbers when
+        there are sweep axes).
+    axes : mapping of str to array_like, optional
+        Named non-empty 1-D sweep axes, laid out as an outer grid in the order given (first
+        axis = axis 0) by reshaping, so nothing is copied.
+
+    Returns
+    -------
+    Grid
+        The values as float arrays that broadcast to the grid shape, and the sweep axes.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, for an unknown name, a missing value, a name given both as a
+        value and as an axis, NaN/inf or complex values, an axis that is not a non-empty 1-D
+        array, an array value alongside sweep axes, or shapes that do not broadcast.
+
+    Examples
+    --------
+    >>> grid = arrange(["T", "V"], {"T": 0.1}, {}, axes={"V": [0.0, 0.5, 1.0]})
+    >>> grid.shape, grid.values["V"].shape, float(grid.values["T"])
+    ((3,), (3,), 0.1)
+    >>> arrange(["T", "V"], {}, {"V": 1.0})
+    Traceback (most recent call last):
+    ...
+    ValueError: no value for parameter(s) 'T'
     """
     known = set(parameters)
     axes = dict(axes or {})
@@ -132,9 +200,39 @@ class Parameters:
     Every compiled object (rate network, open network, Lindblad model) takes parameter values the
     same way: by name, as a mapping and/or keywords (a name given both ways is an error), with
     optional named sweep axes; :meth:`grid` validates and arranges them (see :func:`arrange`).
+
+    Parameters
+    ----------
+    symbols : iterable of sympy.Symbol
+        The parameter symbols; their names must differ.
+    defaults : mapping of str to float, optional
+        Values for parameters a call does not set, by name.
+
+    Attributes
+    ----------
+    symbols : dict of str to sympy.Symbol
+        ``{name: symbol}``, sorted by name.
+    names : tuple of str
+        The names, sorted.
+    defaults : dict of str to float
+        The default values.
+
+    Raises
+    ------
+    ValueError
+        If two different symbols share a name, or a default names an unknown parameter.
+
+    Examples
+    --------
+    >>> T, V = sympy.symbols("T V")
+    >>> parameters = Parameters([V, T], defaults={"T": 0.1})
+    >>> parameters.names
+    ('T', 'V')
+    >>> parameters.grid({"V": [0.0, 0.5]}).shape
+    (2,)
     """
 
-    def __init__(self, symbols, defaults: Mapping[str, float] | None = None):
+    def __init__(self, symbols, *, defaults: Mapping[str, float] | None = None):
         ordered = sorted(set(symbols), key=lambda s: s.name)
         names = [s.name for s in ordered]
         clashes = sorted({n for n in names if names.count(n) > 1})
@@ -151,23 +249,63 @@ class Parameters:
             self.defaults[name] = value
 
     def grid(
-        self, values: Mapping[str, object] | None = None, axes: Mapping[str, object] | None = None, **kwargs
+        self,
+        values: Mapping[str, ArrayLike] | None = None,
+        /,
+        *,
+        axes: Mapping[str, ArrayLike] | None = None,
+        **kwargs: ArrayLike,
     ) -> Grid:
-        """Validated values (mapping and keywords merged) on the grid of ``axes``."""
+        """Validated values (mapping and keywords merged) on the grid of ``axes``.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values by name (numbers or broadcasting arrays).
+        axes : mapping of str to array_like, optional
+            Named 1-D sweep axes (see :func:`arrange`).
+        **kwargs : array_like
+            More parameter values by name.
+
+        Returns
+        -------
+        Grid
+            The validated values on the grid.
+
+        Raises
+        ------
+        ValueError
+            If a name is given both in ``values`` and as a keyword, or for any of the errors of
+            :func:`arrange`.
+        """
         merged = {str(k): v for k, v in (values or {}).items()}
         for name in kwargs:
             if name in merged:
                 raise ValueError(f"parameter {name!r} is given twice")
         merged.update(kwargs)
-        return arrange(self.names, self.defaults, merged, axes)
+        return arrange(self.names, self.defaults, merged, axes=axes)
 
     def by_symbol(self, arrays: Mapping[str, np.ndarray]) -> dict[sympy.Symbol, np.ndarray]:
-        """The same values keyed by symbol (what compiled kernels take)."""
+        """The same values keyed by symbol (what compiled kernels take).
+
+        Parameters
+        ----------
+        arrays : mapping of str to numpy.ndarray
+            Values by parameter name (e.g. :attr:`Grid.values`).
+
+        Returns
+        -------
+        dict of sympy.Symbol to numpy.ndarray
+            The same arrays, keyed by the parameters' symbols.
+        """
         return {self.symbols[name]: array for name, array in arrays.items()}
 
 
 class TakesParameters:
-    """Mixin for compiled solvers whose parameters are a :class:`Parameters` in ``_parameters``."""
+    """Mixin for compiled solvers whose parameters are a :class:`Parameters` in ``_parameters``.
+
+    It gives them :attr:`parameters`, :attr:`defaults` and :meth:`grid`.
+    """
 
     _parameters: Parameters
 
@@ -182,7 +320,22 @@ class TakesParameters:
         return self._parameters.defaults
 
     def grid(
-        self, values: Mapping[str, object] | None = None, /, axes: Mapping[str, object] | None = None, **kwargs
+        self, values: Mapping[str, ArrayLike] | None = None, /, axes: Mapping[str, ArrayLike] | None = None, **kwargs
     ) -> Grid:
-        """Validated parameter values (mapping and keywords) on the grid of ``axes``."""
-        return self._parameters.grid(values, axes, **kwargs)
+        """Validated parameter values (mapping and keywords) on the grid of ``axes``.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values by name (numbers or broadcasting arrays).
+        axes : mapping of str to array_like, optional
+            Named 1-D sweep axes, laid out as an outer grid (first axis = axis 0).
+        **kwargs : array_like
+            More parameter values by name.
+
+        Returns
+        -------
+        Grid
+            The validated values, as :meth:`Parameters.grid` returns them.
+        """
+        return self._parameters.grid(values, axes=axes, **kwargs)

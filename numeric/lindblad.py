@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from symbolic_pme.checks import initial_probabilities
 from symbolic_pme.networks.network import NonUniqueSteadyState
@@ -36,8 +37,14 @@ __all__ = ["CompiledLindblad", "LindbladSteadyState", "compile_lindblad"]
 
 @dataclass(frozen=True)
 class LindbladSteadyState(SteadyState):
-    """A :class:`~symbolic_pme.numeric.results.SteadyState` that also holds the density matrices
-    (``shape + (n, n)``, complex); ``probabilities`` are their diagonals."""
+    """A :class:`~symbolic_pme.numeric.results.SteadyState` that also holds the density matrices.
+
+    Attributes
+    ----------
+    density_matrices : numpy.ndarray or None
+        ``shape + (n, n)``, complex; :attr:`probabilities` are their diagonals.  The other
+        fields are those of :class:`~symbolic_pme.numeric.results.SteadyState`.
+    """
 
     density_matrices: np.ndarray | None = None
 
@@ -45,17 +52,29 @@ class LindbladSteadyState(SteadyState):
 class CompiledLindblad(TakesParameters):
     """A Lindblad model compiled for batched numeric evaluation.
 
+    Conventions as in ``docs/conventions.md``: hbar = 1 unless it is a parameter; a dephasing
+    rate is the decay rate of the coherence it causes.
+
     Parameters
     ----------
-    model:
+    model : LindbladModel
         The model.
-    defaults:
+    defaults : mapping of str to float, optional
         Values for parameters a call does not set.
+
+    Examples
+    --------
+    >>> from symbolic_pme.quantum.lindblad import two_level
+    >>> compiled = CompiledLindblad(two_level("w", "V", "gamma"), defaults={"w": 0.0})
+    >>> compiled.solve(V=0.5, gamma=1.0).probabilities.round(6)
+    array([0.5, 0.5])
+    >>> bool(abs(compiled.eigenvalues(V=0.5, gamma=1.0)[0]) < 1e-12)  # the steady state's zero first
+    True
     """
 
-    def __init__(self, model: LindbladModel, defaults: Mapping[str, float] | None = None):
+    def __init__(self, model: LindbladModel, *, defaults: Mapping[str, float] | None = None):
         self.model = model
-        self._parameters = Parameters(model.parameters, defaults)
+        self._parameters = Parameters(model.parameters, defaults=defaults)
         symbols = list(self._parameters.symbols.values())
         n = len(model.states)
         expressions = list(model.hamiltonian) + [model.hbar]
@@ -68,47 +87,140 @@ class CompiledLindblad(TakesParameters):
 
     @property
     def states(self) -> tuple[str, ...]:
+        """The model's state labels (the order of rows and columns of the density matrices)."""
         return self.model.states
 
     # ----------------------------------------------------------------------------- public API
-    def liouvillian(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
-        """Liouvillians on the grid, ``grid + (n^2, n^2)`` complex, rows/columns as
-        :attr:`LindbladModel.elements`."""
+    def liouvillian(self, values: Mapping[str, ArrayLike] | None = None, /, **kwargs: ArrayLike) -> np.ndarray:
+        """Liouvillians on the grid, acting on row-major vec(rho).
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values (numbers or broadcasting arrays).
+        **kwargs : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``grid + (n^2, n^2)``, complex; rows and columns as :attr:`LindbladModel.elements`.
+
+        Raises
+        ------
+        ValueError
+            For invalid parameter values, hbar that is not positive, or a negative jump rate.
+        """
         return self._liouvillian(self.grid(values, **kwargs))[0]
 
-    def eigenvalues(self, values: Mapping[str, object] | None = None, /, **kwargs) -> np.ndarray:
-        """Liouvillian eigenvalues, ``grid + (n^2,)``, sorted by decreasing real part (the steady
-        state's 0 first, then the slowest relaxation)."""
+    def eigenvalues(self, values: Mapping[str, ArrayLike] | None = None, /, **kwargs: ArrayLike) -> np.ndarray:
+        """Liouvillian eigenvalues, sorted by decreasing real part.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values (numbers or broadcasting arrays).
+        **kwargs : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``grid + (n^2,)``, complex: the steady state's 0 first, then the slowest relaxation.
+        """
         eigenvalues = np.linalg.eigvals(self.liouvillian(values, **kwargs))
         order = np.argsort(-eigenvalues.real, axis=-1, kind="stable")
         return np.take_along_axis(eigenvalues, order, axis=-1)
 
-    def solve(self, values: Mapping[str, object] | None = None, /, **kwargs) -> LindbladSteadyState:
-        """Steady state for values given as numbers or broadcasting arrays."""
+    def solve(self, values: Mapping[str, ArrayLike] | None = None, /, **kwargs: ArrayLike) -> LindbladSteadyState:
+        """Steady state for values given as numbers or broadcasting arrays.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values (numbers or broadcasting arrays).
+        **kwargs : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        LindbladSteadyState
+            Density matrices, populations and the currents of every channel, positive into the
+            system.
+
+        Raises
+        ------
+        NonUniqueSteadyState
+            Where the Liouvillian has several zero modes (e.g. a coupling or rate that is zero).
+        FloatingPointError
+            Where the solution is not finite or clearly negative.
+        """
         return self._steady(self.grid(values, **kwargs))
 
     def sweep(
-        self, axes: Mapping[str, object], values: Mapping[str, object] | None = None, /, **kwargs
+        self, axes: Mapping[str, ArrayLike], values: Mapping[str, ArrayLike] | None = None, /, **kwargs: ArrayLike
     ) -> LindbladSteadyState:
-        """Steady state on the outer grid of named 1-D axes (first axis = axis 0)."""
+        """Steady state on the outer grid of named 1-D axes (first axis = axis 0).
+
+        Parameters
+        ----------
+        axes : mapping of str to array_like
+            Named 1-D sweep axes (at least one).
+        values : mapping of str to array_like, optional
+            Fixed parameter values (single numbers).
+        **kwargs : array_like
+            Fixed parameter values by name.
+
+        Returns
+        -------
+        LindbladSteadyState
+            The steady state on the grid, as :meth:`solve`.
+
+        Raises
+        ------
+        ValueError
+            If no axis is given, or for invalid values.
+        """
         if not axes:
             raise ValueError("sweep: give at least one axis, e.g. sweep({'gamma': numpy.linspace(0, 1, 101)})")
         return self._steady(self.grid(values, axes, **kwargs))
 
     def evolve(
         self,
-        times,
-        initial: str | Mapping[str, float] | np.ndarray,
-        values: Mapping[str, object] | None = None,
+        times: ArrayLike,
+        initial: str | Mapping[str, float] | ArrayLike,
+        values: Mapping[str, ArrayLike] | None = None,
         /,
         *,
-        axes: Mapping[str, object] | None = None,
-        **kwargs,
+        axes: Mapping[str, ArrayLike] | None = None,
+        **kwargs: ArrayLike,
     ) -> Evolution:
         """Density matrices, populations and currents against time.
 
-        ``initial``: a state label, ``{state: probability}`` (a diagonal density matrix) or an
-        n x n density matrix (Hermitian, trace one, positive semi-definite).
+        Parameters
+        ----------
+        times : array_like
+            1-D, finite, non-negative and non-decreasing (time unit = hbar / energy unit).
+        initial : str, mapping of str to float or array_like
+            A state label, ``{state: probability}`` (a diagonal density matrix), ``n``
+            probabilities, or an n x n density matrix (Hermitian, trace one, positive
+            semi-definite).
+        values : mapping of str to array_like, optional
+            Parameter values (numbers or broadcasting arrays).
+        axes : mapping of str to array_like, optional
+            Named 1-D sweep axes.
+        **kwargs : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        Evolution
+            Populations, currents and ``density_matrices`` ``grid + (n_times, n, n)``.
+
+        Raises
+        ------
+        ValueError
+            For an invalid initial state, times or parameter values.
         """
         rho0 = self._initial(initial)
         grid = self.grid(values, axes, **kwargs)
@@ -235,5 +347,25 @@ def _matrices(outputs, shape: tuple[int, ...], n: int) -> np.ndarray:
 
 
 def compile_lindblad(model: LindbladModel, *, defaults: Mapping[str, float] | None = None) -> CompiledLindblad:
-    """Compile a Lindblad model for batched steady states, dynamics and spectra."""
-    return CompiledLindblad(model, defaults)
+    """Compile a Lindblad model for batched steady states, dynamics and spectra.
+
+    Parameters
+    ----------
+    model : LindbladModel
+        The model (Hamiltonian, jump operators, rates and hbar).
+    defaults : mapping of str to float, optional
+        Values for parameters a call does not set.
+
+    Returns
+    -------
+    CompiledLindblad
+        The compiled model.
+
+    Examples
+    --------
+    >>> from symbolic_pme.quantum.lindblad import two_level
+    >>> compiled = compile_lindblad(two_level(0, "V", "gamma"))
+    >>> compiled.parameters
+    ('V', 'gamma')
+    """
+    return CompiledLindblad(model, defaults=defaults)

@@ -123,7 +123,7 @@ class CompiledNetwork(TakesParameters):
             free |= spectrum.parameters
         self._workspace = _Workspace()
         if network.groups:
-            self._parameters = Parameters(free, defaults)
+            self._parameters = Parameters(free, defaults=defaults)
             symbols = list(self._parameters.symbols.values())
             self._checks = [(ExpressionKernel([expr], symbols), expr, what) for expr, what in nonnegative]
             self._blocks: TransportBlocks | None = TransportBlocks(network.groups, symbols)
@@ -131,7 +131,7 @@ class CompiledNetwork(TakesParameters):
             return
         self._blocks = None
         placeholders = set(spectrum.placeholders) if spectrum is not None else set()
-        self._parameters = Parameters(free - placeholders, defaults)
+        self._parameters = Parameters(free - placeholders, defaults=defaults)
         symbols = list(self._parameters.symbols.values())
         self._spectrum = NumericSpectrum(spectrum, symbols) if placeholders else None
         self._checks = [(ExpressionKernel([expr], symbols), expr, what) for expr, what in nonnegative]

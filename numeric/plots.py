@@ -41,9 +41,33 @@ def _one_axis(result: SteadyState) -> tuple[str, np.ndarray]:
 
 
 def plot_curves(
-    result: SteadyState, channels: Sequence[str] | None = None, quantity: str = CHARGE, ax: Axes | None = None
+    result: SteadyState, channels: Sequence[str] | None = None, *, quantity: str = CHARGE, ax: Axes | None = None
 ) -> Axes:
-    """Current of each channel (lead) against the single sweep axis, e.g. an I-V curve."""
+    """Current of each channel (lead) against the single sweep axis, e.g. an I-V curve.
+
+    Currents are positive from the channel into the system (``docs/conventions.md``).
+
+    Parameters
+    ----------
+    result : SteadyState
+        A result with one sweep axis.
+    channels : sequence of str, optional
+        The channels to plot (default: all).
+    quantity : str, optional
+        The carried quantity (default ``"charge"``: the particle current).
+    ax : matplotlib.axes.Axes, optional
+        Where to plot (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes plotted on.
+
+    Raises
+    ------
+    ValueError
+        If the result does not have exactly one sweep axis, or for an unknown quantity or channel.
+    """
     name, values = _one_axis(result)
     currents = _currents(result, quantity)
     ax = _axes(ax)
@@ -58,9 +82,28 @@ def plot_curves(
     return ax
 
 
-def plot_probabilities(result: SteadyState, ax: Axes | None = None, threshold: float = 1e-3) -> Axes:
-    """Probability of each state against the single sweep axis (states never above
-    ``threshold`` are left out)."""
+def plot_probabilities(result: SteadyState, *, ax: Axes | None = None, threshold: float = 1e-3) -> Axes:
+    """Probability of each state against the single sweep axis.
+
+    Parameters
+    ----------
+    result : SteadyState
+        A result with one sweep axis.
+    ax : matplotlib.axes.Axes, optional
+        Where to plot (default: a new figure).
+    threshold : float, optional
+        States whose probability never reaches it are left out (default 1e-3).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes plotted on.
+
+    Raises
+    ------
+    ValueError
+        If the result does not have exactly one sweep axis.
+    """
     name, values = _one_axis(result)
     ax = _axes(ax)
     for k, state in enumerate(result.states):
@@ -76,13 +119,41 @@ def plot_probabilities(result: SteadyState, ax: Axes | None = None, threshold: f
 def plot_map(
     result: SteadyState,
     channel: str,
+    *,
     quantity: str = CHARGE,
     derivative: bool = False,
     ax: Axes | None = None,
 ) -> Axes:
-    """Colour map of a channel's current over a two-axis sweep (axis 0 vertical, axis 1
-    horizontal); with ``derivative`` the derivative along axis 1 (e.g. dI/dV on a gate x bias
-    stability diagram)."""
+    """Colour map of a channel's current over a two-axis sweep.
+
+    Axis 0 is vertical, axis 1 horizontal.  A map with negative values is diverging (white at
+    zero).
+
+    Parameters
+    ----------
+    result : SteadyState
+        A result with two sweep axes.
+    channel : str
+        The channel (lead) whose current is shown.
+    quantity : str, optional
+        The carried quantity (default ``"charge"``: the particle current).
+    derivative : bool, optional
+        Show the derivative along axis 1 instead (e.g. dI/dV on a gate x bias stability
+        diagram).
+    ax : matplotlib.axes.Axes, optional
+        Where to plot (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes plotted on.
+
+    Raises
+    ------
+    ValueError
+        If the result does not have two sweep axes, for an unknown quantity or channel, or for a
+        derivative along an axis of fewer than two points.
+    """
     if len(result.axes) != 2:
         raise ValueError(f"expected a result with two sweep axes, got axes {list(result.axes) or 'none'}")
     (name_y, y), (name_x, x) = result.axes.items()

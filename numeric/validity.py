@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from symbolic_pme.checks import initial_probabilities
 from symbolic_pme.networks.network import RateNetwork
@@ -56,8 +57,36 @@ __all__ = ["SecularCheck", "secular_ratio", "ValidityReport", "check_reduction",
 class ValidityReport:
     """Measured agreement of a reduced network with its Lindblad model (arrays of grid shape).
 
-    ``slowest_exact`` (complex) and ``slowest_pauli`` are the slowest non-zero eigenvalues;
-    ``current_errors[quantity][channel]`` are relative errors of the steady-state currents.
+    Every ratio is small where its approximation holds (``docs/conventions.md``).
+
+    Attributes
+    ----------
+    axes : dict of str to numpy.ndarray
+        The sweep axes, as in :class:`~symbolic_pme.numeric.results.SteadyState`.
+    shape : tuple of int
+        Grid shape (``()`` for one point).
+    tolerance : float
+        The largest relative error accepted by :attr:`valid`.
+    slowest_exact : numpy.ndarray
+        Slowest non-zero Liouvillian eigenvalue (complex).
+    slowest_pauli : numpy.ndarray
+        Slowest non-zero eigenvalue of the Pauli generator (real; for two levels -2W).
+    rate_error : numpy.ndarray
+        Relative error of ``slowest_pauli`` against ``slowest_exact``.
+    oscillating : numpy.ndarray
+        True where the slowest Liouvillian eigenvalue is complex beyond the tolerance (the
+        populations oscillate; no rate picture describes that).
+    steady_state_error : numpy.ndarray
+        Largest difference of the steady-state populations.
+    current_errors : dict of str to dict of str to numpy.ndarray
+        ``current_errors[quantity][channel]``: relative errors of the steady-state currents.
+    dynamics_error : numpy.ndarray
+        Largest population difference along the evolution from the initial state.
+    coupling_ratio : numpy.ndarray
+        Largest ``4|V_ab|^2 / (Delta_ab^2 + hbar^2 Gamma_ab^2)`` (``<< 1`` for the elimination).
+    secular_ratio : numpy.ndarray
+        ``hbar * max Gamma_ab`` over the smallest level spacing of H (``<< 1`` for a Pauli
+        equation in the eigenbasis of H).
     """
 
     axes: dict[str, np.ndarray]
@@ -109,8 +138,26 @@ class ValidityReport:
 
 
 def slowest_relaxation(generators: np.ndarray) -> np.ndarray:
-    """The slowest non-zero eigenvalue of each generator ``(..., m, m)``: the eigenvalue of
-    largest real part once the one closest to zero (the steady state) is removed."""
+    """The slowest non-zero eigenvalue of each generator.
+
+    The eigenvalue of largest real part once the one closest to zero (the steady state) is
+    removed.
+
+    Parameters
+    ----------
+    generators : numpy.ndarray
+        Stacked generators ``(..., m, m)`` (Pauli generators or Liouvillians), ``m >= 2``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(...)``, complex.
+
+    Examples
+    --------
+    >>> round(float(slowest_relaxation(np.array([[-2.0, 1.0], [2.0, -1.0]])).real), 6)
+    -3.0
+    """
     eigenvalues = np.linalg.eigvals(generators)
     steady = np.argmin(np.abs(eigenvalues), axis=-1)
     real = eigenvalues.real.copy()
@@ -122,22 +169,61 @@ def slowest_relaxation(generators: np.ndarray) -> np.ndarray:
 def check_reduction(
     model: LindbladModel,
     network: RateNetwork,
-    values: Mapping[str, object] | None = None,
+    values: Mapping[str, ArrayLike] | None = None,
     /,
     *,
-    axes: Mapping[str, object] | None = None,
+    axes: Mapping[str, ArrayLike] | None = None,
     initial: str | Mapping[str, float] | None = None,
     horizon: float = 3.0,
     points: int = 31,
     tolerance: float = 0.05,
-    **kwargs,
+    **kwargs: ArrayLike,
 ) -> ValidityReport:
     """Compare ``network`` with the exact Lindblad ``model`` at every grid point.
 
-    ``values``/``kwargs`` (numbers or broadcasting arrays) and ``axes`` (named 1-D sweep axes)
-    give the parameters, as in ``solve`` and ``sweep``; ``initial`` is the starting state of the
-    dynamics check (default: the first state), followed over ``horizon`` times the slowest Pauli
-    relaxation time at ``points`` times.
+    Parameters
+    ----------
+    model : LindbladModel
+        The exact model.
+    network : RateNetwork
+        The reduced network, over the same states (typically
+        :func:`~symbolic_pme.quantum.reduction.adiabatic_elimination` of ``model``).
+    values : mapping of str to array_like, optional
+        Parameter values (numbers or broadcasting arrays), as in ``solve``.
+    axes : mapping of str to array_like, optional
+        Named 1-D sweep axes, as in ``sweep``.
+    initial : str or mapping of str to float, optional
+        Starting state of the dynamics check (default: the first state).
+    horizon : float, optional
+        How long the dynamics are followed, in slowest Pauli relaxation times (default 3).
+    points : int, optional
+        Number of times at which the dynamics are compared (default 31).
+    tolerance : float, optional
+        The largest relative error a valid point may have (default 0.05); positive.
+    **kwargs : array_like
+        Parameter values by name.
+
+    Returns
+    -------
+    ValidityReport
+        The measured errors and the conditions, each of the grid's shape.
+
+    Raises
+    ------
+    ValueError
+        If the network's states differ from the model's, it has parameters the model lacks, the
+        tolerance is not positive, or for invalid parameter values.
+
+    Examples
+    --------
+    >>> from symbolic_pme.quantum.lindblad import two_level
+    >>> from symbolic_pme.quantum.reduction import adiabatic_elimination
+    >>> model = two_level(0, "V", "gamma")
+    >>> report = check_reduction(model, adiabatic_elimination(model), V=0.1, gamma=10.0)
+    >>> bool(report.valid), bool(report.oscillating), round(float(report.coupling_ratio), 6)
+    (True, False, 0.0004)
+    >>> bool(check_reduction(model, adiabatic_elimination(model), V=1.0, gamma=1.0).oscillating)
+    True
     """
     if tuple(network.states) != tuple(model.states):
         raise ValueError(f"network: states {network.states} differ from the model's {model.states}")
@@ -239,7 +325,18 @@ class SecularCheck:
     worst: tuple[str, str] | None
 
     def valid(self, *, threshold: float = 0.1) -> np.ndarray:
-        """True where the ratio is at most ``threshold`` (default: broadening a tenth of the spacing)."""
+        """Where the secular condition holds.
+
+        Parameters
+        ----------
+        threshold : float, optional
+            The largest ratio accepted (default 0.1: broadening a tenth of the spacing).
+
+        Returns
+        -------
+        numpy.ndarray
+            Booleans of the grid's shape: True where the ratio is at most ``threshold``.
+        """
         return self.ratio <= threshold
 
 
@@ -247,7 +344,28 @@ def secular_ratio(solver: CompiledNetwork, result: SteadyState) -> SecularCheck:
     """Check the secular condition of a steady state computed by ``solver``.
 
     Blocks are the sets of states with equal ``charge`` (and ``spin``, when the states carry it)
-    among the result's state values; energies are the state value ``energy``.
+    among the result's state values; energies are the state value ``energy``.  The ratio is
+    lifetime broadening over level spacing, small where the Pauli equation holds
+    (``docs/conventions.md``).
+
+    Parameters
+    ----------
+    solver : CompiledNetwork
+        The compiled transport model that computed ``result`` (its escape rates give the
+        broadening).
+    result : SteadyState
+        A steady state of ``solver`` with the state values ``energy`` and ``charge``.
+
+    Returns
+    -------
+    SecularCheck
+        The largest ratio at each grid point and the pair of states attaining the largest.
+
+    Raises
+    ------
+    ValueError
+        If the result lacks the state value ``energy`` or ``charge`` (it is not a transport
+        model's).
     """
     for needed in ("energy", "charge"):
         if needed not in result.state_values:
