@@ -15,24 +15,38 @@ __all__ = ["SteadyState"]
 class SteadyState:
     """Steady state on a grid of parameter values.
 
+    Units and signs as in ``docs/conventions.md``: hbar = e = k_B = 1, currents are particle
+    currents positive from the channel into the system.
+
     Attributes
     ----------
-    states:
+    states : tuple of str
         State labels; the last axis of :attr:`probabilities` follows them.
-    axes:
+    axes : dict of str to numpy.ndarray
         ``{parameter: values}`` of the sweep axes, in axis order (empty for one point or for
         plain broadcasting).
-    shape:
+    shape : tuple of int
         Grid shape (``()`` for one point).
-    probabilities:
-        Array ``shape + (n_states,)``.
-    currents:
+    probabilities : numpy.ndarray
+        Array ``shape + (n_states,)`` (populations, not normalized, for an open network).
+    currents : dict of str to dict of str to numpy.ndarray
         ``{quantity: {channel: array of shape}}``: flow of each carried quantity from each channel
         into the system, e.g. ``currents["charge"]["tip"]``.
-    state_values:
+    state_values : dict of str to numpy.ndarray
         ``{name: array shape + (n_states,)}``: per-state values such as ``"energy"``.
-    parameters:
+    parameters : dict of str to numpy.ndarray
         The parameter values used (arrays broadcastable to ``shape``).
+
+    Examples
+    --------
+    >>> from symbolic_pme.networks.network import RateNetwork
+    >>> from symbolic_pme.numeric import compile_network
+    >>> net = compile_network(RateNetwork.from_rates({("a", "b"): "k", ("b", "a"): 1}))
+    >>> result = net.sweep({"k": [1.0, 3.0]})
+    >>> result.shape, result.states
+    ((2,), ('a', 'b'))
+    >>> result.probability("b").round(6)
+    array([0.5 , 0.75])
     """
 
     states: tuple[str, ...]
@@ -44,13 +58,45 @@ class SteadyState:
     parameters: dict[str, np.ndarray] = field(default_factory=dict)
 
     def probability(self, state: str) -> np.ndarray:
-        """Probability of one state over the grid."""
+        """Probability of one state over the grid.
+
+        Parameters
+        ----------
+        state : str
+            The state's label.
+
+        Returns
+        -------
+        numpy.ndarray
+            Array of :attr:`shape`.
+
+        Raises
+        ------
+        ValueError
+            For an unknown state.
+        """
         if state not in self.states:
             raise ValueError(f"unknown state {state!r}; states: {', '.join(self.states)}")
         return self.probabilities[..., self.states.index(state)]
 
     def expectation(self, name: str) -> np.ndarray:
-        """``sum_s P_s v_s`` of a state value (e.g. ``"charge"``, ``"energy"``, ``"n_a"``)."""
+        """``sum_s P_s v_s`` of a state value.
+
+        Parameters
+        ----------
+        name : str
+            The state value, e.g. ``"charge"``, ``"energy"``, ``"n_a"``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Array of :attr:`shape`.
+
+        Raises
+        ------
+        ValueError
+            For a state value the result does not hold.
+        """
         if name not in self.state_values:
             raise ValueError(f"unknown state value {name!r}; known: {', '.join(self.state_values)}")
         return np.sum(self.probabilities * self.state_values[name], axis=-1)
