@@ -92,11 +92,14 @@ class _Memo:
 class TransportBlocks:
     """Evaluates a network of :class:`~symbolic_pme.transport.rate_groups.TunnellingGroup` objects.
 
+    Rates follow ``docs/conventions.md``: ``2 pi |T^alpha_ba|^2 f_alpha(E_b - E_a)`` for an
+    electron in from lead alpha, ``2 pi |T^alpha_ba|^2 (1 - f_alpha)`` out (hbar = e = k_B = 1).
+
     Parameters
     ----------
-    groups:
+    groups : sequence of TunnellingGroup
         The network's groups (all of one spectrum).
-    arguments:
+    arguments : sequence of sympy.Symbol
         The parameter symbols, in the order the compiled functions take them.
     """
 
@@ -197,16 +200,54 @@ class TransportBlocks:
         return (CHARGE, ENERGY, HEAT) + ((SPIN,) if self.spin else ())
 
     def link_of(self, group: TunnellingGroup) -> int:
-        """Index of the tunnelling block a group uses."""
+        """Index of the tunnelling block a group uses.
+
+        Parameters
+        ----------
+        group : TunnellingGroup
+            One of the groups the blocks were built from.
+
+        Returns
+        -------
+        int
+            The index of its link (its position in the per-link lists of :meth:`rates`).
+        """
         return self._group_links[id(group)]
 
     def work_per_point(self, *, dense: bool) -> int:
-        """Numbers held per grid point while a chunk is solved: rates in and out with two
-        temporaries per link, plus the level blocks (or the dense generator)."""
+        """Numbers held per grid point while a chunk is solved.
+
+        Parameters
+        ----------
+        dense : bool
+            True for a dense solve (the generator), False for block elimination (the level
+            blocks).
+
+        Returns
+        -------
+        int
+            Rates in and out with two temporaries per link, plus the level blocks (or the dense
+            generator).
+        """
         return self._work_dense if dense else self._work_levels
 
     def escape_rates(self, rates_in: list[np.ndarray], rates_out: list[np.ndarray], batch: int) -> np.ndarray:
-        """Total rate out of each state, ``(batch, n)`` (its lifetime broadening, hbar = 1)."""
+        """Total rate out of each state (its lifetime broadening, hbar = 1).
+
+        Parameters
+        ----------
+        rates_in : list of numpy.ndarray
+            Per link, rates lower -> upper, ``(batch, m_upper, m_lower)`` (from :meth:`rates`).
+        rates_out : list of numpy.ndarray
+            Per link, rates upper -> lower in the same layout.
+        batch : int
+            Number of grid points.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, n)``.
+        """
         escape = np.zeros((batch, self.n_states))
         for link, r_in, r_out in zip(self._links, rates_in, rates_out):
             escape[:, self._sectors[link.lower].states] += r_in.sum(axis=1)
@@ -215,12 +256,35 @@ class TransportBlocks:
 
     # ----------------------------------------------------------------------------- stages
     def coefficients(self, values: Mapping[sympy.Symbol, np.ndarray]) -> list[np.ndarray]:
-        """Every compiled parameter expression, each broadcastable to the grid."""
+        """Every compiled parameter expression.
+
+        Parameters
+        ----------
+        values : mapping of sympy.Symbol to numpy.ndarray
+            Parameter values by symbol (arrays that broadcast).
+
+        Returns
+        -------
+        list of numpy.ndarray
+            The Hamiltonian's coefficients and the leads' mu, T, band edges and amplitudes, each
+            broadcastable to the grid.
+        """
         return [np.asarray(v) for v in self._kernel(values)]
 
     def eigensystems(self, coefficients: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """``[(energies (..., m), U (..., m_fock, m) or None)]`` per sector; kept while the
-        Hamiltonian's coefficients are unchanged."""
+        """Eigensystem of every sector; kept while the Hamiltonian's coefficients are unchanged.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+
+        Returns
+        -------
+        list of (numpy.ndarray, numpy.ndarray or None)
+            ``[(energies (..., m), U (..., m_fock, m) or None)]`` per sector; None where every
+            eigenstate is a Fock state (in basis order).
+        """
         inputs = [coefficients[k] for k in self._hamiltonian_slots]
         return self._eigensystems.get(inputs, lambda: [self._eigensystem(plan, coefficients) for plan in self._sectors])
 
@@ -245,8 +309,20 @@ class TransportBlocks:
         return energies, vectors
 
     def tunnelling_rates(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
-        """``2 pi |T|^2`` per link, ``(..., m_upper, m_lower)``; kept while the Hamiltonian's and
-        the amplitudes' coefficients are unchanged."""
+        """``2 pi |T|^2`` per link, in the eigenbasis.
+
+        Kept while the Hamiltonian's and the amplitudes' coefficients are unchanged.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            ``(..., m_upper, m_lower)`` per link.
+        """
         inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
         return self._tunnelling.get(inputs, lambda: self._tunnelling_rates(coefficients))
 
@@ -281,8 +357,25 @@ class TransportBlocks:
     def rates(
         self, coefficients: list[np.ndarray], shape: tuple[int, ...]
     ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-        """Per link: rates in ``(batch, m_upper, m_lower)`` (lower -> upper), rates out in the same
-        layout (upper -> lower), and the energy differences ``E_upper - E_lower`` (broadcastable)."""
+        """Golden-rule rates of every link, in both directions.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+        shape : tuple of int
+            The grid shape (of the chunk).
+
+        Returns
+        -------
+        rates_in : list of numpy.ndarray
+            Per link, rates lower -> upper (an electron in from the lead),
+            ``(batch, m_upper, m_lower)``.
+        rates_out : list of numpy.ndarray
+            Per link, rates upper -> lower in the same layout.
+        deltas : list of numpy.ndarray
+            Per link, ``E_upper - E_lower`` (broadcastable to ``shape + (m_upper, m_lower)``).
+        """
         gammas = self.tunnelling_rates(coefficients)
         deltas = self.energy_differences(coefficients)
         batch = math.prod(shape)
@@ -301,8 +394,18 @@ class TransportBlocks:
         return rates_in, rates_out, deltas
 
     def energy_differences(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
-        """``E_upper - E_lower`` per link, ``(..., m_upper, m_lower)``; kept while the
-        Hamiltonian's coefficients are unchanged."""
+        """``E_upper - E_lower`` per link; kept while the Hamiltonian's coefficients are unchanged.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            ``(..., m_upper, m_lower)`` per link.
+        """
         inputs = [coefficients[k] for k in self._hamiltonian_slots]
 
         def compute() -> list[np.ndarray]:
@@ -312,12 +415,26 @@ class TransportBlocks:
         return self._deltas.get(inputs, compute)
 
     def flat_rates(self, coefficients: list[np.ndarray], shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """Small models: rates of every transition ``(2K, batch)`` in the :class:`FlatRates`
-        order (entering, then leaving) and the entries' ``E_upper - E_lower``, ``(K,)`` plus the
-        grid axes the energies depend on (length one along the others).
+        """Rates of every transition of a small model in the :class:`FlatRates` layout.
 
         Each factor keeps the grid axes it depends on (energies and ``|T|^2`` not those of the
-        bias) until the evaluation of the Fermi functions, one call per lead."""
+        bias) until the evaluation of the Fermi functions, one call per lead.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+        shape : tuple of int
+            The grid shape (of the chunk).
+
+        Returns
+        -------
+        rates : numpy.ndarray
+            ``(2K, batch)`` in the :class:`FlatRates` order (entering, then leaving).
+        delta : numpy.ndarray
+            The entries' ``E_upper - E_lower``, ``(K,)`` plus the grid axes the energies depend
+            on (length one along the others).
+        """
         flat, batch, ndim = self.flat, math.prod(shape), len(shape)
         energies = self.state_values(coefficients)[ENERGY]
         inputs = [coefficients[k] for k in self._hamiltonian_slots]
@@ -347,7 +464,29 @@ class TransportBlocks:
         *,
         conserve: bool,
     ) -> dict[str, np.ndarray]:
-        """:meth:`currents` of a small model from :meth:`flat_rates` and probabilities ``(n, batch)``."""
+        """:meth:`currents` of a small model, from :meth:`flat_rates`.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+        rates : numpy.ndarray
+            ``(2K, batch)``, from :meth:`flat_rates`.
+        delta : numpy.ndarray
+            The entries' ``E_upper - E_lower``, from :meth:`flat_rates`.
+        probabilities : numpy.ndarray
+            ``(n, batch)``.
+        shape : tuple of int
+            The grid shape (of the chunk).
+        conserve : bool
+            Remove the rounding residual of the conservation laws (a steady state), as in
+            :meth:`currents`.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{quantity: (leads, batch)}``, positive from the lead into the system.
+        """
         size = len(delta)
         if delta.size == size:  # the same energies at every point: kept (K, 1)
             delta = delta.reshape(size, 1)
@@ -361,8 +500,20 @@ class TransportBlocks:
         return self._completed(net, gross, coefficients, shape, conserve=conserve)
 
     def state_values(self, coefficients: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """Energies, charges, S_z and mode occupations of every state, each ``(..., n)``; kept
-        while the Hamiltonian's coefficients are unchanged."""
+        """Energies, charges, S_z and mode occupations of every state.
+
+        Kept while the Hamiltonian's coefficients are unchanged.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{"energy", "charge"[, "spin"], "n_<mode>"...: (..., n)}``.
+        """
         inputs = [coefficients[k] for k in self._hamiltonian_slots]
         return self._state_values.get(inputs, lambda: self._compute_state_values(coefficients))
 
@@ -387,7 +538,24 @@ class TransportBlocks:
     def level_blocks(
         self, rates_in: list[np.ndarray], rates_out: list[np.ndarray], batch: int
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """``up[N]`` (rates N -> N+1) and ``down[N]`` (rates N+1 -> N) between charge levels."""
+        """Rate blocks between neighbouring charge levels, for block elimination.
+
+        Parameters
+        ----------
+        rates_in : list of numpy.ndarray
+            Per link, rates lower -> upper, ``(batch, m_upper, m_lower)`` (from :meth:`rates`).
+        rates_out : list of numpy.ndarray
+            Per link, rates upper -> lower in the same layout.
+        batch : int
+            Number of grid points.
+
+        Returns
+        -------
+        up : list of numpy.ndarray
+            ``up[N]`` ``(batch, m_{N+1}, m_N)``: rates N -> N+1.
+        down : list of numpy.ndarray
+            ``down[N]`` ``(batch, m_N, m_{N+1})``: rates N+1 -> N.
+        """
         sizes = [len(m) for m in self.levels]
         # a level pair that one link covers whole starts as a copy of it (no zero fill, one pass less)
         make = [np.empty if self._covering[n] is not None else np.zeros for n in range(len(sizes) - 1)]
@@ -403,7 +571,22 @@ class TransportBlocks:
         return up, down
 
     def generator(self, rates_in: list[np.ndarray], rates_out: list[np.ndarray], batch: int) -> np.ndarray:
-        """Dense generators ``(batch, n, n)`` (for small models and inspection)."""
+        """Dense generators (for small models and inspection).
+
+        Parameters
+        ----------
+        rates_in : list of numpy.ndarray
+            Per link, rates lower -> upper, ``(batch, m_upper, m_lower)`` (from :meth:`rates`).
+        rates_out : list of numpy.ndarray
+            Per link, rates upper -> lower in the same layout.
+        batch : int
+            Number of grid points.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, n, n)``, ``W[..., j, i]`` = rate i -> j, columns summing to zero.
+        """
         n = self.n_states
         w = np.zeros((batch, n, n))
         for link, r_in, r_out in zip(self._links, rates_in, rates_out):
@@ -432,6 +615,25 @@ class TransportBlocks:
         to each lead's gross particle flux (in plus out): the leads whose fluxes are large carry
         the rounding error, a weakly coupled lead keeps its own accurate value.  The heat current
         is ``Q = J - mu I`` of the corrected currents, so ``sum_lead (Q + mu I) = 0`` holds too.
+        Signs as in ``docs/conventions.md``: positive from the lead into the dot.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+        rates : (list of numpy.ndarray, list of numpy.ndarray, list of numpy.ndarray)
+            ``(rates_in, rates_out, deltas)``, from :meth:`rates`.
+        probabilities : numpy.ndarray
+            ``(batch, n)``.
+        shape : tuple of int
+            The grid shape (of the chunk).
+        conserve : bool
+            Remove the rounding residual of the conservation laws (a steady state).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{quantity: (leads, batch)}`` in the order of :attr:`quantities`.
         """
         rates_in, rates_out, deltas = rates
         batch = probabilities.shape[0]
