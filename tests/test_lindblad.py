@@ -51,7 +51,7 @@ def test_symbolic_liouvillian_preserves_trace():
     k1, k2, g = sympy.symbols("k1 k2 g", positive=True)
     states = ["0", "a", "b"]
     h = sympy.Matrix([[0, 0, 0], [0, e1, t * sympy.exp(sympy.I * g)], [0, t * sympy.exp(-sympy.I * g), e2]])
-    jumps = [decay(states, "0", "a", k1), decay(states, "b", "0", k2), *dephasing(states, g, ["a", "b"])]
+    jumps = [decay(states, "0", "a", k1), decay(states, "b", "0", k2), *dephasing(states, g, dephased=["a", "b"])]
     liouvillian = LindbladModel(states, h, jumps).liouvillian()
     trace_row = sum((liouvillian.row(i * 3 + i) for i in range(3)), sympy.zeros(1, 9))
     assert trace_row.applyfunc(sympy.simplify) == sympy.zeros(1, 9)

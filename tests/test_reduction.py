@@ -100,9 +100,9 @@ def double_dot(dephasing_rate):
     states = ["0", "L", "R"]
     h = sympy.Matrix([[0, 0, 0], [0, eps / 2, tc], [0, tc, -eps / 2]])
     jumps = [
-        decay(states, "0", "L", gamma_l, "left", {"charge": 1}),
-        decay(states, "R", "0", gamma_r, "right", {"charge": -1}),
-        *dephasing(states, dephasing_rate, ["L", "R"]),
+        decay(states, "0", "L", gamma_l, channel="left", carries={"charge": 1}),
+        decay(states, "R", "0", gamma_r, channel="right", carries={"charge": -1}),
+        *dephasing(states, dephasing_rate, dephased=["L", "R"]),
     ]
     return LindbladModel(states, h, jumps)
 

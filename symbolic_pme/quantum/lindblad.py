@@ -41,8 +41,17 @@ Pair = tuple[str, str]
 class Jump:
     """One dissipator ``rate * D[operator]``: ``D[L] rho = L rho L^+ - {L^+ L, rho}/2``.
 
-    ``operator`` is an n x n matrix over the model's states, ``rate`` a non-negative rate,
-    ``channel`` an optional tag and ``carries`` the quantities one jump moves into the system.
+    Attributes
+    ----------
+    operator : sympy.ImmutableMatrix
+        The jump operator L, an n x n dimensionless matrix over the model's states.
+    rate : sympy.Expr
+        The rate r >= 0, a probability per unit time.
+    channel : str or None
+        An optional tag (a lead, a bath) that currents are resolved by.
+    carries : mapping of str to sympy.Expr
+        The quantities one jump moves into the system from ``channel`` (positive into the
+        system, ``docs/conventions.md``).
     """
 
     operator: sympy.ImmutableMatrix
@@ -60,17 +69,34 @@ class LindbladModel:
 
     Parameters
     ----------
-    states:
+    states : sequence of str
         Unique state labels; they index rows and columns of every matrix.
-    hamiltonian:
+    hamiltonian : sympy.MatrixBase or sequence of sequences of values
         Hermitian n x n matrix (energies), as a SymPy matrix or nested lists of values.
-    jumps:
+    jumps : iterable of Jump, optional
         :class:`Jump` objects (see :func:`decay`, :func:`dephasing`).
-    hbar:
-        Reduced Planck constant, 1 by default; a positive number or a symbol.
+    hbar : value, optional
+        Reduced Planck constant (keyword only), 1 by default (``docs/conventions.md``); a
+        positive number or a symbol.  Then H is an energy and rates and frequencies are per
+        unit time, ``omega = E / hbar``.
 
-    Raises ValueError naming the argument for a non-square, wrongly sized or non-Hermitian
-    Hamiltonian, a jump operator of the wrong size, a negative or non-real rate, or hbar <= 0.
+    Raises
+    ------
+    ValueError
+        Naming the argument, for a non-square, wrongly sized or non-Hermitian Hamiltonian, a
+        jump operator of the wrong size, a negative or non-real rate, or hbar <= 0.
+    TypeError
+        For a jump that is not a :class:`Jump`.
+
+    Examples
+    --------
+    A decaying two-level atom (E = energy of ``e``, G = decay rate of its population):
+
+    >>> atom = LindbladModel(["g", "e"], [[0, 0], [0, "E"]], [decay(["g", "e"], "e", "g", "G")])
+    >>> atom
+    LindbladModel(2 states, 1 jumps)
+    >>> atom.equations()
+    {('g', 'g'): G*rho_ee, ('g', 'e'): I*E*rho_ge - G*rho_ge/2, ('e', 'e'): -G*rho_ee}
     """
 
     def __init__(
@@ -78,6 +104,7 @@ class LindbladModel:
         states: Sequence[str],
         hamiltonian: sympy.MatrixBase | Sequence[Sequence[Value]],
         jumps: Iterable[Jump] = (),
+        *,
         hbar: Value = 1,
     ):
         self.states: tuple[str, ...] = state_labels(states)
@@ -105,7 +132,23 @@ class LindbladModel:
 
     # ----------------------------------------------------------------------------- structure
     def index(self, label: str) -> int:
-        """Position of a state."""
+        """Position of a state.
+
+        Parameters
+        ----------
+        label : str
+            A state label.
+
+        Returns
+        -------
+        int
+            Its index in :attr:`states` (the row and column of every matrix).
+
+        Raises
+        ------
+        ValueError
+            For an unknown state.
+        """
         try:
             return self._index[label]
         except KeyError:
@@ -130,7 +173,25 @@ class LindbladModel:
         return set().union(*(e.free_symbols for e in exprs))
 
     def subs(self, values: Mapping[sympy.Symbol | str, Value]) -> LindbladModel:
-        """A copy with parameters replaced (keys are symbols or their names)."""
+        """A copy with parameters replaced.
+
+        Parameters
+        ----------
+        values : mapping of sympy.Symbol or str to value
+            ``{parameter: value}``; keys are symbols or their names.  Names that are not
+            parameters are ignored.
+
+        Returns
+        -------
+        LindbladModel
+            The model with the values substituted in H, hbar, the jump operators, rates and
+            carried quantities.
+
+        Raises
+        ------
+        ValueError
+            When a substituted rate is negative or hbar not positive (as for the constructor).
+        """
         by_name = {str(k): v for k, v in values.items()}
         mapping = {s: to_expr(by_name[s.name], s.name) for s in self.parameters if s.name in by_name}
 
@@ -140,11 +201,22 @@ class LindbladModel:
         jumps = [
             Jump(sub(j.operator), sub(j.rate), j.channel, {q: sub(v) for q, v in j.carries.items()}) for j in self.jumps
         ]
-        return LindbladModel(self.states, sub(self.hamiltonian), jumps, sub(self.hbar))
+        return LindbladModel(self.states, sub(self.hamiltonian), jumps, hbar=sub(self.hbar))
 
     # ----------------------------------------------------------------------------- dynamics
     def apply(self, rho: sympy.MatrixBase) -> sympy.Matrix:
-        """``d rho/dt`` for a density matrix ``rho`` (any n x n SymPy matrix)."""
+        """The right-hand side of the Lindblad equation.
+
+        Parameters
+        ----------
+        rho : sympy.MatrixBase
+            A density matrix (any n x n SymPy matrix over :attr:`states`).
+
+        Returns
+        -------
+        sympy.Matrix
+            ``d rho/dt``, expanded.
+        """
         h = self.hamiltonian
         result = -sympy.I / self.hbar * (h * rho - rho * h)
         for jump in self.jumps:
@@ -154,8 +226,15 @@ class LindbladModel:
         return result.applyfunc(sympy.expand)
 
     def density_matrix(self) -> sympy.Matrix:
-        """A general Hermitian density matrix of symbols: real populations ``rho_aa`` and complex
-        coherences ``rho_ab`` (a before b), with ``rho_ba = conjugate(rho_ab)``."""
+        """A general Hermitian density matrix of symbols.
+
+        Returns
+        -------
+        sympy.Matrix
+            Real populations ``rho_aa`` and complex coherences ``rho_ab`` (a before b), with
+            ``rho_ba = conjugate(rho_ab)``; a comma separates the labels unless all are one
+            character long (``rho_12``, ``rho_L,R``).
+        """
         n = len(self.states)
         rho = sympy.zeros(n, n)
         for i, a in enumerate(self.states):
@@ -170,8 +249,21 @@ class LindbladModel:
         return f"rho_{a}{separator}{b}"
 
     def equations(self) -> dict[Pair, sympy.Expr]:
-        """Equations of motion ``{(a, b): d rho_ab/dt}`` for populations (a == b) and coherences
-        (a before b), in the symbols of :meth:`density_matrix`."""
+        """Equations of motion of the density-matrix elements.
+
+        Returns
+        -------
+        dict of (str, str) to sympy.Expr
+            ``{(a, b): d rho_ab/dt}`` for populations (a == b) and coherences (a before b), in
+            the symbols of :meth:`density_matrix`.
+
+        Examples
+        --------
+        The coherence of the dephased two-level system decays at gamma (``docs/conventions.md``):
+
+        >>> two_level("w0", "V", "gamma").equations()[("1", "2")]
+        I*V*rho_11 - I*V*rho_22 - gamma*rho_12 - I*rho_12*w0
+        """
         rhs = self.apply(self.density_matrix())
         n = len(self.states)
         return {(self.states[i], self.states[j]): rhs[i, j] for i in range(n) for j in range(i, n)}
@@ -188,12 +280,29 @@ class LindbladModel:
 
         Row and column ``a * n + b`` belong to ``rho_ab`` (see :attr:`elements`).  The coefficient
         of rho_mn in d rho_kl/dt is ``-(i/hbar)(H_km d_nl - d_km H_nl)`` plus, for each jump,
-        ``r (L_km conj(L_ln) - (K_km d_nl + d_km K_nl)/2)`` with ``K = L^+ L``.
+        ``r (L_km conj(L_ln) - (K_km d_nl + d_km K_nl)/2)`` with ``K = L^+ L``.  The parts
+        selected by the options add up to L.
 
-        Parts, which add up to L: ``hamiltonian=False`` leaves out the commutator; ``jumps``
-        selects jumps (default: all); ``dissipator`` is ``"full"``, ``"jump"`` (only the jump term
-        ``r L rho L^+``, what moves the system and carries quantities) or ``"decay"`` (only
-        ``-r {K, rho}/2``, the decay of what the jump leaves).
+        Parameters
+        ----------
+        hamiltonian : bool, optional
+            Include the commutator (default); False leaves it out.
+        jumps : iterable of Jump, optional
+            The jumps whose dissipators are included (default: all).
+        dissipator : {"full", "jump", "decay"}, optional
+            ``"full"`` (default); ``"jump"``: only the jump term ``r L rho L^+`` (what moves the
+            system and carries quantities); ``"decay"``: only ``-r {K, rho}/2`` (the decay of
+            what the jump leaves).
+
+        Returns
+        -------
+        sympy.Matrix
+            The n^2 x n^2 superoperator.
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``dissipator``.
         """
         if dissipator not in ("full", "jump", "decay"):
             raise ValueError(f"dissipator: expected 'full', 'jump' or 'decay', got {dissipator!r}")
@@ -238,16 +347,27 @@ class LindbladModel:
         return matrix
 
     def bloch_coordinates(self) -> tuple[tuple[str, ...], ...]:
-        """Real coordinates of a density matrix: ``("P", a)`` = rho_aa, then for a before b
-        ``("Re", a, b)`` and ``("Im", a, b)`` of rho_ab (the Bloch-vector components)."""
+        """Real coordinates of a density matrix (the Bloch-vector components).
+
+        Returns
+        -------
+        tuple of tuple of str
+            ``("P", a)`` = rho_aa for every state, then for a before b ``("Re", a, b)`` and
+            ``("Im", a, b)`` of rho_ab.
+        """
         populations = tuple(("P", a) for a in self.states)
         n = len(self.states)
         pairs = [(self.states[i], self.states[j]) for i in range(n) for j in range(i + 1, n)]
         return populations + tuple((part, a, b) for a, b in pairs for part in ("Re", "Im"))
 
     def bloch_liouvillian(self) -> sympy.Matrix:
-        """The Liouvillian in the real coordinates of :meth:`bloch_coordinates` (a real matrix:
-        the generalized Bloch equations, ``d x/dt = B x``)."""
+        """The Liouvillian in the real coordinates of :meth:`bloch_coordinates`.
+
+        Returns
+        -------
+        sympy.Matrix
+            The real matrix B of the generalized Bloch equations, ``d x/dt = B x``.
+        """
         n = len(self.states)
         to_elements = sympy.zeros(n * n, n * n)  # element vector = to_elements * coordinates
         for k, coordinate in enumerate(self.bloch_coordinates()):
@@ -262,9 +382,28 @@ class LindbladModel:
         return matrix.applyfunc(lambda e: sympy.expand_complex(e) if e.has(sympy.I) else sympy.expand(e))
 
     def steady_state(self) -> sympy.Matrix:
-        """The steady-state density matrix in closed form (small models): ``B x = 0`` with
-        Tr rho = 1, solved exactly in the real Bloch coordinates.  Raises ValueError when the
-        steady state is not unique."""
+        """The steady-state density matrix in closed form (small models).
+
+        ``B x = 0`` with Tr rho = 1, solved exactly in the real Bloch coordinates.
+
+        Returns
+        -------
+        sympy.Matrix
+            The steady-state rho, entries cancelled and factored.
+
+        Raises
+        ------
+        ValueError
+            When the steady state is not unique.
+
+        Examples
+        --------
+        >>> atom = LindbladModel(["g", "e"], [[0, 0], [0, "E"]], [decay(["g", "e"], "e", "g", "G")])
+        >>> atom.steady_state()
+        Matrix([
+        [1, 0],
+        [0, 0]])
+        """
         n = len(self.states)
         system = self.bloch_liouvillian()
         system[0, :] = sympy.Matrix([[1 if k < n else 0 for k in range(n * n)]])
@@ -288,8 +427,30 @@ class LindbladModel:
 
     # ----------------------------------------------------------------------------- observables
     def current(self, quantity: str, channel: str, rho: sympy.MatrixBase) -> sympy.Expr:
-        """Current of ``quantity`` from ``channel`` into the system in the state ``rho``:
-        ``sum_{k in channel} q_k r_k Tr(L_k rho L_k^+)``."""
+        """Current of ``quantity`` from ``channel`` into the system in the state ``rho``.
+
+        ``sum_{k in channel} q_k r_k Tr(L_k rho L_k^+)``, positive into the system
+        (``docs/conventions.md``).
+
+        Parameters
+        ----------
+        quantity : str
+            A quantity the jumps carry (:attr:`quantities`).
+        channel : str
+            A channel tag (:attr:`channels`).
+        rho : sympy.MatrixBase
+            The density matrix, e.g. :meth:`steady_state` or :meth:`density_matrix`.
+
+        Returns
+        -------
+        sympy.Expr
+            The current (quantity per unit time), expanded.
+
+        Raises
+        ------
+        ValueError
+            For an unknown channel or quantity.
+        """
         if channel not in self.channels:
             raise ValueError(f"unknown channel {channel!r}; channels: {', '.join(self.channels)}")
         if quantity not in self.quantities:
@@ -307,7 +468,32 @@ class LindbladModel:
 
 
 def projector(states: Sequence[str], state: str) -> sympy.ImmutableMatrix:
-    """``|state><state|`` over ``states``."""
+    """The projector ``|state><state|``.
+
+    Parameters
+    ----------
+    states : sequence of str
+        The basis labels.
+    state : str
+        One of them.
+
+    Returns
+    -------
+    sympy.ImmutableMatrix
+        The n x n projector.
+
+    Raises
+    ------
+    ValueError
+        For an unknown state, or invalid labels.
+
+    Examples
+    --------
+    >>> projector(["a", "b"], "b")
+    Matrix([
+    [0, 0],
+    [0, 1]])
+    """
     return _ket_bra(states, state, state)
 
 
@@ -316,24 +502,79 @@ def decay(
     source: str,
     target: str,
     rate: Value,
+    *,
     channel: str | None = None,
     carries: Mapping[str, Value] | None = None,
 ) -> Jump:
     """The incoherent jump ``source -> target`` at ``rate``: operator ``|target><source|``.
 
     Populations move at ``rate``; every coherence of ``source`` decays at ``rate / 2``.
+
+    Parameters
+    ----------
+    states : sequence of str
+        The model's state labels.
+    source, target : str
+        The states before and after the jump.
+    rate : value
+        The rate (probability per unit time); must not be negative.
+    channel : str, optional
+        The channel tag (default: none).
+    carries : mapping of str to value, optional
+        The quantities one jump moves into the system from ``channel``.
+
+    Returns
+    -------
+    Jump
+        The jump.
+
+    Raises
+    ------
+    ValueError
+        For a negative, NaN or non-real rate, or an unknown state.
+
+    Examples
+    --------
+    >>> jump = decay(["g", "e"], "e", "g", "G", channel="photon")
+    >>> print(jump)
+    G * D[[[0, 1], [0, 0]]] [photon]
     """
     operator = _ket_bra(states, target, source)
     return Jump(operator, checked_rate(rate, f"rate {source} -> {target}"), channel, dict(carries or {}))
 
 
-def dephasing(states: Sequence[str], rate: Value, dephased: Sequence[str] | None = None) -> list[Jump]:
-    """Pure dephasing: the jump ``|a><a|`` at ``rate`` for every dephased state a (default: all).
+def dephasing(states: Sequence[str], rate: Value, *, dephased: Sequence[str] | None = None) -> list[Jump]:
+    """Pure dephasing: the jump ``|a><a|`` at ``rate`` for every dephased state a.
 
-    Convention (docs/conventions.md): ``rate`` is gamma, the decay rate of the coherence rho_ab between two
-    dephased states (for two levels: the Lindblad operator sqrt(gamma/2) sigma_z); a coherence
-    between a dephased and an undephased state decays at gamma/2.  Populations are unchanged.
-    Raises ValueError for a negative rate.
+    Convention (``docs/conventions.md``): ``rate`` is gamma, the decay rate of the coherence
+    rho_ab between two dephased states (for two levels: the Lindblad operator
+    sqrt(gamma/2) sigma_z); a coherence between a dephased and an undephased state decays at
+    gamma/2.  Populations are unchanged.
+
+    Parameters
+    ----------
+    states : sequence of str
+        The model's state labels.
+    rate : value
+        gamma >= 0, the decay rate of rho_ab (probability per unit time).
+    dephased : sequence of str, optional
+        The dephased states (default: all).
+
+    Returns
+    -------
+    list of Jump
+        One jump per dephased state.
+
+    Raises
+    ------
+    ValueError
+        For a negative rate, or an unknown state.
+
+    Examples
+    --------
+    >>> model = LindbladModel(["1", "2"], [[0, 0], [0, 0]], dephasing(["1", "2"], "gamma"))
+    >>> model.equations()
+    {('1', '1'): 0, ('1', '2'): -gamma*rho_12, ('2', '2'): 0}
     """
     gamma = checked_rate(rate, "dephasing rate")
     chosen = tuple(states) if dephased is None else tuple(dephased)
@@ -344,19 +585,49 @@ def two_level(
     detuning: Value,
     coupling: Value,
     dephasing_rate: Value,
+    *,
     hbar: Value = 1,
     states: tuple[str, str] = ("1", "2"),
 ) -> LindbladModel:
     """The dephased two-level system (Bloch equations).
 
-    ``H = [[hbar*omega0, V], [V*, 0]]`` with ``detuning`` = hbar*omega0 = E_1 - E_2 (an energy) and
-    ``coupling`` = V; pure dephasing with ``dephasing_rate`` gamma = decay rate of rho_12 (Lindblad
-    operator sqrt(gamma/2) sigma_z).  Eliminating rho_12 gives
-    W = 2|V|^2 gamma / (hbar^2 (omega0^2 + gamma^2)).
+    ``H = [[hbar*omega0, V], [V*, 0]]``; pure dephasing of both states, so that rho_12 decays at
+    gamma (Lindblad operator sqrt(gamma/2) sigma_z, ``docs/conventions.md``).  Eliminating
+    rho_12 gives W = 2|V|^2 gamma / (hbar^2 (omega0^2 + gamma^2)).
+
+    Parameters
+    ----------
+    detuning : value
+        hbar*omega0 = E_1 - E_2, an energy.
+    coupling : value
+        V, the coupling (an energy; complex values allowed).
+    dephasing_rate : value
+        gamma >= 0, the decay rate of rho_12 (per unit time).
+    hbar : value, optional
+        1 by default; a positive number or a symbol.
+    states : (str, str), optional
+        The two labels, ``("1", "2")`` by default.
+
+    Returns
+    -------
+    LindbladModel
+        The model.
+
+    Raises
+    ------
+    ValueError
+        For a negative dephasing rate, hbar <= 0, or invalid labels.
+
+    Examples
+    --------
+    >>> from symbolic_pme.quantum import adiabatic_elimination
+    >>> pauli = adiabatic_elimination(two_level("w0", "V", "gamma"))
+    >>> [str(t) for t in pauli.transitions]
+    ['1 -> 2: 2*V**2*gamma/(gamma**2 + w0**2)', '2 -> 1: 2*V**2*gamma/(gamma**2 + w0**2)']
     """
     v = to_expr(coupling, "coupling")
     h = sympy.Matrix([[to_expr(detuning, "detuning"), v], [sympy.conjugate(v), 0]])
-    return LindbladModel(states, h, dephasing(states, dephasing_rate), hbar)
+    return LindbladModel(states, h, dephasing(states, dephasing_rate), hbar=hbar)
 
 
 # --------------------------------------------------------------------------------------------------

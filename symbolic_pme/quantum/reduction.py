@@ -23,7 +23,8 @@ V), which gives rates to second order in V -- the Haken-Strobl-Reineker / Foerst
 and the only feasible one for many sites.  The exact elimination keeps all of L_CC.
 
 Conventions: hbar = 1 unless the model has a symbolic hbar; rates per unit time; a dephasing rate
-is the decay rate of the coherence it causes (docs/conventions.md; see :func:`~symbolic_pme.quantum.lindblad.dephasing`).
+is the decay rate of the coherence it causes (docs/conventions.md; see
+:func:`~symbolic_pme.quantum.lindblad.dephasing`).
 """
 
 from __future__ import annotations
@@ -44,11 +45,31 @@ Pair = tuple[str, str]
 
 
 def driven_coherences(model: LindbladModel, *, second_order: bool = False) -> tuple[Pair, ...]:
-    """The coherences the populations drive: those the populations feed directly, and those
-    these feed in turn through L_CC (without the couplings V in L_CC when ``second_order``).
+    """The coherences the populations drive.
 
-    The other coherences evolve on their own; they are zero in the steady state when they decay
-    and are set to zero by the elimination.
+    Those the populations feed directly, and those these feed in turn through L_CC.  The other
+    coherences evolve on their own; they are zero in the steady state when they decay and are
+    set to zero by the elimination.
+
+    Parameters
+    ----------
+    model : LindbladModel
+        The Lindblad model.
+    second_order : bool, optional
+        Follow L_CC without the couplings V (as :func:`adiabatic_elimination` does with
+        ``second_order=True``).  Default False.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The pairs ``(a, b)``, both orders, in the row-major order of
+        :attr:`LindbladModel.elements`.
+
+    Examples
+    --------
+    >>> from symbolic_pme.quantum import two_level
+    >>> driven_coherences(two_level("w0", "V", "gamma"))
+    (('1', '2'), ('2', '1'))
     """
     full = model.liouvillian()
     return _driven(model, full, _coherence_propagator(model, full, second_order))
@@ -70,8 +91,35 @@ def _driven(model: LindbladModel, full: sympy.Matrix, coupling: sympy.Matrix) ->
 def stationary_coherences(
     model: LindbladModel, coherences: Iterable[Pair] | None = None, *, second_order: bool = False
 ) -> dict[Pair, sympy.Expr]:
-    """Step 2 of the elimination: ``{(a, b): rho_ab}`` from d rho_ab/dt = 0, in terms of the
-    population symbols of :meth:`LindbladModel.density_matrix` (coherences not eliminated are 0)."""
+    """Step 2 of the elimination: the coherences from d rho_ab/dt = 0, in terms of the populations.
+
+    Parameters
+    ----------
+    model : LindbladModel
+        The Lindblad model.
+    coherences : iterable of (str, str), optional
+        The pairs whose time derivative is set to zero, as for :func:`adiabatic_elimination`
+        (default: :func:`driven_coherences`).
+    second_order : bool, optional
+        Drop the couplings from L_CC, as for :func:`adiabatic_elimination`.  Default False.
+
+    Returns
+    -------
+    dict of (str, str) to sympy.Expr
+        ``{(a, b): rho_ab}`` for the eliminated coherences (both orders), in the population
+        symbols of :meth:`LindbladModel.density_matrix`; the others are 0.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`adiabatic_elimination`.
+
+    Examples
+    --------
+    >>> from symbolic_pme.quantum import two_level
+    >>> stationary_coherences(two_level("w0", "V", "gamma"))[("1", "2")]
+    V*(rho_11 - rho_22)/(-I*gamma + w0)
+    """
     n = len(model.states)
     chosen, solved = _solve_coherences(model, coherences, second_order)
     populations = sympy.Matrix([model.density_matrix()[i, i] for i in range(n)])
@@ -86,24 +134,44 @@ def adiabatic_elimination(
 
     Parameters
     ----------
-    model:
+    model : LindbladModel
         The Lindblad model.
-    coherences:
+    coherences : iterable of (str, str), optional
         Pairs ``(a, b)`` whose time derivative is set to zero (``(b, a)`` is implied); every other
         coherence is set to zero.  Default: :func:`driven_coherences`.
-    second_order:
+    second_order : bool, optional
         Drop the couplings (off-diagonal H) from the coherences' own evolution L_CC: rates to
-        second order in the couplings (Haken-Strobl-Reineker).  Default: the exact Schur
+        second order in the couplings (Haken-Strobl-Reineker).  Default False: the exact Schur
         complement.
 
+    Returns
+    -------
+    RateNetwork
+        The Pauli network over the model's states; rates per unit time.
+
+    Raises
+    ------
+    ValueError
+        For an unknown state or a pair (a, a), and when a block of coherences neither decays
+        nor oscillates (L_CC singular).
+
+    Notes
+    -----
     Rates are attributed to the part of the Liouvillian that delivers the population: the jump
     terms ``r L rho L^+`` of a jump (its direct transfers ``a -> b`` at rate r |L_ba|^2, and what
     it brings back from the coherences) keep the jump's channel and carried quantities; the
     Hamiltonian and the decay terms ``-r {L^+ L, rho}/2`` (together: the effective non-Hermitian
     Hamiltonian) give transitions without a channel.
 
-    Raises ValueError for an unknown state or a pair (a, a), and when a block of coherences
-    neither decays nor oscillates (L_CC singular).
+    Examples
+    --------
+    Two levels detuned by w0, coupled by V, dephased at gamma (the decay rate of rho_12,
+    ``docs/conventions.md``):
+
+    >>> from symbolic_pme.quantum import two_level
+    >>> pauli = adiabatic_elimination(two_level("w0", "V", "gamma"))
+    >>> pauli.transitions[0].rate
+    2*V**2*gamma/(gamma**2 + w0**2)
     """
     n = len(model.states)
     chosen, solved = _solve_coherences(model, coherences, second_order)
@@ -142,7 +210,7 @@ def _coherence_propagator(model: LindbladModel, full: sympy.Matrix, second_order
         return full
     n = len(model.states)
     couplings = model.hamiltonian - sympy.diag(*[model.hamiltonian[i, i] for i in range(n)])
-    return full - LindbladModel(model.states, couplings, (), model.hbar).liouvillian()
+    return full - LindbladModel(model.states, couplings, (), hbar=model.hbar).liouvillian()
 
 
 def _solve_coherences(

@@ -11,7 +11,9 @@ condition is
 oscillate coherently (Rabi oscillations, quantum beats) instead of relaxing.  A different
 condition, the secular one (level spacings of H large against hbar times the rates), is what a
 Pauli equation written in the *eigenbasis* of H needs; :mod:`symbolic_pme.numeric.validity` reports both and
-compares the reduced network with the exact Lindblad equation.
+compares the reduced network with the exact Lindblad equation.  Every ratio here is small where
+the elimination holds (``docs/conventions.md``); a dephasing rate gamma is the decay rate of the
+coherence it causes.
 """
 
 from __future__ import annotations
@@ -26,8 +28,27 @@ Pair = tuple[str, str]
 
 
 def coherence_decay_rates(model: LindbladModel) -> dict[Pair, sympy.Expr]:
-    """``{(a, b): Gamma_ab}`` for a before b: the rate at which the dissipators alone damp rho_ab
-    (a dephasing rate gamma contributes gamma, a decay out of a or b half its rate)."""
+    """The rate at which the dissipators alone damp each coherence.
+
+    A dephasing rate gamma contributes gamma (it is the decay rate of the coherence,
+    ``docs/conventions.md``), a decay out of a or b half its rate.
+
+    Parameters
+    ----------
+    model : LindbladModel
+        The Lindblad model.
+
+    Returns
+    -------
+    dict of (str, str) to sympy.Expr
+        ``{(a, b): Gamma_ab}`` for a before b, per unit time.
+
+    Examples
+    --------
+    >>> from symbolic_pme.quantum import two_level
+    >>> coherence_decay_rates(two_level("w0", "V", "gamma"))
+    {('1', '2'): gamma}
+    """
     n = len(model.states)
     dissipative = model.liouvillian(hamiltonian=False)
     rates = {}
@@ -38,8 +59,25 @@ def coherence_decay_rates(model: LindbladModel) -> dict[Pair, sympy.Expr]:
 
 
 def coupling_conditions(model: LindbladModel) -> dict[Pair, sympy.Expr]:
-    """``{(a, b): 4 |V_ab|^2 / (Delta_ab^2 + hbar^2 Gamma_ab^2)}`` for every coupled pair; the
-    elimination needs every ratio << 1."""
+    """The condition ratio of the elimination for every coupled pair.
+
+    Parameters
+    ----------
+    model : LindbladModel
+        The Lindblad model.
+
+    Returns
+    -------
+    dict of (str, str) to sympy.Expr
+        ``{(a, b): 4 |V_ab|^2 / (Delta_ab^2 + hbar^2 Gamma_ab^2)}`` for a before b with
+        ``H_ab != 0``; the elimination needs every ratio << 1.
+
+    Examples
+    --------
+    >>> from symbolic_pme.quantum import two_level
+    >>> coupling_conditions(two_level("w0", "V", "gamma"))
+    {('1', '2'): 4*V**2/(gamma**2 + w0**2)}
+    """
     n = len(model.states)
     h, decay = model.hamiltonian, coherence_decay_rates(model)
     ratios = {}

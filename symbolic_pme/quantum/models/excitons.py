@@ -45,6 +45,7 @@ def haken_strobl_reineker(
     site_energies: Mapping[str, Value],
     couplings: Mapping[tuple[str, str], Value],
     dephasing_rate: Value,
+    *,
     traps: Mapping[str, Value] | None = None,
     losses: Mapping[str, Value] | None = None,
     reinjection: tuple[str, Value] | None = None,
@@ -54,24 +55,47 @@ def haken_strobl_reineker(
 
     Parameters
     ----------
-    site_energies:
+    site_energies : mapping of str to value
         ``{site: E_i}`` (energies; sites in this order).
-    couplings:
+    couplings : mapping of (str, str) to value
         ``{(i, j): V_ij}`` for i != j; the conjugate ``V_ji`` is added.  Complex values allowed.
-    dephasing_rate:
+    dephasing_rate : value
         gamma >= 0, the decay rate of every coherence rho_ij due to dephasing (jump |i><i| at
-        rate gamma on every site; for two sites the Lindblad operator sqrt(gamma/2) sigma_z).
-    traps, losses:
+        rate gamma on every site; for two sites the Lindblad operator sqrt(gamma/2) sigma_z;
+        ``docs/conventions.md``).
+    traps, losses : mapping of str to value, optional
         ``{site: rate}``: jumps to ``"sink"`` (channel ``"trap"``) and to ``"ground"`` (channel
-        ``"loss"``).  The outside states exist only when some trap or loss is given.
-    reinjection:
+        ``"loss"``), carrying ``{"excitation": -1}``.  The outside states exist only when some
+        trap or loss is given.
+    reinjection : (str, value), optional
         ``(site, rate)``: jumps from the outside states back to ``site`` (channel
-        ``"injection"``), which make the steady state unique; see the module docstring.
-    hbar:
+        ``"injection"``, carrying ``{"excitation": 1}``), which make the steady state unique;
+        see the module docstring.
+    hbar : value, optional
         1 by default; energies / hbar are angular frequencies, rates are per unit time.
 
-    Raises ValueError naming the argument for unknown sites, a coupling of a site to itself or
-    given twice, negative rates, and reinjection without any trap or loss.
+    Returns
+    -------
+    LindbladModel
+        The model over the sites, then ``"sink"`` and ``"ground"`` when present.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, for unknown sites, a site named ``"sink"`` or ``"ground"``, a
+        coupling of a site to itself or given twice, negative rates, and reinjection without
+        any trap or loss.
+
+    Examples
+    --------
+    Two sites and a trap on B: the Pauli rate is damped by Gamma_AB = gamma + kappa/2.
+
+    >>> from symbolic_pme.quantum import adiabatic_elimination
+    >>> model = haken_strobl_reineker({"A": 0, "B": "D"}, {("A", "B"): "V"}, "gamma", traps={"B": "kappa"})
+    >>> model.states
+    ('A', 'B', 'sink')
+    >>> adiabatic_elimination(model, second_order=True).transitions[0].rate
+    4*V**2*(2*gamma + kappa)/(4*D**2 + 4*gamma**2 + 4*gamma*kappa + kappa**2)
     """
     sites = [str(s) for s in site_energies]
     traps, losses = dict(traps or {}), dict(losses or {})
@@ -87,17 +111,17 @@ def haken_strobl_reineker(
     for i, j, v in label_pairs(couplings, sites, what="coupling", kind="site"):
         a, b = sites.index(i), sites.index(j)
         h[a, b], h[b, a] = v, sympy.conjugate(v)
-    jumps: list[Jump] = dephasing(states, dephasing_rate, sites)
+    jumps: list[Jump] = dephasing(states, dephasing_rate, dephased=sites)
     for name, rates, target, channel in (("traps", traps, SINK, "trap"), ("losses", losses, GROUND, "loss")):
         for site, rate in rates.items():
             if site not in sites:
                 raise ValueError(f"{name}: unknown site {site!r}; sites: {', '.join(sites)}")
-            jumps.append(decay(states, site, target, rate, channel, {"excitation": -1}))
+            jumps.append(decay(states, site, target, rate, channel=channel, carries={"excitation": -1}))
     if reinjection is not None:
         site, rate = reinjection
         if site not in sites:
             raise ValueError(f"reinjection: unknown site {site!r}; sites: {', '.join(sites)}")
         if not outside:
             raise ValueError("reinjection: needs a trap or a loss to return the excitation from")
-        jumps += [decay(states, state, site, rate, "injection", {"excitation": 1}) for state in outside]
-    return LindbladModel(states, h, jumps, hbar)
+        jumps += [decay(states, state, site, rate, channel="injection", carries={"excitation": 1}) for state in outside]
+    return LindbladModel(states, h, jumps, hbar=hbar)

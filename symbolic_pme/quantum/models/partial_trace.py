@@ -22,11 +22,37 @@ from symbolic_pme.parsing import Value, to_expr
 __all__ = ["entangled_state", "partial_trace", "reduced_density_matrix"]
 
 
-def partial_trace(rho: sympy.MatrixBase, dims: tuple[int, int], keep: int = 0) -> sympy.Matrix:
+def partial_trace(rho: sympy.MatrixBase, dims: tuple[int, int], *, keep: int = 0) -> sympy.Matrix:
     """Trace out one factor of a bipartite density matrix.
 
-    ``rho`` acts on a space of dimension ``dims[0] * dims[1]`` (factor 0 first: basis index
-    ``i * dims[1] + e``); ``keep`` is the factor that remains (0 or 1).
+    Parameters
+    ----------
+    rho : sympy.MatrixBase
+        A matrix on a space of dimension ``dims[0] * dims[1]`` (factor 0 first: basis index
+        ``i * dims[1] + e``).
+    dims : (int, int)
+        The dimensions of the two factors.
+    keep : {0, 1}, optional
+        The factor that remains (default 0, the system).
+
+    Returns
+    -------
+    sympy.Matrix
+        The reduced matrix, ``dims[keep]`` square.
+
+    Raises
+    ------
+    ValueError
+        For dimensions that are not positive, a shape of ``rho`` that does not match them, or
+        ``keep`` other than 0 or 1.
+
+    Examples
+    --------
+    >>> psi = entangled_state([1, 1], [[1, 0], [0, 1]])
+    >>> partial_trace(psi * psi.H, (2, 2), keep=1)
+    Matrix([
+    [1, 0],
+    [0, 1]])
     """
     d0, d1 = (int(d) for d in dims)
     if d0 < 1 or d1 < 1:
@@ -43,9 +69,29 @@ def partial_trace(rho: sympy.MatrixBase, dims: tuple[int, int], keep: int = 0) -
 def entangled_state(amplitudes: Sequence[Value], environment_states: Sequence[Sequence[Value]]) -> sympy.Matrix:
     """The pure state ``sum_i c_i |i> (x) |E_i>`` as a column vector (system first).
 
-    ``amplitudes`` are the c_i; ``environment_states`` one vector E_i per system state, all of
-    the same dimension (complex entries allowed, e.g. ``exp(I*theta)``).  Neither needs to be
-    normalized; the overlaps are used as given.
+    Parameters
+    ----------
+    amplitudes : sequence of values
+        The c_i, one per system state (need not be normalized).
+    environment_states : sequence of sequences of values
+        One vector E_i per system state, all of the same dimension (complex entries allowed,
+        e.g. ``exp(I*theta)``; need not be normalized: the overlaps are used as given).
+
+    Returns
+    -------
+    sympy.Matrix
+        The column vector, basis index ``i * d_env + e``.
+
+    Raises
+    ------
+    ValueError
+        For a number of environment vectors other than of amplitudes, or vectors that are empty
+        or of different dimensions.
+
+    Examples
+    --------
+    >>> entangled_state([1, 1], [[1, 0], [0, 1]]).T
+    Matrix([[1, 0, 0, 1]])
     """
     amplitudes = [to_expr(c, f"amplitude {k}") for k, c in enumerate(amplitudes)]
     vectors = [[to_expr(v, f"environment state {k}") for v in e] for k, e in enumerate(environment_states)]
@@ -58,8 +104,38 @@ def entangled_state(amplitudes: Sequence[Value], environment_states: Sequence[Se
 
 
 def reduced_density_matrix(amplitudes: Sequence[Value], environment_states: Sequence[Sequence[Value]]) -> sympy.Matrix:
-    """The system's density matrix after tracing out the environment from
-    :func:`entangled_state`: ``rho_ij = c_i c_j^* <E_j|E_i>``."""
+    """The system's density matrix after tracing out the environment from :func:`entangled_state`.
+
+    Parameters
+    ----------
+    amplitudes : sequence of values
+        The c_i, as for :func:`entangled_state`.
+    environment_states : sequence of sequences of values
+        The E_i, as for :func:`entangled_state`.
+
+    Returns
+    -------
+    sympy.Matrix
+        ``rho_ij = c_i c_j^* <E_j|E_i>``, expanded.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`entangled_state`.
+
+    Examples
+    --------
+    Orthogonal records destroy the coherences, identical ones leave them:
+
+    >>> reduced_density_matrix([1, 1], [[1, 0], [0, 1]])
+    Matrix([
+    [1, 0],
+    [0, 1]])
+    >>> reduced_density_matrix([1, 1], [[1, 0], [1, 0]])
+    Matrix([
+    [1, 1],
+    [1, 1]])
+    """
     psi = entangled_state(amplitudes, environment_states)
     d_env = len(environment_states[0])
     rho = psi * psi.H

@@ -20,8 +20,20 @@ __all__ = ["ZenoTurnover", "zeno_turnover"]
 class ZenoTurnover:
     """The maximum of ``rate`` over ``gamma > 0`` and its asymptotes.
 
-    ``optimum`` is the dephasing rate of the maximum and ``maximum`` the rate there;
-    ``small_gamma`` and ``large_gamma`` are the leading terms for gamma -> 0 and gamma -> oo.
+    Attributes
+    ----------
+    rate : sympy.Expr
+        The rate expression analysed.
+    gamma : sympy.Symbol
+        The dephasing rate (the decay rate of the coherence, ``docs/conventions.md``).
+    optimum : sympy.Expr
+        The dephasing rate of the maximum.
+    maximum : sympy.Expr
+        The rate there.
+    small_gamma : sympy.Expr
+        The leading term for gamma -> 0.
+    large_gamma : sympy.Expr
+        The leading term for gamma -> oo.
     """
 
     rate: sympy.Expr
@@ -37,8 +49,36 @@ def zeno_turnover(rate: sympy.Expr, gamma: sympy.Symbol) -> ZenoTurnover:
 
     The stationary points of d rate / d gamma are found exactly; since the other parameters are
     real of unknown sign, a root like ``±omega0`` is taken as its modulus ``|omega0|`` and kept
-    when it is still a stationary point.  Raises ValueError unless exactly one positive
-    stationary point remains, or when it is provably a minimum.
+    when it is still a stationary point.
+
+    Parameters
+    ----------
+    rate : sympy.Expr
+        The rate as a function of ``gamma`` (e.g. from
+        :func:`~symbolic_pme.quantum.reduction.adiabatic_elimination`).
+    gamma : sympy.Symbol
+        The dephasing rate symbol: the decay rate of the coherence (``docs/conventions.md``).
+
+    Returns
+    -------
+    ZenoTurnover
+        The optimum, the maximum and both asymptotes, in the symbol ``gamma``.
+
+    Raises
+    ------
+    TypeError
+        When ``gamma`` is not a SymPy symbol.
+    ValueError
+        When ``rate`` does not depend on ``gamma``, unless exactly one positive stationary point
+        remains, or when it is provably a minimum.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> V, w0, gamma = sympy.symbols("V w0 gamma", real=True)
+    >>> turnover = zeno_turnover(2 * V**2 * gamma / (gamma**2 + w0**2), gamma)
+    >>> turnover.optimum, turnover.small_gamma, turnover.large_gamma
+    (Abs(w0), 2*V**2*gamma/w0**2, 2*V**2/gamma)
     """
     if not isinstance(gamma, sympy.Symbol):
         raise TypeError(f"gamma: expected a SymPy symbol, got {type(gamma).__name__}")
