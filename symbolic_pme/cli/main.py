@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
+from .generate import add_generate_command
 from .settings import CommandError
 
 __all__ = ["main", "parser"]
@@ -16,6 +17,7 @@ EXAMPLES = """examples:
   symbolic-pme solve examples/triangle.toml --sweep V=-1:1:201 --plot triangle_iv.png
   symbolic-pme solve examples/anderson.toml --sweep eps=-1.5:0.5:101 --sweep V=-2:2:101 --format json -o map.json
   symbolic-pme derive examples/single_level.toml --latex
+  symbolic-pme generate examples/triangle.toml --language c -o triangle.c
 
 Model files are described in docs/model-files.md.  Units: hbar = e = k_B = 1."""
 
@@ -82,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
     )
     derive.add_argument("model", metavar="MODEL.toml", help="the model file")
     derive.add_argument("--latex", action="store_true", help="print expressions as LaTeX")
+    add_generate_command(commands)
     return main_parser
 
 
@@ -89,12 +92,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit status (0, or 2 for bad input)."""
     arguments = parser().parse_args(argv)
     if arguments.command is None:
-        parser().error("choose a command: solve or derive")
+        parser().error("choose a command: solve, derive or generate")
     try:
         if arguments.command == "solve":
             from .solve import run_solve
 
             run_solve(arguments)
+        elif arguments.command == "generate":
+            from .generate import run_generate
+
+            run_generate(arguments)
         else:
             from symbolic_pme.files.model_file import load_model
 
