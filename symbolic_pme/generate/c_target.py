@@ -312,7 +312,7 @@ def _selftest(references: list[ReferencePoint], name: str, upper: str) -> str:
             table("parameters", str(width), [p.parameters for p in references]),
             table("probabilities", f"{upper}_STATES", [p.probabilities for p in references]),
             table("currents", f"{upper}_CURRENTS", [p.currents for p in references]),
-            "/* Currents compare relative to at least these (particle, energy, heat): a millionth of the largest */",
+            "/* Currents compare relative to at least these (particle, energy, heat): a thousandth of the largest */",
             f"static const double current_floors[3] = {_numbers(current_floors(references, leads))};",
             f"#define TOLERANCE {TOLERANCE!r}",
             SELFTEST.replace("NAME", name).replace("UPPER", upper).replace("ROWS", str(rows)),

@@ -64,6 +64,9 @@ class _Printer(NumPyPrinter):
     def _print_modulus_squared(self, expr):
         return self._call("modulus_squared", expr)
 
+    def _print_conjugate(self, expr):
+        return self._call("numpy.conjugate", expr)
+
 
 def python_source(plan: SolverPlan, references: list[ReferencePoint], *, module: str) -> str:
     """The generated module's text.
@@ -105,7 +108,7 @@ def python_source(plan: SolverPlan, references: list[ReferencePoint], *, module:
         f"LEAD = numpy.array({[t.lead for t in plan.transitions]})",
         f"DIRECTION = numpy.array({[1 if t.entering else -1 for t in plan.transitions]})",
         "#: Largest relative deviation from the reference table that validate() accepts; currents compare",
-        "#: relative to at least CURRENT_FLOORS (particle, energy, heat): a millionth of the largest in the table.",
+        "#: relative to at least CURRENT_FLOORS (particle, energy, heat): a thousandth of the largest in the table.",
         f"TOLERANCE = {TOLERANCE!r}",
         f"CURRENT_FLOORS = {current_floors(references, len(plan.leads))!r}",
         "",

@@ -33,7 +33,7 @@ __all__ = ["CURRENT_FLOOR", "MIN_GAP", "SPREAD", "TOLERANCE", "ReferencePoint", 
 #: Largest relative deviation from the table that a generated solver's check accepts.
 TOLERANCE = 1e-12
 #: Currents compare relative to at least this share of the largest current of their kind.
-CURRENT_FLOOR = 1e-6
+CURRENT_FLOOR = 1e-3
 
 #: Relative half-width of the neighbourhood of the defaults that points are drawn from.
 SPREAD = 0.1
