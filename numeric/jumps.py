@@ -57,7 +57,8 @@ class FlatJumps:
         self.delta = None  # the entries' E_upper - E_lower, where :meth:`of` built the jumps
         self._source, self._transfer = flat.source, flat.transfer
         transitions = np.arange(len(flat.source))
-        self._lead_mask = np.abs(flat.signs).T  # (2K, leads)
+        #: The transitions of each lead (entering, then leaving).
+        self._members = [np.flatnonzero(row) for row in flat.signs]
         self._into = np.zeros((n, len(transitions)))
         self._into[flat.target, transitions] = 1.0
         self._out_of = np.zeros((n, len(transitions)))
@@ -137,13 +138,14 @@ class FlatJumps:
         """
         return self.rates if power == 0 else self.rates * self.carried**power
 
-    def _flows(self, weights: np.ndarray, x: np.ndarray, per_lead: bool) -> np.ndarray:
-        """``(batch, 2K, m)``: each transition's weight times ``x`` at its source (with ``per_lead``,
-        column alpha keeps lead alpha's transitions only)."""
-        flows = x[:, self._source, :] * weights.T[:, :, None]
-        if per_lead:
-            flows = flows * self._lead_mask[None]
-        return flows
+    def _lead_flows(self, weights: np.ndarray, x: np.ndarray) -> list[np.ndarray]:
+        """Per lead alpha, ``(2K_alpha, batch)``: its transitions' weights times ``x_alpha`` at their
+        sources (batch last, so that the sums over transitions are single GEMMs)."""
+        single = x.shape[2] == 1
+        return [
+            weights[members] * x[:, :, 0 if single else lead].T[self._source[members]]
+            for lead, members in enumerate(self._members)
+        ]
 
     def totals(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
         """``1^T W_alpha x_alpha`` per lead.
@@ -160,7 +162,7 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, leads)``.
         """
-        return self._flows(weights, x, True).sum(axis=1)
+        return np.stack([f.sum(axis=0) for f in self._lead_flows(weights, x)], axis=1)
 
     def apply(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
         """``W_alpha x_alpha`` per lead.
@@ -177,7 +179,8 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, n, leads)``.
         """
-        return self._into @ self._flows(weights, x, True)
+        flows = self._lead_flows(weights, x)
+        return np.stack([(self._into[:, m] @ f).T for m, f in zip(self._members, flows)], axis=-1)
 
     def column_sums(self, weights: np.ndarray) -> np.ndarray:
         """``1^T W_alpha`` per lead, as columns.
@@ -192,7 +195,7 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, n, leads)``.
         """
-        return self._out_of @ (weights.T[:, :, None] * self._lead_mask[None])
+        return np.stack([(self._out_of[:, m] @ weights[m]).T for m in self._members], axis=-1)
 
     def flow(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
         """``(W - diag(1^T W)) x`` summed over leads (``W`` the weighted rates).
@@ -209,7 +212,8 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, n, m)``.
         """
-        return (self._into - self._out_of) @ self._flows(weights, x, False)
+        net = self._into - self._out_of
+        return np.stack([(net @ (weights * x[:, :, c].T[self._source])).T for c in range(x.shape[2])], axis=-1)
 
     def generator(self) -> np.ndarray:
         """Dense generators.

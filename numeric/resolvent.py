@@ -61,7 +61,7 @@ class DenseResolvent:
     """
 
     def __init__(self, generators: np.ndarray, probabilities: np.ndarray | None = None):
-        batch, n = generators.shape[:2]
+        batch = generators.shape[0]
         if probabilities is None:
             normalized = generators.copy()
             normalized[:, 0, :] = 1.0
@@ -69,17 +69,14 @@ class DenseResolvent:
         #: Steady states ``(batch, n)``.
         self.probabilities = probabilities
         points, gauge = np.arange(batch), np.argmax(probabilities, axis=1)
-        fixed = generators.copy()
+        # -W with the gauge state's row and column replaced by e_s: block-diagonal (1, -W without s),
+        # a column diagonally dominant M-matrix
+        fixed = -generators
         fixed[points, gauge, :] = 0.0
+        fixed[points, :, gauge] = 0.0
         fixed[points, gauge, gauge] = 1.0
-        try:
-            inverse = np.linalg.inv(fixed)
-        except np.linalg.LinAlgError:
-            raise NonUniqueSteadyState(
-                "the steady state is not unique at some grid point: the rates split the network into "
-                "disconnected closed classes"
-            ) from None
-        inverse[points, :, gauge] = 0.0  # now the inverse of W without the gauge state, padded with zeros
+        inverse = -_inverse(fixed)
+        inverse[points, gauge, gauge] = 0.0  # now the inverse of W without the gauge state, padded with zeros
         self._inverse = inverse
 
     def right(self, y: np.ndarray) -> np.ndarray:
@@ -115,6 +112,21 @@ class DenseResolvent:
         p = self.probabilities[:, :, None]
         u = np.swapaxes(self._inverse, 1, 2) @ (v - (p * v).sum(axis=1, keepdims=True))
         return u - (p * u).sum(axis=1, keepdims=True)
+
+
+def _inverse(matrices: np.ndarray) -> np.ndarray:
+    """Inverses of ``(batch, n, n)`` matrices by LAPACK."""
+    try:
+        return np.linalg.inv(matrices)
+    except np.linalg.LinAlgError:
+        raise _singular() from None
+
+
+def _singular() -> NonUniqueSteadyState:
+    return NonUniqueSteadyState(
+        "the steady state is not unique at some grid point: the rates split the network into "
+        "disconnected closed classes"
+    )
 
 
 class LevelResolvent:
