@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy
+from numpy.typing import ArrayLike
 
 from symbolic_pme.checks import initial_probabilities
 from symbolic_pme.networks.network import NonUniqueSteadyState, RateNetwork
@@ -74,17 +75,20 @@ class CompiledNetwork(TakesParameters):
     every channel, including ``currents["population"][sink_channel]`` = minus the rate at which
     that sink removes population.
 
+    Units and signs as in ``docs/conventions.md`` (hbar = e = k_B = 1; currents positive from
+    the channel into the system).
+
     Parameters
     ----------
-    network:
+    network : RateNetwork
         The network; its steady state must be unique (checked structurally here, and numerically
         at every grid point when solving).
-    spectrum:
+    spectrum : Spectrum, optional
         Supplies the placeholder symbols (numeric eigenstates) the rates contain, if any.
-    nonnegative:
+    nonnegative : sequence of (sympy.Expr, str), optional
         ``(expression, description)`` pairs that must not be negative (e.g. lead temperatures);
         a solve that violates one raises ValueError naming it.
-    defaults:
+    defaults : mapping of str to float, optional
         Values for parameters a solve does not set.
 
     Examples
@@ -199,31 +203,41 @@ class CompiledNetwork(TakesParameters):
     # ----------------------------------------------------------------------------- public API
     @property
     def states(self) -> tuple[str, ...]:
+        """The network's state labels (the last axis of probabilities and per-state arrays)."""
         return self.network.states
 
     def steady_state(
-        self, values: Mapping[str, object] | None = None, /, *, method: str = "auto", **parameters
+        self, values: Mapping[str, ArrayLike] | None = None, /, *, method: str = "auto", **parameters: ArrayLike
     ) -> SteadyState:
         """Steady state (populations of an open network) for parameter values.
 
         Parameters
         ----------
-        values:
+        values : mapping of str to array_like, optional
             Parameter values as numbers or broadcasting arrays, e.g.
             ``{"V": biases[:, None], "eps": gates[None, :]}``; keywords add more.
-        method:
+        method : {"auto", "gth", "levels", "lu"}, optional
             ``"auto"`` (GTH state reduction for small networks, otherwise the batched LU solve,
             or block elimination down the charge chain for rate groups), ``"gth"`` (GTH state
             reduction at every size; points it cannot reduce go to the LU solve), ``"levels"``
             (block elimination; rate-group networks only) or ``"lu"`` (the batched dense LU
             solve).
-        **parameters:
+        **parameters : array_like
             Parameter values by name.
 
         Returns
         -------
         SteadyState
             Probabilities, currents and state values on the grid.
+
+        Raises
+        ------
+        ValueError
+            For an unknown method, invalid parameter values, or a rate or checked expression
+            that is negative.
+        NonUniqueSteadyState
+            Where the rates split the network into disconnected closed classes (or an open
+            network's populations are unbounded).
 
         Examples
         --------
@@ -235,34 +249,88 @@ class CompiledNetwork(TakesParameters):
         _check_method(method)
         return self.evaluate(self.grid(values, **parameters), method=method)
 
-    def solve(self, values: Mapping[str, object] | None = None, /, **parameters) -> SteadyState:
-        """Steady state for parameter values: :meth:`steady_state` (same arguments).
+    def solve(self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike) -> SteadyState:
+        """Steady state for parameter values: :meth:`steady_state` with the default method.
 
         ``solve(V=0.3)``, ``solve({"V": biases[:, None], "eps": gates[None, :]})``.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values as numbers or broadcasting arrays.
+        **parameters : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        SteadyState
+            Probabilities, currents and state values on the grid.
         """
         return self.steady_state(values, **parameters)
 
     def sweep(
         self,
-        axes: Mapping[str, object],
-        values: Mapping[str, object] | None = None,
+        axes: Mapping[str, ArrayLike],
+        values: Mapping[str, ArrayLike] | None = None,
         /,
         *,
         method: str = "auto",
-        **parameters,
+        **parameters: ArrayLike,
     ) -> SteadyState:
         """Steady state on the outer grid of named 1-D axes (first axis = axis 0).
 
-        ``sweep({"V": np.linspace(-1, 1, 201)}, T=0.1)``; fixed values must be numbers;
-        ``method`` as in :meth:`steady_state`.
+        ``sweep({"V": np.linspace(-1, 1, 201)}, T=0.1)``.
+
+        Parameters
+        ----------
+        axes : mapping of str to array_like
+            Named non-empty 1-D sweep axes (at least one).
+        values : mapping of str to array_like, optional
+            Fixed parameter values; they must be numbers.
+        method : {"auto", "gth", "levels", "lu"}, optional
+            As in :meth:`steady_state`.
+        **parameters : array_like
+            Fixed parameter values by name.
+
+        Returns
+        -------
+        SteadyState
+            Probabilities ``grid + (n,)``, currents and state values on the grid.
+
+        Raises
+        ------
+        ValueError
+            If no axis is given, and as :meth:`steady_state`.
+        NonUniqueSteadyState
+            As :meth:`steady_state`.
+
+        Examples
+        --------
+        >>> from symbolic_pme.networks.network import RateNetwork
+        >>> net = CompiledNetwork(RateNetwork.from_rates({("a", "b"): "k", ("b", "a"): 1}))
+        >>> net.sweep({"k": [1.0, 3.0]}).probability("a").round(6)
+        array([0.5 , 0.25])
         """
         if not axes:
             raise ValueError("sweep: give at least one axis, e.g. sweep({'V': numpy.linspace(-1, 1, 101)})")
         _check_method(method)
         return self.evaluate(self.grid(values, axes, **parameters), method=method)
 
-    def rates(self, values: Mapping[str, object] | None = None, /, **parameters) -> np.ndarray:
-        """Rates of ``network.transitions``, shape ``grid + (n_transitions,)``."""
+    def rates(self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike) -> np.ndarray:
+        """Rates of ``network.transitions`` (per unit time).
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values as numbers or broadcasting arrays.
+        **parameters : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``grid + (n_transitions,)``.
+        """
         if self._closed is not None:
             return self._closed.rates(values, **parameters)[..., : len(self.network.transitions)]
         grid = self.grid(values, **parameters)
@@ -270,9 +338,23 @@ class CompiledNetwork(TakesParameters):
             return self._block_rates_per_transition(grid)
         return np.moveaxis(self._rates(self._outputs(grid.values), grid.shape), 0, -1)
 
-    def escape_rates(self, values: Mapping[str, object] | None = None, /, **parameters) -> np.ndarray:
-        """Total rate out of each state (``-W_ss``, its lifetime broadening with hbar = 1; sinks
-        included), shape ``grid + (n,)``; cheaper than the diagonal of :meth:`generator`."""
+    def escape_rates(self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike) -> np.ndarray:
+        """Total rate out of each state: ``-W_ss``, its lifetime broadening with hbar = 1.
+
+        Sinks are included; cheaper than the diagonal of :meth:`generator`.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values as numbers or broadcasting arrays.
+        **parameters : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``grid + (n,)``.
+        """
         if self._closed is not None:
             return self._closed.escape_rates(values, **parameters)[..., : len(self.states)]
         if self._blocks is not None:
@@ -286,8 +368,28 @@ class CompiledNetwork(TakesParameters):
             escape[..., state] = rates[..., self._source == state].sum(axis=-1)
         return escape
 
-    def generator(self, values: Mapping[str, object] | None = None, /, **parameters) -> np.ndarray:
-        """Generator matrices W (dP/dt = W P [+ s]; sink rates on the diagonal), shape ``grid + (n, n)``."""
+    def generator(self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike) -> np.ndarray:
+        """Generator matrices W of ``dP/dt = W P [+ s]``, sink rates on the diagonal.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values as numbers or broadcasting arrays.
+        **parameters : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``grid + (n, n)``, ``W[..., j, i]`` = rate i -> j.
+
+        Examples
+        --------
+        >>> from symbolic_pme.networks.network import RateNetwork
+        >>> CompiledNetwork(RateNetwork.from_rates({("a", "b"): 2, ("b", "a"): 1})).generator()
+        array([[-2.,  1.],
+               [ 2., -1.]])
+        """
         n = len(self.states)
         if self._closed is not None:
             return self._closed.generator(values, **parameters)[..., :n, :n]
@@ -299,15 +401,51 @@ class CompiledNetwork(TakesParameters):
             return self._blocks.generator(rates_in, rates_out, batch).reshape(shape + (n, n))
         return self._generator(self._rates(self._outputs(grid.values), grid.shape)).reshape(grid.shape + (n, n))
 
-    def source_vector(self, values: Mapping[str, object] | None = None, /, **parameters) -> np.ndarray:
-        """Source terms s of an open network (population per unit time into each state), shape
-        ``grid + (n,)``."""
+    def source_vector(self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike) -> np.ndarray:
+        """Source terms s of an open network (population per unit time into each state).
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values as numbers or broadcasting arrays.
+        **parameters : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``grid + (n,)``.
+
+        Raises
+        ------
+        ValueError
+            For a closed network.
+        """
         n = len(self.states)
         return self._embedding("source_vector").generator(values, **parameters)[..., :n, n]
 
-    def sink_rates(self, values: Mapping[str, object] | None = None, /, **parameters) -> dict[str, np.ndarray]:
-        """``{sink channel: rates out of each state into it}`` of an open network, each of shape
-        ``grid + (n,)``."""
+    def sink_rates(
+        self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike
+    ) -> dict[str, np.ndarray]:
+        """The rates out of each state into each sink of an open network.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, optional
+            Parameter values as numbers or broadcasting arrays.
+        **parameters : array_like
+            Parameter values by name.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{sink channel: rates out of each state into it}``, each ``grid + (n,)``.
+
+        Raises
+        ------
+        ValueError
+            For a closed network.
+        """
         closed = self._embedding("sink_rates")
         rates = closed.rates(values, **parameters)
         n = len(self.states)
@@ -320,13 +458,13 @@ class CompiledNetwork(TakesParameters):
 
     def evolve(
         self,
-        times: object,
-        initial: str | Mapping[str, float] | np.ndarray | None = None,
-        values: Mapping[str, object] | None = None,
+        times: ArrayLike,
+        initial: str | Mapping[str, float] | ArrayLike | None = None,
+        values: Mapping[str, ArrayLike] | None = None,
         /,
         *,
-        axes: Mapping[str, object] | None = None,
-        **parameters,
+        axes: Mapping[str, ArrayLike] | None = None,
+        **parameters: ArrayLike,
     ) -> Evolution:
         """Populations and currents against time.
 
@@ -339,18 +477,28 @@ class CompiledNetwork(TakesParameters):
 
         Parameters
         ----------
-        times:
-            1-D, finite, non-negative and non-decreasing.
-        initial:
+        times : array_like
+            1-D, finite, non-negative and non-decreasing (time unit = 1 / rate unit).
+        initial : str, mapping of str to float, array_like or None, optional
             A state label, ``{state: probability}`` or an array (summing to one); None (open
             networks only) starts empty.
-        values, axes, **parameters:
-            Parameter values and sweep axes, as in :meth:`steady_state` and :meth:`sweep`.
+        values : mapping of str to array_like, optional
+            Parameter values, as in :meth:`steady_state`.
+        axes : mapping of str to array_like, optional
+            Named 1-D sweep axes, as in :meth:`sweep`.
+        **parameters : array_like
+            Parameter values by name.
 
         Returns
         -------
         Evolution
             Populations ``grid + (n_times, n)`` and currents ``grid + (n_times,)``.
+
+        Raises
+        ------
+        ValueError
+            For a closed network without ``initial``, an invalid initial state, times or
+            parameter values.
         """
         grid = self.grid(values, axes, **parameters)
         if self._closed is None:
@@ -369,12 +517,12 @@ class CompiledNetwork(TakesParameters):
 
     def first_passage(
         self,
-        initial: str | Mapping[str, float] | np.ndarray | None = None,
-        values: Mapping[str, object] | None = None,
+        initial: str | Mapping[str, float] | ArrayLike | None = None,
+        values: Mapping[str, ArrayLike] | None = None,
         /,
         *,
-        axes: Mapping[str, object] | None = None,
-        **parameters,
+        axes: Mapping[str, ArrayLike] | None = None,
+        **parameters: ArrayLike,
     ) -> Trapping:
         """Trapping yields and mean trapping time of a network with sinks.
 
@@ -385,16 +533,28 @@ class CompiledNetwork(TakesParameters):
 
         Parameters
         ----------
-        initial:
+        initial : str, mapping of str to float, array_like or None, optional
             A state label, ``{state: probability}`` or an array (summing to one); None starts
             the excitation where the sources inject it (their rates as weights).
-        values, axes, **parameters:
-            Parameter values and sweep axes, as in :meth:`steady_state` and :meth:`sweep`.
+        values : mapping of str to array_like, optional
+            Parameter values, as in :meth:`steady_state`.
+        axes : mapping of str to array_like, optional
+            Named 1-D sweep axes, as in :meth:`sweep`.
+        **parameters : array_like
+            Parameter values by name.
 
         Returns
         -------
         Trapping
             Residence times, yields per sink channel and the mean trapping time.
+
+        Raises
+        ------
+        ValueError
+            For a network without sinks, no ``initial`` and no sources (or sources whose rates
+            add up to zero), or invalid parameter values.
+        NonUniqueSteadyState
+            Where no sink can be reached from some states.
         """
         if not self.network.sinks:
             raise ValueError("compiled: a network with sinks is needed (nothing traps the excitation otherwise)")
@@ -707,28 +867,40 @@ class CompiledNetwork(TakesParameters):
         return MemoryEstimate.of_arrays(f"a solve of {points} grid point(s) x {n} states", outputs + work)
 
     def evaluate(
-        self, grid: Grid, progress: Callable[[int, int], None] | None = None, *, method: str = "auto"
+        self, grid: Grid, *, progress: Callable[[int, int], None] | None = None, method: str = "auto"
     ) -> SteadyState:
         """Steady state on a validated grid (from :meth:`grid`); what :meth:`steady_state` and
         :meth:`sweep` run.
 
         Parameters
         ----------
-        grid:
+        grid : Grid
             Validated parameter values.
-        progress:
+        progress : callable, optional
             If given, ``progress(done, total)`` is called with the number of grid points solved
             so far after each chunk (for progress bars on long sweeps).
-        method:
+        method : {"auto", "gth", "levels", "lu"}, optional
             The steady-state method, as in :meth:`steady_state`.
 
         Returns
         -------
         SteadyState
+            Probabilities, currents and state values on the grid.
+
+        Raises
+        ------
+        ValueError
+            For an unknown method, ``"levels"`` on a network of scalar transitions, or a rate or
+            checked expression that is negative.
+        NonUniqueSteadyState
+            As :meth:`steady_state`, with the grid index and parameter values of the first
+            such point.
+        GridTooLarge
+            If the solve would need more memory than :data:`~symbolic_pme.numeric.memory.MEMORY_LIMIT`.
         """
         _check_method(method)
         if self._closed is not None:
-            return self._open_populations(self._closed.evaluate(grid, progress, method=method))
+            return self._open_populations(self._closed.evaluate(grid, progress=progress, method=method))
         if method == "levels" and self._blocks is None:
             raise ValueError(
                 "method: 'levels' (block elimination down the charge chain) needs a network of rate groups; "
@@ -782,10 +954,27 @@ class CompiledNetwork(TakesParameters):
     def currents_for(self, grid: Grid, populations: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
         """Currents of every carried quantity per channel for given populations.
 
-        ``populations`` has the grid's shape plus one more axis before the states (e.g. time):
-        ``grid.shape + (m, n)``; the rates are those at the grid's parameter values, and the
-        currents come out as ``grid.shape + (m,)`` (the same evaluation as in steady states).
-        An open network's sources inject at their rates (the outside's population is 1).
+        The rates are those at the grid's parameter values (the same evaluation as in steady
+        states).  An open network's sources inject at their rates (the outside's population
+        is 1).
+
+        Parameters
+        ----------
+        grid : Grid
+            Validated parameter values (from :meth:`grid`).
+        populations : numpy.ndarray
+            The grid's shape plus one more axis before the states (e.g. time):
+            ``grid.shape + (m, n)``.
+
+        Returns
+        -------
+        dict of str to dict of str to numpy.ndarray
+            ``{quantity: {channel: grid.shape + (m,)}}``, positive into the system.
+
+        Raises
+        ------
+        ValueError
+            If ``populations`` does not have the shape ``grid.shape + (m, n)``.
         """
         n, channels = len(self.states), self.network.channels
         if populations.shape[-1] != n or populations.shape[:-2] != grid.shape:
@@ -951,22 +1140,30 @@ def compile_network(
 
     Parameters
     ----------
-    network:
+    network : RateNetwork
         The network: rate groups (a transport model's) or scalar transitions, with or without
         sources and sinks.
-    spectrum:
+    spectrum : Spectrum, optional
         The spectrum whose placeholder symbols (numeric eigenstates) scalar transitions contain,
         e.g. ``compile_network(model.network.expanded(), spectrum=model.spectrum)``: the
         per-transition path, for checking the block path on small models.
-    defaults:
+    defaults : mapping of str to float, optional
         Values of parameters that a solve does not set.
-    nonnegative:
+    nonnegative : sequence of (sympy.Expr or str, str), optional
         ``(expression, description)`` pairs (expressions as SymPy objects or strings) checked
         to be >= 0 at every grid point.
 
     Returns
     -------
     CompiledNetwork
+        The compiled network.
+
+    Examples
+    --------
+    >>> from symbolic_pme.networks.network import RateNetwork
+    >>> net = compile_network(RateNetwork.from_rates({("a", "b"): "k", ("b", "a"): 1}), defaults={"k": 2.0})
+    >>> net.parameters, net.steady_state().probabilities.round(6)
+    (('k',), array([0.333333, 0.666667]))
     """
     checks = [(to_expr(expr, what), what) for expr, what in nonnegative]
     return CompiledNetwork(network, spectrum=spectrum, nonnegative=checks, defaults=defaults)

@@ -128,7 +128,7 @@ def _solve(
         grid = solver.grid({n: v for n, v in fixed.items() if n in used}, axes)
         try:
             with np.errstate(**_STRICT), progress_bar(points, quiet) as progress:
-                result = solver.evaluate(grid, progress)
+                result = solver.evaluate(grid, progress=progress)
         except (FloatingPointError, OverflowError, ZeroDivisionError) as error:
             raise CommandError(f"{model.path}: {_overflow(model, solver, grid, error)}") from None
     except MemoryError:
