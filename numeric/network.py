@@ -20,7 +20,7 @@ chooses the steady-state method (``"auto"``, ``"gth"``, ``"levels"``, ``"lu"``).
 
 Per-transition arrays have the transition axis first.  Large grids are processed in chunks of
 bounded size whose work arrays are reused between chunks and calls (bounded memory, no
-page-fault churn from fresh multi-megabyte temporaries).
+page-fault churn from fresh multi-megabyte temporaries; see :mod:`symbolic_pme.numeric.chunks`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from symbolic_pme.quantities import CHARGE
 from symbolic_pme.transport.spectrum import Spectrum
 
 from .blocks import TransportBlocks
+from .chunks import Workspace, located, state_function_currents, transition_major, with_trailing_axis
 from .dynamics import Evolution, propagate, time_axis
 from .first_passage import Trapping
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
@@ -125,7 +126,7 @@ class CompiledNetwork(TakesParameters):
         free = set(network.parameters) | set().union(set(), *(e.free_symbols for e, _ in nonnegative))
         if spectrum is not None:
             free |= spectrum.parameters
-        self._workspace = _Workspace()
+        self._workspace = Workspace()
         if network.groups:
             self._parameters = Parameters(free, defaults=defaults)
             symbols = list(self._parameters.symbols.values())
@@ -932,7 +933,7 @@ class CompiledNetwork(TakesParameters):
                 else:
                     p, chunk_currents = self._steady_chunk(self._kernel(chunk), chunk_shape, method)
             except NonUniqueSteadyState as error:
-                raise _located(error, grid, rows, chunk_shape) from None
+                raise located(error, grid, rows, chunk_shape) from None
             probabilities[rows] = np.moveaxis(p.reshape((n,) + chunk_shape), 0, -1)
             for quantity, totals in chunk_currents.items():
                 currents[quantity][(slice(None),) + ((rows,) if shape else ())] = totals.reshape(
@@ -985,7 +986,7 @@ class CompiledNetwork(TakesParameters):
         shape = grid.shape + populations.shape[-2:-1]
         if self._blocks is not None:
             return self._block_currents_for(grid, populations)
-        outputs = [_with_trailing_axis(o, len(grid.shape)) for o in self._outputs(grid.values)]
+        outputs = [with_trailing_axis(o, len(grid.shape)) for o in self._outputs(grid.values)]
         rates = self._rates(outputs, shape)
         probabilities = np.moveaxis(populations, -1, 0).reshape(n, -1)
         totals = self._currents(outputs, rates.reshape(len(rates), -1), probabilities, shape)
@@ -1020,9 +1021,9 @@ class CompiledNetwork(TakesParameters):
             if by_state:
                 if netflow is None:
                     netflow = (self._netflow_matrix @ flux).reshape((len(channels), n) + shape)
-                currents[quantity] = _state_function_currents(outputs[part], netflow).reshape(len(channels), batch)
+                currents[quantity] = state_function_currents(outputs[part], netflow).reshape(len(channels), batch)
                 continue
-            carried = _transition_major(outputs[part], shape)
+            carried = transition_major(outputs[part], shape)
             if carried[0].size == 1:  # the same at every grid point: fold into the channel sums
                 currents[quantity] = (self._channel_matrix * carried.reshape(-1)) @ flux
             else:
@@ -1058,75 +1059,10 @@ class CompiledNetwork(TakesParameters):
             raise
 
 
-class _Workspace:
-    """Reusable work arrays, one flat buffer per name, grown on demand.
-
-    Large temporaries freshly allocated at every solve cost page faults comparable to the
-    arithmetic; reusing them keeps repeated solves (sweeps, fits, interactive work) fast, and
-    chunking bounds their size.
-    """
-
-    def __init__(self) -> None:
-        self._buffers: dict[str, np.ndarray] = {}
-
-    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        size = math.prod(shape)
-        buffer = self._buffers.get(name)
-        if buffer is None or buffer.size < size:
-            buffer = self._buffers[name] = np.empty(size)
-        return buffer[:size].reshape(shape)
-
-
 def _check_method(method: str) -> None:
     """ValueError naming the choices unless ``method`` is one of :data:`METHODS`."""
     if method not in METHODS:
         raise ValueError(f"method: unknown steady-state method {method!r}; choose from {', '.join(map(repr, METHODS))}")
-
-
-def _with_trailing_axis(value, ndim: int) -> np.ndarray:
-    """A kernel output (broadcastable to a grid of ``ndim`` axes) with one more axis of length one."""
-    value = np.asarray(value)
-    return value.reshape((1,) * (ndim - value.ndim) + value.shape + (1,))
-
-
-def _state_function_currents(phi: list, netflow: np.ndarray) -> np.ndarray:
-    """``I_c = sum_s phi_c(s) * netflow_c(s)``; ``phi`` lists the values channel by channel, state by
-    state (each broadcastable to the grid), ``netflow`` is ``(channels, states) + grid``."""
-    channels, n = netflow.shape[:2]
-    totals = np.zeros((channels,) + netflow.shape[2:])
-    for c in range(channels):
-        for s in range(n):
-            value = phi[c * n + s]
-            if not (np.ndim(value) == 0 and value == 0):  # skip structural zeros (empty state, mu = 0)
-                totals[c] += value * netflow[c, s]
-    return totals
-
-
-def _located(error: NonUniqueSteadyState, grid: Grid, rows: slice, chunk_shape: tuple[int, ...]) -> Exception:
-    """Restate a chunk's non-unique steady state with grid indices and parameter values."""
-    indices = error.indices
-    if not indices:
-        return error
-    points = [np.unravel_index(flat, chunk_shape) for (flat,) in indices]
-    if chunk_shape:
-        points = [((rows.start or 0) + int(p[0]),) + tuple(int(i) for i in p[1:]) for p in points]
-    first = tuple(points[0])
-    values = ", ".join(f"{name} = {np.broadcast_to(a, grid.shape)[first]:.6g}" for name, a in grid.values.items())
-    return NonUniqueSteadyState(
-        f"the steady state is not unique at {len(points)} grid point(s), first at index {first} ({values}): "
-        "the rates there split the network into disconnected closed classes (for example, every coupling is zero)"
-    )
-
-
-def _transition_major(outputs: list, shape: tuple[int, ...]) -> np.ndarray:
-    """Stack per-transition outputs along a new first axis, broadcasting only as far as needed
-    (axes of the grid an output does not vary along stay of length one)."""
-    arrays = [np.asarray(o) for o in outputs]
-    own = np.broadcast_shapes(*(a.shape for a in arrays))
-    result = np.empty((len(arrays),) + (1,) * (len(shape) - len(own)) + own, dtype=np.result_type(*arrays, float))
-    for k, array in enumerate(arrays):
-        result[k] = array
-    return result
 
 
 def compile_network(
