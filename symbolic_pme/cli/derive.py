@@ -42,18 +42,27 @@ _CONVENTIONS = (
 )
 
 
-def derivation(model: ModelFile, latex: bool = False, *, budget: float | None = None) -> str:
-    """The derivation of ``model`` as text.
+def derivation(model: ModelFile, *, latex: bool = False, budget: float | None = None) -> str:
+    """The derivation of a model file as text.
+
+    The states, Hamiltonian blocks, golden-rule rates and, where feasible, the closed-form steady
+    state and currents, under a header stating the conventions (hbar = e = k_B = 1,
+    ``Gamma = 2 pi |t|^2``, currents from each lead into the dot; docs/conventions.md).
 
     Parameters
     ----------
-    model:
+    model : ModelFile
         The model file.
-    latex:
-        Expressions as LaTeX.
-    budget:
+    latex : bool, optional
+        Expressions as LaTeX.  Keyword-only; default False.
+    budget : float, optional
         Seconds the derivation may take (default :data:`TIME_BUDGET`); past it, the text ends
         with what was derived so far and a line saying that the rest did not finish.
+
+    Returns
+    -------
+    str
+        The text, ending in a newline.
     """
     show: Callable[[sympy.Basic], str] = sympy.latex if latex else sympy.sstr
     lines: list[str] = []

@@ -25,7 +25,24 @@ FIGURE_SIZES = {1: (6.4, 6.4), 2: (12.0, 4.8)}
 
 
 def check_plot(path: Path, axes: int, lead: str | None, leads: tuple[str, ...]) -> None:
-    """Reject, before anything is computed, a plot that cannot be made."""
+    """Reject, before anything is computed, a plot that cannot be made.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``--plot`` path; its extension picks the format.
+    axes : int
+        The number of sweep axes.
+    lead : str or None
+        The ``--lead`` option.
+    leads : tuple of str
+        The model's lead names.
+
+    Raises
+    ------
+    CommandError
+        For other than one or two axes, an unknown image format, or an unknown lead.
+    """
     if axes not in FIGURE_SIZES:
         raise CommandError(f"--plot needs one or two --sweep axes (I-V curves or a map), got {axes}")
     formats = Figure().canvas.get_supported_filetypes()
@@ -37,10 +54,26 @@ def check_plot(path: Path, axes: int, lead: str | None, leads: tuple[str, ...]) 
 
 
 def render_plot(result: SteadyState, suffix: str, title: str, lead: str | None) -> bytes:
-    """The figure of a one- or two-axis result, as the bytes of an image file in the format of
-    ``suffix`` (``".png"``); ``lead`` picks the lead (the default is every lead for curves, the
-    last lead for maps).  Nothing is written: the command writes the file once everything
-    else has succeeded."""
+    """The figure of a one- or two-axis result, as the bytes of an image file.
+
+    Nothing is written: the command writes the file once everything else has succeeded.
+
+    Parameters
+    ----------
+    result : SteadyState
+        A solve over one or two sweep axes.
+    suffix : str
+        The file extension that picks the format (``".png"``).
+    title : str
+        The figure title.
+    lead : str or None
+        The lead to show; by default every lead for curves, the last lead for maps.
+
+    Returns
+    -------
+    bytes
+        The image file.
+    """
     axes = len(result.axes)
     figure = Figure(figsize=FIGURE_SIZES[axes], dpi=DPI, layout="constrained")
     if axes == 1:

@@ -31,14 +31,42 @@ def _plain(array: np.ndarray) -> Any:
 
 
 def orbital_occupations(model: ModelFile, result: SteadyState) -> dict[str, np.ndarray]:
-    """``{orbital: <n>}``, both spins summed."""
+    """The mean occupation of every orbital, both spins summed.
+
+    Parameters
+    ----------
+    model : ModelFile
+        The model file.
+    result : SteadyState
+        Its solve.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{orbital: <n>}`` with the sweep shape.
+    """
     by_mode = result.occupations
     space = model.model.space
     return {o: sum(by_mode[space.modes[m]] for m in space.modes_of(o)) for o in space.orbitals}
 
 
 def document(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> dict[str, Any]:
-    """The JSON document of a solve (see the module docstring)."""
+    """The JSON document of a solve (the schema is in the module docstring).
+
+    Parameters
+    ----------
+    model : ModelFile
+        The model file.
+    result : SteadyState
+        Its solve.
+    fixed : dict of str to float
+        The values of the parameters that are not swept.
+
+    Returns
+    -------
+    dict of str to Any
+        Plain Python values (lists, floats, strings) ready for :func:`json.dumps`.
+    """
     states = model.model.spectrum.states
     return {
         "title": model.title,
@@ -53,8 +81,27 @@ def document(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> 
 
 
 def as_json(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> str:
-    """The JSON document; a value that is not finite (which JSON cannot carry: ``NaN`` and
-    ``Infinity`` are not JSON) raises ValueError instead of being written."""
+    """The JSON document as text.
+
+    Parameters
+    ----------
+    model : ModelFile
+        The model file.
+    result : SteadyState
+        Its solve.
+    fixed : dict of str to float
+        The values of the parameters that are not swept.
+
+    Returns
+    -------
+    str
+        One JSON document and a newline.
+
+    Raises
+    ------
+    ValueError
+        If a value is not finite (``NaN`` and ``Infinity`` are not JSON); it is not written.
+    """
     try:
         return json.dumps(document(model, result, fixed), allow_nan=False) + "\n"
     except ValueError:
@@ -82,7 +129,22 @@ def _columns(model: ModelFile, result: SteadyState, fixed: dict[str, float], ful
 
 
 def as_csv(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> str:
-    """One row per grid point: every parameter value, the currents, occupations and probabilities."""
+    """One row per grid point: every parameter value, the currents, occupations and probabilities.
+
+    Parameters
+    ----------
+    model : ModelFile
+        The model file.
+    result : SteadyState
+        Its solve.
+    fixed : dict of str to float
+        The values of the parameters that are not swept (one column each).
+
+    Returns
+    -------
+    str
+        The CSV text with a header row; columns are named as the JSON keys.
+    """
     columns = _columns(model, result, fixed, full=True)
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
@@ -93,8 +155,26 @@ def as_csv(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> st
 
 
 def as_table(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> str:
-    """A text table for reading: the currents of every lead and the mean charge per grid point
-    (JSON and CSV carry everything, including the probabilities and occupations)."""
+    """A text table for reading.
+
+    The currents of every lead and the mean charge per grid point (JSON and CSV carry everything,
+    including the probabilities and occupations); a single point lists currents, probabilities and
+    occupations.
+
+    Parameters
+    ----------
+    model : ModelFile
+        The model file.
+    result : SteadyState
+        Its solve.
+    fixed : dict of str to float
+        The values of the parameters that are not swept.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     lines = [model.title]
     if fixed:
         lines.append("parameters: " + ", ".join(f"{name} = {value:g}" for name, value in fixed.items()))

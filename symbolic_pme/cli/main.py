@@ -30,6 +30,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``symbolic-pme`` command (``solve``, ``derive``, ``generate``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A parser whose errors are one line with exit status 2.
+    """
     main_parser = _Parser(
         prog="symbolic-pme",
         description="Pauli master equations of quantum dots and molecules from TOML model files.",
@@ -89,7 +96,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return its exit status (0, or 2 for bad input)."""
+    """Run the command.
+
+    Bad input of any kind (:class:`CommandError`, :class:`ValueError` including
+    :class:`ModelFileError`, :class:`OSError`, or a :class:`MemoryError`) becomes one line on
+    stderr.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 2 for bad input.
+    """
     arguments = parser().parse_args(argv)
     if arguments.command is None:
         parser().error("choose a command: solve, derive or generate")

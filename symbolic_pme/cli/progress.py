@@ -22,10 +22,26 @@ DELAY = 1.0
 
 @contextmanager
 def progress_bar(
-    total: int, quiet: bool, stream: TextIO | None = None, delay: float | None = None
+    total: int, *, quiet: bool, stream: TextIO | None = None, delay: float | None = None
 ) -> Iterator[Callable[[int, int], None]]:
-    """Context giving a ``progress(done, total)`` callback that advances a bar of ``total`` points
-    on ``stream`` (default: stderr) after ``delay`` seconds (default: :data:`DELAY`)."""
+    """Context giving a callback that advances a progress bar.
+
+    Parameters
+    ----------
+    total : int
+        The number of grid points.
+    quiet : bool
+        Never show the bar (``--quiet``).  Keyword-only, like the options below.
+    stream : TextIO, optional
+        Where the bar is drawn (default: stderr); it is shown only on a terminal.
+    delay : float, optional
+        Seconds before the bar appears (default: :data:`DELAY`).
+
+    Yields
+    ------
+    callable of (int, int)
+        ``progress(done, total)``.
+    """
     stream = sys.stderr if stream is None else stream
     delay = DELAY if delay is None else delay
     shown = not quiet and stream.isatty()

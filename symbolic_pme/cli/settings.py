@@ -38,7 +38,15 @@ _COUNT = re.compile(r"[0-9]{1,12}")
 
 
 class Sweep(NamedTuple):
-    """One ``--sweep``: NUM evenly spaced values from START to STOP, both included."""
+    """One ``--sweep``: NUM evenly spaced values from START to STOP, both included.
+
+    Attributes
+    ----------
+    start, stop : float
+        The first and last values, in the unit of the parameter.
+    count : int
+        The number of values (at least 1).
+    """
 
     start: float
     stop: float
@@ -67,7 +75,29 @@ def _name_and_value(text: str, option: str, form: str) -> tuple[str, str]:
 
 
 def fixed_values(settings: Sequence[str]) -> dict[str, float]:
-    """``{name: value}`` from ``--set`` arguments (a name given twice is an error)."""
+    """Parameter values from ``--set`` arguments.
+
+    Parameters
+    ----------
+    settings : sequence of str
+        ``NAME=VALUE`` texts; a value is a number or a constant expression (``2*pi``).
+
+    Returns
+    -------
+    dict of str to float
+        ``{name: value}`` in the order given.
+
+    Raises
+    ------
+    CommandError
+        For a malformed argument, a name given twice, or a value that is not a finite real number
+        within ``MAX_VALUE`` in magnitude.
+
+    Examples
+    --------
+    >>> fixed_values(["V=2*pi", "eps=-0.5"])
+    {'V': 6.283185307179586, 'eps': -0.5}
+    """
     values: dict[str, float] = {}
     for text in settings:
         name, value = _name_and_value(text, "--set", "NAME=VALUE")
@@ -89,8 +119,29 @@ def _count(text: str, name: str) -> int:
 
 
 def sweeps(arguments: Sequence[str]) -> dict[str, Sweep]:
-    """``{name: Sweep}`` from ``--sweep`` arguments, in the order given (axis order), with the
-    number of axes and of grid points checked; nothing is allocated."""
+    """The sweep axes from ``--sweep`` arguments, checked in size; nothing is allocated.
+
+    Parameters
+    ----------
+    arguments : sequence of str
+        ``NAME=START:STOP:NUM`` texts, in axis order.
+
+    Returns
+    -------
+    dict of str to Sweep
+        ``{name: Sweep}`` in the order given (axis order).
+
+    Raises
+    ------
+    CommandError
+        For a malformed argument, a name given twice, more than :data:`MAX_SWEEPS` axes, a bad
+        NUM, or a grid of more than :data:`MAX_GRID_POINTS` points.
+
+    Examples
+    --------
+    >>> sweeps(["V=-1:1:3"])
+    {'V': Sweep(start=-1.0, stop=1.0, count=3)}
+    """
     if len(arguments) > MAX_SWEEPS:
         raise CommandError(f"--sweep: {len(arguments)} sweeps are more than the {MAX_SWEEPS} supported")
     found: dict[str, Sweep] = {}
@@ -113,17 +164,59 @@ def sweeps(arguments: Sequence[str]) -> dict[str, Sweep]:
 
 
 def grid_points(found: dict[str, Sweep]) -> int:
-    """The number of grid points (1 without sweeps)."""
+    """The number of grid points of some sweeps.
+
+    Parameters
+    ----------
+    found : dict of str to Sweep
+        The sweeps, as from :func:`sweeps`.
+
+    Returns
+    -------
+    int
+        The product of their counts (1 without sweeps).
+    """
     return math.prod(s.count for s in found.values())
 
 
 def sweep_axes(found: dict[str, Sweep]) -> dict[str, np.ndarray]:
-    """``{name: inclusive linspace}``, in axis order."""
+    """The values of each sweep axis.
+
+    Parameters
+    ----------
+    found : dict of str to Sweep
+        The sweeps, as from :func:`sweeps`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{name: inclusive linspace}``, in axis order.
+
+    Examples
+    --------
+    >>> sweep_axes(sweeps(["V=-1:1:3"]))
+    {'V': array([-1.,  0.,  1.])}
+    """
     return {name: np.linspace(s.start, s.stop, s.count) for name, s in found.items()}
 
 
 def check_names(model: ModelFile, values: dict[str, float], axes: dict[str, Sweep]) -> None:
-    """Every set or swept name is a declared parameter that enters the model, and none is both."""
+    """Check that every set or swept name is a declared parameter that enters the model, and none is both.
+
+    Parameters
+    ----------
+    model : ModelFile
+        The model file.
+    values : dict of str to float
+        The ``--set`` values.
+    axes : dict of str to Sweep
+        The ``--sweep`` axes.
+
+    Raises
+    ------
+    CommandError
+        For an undeclared name, a parameter that enters nothing, or a name both set and swept.
+    """
     used = set(model.used_parameters)
     for option, names in (("--set", values), ("--sweep", axes)):
         for name in names:

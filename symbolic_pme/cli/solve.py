@@ -39,7 +39,17 @@ _STRICT = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ign
 
 
 def run_solve(arguments: argparse.Namespace) -> None:
-    """Read, check, solve, write.  Every input is checked before anything is computed."""
+    """Read, check, solve, write: the ``solve`` command.
+
+    Every input is checked before anything is computed; output files are written before anything
+    goes to stdout, and stdout only once everything has succeeded.
+
+    Parameters
+    ----------
+    arguments : argparse.Namespace
+        The parsed ``solve`` arguments (``model``, ``set``, ``sweep``, ``format``, ``output``,
+        ``plot``, ``lead``, ``quiet``).
+    """
     values = fixed_values(arguments.set)
     found = sweeps(arguments.sweep)
     model = load_model(arguments.model)
@@ -48,7 +58,7 @@ def run_solve(arguments: argparse.Namespace) -> None:
     _check_size(model, found)
     model.check_values(values, {name: (s.start, s.stop) for name, s in found.items()})
     fixed = {name: values.get(name, default) for name, default in model.parameters.items() if name not in found}
-    result, solver = _solve(model, fixed, sweep_axes(found), arguments.quiet)
+    result, solver = _solve(model, fixed, sweep_axes(found), quiet=arguments.quiet)
     if not arguments.quiet and (note := secular_note(solver, result)):
         print(note, file=sys.stderr)
     text = FORMATS[arguments.format](model, result, fixed)
@@ -77,9 +87,23 @@ def _check_outputs(arguments: argparse.Namespace, model: ModelFile, axes: int) -
 
 
 def check_target(path: Path, option: str) -> None:
-    """Refuse, before computing, an output path that cannot be written: a missing or read-only
-    folder, a folder or special file (a device such as ``/dev/full``, a FIFO) in its place, or a
-    file without write permission.  A probe file is created and removed in the folder."""
+    """Refuse, before computing, an output path that cannot be written.
+
+    A probe file is created and removed in the folder.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The output path.
+    option : str
+        The option that gave it (``"--output"``, ``"--plot"``), for the message.
+
+    Raises
+    ------
+    CommandError
+        For a missing or read-only folder, a folder or special file (a device such as
+        ``/dev/full``, a FIFO) in its place, or a file without write permission.
+    """
     folder = path.resolve().parent
     if not folder.is_dir():
         raise CommandError(f"{option} {path}: the folder {folder} does not exist")
@@ -117,7 +141,7 @@ def _check_size(model: ModelFile, found: dict[str, Sweep]) -> None:
 
 
 def _solve(
-    model: ModelFile, fixed: dict[str, float], axes: dict[str, np.ndarray], quiet: bool
+    model: ModelFile, fixed: dict[str, float], axes: dict[str, np.ndarray], *, quiet: bool
 ) -> tuple[SteadyState, CompiledNetwork]:
     """Compile and solve with floating-point errors raised; any failure becomes one line naming
     the file (and, for an overflow, the grid point and the quantity)."""
@@ -127,7 +151,7 @@ def _solve(
         solver = model.compile()
         grid = solver.grid({n: v for n, v in fixed.items() if n in used}, axes)
         try:
-            with np.errstate(**_STRICT), progress_bar(points, quiet) as progress:
+            with np.errstate(**_STRICT), progress_bar(points, quiet=quiet) as progress:
                 result = solver.evaluate(grid, progress=progress)
         except (FloatingPointError, OverflowError, ZeroDivisionError) as error:
             raise CommandError(f"{model.path}: {_overflow(model, solver, grid, error)}") from None
@@ -199,9 +223,24 @@ def _point(axes: dict[str, np.ndarray], shape: tuple[int, ...], bad: np.ndarray)
 
 
 def secular_note(solver: CompiledNetwork, result: SteadyState) -> str | None:
-    """A one-line note where two eigenstates of one block lie closer than their lifetime
-    broadening somewhere on the grid: there the coherences that the Pauli equation drops may
-    matter (see :func:`symbolic_pme.numeric.validity.secular_ratio`)."""
+    """A one-line note where two eigenstates of one block lie closer than their lifetime broadening.
+
+    There, somewhere on the grid, the coherences that the Pauli equation drops may matter (see
+    :func:`symbolic_pme.numeric.validity.secular_ratio`; the ratio is broadening over spacing,
+    small where the Pauli equation holds, docs/conventions.md).
+
+    Parameters
+    ----------
+    solver : CompiledNetwork
+        The compiled model.
+    result : SteadyState
+        Its solve.
+
+    Returns
+    -------
+    str or None
+        The note, or None where the ratio stays at most 1 everywhere.
+    """
     with np.errstate(all="ignore"):  # a note must never print a warning
         check = secular_ratio(solver, result)
     if not check.ratio.size or not np.nanmax(check.ratio) > 1:
