@@ -542,8 +542,8 @@ static double weighted_fermi_complement(double weight, double x, double temperat
 
 EIGEN_SOLVER = r"""
 /* Eigenvalues (ascending, w) and eigenvectors (columns of v, row-major m x m) of the real symmetric
-   matrix a (row-major m x m, destroyed) by cyclic Jacobi rotations, until no off-diagonal element
-   is above the rounding of its diagonal pair. */
+   matrix a (row-major m x m, destroyed) by cyclic Jacobi rotations, until every off-diagonal element
+   is below the rounding of its diagonal pair (a hundredth of an ulp of each). */
 static void eigen_symmetric(int m, double *a, double *w, double *v)
 {
     int i, j, k, p, q, sweep, rotated = 1;
@@ -557,7 +557,8 @@ static void eigen_symmetric(int m, double *a, double *w, double *v)
         for (p = 0; p < m; ++p) {
             for (q = p + 1; q < m; ++q) {
                 double apq = a[p * m + q], app = a[p * m + p], aqq = a[q * m + q];
-                if (apq == 0 || fabs(apq) <= 1e-18 * (fabs(app) + fabs(aqq))) {
+                if (fabs(app) + 100.0 * fabs(apq) == fabs(app) && fabs(aqq) + 100.0 * fabs(apq) == fabs(aqq)) {
+                    a[p * m + q] = a[q * m + p] = 0.0; /* below the rounding of both diagonal entries */
                     continue;
                 }
                 double theta = (aqq - app) / (2.0 * apq);
