@@ -108,7 +108,7 @@ def as_json(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> s
         raise ValueError("the result holds a value that is not finite; JSON cannot carry it") from None
 
 
-def _columns(model: ModelFile, result: SteadyState, fixed: dict[str, float], full: bool) -> dict[str, np.ndarray]:
+def _columns(model: ModelFile, result: SteadyState, fixed: dict[str, float], *, full: bool) -> dict[str, np.ndarray]:
     """Named columns, one entry per grid point (C order).  ``full`` (CSV): sweep values, fixed
     parameters, every current, occupations and probabilities, under the JSON names; otherwise
     (table): sweep values, I, J, Q of each lead and the mean charge <N>."""
