@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import sympy
@@ -35,21 +36,46 @@ from .functions import golden_rule_pair
 from .kernel import ExpressionKernel
 from .solver import GTH_MAX_STATES
 
-__all__ = ["TransportBlocks"]
+__all__ = ["LeadSlots", "Link", "SectorPlan", "TransportBlocks"]
 
 
 Entries = tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]  # (slot, rows, columns, signs)
 
 
+class LeadSlots(NamedTuple):
+    """Where one lead's parameters sit among the compiled expressions (:meth:`TransportBlocks.coefficients`).
+
+    Attributes
+    ----------
+    mu : int
+        The slot of the lead's chemical potential.
+    temperature : int
+        The slot of its temperature.
+    band : tuple of int or None
+        The slots of the band edges ``(D-, D+)``; None for an infinite band.
+    """
+
+    mu: int
+    temperature: int
+    band: tuple[int, int] | None
+
+
 @dataclass(frozen=True)
-class _SectorPlan:
+class SectorPlan:
     """What the kernel needs of one sector, computed once.
 
-    ``entries``: the Hamiltonian's entries per coefficient slot (positions within the sector's
-    Fock states); ``states``: the sector's eigenstates (network indices); ``components``: for a
-    sector with numeric eigenstates, each component's Fock positions and state positions within
-    the sector (None where every eigenstate is a Fock state, in basis order); ``occupations``:
-    ``(m_fock, modes)`` occupations of its Fock states.
+    Attributes
+    ----------
+    entries : tuple of (int, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        The Hamiltonian's entries per coefficient slot, ``(slot, rows, columns, signs)``
+        (positions within the sector's Fock states).
+    states : numpy.ndarray
+        The sector's eigenstates (network indices).
+    components : tuple of (numpy.ndarray, numpy.ndarray) or None
+        For a sector with numeric eigenstates, each component's Fock positions and state
+        positions within the sector; None where every eigenstate is a Fock state, in basis order.
+    occupations : numpy.ndarray
+        ``(m_fock, modes)`` occupations of its Fock states.
     """
 
     entries: Entries
@@ -59,11 +85,27 @@ class _SectorPlan:
 
 
 @dataclass(frozen=True)
-class _Link:
-    """One (lower sector, upper sector, lead, spin channel): the tunnelling block both directions
-    share, with where it sits between the charge levels ``level`` and ``level + 1``: ``up_index``
-    places a ``(batch, m_upper, m_lower)`` block into ``up[level]``, ``down_index`` its transpose
-    into ``down[level]`` (basic slices where the sectors' states are contiguous in their levels)."""
+class Link:
+    """One (lower sector, upper sector, lead, spin channel): the tunnelling block both directions share.
+
+    Attributes
+    ----------
+    lower, upper : int
+        The indices of its sectors in :attr:`TransportBlocks.sectors`.
+    lead : int
+        The index of its lead in :attr:`TransportBlocks.lead_names`.
+    spin : sympy.Rational or None
+        The S_z an electron in carries (None without spin).
+    creation : tuple of (int, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        ``D = sum_i t_i <b|d_i^+|a>`` as ``(amplitude slot, rows, columns, signs)`` entries
+        (positions within the sectors' Fock states).
+    level : int
+        The charge level of the lower sector (the block sits between ``level`` and ``level + 1``).
+    up_index, down_index : tuple
+        Indices placing a ``(batch, m_upper, m_lower)`` block into ``up[level]`` and its
+        transpose into ``down[level]`` (basic slices where the sectors' states are contiguous
+        in their levels).
+    """
 
     lower: int
     upper: int
@@ -116,10 +158,12 @@ class TransportBlocks:
 
         actions = spectrum.hamiltonian.actions
         action_slots = [slot(a.coefficient) for a in actions]
-        self._lead_slots = [
-            (slot(lead.mu), slot(lead.temperature), None if lead.band is None else tuple(slot(b) for b in lead.band))
+        self._lead_slots = tuple(
+            LeadSlots(
+                slot(lead.mu), slot(lead.temperature), None if lead.band is None else tuple(slot(b) for b in lead.band)
+            )
             for lead in leads
-        ]
+        )
         # levels: the charges, each with its states sector by sector, so that every rate block
         # is a contiguous (sliced, not fancy-indexed) part of its level blocks
         by_charge: dict[int, list[int]] = {}
@@ -134,7 +178,7 @@ class TransportBlocks:
         sector_index = {sector.key: k for k, sector in enumerate(spectrum.sectors)}
         entries = _sector_entries(spectrum, actions, action_slots)
         self._sectors = tuple(self._plan(sector, entries[k]) for k, sector in enumerate(spectrum.sectors))
-        links: dict[tuple, _Link] = {}
+        links: dict[tuple, Link] = {}
         self._group_links: dict[int, int] = {}
         for group in groups:
             key = (sector_index[group.lower.key], sector_index[group.upper.key], group.lead.name, group.spin)
@@ -147,12 +191,12 @@ class TransportBlocks:
                 columns = level_position[np.array(group.lower.states)]
                 lead = self.lead_names.index(group.lead.name)
                 level = int(level_of[group.lower.states[0]])
-                links[key] = _Link(key[0], key[1], lead, group.spin, creation, level, *_placements(rows, columns))
+                links[key] = Link(key[0], key[1], lead, group.spin, creation, level, *_placements(rows, columns))
             self._group_links[id(group)] = list(links).index(key)
         self._links = tuple(links.values())
         self._kernel = ExpressionKernel(list(slots), arguments)
-        self._hamiltonian_slots = sorted(set(action_slots))
-        self._amplitude_slots = sorted({k for link in self._links for k, *_ in link.creation})
+        self._hamiltonian_slots = tuple(sorted(set(action_slots)))
+        self._amplitude_slots = tuple(sorted({k for link in self._links for k, *_ in link.creation}))
         self._eigensystems, self._state_values, self._deltas, self._tunnelling = (_Memo() for _ in range(4))
         self._flat_gammas, self._flat_deltas = _Memo(), _Memo()
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
@@ -169,13 +213,14 @@ class TransportBlocks:
                 self._covering[link.level] = k
         #: The flat layout of small models (None above ``GTH_MAX_STATES`` states).
         self.flat: FlatRates | None = None
+        self._flat_spins: np.ndarray | None = None
         if self.n_states <= GTH_MAX_STATES:
             layout = [(self._sectors[k.upper].states, self._sectors[k.lower].states, k.lead) for k in self._links]
             self.flat = FlatRates(layout, self.n_states, len(leads))
             spins = [0.0 if k.spin is None else float(k.spin) for k in self._links]
             self._flat_spins = np.concatenate([np.full(len(u) * len(l_), s) for (u, l_, _), s in zip(layout, spins)])
 
-    def _plan(self, sector: Sector, entries: Entries) -> _SectorPlan:
+    def _plan(self, sector: Sector, entries: Entries) -> SectorPlan:
         spectrum, space = self.spectrum, self.spectrum.space
         positions = np.array(sector.fock_positions, dtype=np.int64)
         states = np.array(sector.states, dtype=np.int64)
@@ -192,7 +237,42 @@ class TransportBlocks:
                 for c, members in by_component.items()
             )
         bits = space.state_array[positions][:, None] >> (space.n_modes - 1 - np.arange(space.n_modes))[None, :]
-        return _SectorPlan(entries, states, components, (bits & 1).astype(float))
+        return SectorPlan(entries, states, components, (bits & 1).astype(float))
+
+    @property
+    def expressions(self) -> tuple[sympy.Expr, ...]:
+        """The compiled parameter expressions, in the order of :meth:`coefficients` (their slots)."""
+        return tuple(self._kernel.expressions)
+
+    @property
+    def lead_slots(self) -> tuple[LeadSlots, ...]:
+        """Per lead (in the order of :attr:`lead_names`), the slots of its mu, T and band edges."""
+        return self._lead_slots
+
+    @property
+    def hamiltonian_slots(self) -> tuple[int, ...]:
+        """The slots of the Hamiltonian's coefficients (what the eigensystems depend on)."""
+        return self._hamiltonian_slots
+
+    @property
+    def amplitude_slots(self) -> tuple[int, ...]:
+        """The slots of the lead coupling amplitudes (what ``|T|^2`` depends on besides the eigenvectors)."""
+        return self._amplitude_slots
+
+    @property
+    def sectors(self) -> tuple[SectorPlan, ...]:
+        """The plans of the spectrum's sectors, in the order of ``spectrum.sectors``."""
+        return self._sectors
+
+    @property
+    def links(self) -> tuple[Link, ...]:
+        """The tunnelling blocks, in the order of the per-link lists of :meth:`rates`."""
+        return self._links
+
+    @property
+    def flat_spins(self) -> np.ndarray | None:
+        """The S_z each entry of the flat layout carries in (``(K,)``; None without a flat layout)."""
+        return self._flat_spins
 
     @property
     def quantities(self) -> tuple[str, ...]:
@@ -289,7 +369,7 @@ class TransportBlocks:
         return self._eigensystems.get(inputs, lambda: [self._eigensystem(plan, coefficients) for plan in self._sectors])
 
     @staticmethod
-    def _eigensystem(plan: _SectorPlan, coefficients: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+    def _eigensystem(plan: SectorPlan, coefficients: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         m = len(plan.occupations)
         used = [coefficients[k] for k, *_ in plan.entries]
         shape = np.broadcast_shapes(*(c.shape for c in used)) if used else ()

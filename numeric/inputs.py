@@ -319,6 +319,11 @@ class TakesParameters:
         """Values used for parameters a call does not set."""
         return self._parameters.defaults
 
+    @property
+    def parameter_symbols(self) -> dict[str, sympy.Symbol]:
+        """``{name: symbol}`` of the parameters, in the order of :attr:`parameters`."""
+        return self._parameters.symbols
+
     def grid(
         self, values: Mapping[str, ArrayLike] | None = None, /, axes: Mapping[str, ArrayLike] | None = None, **kwargs
     ) -> Grid:

@@ -55,14 +55,22 @@ class FlatJumps:
         flat, n, leads = blocks.flat, blocks.n_states, len(blocks.lead_names)
         self.rates, self.carried, self.leads = rates, carried, leads
         self.delta = None  # the entries' E_upper - E_lower, where :meth:`of` built the jumps
-        self._source, self._transfer = flat.source, flat.transfer
+        self._source, self._n = flat.source, n
+        self._weights: dict[int, np.ndarray] = {}
+        # every operation is one gather and one product with a constant matrix over all 2K
+        # transitions of all leads (batch last: the sums over transitions are single GEMMs)
         transitions = np.arange(len(flat.source))
-        #: The transitions of each lead (entering, then leaving).
-        self._members = [np.flatnonzero(row) for row in flat.signs]
-        self._into = np.zeros((n, len(transitions)))
-        self._into[flat.target, transitions] = 1.0
-        self._out_of = np.zeros((n, len(transitions)))
-        self._out_of[flat.source, transitions] = 1.0
+        lead = np.concatenate([flat.lead, flat.lead])
+        #: Per transition, the row of its lead's column of a ``(leads * n, batch)`` vector at its source.
+        self._lead_source = lead * n + flat.source
+        self._lead_matrix = np.abs(flat.signs)  # (leads, 2K): the transitions of each lead
+        self._into = np.zeros((leads * n, len(transitions)))  # into its target, in its lead's column
+        self._into[lead * n + flat.target, transitions] = 1.0
+        self._out_of = np.zeros((leads * n, len(transitions)))  # out of its source, in its lead's column
+        self._out_of[self._lead_source, transitions] = 1.0
+        self._net = np.zeros((n, len(transitions)))  # into its target minus out of its source
+        self._net[flat.target, transitions] += 1.0
+        self._net[flat.source, transitions] -= 1.0
 
     @classmethod
     def of(cls, blocks: TransportBlocks, coefficients: list, shape: tuple[int, ...], quantity: str) -> FlatJumps:
@@ -103,6 +111,22 @@ class FlatJumps:
         jumps.delta, jumps._inputs = self.delta, self._inputs
         return jumps
 
+    def steady_currents(self, probabilities: np.ndarray) -> dict[str, np.ndarray]:
+        """Every lead's currents in a steady state (:meth:`TransportBlocks.flat_currents`).
+
+        Parameters
+        ----------
+        probabilities : numpy.ndarray
+            The steady states ``(batch, n)`` (jumps built by :meth:`of`).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{quantity: (leads, batch)}``, positive from the lead into the dot.
+        """
+        blocks, coefficients, shape = self._inputs
+        return blocks.flat_currents(coefficients, self.rates, self.delta, probabilities.T, shape, conserve=True)
+
     def derivative_weights(self, d_rates: np.ndarray, d_carried: np.ndarray | None) -> np.ndarray:
         """The derivative of the rates times ``q``.
 
@@ -136,16 +160,22 @@ class FlatJumps:
         numpy.ndarray
             ``(2K, batch)``.
         """
-        return self.rates if power == 0 else self.rates * self.carried**power
+        if power == 0:
+            return self.rates
+        if power not in self._weights:  # kept: the cumulants and the derivatives share them
+            self._weights[power] = self.rates * self.carried**power
+        return self._weights[power]
 
-    def _lead_flows(self, weights: np.ndarray, x: np.ndarray) -> list[np.ndarray]:
-        """Per lead alpha, ``(2K_alpha, batch)``: its transitions' weights times ``x_alpha`` at their
-        sources (batch last, so that the sums over transitions are single GEMMs)."""
-        single = x.shape[2] == 1
-        return [
-            weights[members] * x[:, :, 0 if single else lead].T[self._source[members]]
-            for lead, members in enumerate(self._members)
-        ]
+    def _flows(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """``(2K, batch)``: each transition's weight times ``x`` of its lead's column at its source."""
+        if x.shape[2] == 1:
+            return weights * np.ascontiguousarray(x[:, :, 0].T)[self._source]
+        by_lead = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (leads, n, batch)
+        return weights * by_lead.reshape(-1, x.shape[0])[self._lead_source]
+
+    def _by_lead(self, matrix: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``matrix (leads * n, 2K) @ values (2K, batch)`` as ``(batch, n, leads)``."""
+        return np.moveaxis((matrix @ values).reshape(self.leads, self._n, -1), (0, 2), (2, 0))
 
     def totals(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
         """``1^T W_alpha x_alpha`` per lead.
@@ -162,7 +192,7 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, leads)``.
         """
-        return np.stack([f.sum(axis=0) for f in self._lead_flows(weights, x)], axis=1)
+        return (self._lead_matrix @ self._flows(weights, x)).T
 
     def apply(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
         """``W_alpha x_alpha`` per lead.
@@ -179,8 +209,7 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, n, leads)``.
         """
-        flows = self._lead_flows(weights, x)
-        return np.stack([(self._into[:, m] @ f).T for m, f in zip(self._members, flows)], axis=-1)
+        return self._by_lead(self._into, self._flows(weights, x))
 
     def column_sums(self, weights: np.ndarray) -> np.ndarray:
         """``1^T W_alpha`` per lead, as columns.
@@ -195,7 +224,7 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, n, leads)``.
         """
-        return np.stack([(self._out_of[:, m] @ weights[m]).T for m in self._members], axis=-1)
+        return self._by_lead(self._out_of, weights)
 
     def flow(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
         """``(W - diag(1^T W)) x`` summed over leads (``W`` the weighted rates).
@@ -212,22 +241,8 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, n, m)``.
         """
-        net = self._into - self._out_of
-        return np.stack([(net @ (weights * x[:, :, c].T[self._source])).T for c in range(x.shape[2])], axis=-1)
-
-    def generator(self) -> np.ndarray:
-        """Dense generators.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(batch, n, n)``, columns summing to zero.
-        """
-        n = self._into.shape[0]
-        w = np.ascontiguousarray((self._transfer @ self.rates).T).reshape(-1, n, n)
-        index = np.arange(n)
-        w[:, index, index] -= (self._out_of @ self.rates).T
-        return w
+        columns = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (m, n, batch)
+        return np.moveaxis(self._net @ (weights * columns[:, self._source]), (0, 2), (2, 0))
 
 
 def flat_carried(
@@ -239,11 +254,11 @@ def flat_carried(
     if quantity == CHARGE:
         q = np.ones((size, 1))
     elif quantity == SPIN:
-        q = blocks._flat_spins[:, None]
+        q = blocks.flat_spins[:, None]
     else:
         q = np.broadcast_to(delta, (size,) + shape).reshape(size, batch) if delta.size != size else delta.reshape(-1, 1)
         if quantity == HEAT:
-            mus = [np.broadcast_to(coefficients[s[0]], shape).reshape(1, batch) for s in blocks._lead_slots]
+            mus = [np.broadcast_to(coefficients[s[0]], shape).reshape(1, batch) for s in blocks.lead_slots]
             q = q - np.concatenate([mus[lead] for lead in flat.lead.tolist()], axis=0)
     return np.concatenate([q, -q])
 
@@ -273,11 +288,10 @@ class BlockJumps:
         self.rates_in, self.rates_out = rates_in, rates_out
         #: Per block: (lead, lower states, upper states).
         self.places = [
-            (link.lead, blocks._sectors[link.lower].states, blocks._sectors[link.upper].states)
-            for link in blocks._links
+            (link.lead, blocks.sectors[link.lower].states, blocks.sectors[link.upper].states) for link in blocks.links
         ]
         self.carried = []
-        for link, delta in zip(blocks._links, deltas):
+        for link, delta in zip(blocks.links, deltas):
             if quantity == CHARGE:
                 q = np.ones((1, 1, 1))
             elif quantity == SPIN:
@@ -285,7 +299,7 @@ class BlockJumps:
             else:
                 q = np.broadcast_to(delta, shape + delta.shape[-2:]).reshape((batch,) + delta.shape[-2:])
                 if quantity == HEAT:
-                    mu = np.broadcast_to(coefficients[blocks._lead_slots[link.lead][0]], shape).reshape(batch, 1, 1)
+                    mu = np.broadcast_to(coefficients[blocks.lead_slots[link.lead][0]], shape).reshape(batch, 1, 1)
                     q = q - mu
             self.carried.append(q)
 
@@ -302,6 +316,22 @@ class BlockJumps:
         BlockJumps
         """
         return BlockJumps(*self._inputs, quantity)
+
+    def steady_currents(self, probabilities: np.ndarray) -> dict[str, np.ndarray]:
+        """Every lead's currents in a steady state (:meth:`TransportBlocks.currents`).
+
+        Parameters
+        ----------
+        probabilities : numpy.ndarray
+            The steady states ``(batch, n)``.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{quantity: (leads, batch)}``, positive from the lead into the dot.
+        """
+        blocks, rates, coefficients, shape = self._inputs
+        return blocks.currents(coefficients, rates, probabilities, shape, conserve=True)
 
     def derivative_weights(self, d_rates: list, d_carried: list | None) -> list[tuple[np.ndarray, np.ndarray]]:
         """The derivative of the rates times ``q``, per block.

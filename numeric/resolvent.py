@@ -8,8 +8,11 @@ Counting statistics and exact derivatives need ``R``, the group (Drazin) inverse
 
 * :class:`DenseResolvent` for small networks: the gauge fixed in the most probable state ``s``
   (its equation replaced by ``x_s = 0``; the dropped equation is implied because ``1^T y = 0``),
-  one batched inverse of that ``n x n`` matrix per point, and the projections.  The inverse (not
-  a solve) is kept because it serves both ``R`` and ``R^T``.
+  one batched LAPACK solve of that ``n x n`` system per application, and the projections.  No
+  explicit inverse: a pass over a grid applies ``R`` once (to the right-hand sides of the
+  cumulants and of every derivative together) and ``R^T`` at most once (the third cumulant), and
+  on the triangle's 10^4 8 x 8 systems one solve with three right-hand sides took 36 ms against
+  57 ms for ``inv`` plus 11 ms to apply it (one run, numpy 2.4, a loaded 2-core machine).
 * :class:`LevelResolvent` for transport models of thousands of states: the generator is block
   tridiagonal in the charge levels with diagonal diagonal blocks, so it factors as ``W = M L``
   (``L`` unit lower block-bidiagonal, ``M`` upper block-bidiagonal) by the elimination from the top
@@ -49,7 +52,8 @@ class DenseResolvent:
     Parameters
     ----------
     generators:
-        ``(batch, n, n)``, ``generators[b, j, i]`` = rate i -> j, columns summing to zero.
+        ``(batch, n, n)``, ``generators[b, j, i]`` = rate i -> j, columns summing to zero; the
+        resolvent takes them over (they are overwritten at the first application).
     probabilities:
         The steady states ``(batch, n)``; None solves them (batched LU, first row replaced by
         the normalization).
@@ -61,23 +65,25 @@ class DenseResolvent:
     """
 
     def __init__(self, generators: np.ndarray, probabilities: np.ndarray | None = None):
-        batch = generators.shape[0]
         if probabilities is None:
             normalized = generators.copy()
             normalized[:, 0, :] = 1.0
             probabilities = solve_normalized(normalized)
         #: Steady states ``(batch, n)``.
         self.probabilities = probabilities
-        points, gauge = np.arange(batch), np.argmax(probabilities, axis=1)
-        # -W with the gauge state's row and column replaced by e_s: block-diagonal (1, -W without s),
-        # a column diagonally dominant M-matrix
-        fixed = -generators
-        fixed[points, gauge, :] = 0.0
-        fixed[points, :, gauge] = 0.0
-        fixed[points, gauge, gauge] = 1.0
-        inverse = -_inverse(fixed)
-        inverse[points, gauge, gauge] = 0.0  # now the inverse of W without the gauge state, padded with zeros
-        self._inverse = inverse
+        self._generators = generators
+        self._fixed: np.ndarray | None = None  # the gauge-fixed -W, made when first needed
+
+    def _solve(self, rhs: np.ndarray, *, transposed: bool) -> np.ndarray:
+        """``x`` of ``-W x = rhs`` (or ``-W^T x = rhs``) off the gauge state, ``x_s = 0``."""
+        if self._fixed is None:
+            self._points, self._gauge, self._fixed = _gauge_fixed(self._generators, self.probabilities)
+            self._generators = None
+        rhs[self._points, self._gauge] = 0.0
+        try:
+            return np.linalg.solve(np.swapaxes(self._fixed, 1, 2) if transposed else self._fixed, rhs)
+        except np.linalg.LinAlgError:
+            raise _singular() from None
 
     def right(self, y: np.ndarray) -> np.ndarray:
         """``R y``: the solution x of ``W x = y - P (1^T y)`` with ``1^T x = 0``.
@@ -93,8 +99,8 @@ class DenseResolvent:
             ``(batch, n, m)``, each column summing to zero.
         """
         p = self.probabilities[:, :, None]
-        x = self._inverse @ (y - p * y.sum(axis=1, keepdims=True))
-        return x - p * x.sum(axis=1, keepdims=True)
+        x = self._solve(y - p * y.sum(axis=1, keepdims=True), transposed=False)
+        return p * x.sum(axis=1, keepdims=True) - x
 
     def left(self, v: np.ndarray) -> np.ndarray:
         """``R^T v``: the solution u of ``W^T u = v - 1 (P^T v)`` with ``P^T u = 0``.
@@ -110,8 +116,22 @@ class DenseResolvent:
             ``(batch, n, m)``, each column orthogonal to the steady state.
         """
         p = self.probabilities[:, :, None]
-        u = np.swapaxes(self._inverse, 1, 2) @ (v - (p * v).sum(axis=1, keepdims=True))
-        return u - (p * u).sum(axis=1, keepdims=True)
+        u = self._solve(v - (p * v).sum(axis=1, keepdims=True), transposed=True)
+        return (p * u).sum(axis=1, keepdims=True) - u
+
+
+def _gauge_fixed(generators: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(points, gauge, -W with the gauge state's row and column replaced by e_s)``, in place.
+
+    The gauge ``s`` is each point's most probable state; the matrix is block-diagonal
+    ``(1, -W without s)``, a column diagonally dominant M-matrix.
+    """
+    points, gauge = np.arange(generators.shape[0]), np.argmax(probabilities, axis=1)
+    fixed = np.negative(generators, out=generators)
+    fixed[points, gauge, :] = 0.0
+    fixed[points, :, gauge] = 0.0
+    fixed[points, gauge, gauge] = 1.0
+    return points, gauge, fixed
 
 
 def _inverse(matrices: np.ndarray) -> np.ndarray:
@@ -179,7 +199,9 @@ class LevelResolvent:
         size = up[0].shape[2]
         censored = returns - np.eye(size) * returns.sum(axis=1)[:, None, :]  # generator on level 0
         p0 = np.ones((batch, 1)) if size == 1 else steady_state(censored)
-        self._inverse[0] = DenseResolvent(censored, p0)._inverse  # gauge-fixed inverse of -A_0
+        points, gauge, fixed = _gauge_fixed(censored, p0)
+        self._inverse[0] = -_inverse(fixed)  # gauge-fixed inverse of -A_0, zero in the gauge state
+        self._inverse[0][points, gauge, gauge] = 0.0
         levels_p = [p0]
         for n in range(1, count):
             levels_p.append((self._x[n] @ levels_p[-1][..., None])[..., 0])
@@ -303,9 +325,13 @@ def chunk_operators(
         jumps = FlatJumps.of(blocks, coefficients, shape, quantity)
         n = blocks.n_states
         transfer = (blocks.flat.transfer @ jumps.rates).reshape(n, n, batch)
+        # the generators from the same product (GTH overwrites it): batch first for LAPACK, the
+        # diagonal minus the column sums (no transition stays in its state)
+        generators = np.moveaxis(transfer, -1, 0).copy()  # a copy even where the view is contiguous
+        index = np.arange(n)
+        generators[:, index, index] = -generators.sum(axis=1)
         probabilities, failed = steady_state_gth(transfer)
         probabilities = np.ascontiguousarray(probabilities.T)
-        generators = jumps.generator()
         if failed.any():
             probabilities = None
         return jumps, DenseResolvent(generators, probabilities)

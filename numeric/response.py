@@ -15,10 +15,14 @@ No finite differences.  For a direction theta (a model parameter, or the chemica
 
 Then ``dP = -R (dW) P`` (``1^T dP = 0``) with the resolvent ``R`` of
 :mod:`~symbolic_pme.numeric.resolvent`, and each lead's current ``I = 1^T W_1 P`` gives
-``dI = 1^T d(W_1) P + 1^T W_1 dP``: one application of ``R`` to all directions at once.
+``dI = 1^T d(W_1) P + 1^T W_1 dP``: one application of ``R`` to all directions at once
+(:func:`chunk_changes` gives its right-hand sides, :func:`chunk_derivatives` finishes; the pass
+over the grid, shared with the steady state and the counting statistics, is
+:func:`~symbolic_pme.numeric.analysis.analyse`).
 
-:func:`thermoelectric` builds the Onsager matrix of a two-terminal device at a common mu and T
-from the derivatives with respect to one lead's mu and T.
+:func:`onsager_response` builds the Onsager matrix of a two-terminal device at a common mu and T
+(:func:`linear_response_point` checks that point) from the derivatives with respect to one
+lead's mu and T.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from __future__ import annotations
 import math
 import re
 import weakref
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,17 +40,23 @@ from symbolic_pme.quantities import CHARGE, ENERGY, HEAT
 
 from .blocks import TransportBlocks
 from .functions import golden_rule_pair
-from .inputs import Grid, row_chunks
 from .jumps import BlockJumps, FlatJumps
 from .kernel import ExpressionKernel
-from .memory import MemoryEstimate
-from .resolvent import check_method, chunk_operators, work_per_point
-from .statistics import CHUNK_NUMBERS, transport_blocks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import CompiledNetwork
 
-__all__ = ["Derivatives", "Thermoelectric", "derivatives", "thermoelectric"]
+__all__ = [
+    "Derivatives",
+    "Differentiator",
+    "Thermoelectric",
+    "check_temperatures",
+    "chunk_changes",
+    "chunk_derivatives",
+    "differentiator_of",
+    "linear_response_point",
+    "onsager_response",
+]
 
 #: The quantities whose currents are differentiated.
 DIFFERENTIATED = (CHARGE, ENERGY, HEAT)
@@ -158,7 +167,18 @@ class Differentiator:
         self._kernels: dict[str, tuple[ExpressionKernel, list[bool]]] = {}
 
     def check(self, name: str) -> None:
-        """ValueError naming the choices unless ``name`` is a direction of this model."""
+        """ValueError naming the choices unless ``name`` is a direction of this model.
+
+        Parameters
+        ----------
+        name : str
+            A parameter name, ``"mu[lead]"`` or ``"T[lead]"``.
+
+        Raises
+        ------
+        ValueError
+            For an unknown direction (the choices named).
+        """
         lead = _LEAD_DIRECTION.match(name)
         if lead is not None and lead.group(2) in self.blocks.lead_names:
             return
@@ -171,9 +191,22 @@ class Differentiator:
         )
 
     def slots(self, name: str, values: dict) -> tuple[list, list, list]:
-        """``(d coefficients (None where zero), d mu per lead, d T per lead)`` along ``name``."""
+        """The derivatives of the compiled parameter expressions along ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A direction (see :meth:`check`).
+        values : dict of sympy.Symbol to numpy.ndarray
+            The chunk's parameter values by symbol.
+
+        Returns
+        -------
+        tuple of (list, list, list)
+            ``(d coefficients (None where zero), d mu per lead, d T per lead)``.
+        """
         blocks = self.blocks
-        count, leads = len(blocks._kernel.expressions), len(blocks.lead_names)
+        count, leads = len(blocks.expressions), len(blocks.lead_names)
         lead = _LEAD_DIRECTION.match(name)
         if lead is not None:
             index = blocks.lead_names.index(lead.group(2))
@@ -182,127 +215,99 @@ class Differentiator:
             return [None] * count, mu, temperature
         if name not in self._kernels:
             symbol = self._symbols[name]
-            derivatives = [sympy.diff(e, symbol) for e in blocks._kernel.expressions]
+            derivatives = [sympy.diff(e, symbol) for e in blocks.expressions]
             arguments = list(self._symbols.values())
             self._kernels[name] = (ExpressionKernel(derivatives, arguments), [d != 0 for d in derivatives])
         kernel, nonzero = self._kernels[name]
         slots = [np.asarray(v) if z else None for v, z in zip(kernel(values), nonzero)]
-        mu = [_zero_if_none(slots[s[0]]) for s in blocks._lead_slots]
-        temperature = [_zero_if_none(slots[s[1]]) for s in blocks._lead_slots]
+        mu = [_zero_if_none(slots[s.mu]) for s in blocks.lead_slots]
+        temperature = [_zero_if_none(slots[s.temperature]) for s in blocks.lead_slots]
         return slots, mu, temperature
 
 
-def derivatives(
-    compiled: CompiledNetwork, grid: Grid, with_respect_to: Sequence[str], *, method: str = "auto"
-) -> Derivatives:
-    """Exact ``dP/dtheta`` and ``dI/dtheta``, ``dJ/dtheta``, ``dQ/dtheta`` of every lead on a grid.
+def differentiator_of(compiled: CompiledNetwork) -> Differentiator:
+    """The compiled model's :class:`Differentiator` (made once, kept while the model lives).
 
     Parameters
     ----------
-    compiled:
-        A compiled transport model (rate groups).
-    grid:
-        Validated parameter values (:meth:`CompiledNetwork.grid`).
-    with_respect_to:
-        Directions: parameter names (e.g. ``"V"``, ``"gate"``), ``"mu[lead]"`` or ``"T[lead]"``
-        (that lead's chemical potential or temperature alone, whatever expression sets it).
-    method:
-        As in :func:`~symbolic_pme.numeric.statistics.counting_statistics`.
+    compiled : CompiledNetwork
+        A compiled transport model (``compiled.blocks`` is not None).
 
     Returns
     -------
-    Derivatives
-
-    Raises
-    ------
-    ValueError
-        For an unknown direction or method, a lead temperature that is not positive, or a
-        direction whose ``dH`` couples degenerate eigenstates of a mixed block (named).
-    GridTooLarge
-        When the results and one chunk's work arrays would not fit in memory.
+    Differentiator
+        Its derivative kernels, compiled on demand per direction.
     """
-    blocks = transport_blocks(compiled, "derivatives")
-    check_method(method)
-    names = tuple(dict.fromkeys(with_respect_to))
-    if not names:
-        raise ValueError("with_respect_to: name at least one parameter, 'mu[lead]' or 'T[lead]'")
     differentiator = _DIFFERENTIATORS.get(compiled)
     if differentiator is None:
-        differentiator = _DIFFERENTIATORS[compiled] = Differentiator(blocks, compiled._parameters.symbols)
-    for name in names:
-        differentiator.check(name)
-    n, leads, shape = blocks.n_states, blocks.lead_names, grid.shape
-    total = math.prod(shape)
-    per_point = work_per_point(blocks, method, 4 * len(names) + 4 * len(leads))
-    chunk = int(np.clip(CHUNK_NUMBERS // per_point, 1, 1 << 16))
-    outputs = total * len(names) * (n + len(DIFFERENTIATED) * len(leads))
-    what = f"derivatives along {len(names)} direction(s) on {total} grid point(s) x {n} states"
-    MemoryEstimate.of_arrays(what, outputs + min(total, chunk) * per_point).check()
-    values = compiled._symbol_values(grid.values)
-    d_probabilities = np.empty((len(names),) + shape + (n,))
-    d_currents = np.empty((len(DIFFERENTIATED), len(names), len(leads)) + shape)
-    for rows, part, part_shape in row_chunks(values, shape, chunk):
-        p, d_i = _chunk_derivatives(blocks, differentiator, part, part_shape, names, method)
-        d_probabilities[(slice(None),) + ((rows,) if shape else ())] = p.reshape((len(names),) + part_shape + (n,))
-        d_currents[(slice(None),) * 3 + ((rows,) if shape else ())] = d_i.reshape(d_i.shape[:3] + part_shape)
-    return Derivatives(
-        with_respect_to=names,
-        axes=grid.axes,
-        shape=shape,
-        probabilities=dict(zip(names, d_probabilities)),
-        currents={
-            q: {name: dict(zip(leads, d_currents[i, k])) for k, name in enumerate(names)}
-            for i, q in enumerate(DIFFERENTIATED)
-        },
-        parameters=grid.values,
-    )
+        differentiator = _DIFFERENTIATORS[compiled] = Differentiator(compiled.blocks, compiled.parameter_symbols)
+    return differentiator
 
 
-def thermoelectric(
-    compiled: CompiledNetwork, grid: Grid, *, lead: str | None = None, method: str = "auto"
-) -> Thermoelectric:
-    """Conductance, thermal conductance, Seebeck coefficient, ZT and the Onsager matrix.
+def linear_response_point(
+    blocks: TransportBlocks, coefficients: list, shape: tuple[int, ...], lead: str | None
+) -> tuple[str, tuple[str, str], np.ndarray]:
+    """Check that two leads share one mu and T, and name the directions of linear response.
 
     Parameters
     ----------
-    compiled:
-        A compiled transport model with exactly two leads.
-    grid:
-        Parameter values at which both leads have one chemical potential and one temperature.
-    lead:
-        The lead whose mu and T are varied (default: the first); the currents are from it into
-        the dot.
-    method:
-        As in :func:`derivatives`.
+    blocks : TransportBlocks
+        The compiled model's blocks.
+    coefficients : list of numpy.ndarray
+        The grid's compiled parameter expressions (:meth:`TransportBlocks.coefficients`).
+    shape : tuple of int
+        The grid shape.
+    lead : str or None
+        The lead whose mu and T are varied (None: the first).
 
     Returns
     -------
-    Thermoelectric
+    tuple of (str, (str, str), numpy.ndarray)
+        The lead, the directions ``("mu[lead]", "T[lead]")`` and the common temperature on the grid.
 
     Raises
     ------
     ValueError
         Unless there are two leads at a common mu and T (named, with the largest difference).
     """
-    blocks = transport_blocks(compiled, "thermoelectric response")
     if len(blocks.lead_names) != 2:
         raise ValueError(f"thermoelectric response: needs two leads, this model has {len(blocks.lead_names)}")
     lead = blocks.lead_names[0] if lead is None else lead
     if lead not in blocks.lead_names:
         raise ValueError(f"lead: unknown lead {lead!r}; leads: {', '.join(blocks.lead_names)}")
-    coefficients = blocks.coefficients(compiled._symbol_values(grid.values))
     for what, index in (("chemical potential", 0), ("temperature", 1)):
-        a, b = (np.broadcast_to(coefficients[s[index]], grid.shape) for s in blocks._lead_slots)
+        a, b = (np.broadcast_to(coefficients[s[index]], shape) for s in blocks.lead_slots)
         difference = np.max(np.abs(a - b), initial=0.0)
         if difference > 1e-12 * (1.0 + np.max(np.abs(a), initial=0.0)):
             raise ValueError(
                 f"thermoelectric response: the leads' {what}s differ (by up to {difference:.3g}); "
                 "linear response is taken at a common mu and T"
             )
-    temperature = np.array(np.broadcast_to(coefficients[blocks._lead_slots[0][1]], grid.shape), dtype=float)
+    temperature = np.array(np.broadcast_to(coefficients[blocks.lead_slots[0].temperature], shape), dtype=float)
+    return lead, (f"mu[{lead}]", f"T[{lead}]"), temperature
+
+
+def onsager_response(derivatives: Derivatives, lead: str, temperature: np.ndarray) -> Thermoelectric:
+    """Conductance, thermal conductance, Seebeck coefficient, ZT and the Onsager matrix.
+
+    Parameters
+    ----------
+    derivatives : Derivatives
+        The derivatives along ``"mu[lead]"`` and ``"T[lead]"`` at a common mu and T
+        (:func:`linear_response_point`).
+    lead : str
+        The lead whose mu and T were varied; the currents are from it into the dot.
+    temperature : numpy.ndarray
+        The common temperature on the grid.
+
+    Returns
+    -------
+    Thermoelectric
+        The linear response.
+    """
     mu, t = f"mu[{lead}]", f"T[{lead}]"
-    d = derivatives(compiled, grid, (mu, t), method=method)
-    onsager = np.empty(grid.shape + (2, 2))
+    d = derivatives
+    onsager = np.empty(d.shape + (2, 2))
     onsager[..., 0, 0] = temperature * d.current[mu][lead]
     onsager[..., 0, 1] = temperature**2 * d.current[t][lead]
     onsager[..., 1, 0] = temperature * d.heat_current[mu][lead]
@@ -312,52 +317,141 @@ def thermoelectric(
     with np.errstate(divide="ignore", invalid="ignore"):
         return Thermoelectric(
             lead=lead,
-            axes=grid.axes,
-            shape=grid.shape,
+            axes=d.axes,
+            shape=d.shape,
             onsager=onsager,
             conductance=l11 / temperature,
             thermal_conductance=determinant / (temperature**2 * l11),
             seebeck=l12 / (temperature * l11),
             figure_of_merit=l12 * l21 / determinant,
             temperature=temperature,
-            parameters=grid.values,
+            parameters=d.parameters,
         )
 
 
 # --------------------------------------------------------------------------------------------------
 # one chunk
 # --------------------------------------------------------------------------------------------------
-def _chunk_derivatives(
-    blocks: TransportBlocks, differentiator: Differentiator, values: dict, shape: tuple[int, ...], names, method: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """``dP (directions, batch, n)`` and ``dI (quantities, directions, leads, batch)`` of one chunk."""
-    coefficients = blocks.coefficients(values)
-    for lead, (_, t_slot, _) in zip(blocks.lead_names, blocks._lead_slots):
-        if not np.all(coefficients[t_slot] > 0):
+def check_temperatures(blocks: TransportBlocks, coefficients: list) -> None:
+    """ValueError unless every lead's temperature is positive (rates are steps at T = 0).
+
+    Parameters
+    ----------
+    blocks : TransportBlocks
+        The compiled model's blocks.
+    coefficients : list of numpy.ndarray
+        The chunk's compiled parameter expressions.
+
+    Raises
+    ------
+    ValueError
+        Naming the first lead whose temperature is not positive somewhere.
+    """
+    for lead, slots in zip(blocks.lead_names, blocks.lead_slots):
+        if not np.all(coefficients[slots.temperature] > 0):
             raise ValueError(
                 f"derivatives: the temperature of lead {lead!r} must be positive (rates are steps at T = 0)"
             )
-    jumps, resolvent = chunk_operators(blocks, coefficients, shape, CHARGE, method)
-    p = resolvent.probabilities[:, :, None]
+
+
+def chunk_changes(
+    differentiator: Differentiator,
+    jumps: FlatJumps | BlockJumps,
+    coefficients: list,
+    values: dict,
+    shape: tuple[int, ...],
+    probabilities: np.ndarray,
+    names: tuple[str, ...],
+) -> tuple[list, np.ndarray]:
+    """The changes of the rates along each direction, and ``dW P``: what ``R`` is applied to.
+
+    Parameters
+    ----------
+    differentiator : Differentiator
+        The model's derivative kernels.
+    jumps : FlatJumps or BlockJumps
+        The chunk's jumps (counting charge), from :func:`~symbolic_pme.numeric.resolvent.chunk_operators`.
+    coefficients : list of numpy.ndarray
+        The chunk's compiled parameter expressions.
+    values : dict of sympy.Symbol to numpy.ndarray
+        The chunk's parameter values by symbol.
+    shape : tuple of int
+        The chunk's grid shape.
+    probabilities : numpy.ndarray
+        The steady states ``(batch, n)``.
+    names : tuple of str
+        The directions (checked by :meth:`Differentiator.check`).
+
+    Returns
+    -------
+    tuple of (list, numpy.ndarray)
+        Per direction ``(d rates, d (E_b - E_a), d mu (leads, batch))`` in the jumps' layout, and
+        ``dW P`` as ``(batch, n, directions)``.
+
+    Raises
+    ------
+    ValueError
+        For a direction whose ``dH`` couples degenerate eigenstates of a mixed block.
+    """
+    blocks = differentiator.blocks
+    p = probabilities[:, :, None]
     amplitudes = _Amplitudes(blocks, coefficients)
     changes = []
     for name in names:
         slots, d_mu, d_t = differentiator.slots(name, values)
         d_energies, d_gammas = amplitudes.derivatives(slots, name)
         if isinstance(jumps, FlatJumps):
-            changes.append(_flat_changes(blocks, jumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t))
+            change = _flat_changes(blocks, jumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t)
         else:
-            changes.append(_block_changes(blocks, jumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t))
-    flows = np.concatenate([jumps.flow(d_rates, p) for d_rates, _, _ in changes], axis=2)
-    d_p = -resolvent.right(flows)
-    d_i = np.empty((len(DIFFERENTIATED), len(names), len(blocks.lead_names), p.shape[0]))
-    for i, quantity in enumerate(DIFFERENTIATED):
+            change = _block_changes(blocks, jumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t)
+        changes.append(change + (np.stack([np.broadcast_to(m, shape).reshape(-1) for m in d_mu]),))
+    return changes, np.concatenate([jumps.flow(d_rates, p) for d_rates, *_ in changes], axis=2)
+
+
+def chunk_derivatives(
+    jumps: FlatJumps | BlockJumps,
+    probabilities: np.ndarray,
+    changes: list,
+    d_p: np.ndarray,
+    mu: np.ndarray,
+    current: np.ndarray,
+) -> np.ndarray:
+    """The derivatives of each lead's particle, energy and heat currents, from ``dP``.
+
+    The heat current's is ``dQ = dJ - (d mu) I - mu dI`` (``Q = J - mu I`` lead by lead), so
+    it costs no pass over the jumps of its own.
+
+    Parameters
+    ----------
+    jumps : FlatJumps or BlockJumps
+        The chunk's jumps (counting charge).
+    probabilities : numpy.ndarray
+        The steady states ``(batch, n)``.
+    changes : list
+        From :func:`chunk_changes`.
+    d_p : numpy.ndarray
+        ``dP = -R (dW) P``, ``(batch, n, directions)``.
+    mu : numpy.ndarray
+        Each lead's chemical potential, ``(leads, batch)``.
+    current : numpy.ndarray
+        Each lead's particle current, ``(leads, batch)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(quantities, directions, leads, batch)`` in the order of :data:`DIFFERENTIATED`.
+    """
+    p = probabilities[:, :, None]
+    d_i = np.empty((len(DIFFERENTIATED), len(changes), jumps.leads, p.shape[0]))
+    for i, quantity in enumerate((CHARGE, ENERGY)):
         counted = jumps if quantity == CHARGE else jumps.counting(quantity)
         through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(counted.weights(1)), d_p)
-        for k, (d_rates, d_delta, d_heat) in enumerate(changes):
-            d_carried = {CHARGE: None, ENERGY: d_delta, HEAT: d_heat}[quantity]
+        for k, (d_rates, d_delta, _) in enumerate(changes):
+            d_carried = d_delta if quantity == ENERGY else None
             d_i[i, k] = counted.totals(counted.derivative_weights(d_rates, d_carried), p).T + through_p[k]
-    return np.moveaxis(d_p, 2, 0), d_i
+    for k, (*_, d_mu) in enumerate(changes):
+        d_i[2, k] = d_i[1, k] - d_mu * current - mu * d_i[0, k]
+    return d_i
 
 
 class _Amplitudes:
@@ -373,7 +467,7 @@ class _Amplitudes:
         if self._amplitudes is None:
             blocks = self.blocks
             self._amplitudes = []
-            for link in blocks._links:
+            for link in blocks.links:
                 t = _matrix(link.creation, self.coefficients, self._size(link.upper), self._size(link.lower))
                 u_lower, u_upper = self.systems[link.lower][1], self.systems[link.upper][1]
                 t = t if u_lower is None else t @ u_lower
@@ -381,19 +475,19 @@ class _Amplitudes:
         return self._amplitudes
 
     def _size(self, sector: int) -> int:
-        return len(self.blocks._sectors[sector].occupations)
+        return len(self.blocks.sectors[sector].occupations)
 
     def derivatives(self, slots: list, name: str) -> tuple[np.ndarray | None, list | None]:
         """``(dE (..., n) in state order or None, [d gamma per link or None] or None)``."""
         blocks = self.blocks
-        hamiltonian = any(slots[k] is not None for k in blocks._hamiltonian_slots)
-        amplitude = any(slots[k] is not None for k in blocks._amplitude_slots)
+        hamiltonian = any(slots[k] is not None for k in blocks.hamiltonian_slots)
+        amplitude = any(slots[k] is not None for k in blocks.amplitude_slots)
         if not (hamiltonian or amplitude):
             return None, None
-        d_energies, mixings = None, [None] * len(blocks._sectors)
+        d_energies, mixings = None, [None] * len(blocks.sectors)
         if hamiltonian:
             parts = []
-            for k, (plan, (energies, vectors)) in enumerate(zip(blocks._sectors, self.systems)):
+            for k, (plan, (energies, vectors)) in enumerate(zip(blocks.sectors, self.systems)):
                 d_h = _matrix(plan.entries, slots, len(plan.occupations), len(plan.occupations))
                 if vectors is None:
                     parts.append(np.real(np.diagonal(d_h, axis1=-2, axis2=-1)))
@@ -402,10 +496,10 @@ class _Amplitudes:
                 parts.append(d_energy)
             shape = np.broadcast_shapes(*(d.shape[:-1] for d in parts))
             d_energies = np.zeros(shape + (blocks.n_states,))
-            for plan, d in zip(blocks._sectors, parts):
+            for plan, d in zip(blocks.sectors, parts):
                 d_energies[..., plan.states] = d
         d_gammas = []
-        for link, t in zip(blocks._links, self.amplitudes()):
+        for link, t in zip(blocks.links, self.amplitudes()):
             d_t = None
             if amplitude:
                 d_d = _matrix(link.creation, slots, self._size(link.upper), self._size(link.lower))
@@ -444,20 +538,20 @@ def _perturbation(plan, energies: np.ndarray, vectors: np.ndarray, d_h: np.ndarr
 
 
 def _block_changes(blocks, jumps: BlockJumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t):
-    """Per link ``(d rates in, d rates out)``, the change of E_b - E_a and of E_b - E_a - mu."""
+    """Per link ``(d rates in, d rates out)`` and the change of E_b - E_a."""
     batch = math.prod(shape)
-    d_rates, d_delta, d_heat = [], [], []
+    d_rates, d_delta = [], []
     deltas = blocks.energy_differences(coefficients)
     gammas = blocks.tunnelling_rates(coefficients)
-    for k, link in enumerate(blocks._links):
-        mu_slot, t_slot, band = blocks._lead_slots[link.lead]
+    for k, link in enumerate(blocks.links):
+        mu_slot, t_slot, band = blocks.lead_slots[link.lead]
         x = deltas[k] - coefficients[mu_slot][..., None, None]
         temperature = coefficients[t_slot][..., None, None]
         fill, empty = golden_rule_pair(1.0, x, temperature)
         dd = 0.0
         if d_energies is not None:
-            dd = d_energies[..., blocks._sectors[link.upper].states][..., :, None]
-            dd = dd - d_energies[..., blocks._sectors[link.lower].states][..., None, :]
+            dd = d_energies[..., blocks.sectors[link.upper].states][..., :, None]
+            dd = dd - d_energies[..., blocks.sectors[link.lower].states][..., None, :]
         d_x = dd - np.asarray(d_mu[link.lead])[..., None, None]
         slope = (-d_x + x * np.asarray(d_t[link.lead])[..., None, None] / temperature) / temperature
         block = gammas[k].shape[-2:]
@@ -472,18 +566,16 @@ def _block_changes(blocks, jumps: BlockJumps, coefficients, shape, d_energies, d
             d_out = d_out + _batched(d_gamma * empty, shape, block, batch)
         d_rates.append((d_in, d_out))
         d_delta.append(_batched(dd, shape, block, batch))
-        d_heat.append(_batched(dd - np.asarray(d_mu[link.lead])[..., None, None], shape, block, batch))
-    return d_rates, d_delta, d_heat
+    return d_rates, d_delta
 
 
 def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t):
-    """On the flat layout: d rates ``(2K, batch)``, the change of E_b - E_a and of E_b - E_a - mu
-    of the entering transitions, ``(K, batch)``."""
+    """On the flat layout: d rates ``(2K, batch)`` and the change of E_b - E_a of the entering
+    transitions, ``(K, batch)``."""
     flat, batch, ndim = blocks.flat, math.prod(shape), len(shape)
     size = len(flat.upper)
     d_rates = np.empty((2 * size, batch))
     d_delta = np.zeros((size, batch))
-    d_heat = np.empty((size, batch))
     if d_energies is not None:
         d_delta[:] = _entries(_entry_major(d_energies[..., flat.upper] - d_energies[..., flat.lower], ndim), shape)
     d_gamma = None
@@ -491,7 +583,7 @@ def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_g
         zeros = [np.zeros(t.shape[-2:]) for t in blocks.tunnelling_rates(coefficients)]
         d_gamma = _entry_major(flat.concatenate([z if d is None else d for z, d in zip(zeros, d_gammas)]), ndim)
     delta = jumps.delta
-    for lead, ((mu_slot, t_slot, band), entries) in enumerate(zip(blocks._lead_slots, flat.lead_entries)):
+    for lead, ((mu_slot, t_slot, band), entries) in enumerate(zip(blocks.lead_slots, flat.lead_entries)):
         count = entries.stop - entries.start
         x = delta[entries] - coefficients[mu_slot]
         temperature = coefficients[t_slot]
@@ -511,8 +603,7 @@ def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_g
             d_in = d_in + _entries(d_g * fill, shape, count)
             d_out = d_out + _entries(d_g * empty, shape, count)
         d_rates[entries], d_rates[size + entries.start : size + entries.stop] = d_in, d_out
-        d_heat[entries] = d_x
-    return d_rates, d_delta, d_heat
+    return d_rates, d_delta
 
 
 # --------------------------------------------------------------------------------------------------

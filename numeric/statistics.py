@@ -16,32 +16,21 @@ pseudo-inverse ``R`` of :mod:`~symbolic_pme.numeric.resolvent`:
 
 With ``a = R W_1 P`` (one solve per lead) and ``u = R^T W_1^T 1`` (one transposed solve per
 lead) every term is a product: C_2 costs one application of ``R`` per lead, C_3 one more of
-``R^T``, for all leads at once.
+``R^T``, for all leads at once.  :func:`chunk_cumulant_sources` gives the right-hand sides
+``W_1 P`` (so that the pass over the grid, :func:`~symbolic_pme.numeric.analysis.analyse`, solves
+them together with those of the derivatives), :func:`chunk_cumulants` the rest.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from symbolic_pme.quantities import CHARGE
+from .jumps import BlockJumps, FlatJumps
+from .resolvent import DenseResolvent, LevelResolvent
 
-from .blocks import TransportBlocks
-from .inputs import Grid, row_chunks
-from .jumps import BlockJumps, FlatJumps, check_quantity
-from .memory import MemoryEstimate
-from .resolvent import DenseResolvent, LevelResolvent, check_method, chunk_operators, work_per_point
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .network import CompiledNetwork
-
-__all__ = ["CountingStatistics", "counting_statistics", "transport_blocks"]
-
-#: Budget of work numbers per chunk (64 MB of float64), as for steady states.
-CHUNK_NUMBERS = 1 << 23
+__all__ = ["CountingStatistics", "chunk_cumulant_sources", "chunk_cumulants"]
 
 
 @dataclass(frozen=True)
@@ -118,78 +107,53 @@ class CountingStatistics:
         return self.cumulant(3)
 
 
-def counting_statistics(
-    compiled: CompiledNetwork, grid: Grid, *, quantity: str = CHARGE, order: int = 3, method: str = "auto"
-) -> CountingStatistics:
-    """Cumulants ``C_1 .. C_order`` of ``quantity`` through every lead, batched over ``grid``.
+def chunk_cumulant_sources(jumps: FlatJumps | BlockJumps, probabilities: np.ndarray) -> np.ndarray:
+    """``W_1 P`` per lead: the right-hand sides of ``a = R W_1 P``.
 
     Parameters
     ----------
-    compiled:
-        A compiled transport model (rate groups).
-    grid:
-        Validated parameter values (:meth:`CompiledNetwork.grid`).
-    quantity:
-        What is counted: ``"charge"`` (particles, the default), ``"energy"``, ``"heat"`` or, with
-        spin, ``"spin"``.
-    order:
-        1, 2 or 3.
-    method:
-        ``"auto"`` (dense for models of at most 12 states, block elimination down the charge
-        levels above), ``"dense"`` or ``"levels"``.
+    jumps : FlatJumps or BlockJumps
+        The chunk's jumps, weighted by the counted quantity.
+    probabilities : numpy.ndarray
+        The steady states ``(batch, n)``.
 
     Returns
     -------
-    CountingStatistics
-
-    Raises
-    ------
-    ValueError
-        For a network without rate groups, an unknown quantity, order or method.
-    GridTooLarge
-        When the results and one chunk's work arrays would not fit in memory.
+    numpy.ndarray
+        ``(batch, n, leads)``.
     """
-    blocks = transport_blocks(compiled, "counting statistics")
-    check_quantity(blocks, quantity)
-    check_method(method)
-    if order not in (1, 2, 3):
-        raise ValueError(f"order: 1, 2 or 3 cumulants can be computed, not {order!r}")
-    n, leads, shape = blocks.n_states, blocks.lead_names, grid.shape
-    total = math.prod(shape)
-    per_point = work_per_point(blocks, method, 8 * len(leads))
-    chunk = int(np.clip(CHUNK_NUMBERS // per_point, 1, 1 << 16))
-    what = f"counting statistics of {total} grid point(s) x {n} states"
-    MemoryEstimate.of_arrays(what, total * (n + order * len(leads)) + min(total, chunk) * per_point).check()
-    values = compiled._symbol_values(grid.values)
-    probabilities = np.empty(shape + (n,))
-    cumulants = np.empty((len(leads), order) + shape)
-    for rows, part, part_shape in row_chunks(values, shape, chunk):
-        coefficients = blocks.coefficients(part)
-        jumps, resolvent = chunk_operators(blocks, coefficients, part_shape, quantity, method)
-        p = resolvent.probabilities
-        probabilities[rows] = p.reshape(part_shape + (n,))
-        where = (slice(None), slice(None)) + ((rows,) if shape else ())
-        cumulants[where] = np.moveaxis(_cumulants(jumps, resolvent, order), 0, -1).reshape(
-            (len(leads), order) + part_shape
-        )
-    return CountingStatistics(
-        quantity=quantity,
-        axes=grid.axes,
-        shape=shape,
-        cumulants=dict(zip(leads, cumulants)),
-        probabilities=probabilities,
-        parameters=grid.values,
-    )
+    return jumps.apply(jumps.weights(1), probabilities[:, :, None])
 
 
-def _cumulants(jumps: FlatJumps | BlockJumps, resolvent: DenseResolvent | LevelResolvent, order: int) -> np.ndarray:
-    """``(batch, leads, order)``: the recursion of the module docstring for one chunk."""
+def chunk_cumulants(
+    jumps: FlatJumps | BlockJumps,
+    resolvent: DenseResolvent | LevelResolvent,
+    a: np.ndarray | None,
+    order: int,
+) -> np.ndarray:
+    """The cumulants ``C_1 .. C_order`` of one chunk (the recursion of the module docstring).
+
+    Parameters
+    ----------
+    jumps : FlatJumps or BlockJumps
+        The chunk's jumps, weighted by the counted quantity.
+    resolvent : DenseResolvent or LevelResolvent
+        The chunk's resolvent (its ``probabilities`` are the steady states).
+    a : numpy.ndarray or None
+        ``R W_1 P`` per lead, ``(batch, n, leads)`` (None for ``order`` 1).
+    order : int
+        1, 2 or 3.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(batch, leads, order)``.
+    """
     p = resolvent.probabilities[:, :, None]
     w = [jumps.weights(k) for k in range(1, order + 1)]
     c1 = jumps.totals(w[0], p)
     result = [c1]
     if order >= 2:
-        a = resolvent.right(jumps.apply(w[0], p))
         result.append(jumps.totals(w[1], p) - 2 * jumps.totals(w[0], a))
     if order >= 3:
         u = resolvent.left(jumps.column_sums(w[0]))
@@ -207,31 +171,3 @@ def _cumulants(jumps: FlatJumps | BlockJumps, resolvent: DenseResolvent | LevelR
 def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Column-wise ``u . v`` of ``(batch, n, leads)`` arrays, ``(batch, leads)``."""
     return np.einsum("bnl,bnl->bl", u, v)
-
-
-def transport_blocks(compiled: CompiledNetwork, what: str) -> TransportBlocks:
-    """The compiled model's :class:`TransportBlocks`.
-
-    Parameters
-    ----------
-    compiled:
-        A compiled network.
-    what:
-        What needs them (for the message).
-
-    Returns
-    -------
-    TransportBlocks
-
-    Raises
-    ------
-    ValueError
-        For networks of scalar transitions or with sources and sinks.
-    """
-    blocks = compiled._blocks
-    if blocks is None or compiled._closed is not None:
-        raise ValueError(
-            f"{what}: available for compiled transport models (rate groups between charge sectors); "
-            "this network has scalar transitions or sources and sinks"
-        )
-    return blocks
