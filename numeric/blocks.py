@@ -32,7 +32,7 @@ from symbolic_pme.transport.rate_groups import TunnellingGroup
 from symbolic_pme.transport.spectrum import Sector, Spectrum
 
 from .flat import FlatRates
-from .functions import golden_rule_pair
+from .functions import golden_rule_pair, modulus_squared
 from .kernel import ExpressionKernel
 from .solver import GTH_MAX_STATES
 
@@ -198,6 +198,7 @@ class TransportBlocks:
         self._hamiltonian_slots = tuple(sorted(set(action_slots)))
         self._amplitude_slots = tuple(sorted({k for link in self._links for k, *_ in link.creation}))
         self._eigensystems, self._state_values, self._deltas, self._tunnelling = (_Memo() for _ in range(4))
+        self._amplitudes = _Memo()
         self._flat_gammas, self._flat_deltas = _Memo(), _Memo()
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
         entries = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
@@ -406,7 +407,30 @@ class TransportBlocks:
         inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
         return self._tunnelling.get(inputs, lambda: self._tunnelling_rates(coefficients))
 
+    def tunnelling_amplitudes(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
+        """Many-body tunnelling amplitudes ``T^alpha_ba = <b| sum_i t_i d_i^+ |a>`` per link, in the eigenbasis.
+
+        ``U_b^+ D U_a`` (``docs/conventions.md``); what the coherent kernels of
+        :mod:`~symbolic_pme.numeric.coherent` need besides the energies.  Kept while the
+        Hamiltonian's and the amplitudes' coefficients are unchanged.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            ``(..., m_upper, m_lower)`` per link, real or complex.
+        """
+        inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
+        return self._amplitudes.get(inputs, lambda: self._tunnelling_amplitudes(coefficients))
+
     def _tunnelling_rates(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
+        return [2 * np.pi * modulus_squared(d) for d in self.tunnelling_amplitudes(coefficients)]
+
+    def _tunnelling_amplitudes(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         systems = self.eigensystems(coefficients)
         result = []
         for link in self._links:
@@ -431,7 +455,7 @@ class TransportBlocks:
                     d = d @ u_lower
             if u_upper is not None:
                 d = np.conj(np.swapaxes(u_upper, -1, -2)) @ d
-            result.append(2 * np.pi * (d.real**2 + d.imag**2 if np.iscomplexobj(d) else d * d))
+            result.append(d)
         return result
 
     def rates(
