@@ -41,6 +41,7 @@ from symbolic_pme.transport.spectrum import Spectrum
 from .analysis import Analysis, analyse, thermoelectric
 from .blocks import TransportBlocks
 from .chunks import Workspace, located, state_function_currents, transition_major, with_trailing_axis
+from .coherent_steady import coherent_steady_state
 from .dynamics import Evolution, propagate, time_axis
 from .first_passage import Trapping
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
@@ -215,9 +216,25 @@ class CompiledNetwork(TakesParameters):
         return self.network.states
 
     def steady_state(
-        self, values: Mapping[str, ArrayLike] | None = None, /, *, method: str = "auto", **parameters: ArrayLike
+        self,
+        values: Mapping[str, ArrayLike] | None = None,
+        /,
+        *,
+        method: str = "auto",
+        approach: str = "pauli",
+        principal_parts: bool = False,
+        **parameters: ArrayLike,
     ) -> SteadyState:
         """Steady state (populations of an open network) for parameter values.
+
+        One entry point for every master equation of a transport model: ``approach="pauli"``
+        (the rate network; the default) or a first-order coherent approach, ``"lindblad"``,
+        ``"redfield"`` or ``"1vn"`` (QmeQ's kernels of those names; the density matrix keeps
+        the coherences between eigenstates of equal charge and S_z, see
+        :mod:`~symbolic_pme.numeric.coherent`).  The coherent approaches share the compiled
+        model's eigensystems and tunnelling amplitudes and return a
+        :class:`~symbolic_pme.numeric.coherent_steady.CoherentSteadyState`: the same fields,
+        populations in the eigenbasis as probabilities, plus the density-matrix blocks.
 
         Parameters
         ----------
@@ -229,20 +246,31 @@ class CompiledNetwork(TakesParameters):
             or block elimination down the charge chain for rate groups), ``"gth"`` (GTH state
             reduction at every size; points it cannot reduce go to the LU solve), ``"levels"``
             (block elimination; rate-group networks only) or ``"lu"`` (the batched dense LU
-            solve).
+            solve).  The coherent approaches have one method (``"auto"``).
+        approach : {"pauli", "lindblad", "redfield", "1vn"}, optional
+            The master equation (default ``"pauli"``).
+        principal_parts : bool, optional
+            Redfield and 1vN: include the principal-value integrals over the lead bands
+            (QmeQ's ``itype = 0``; every lead needs a band).  Default False: neglected
+            (``itype = 2``).
         **parameters : array_like
             Parameter values by name.
 
         Returns
         -------
         SteadyState
-            Probabilities, currents and state values on the grid.
+            Probabilities, currents and state values on the grid (a
+            :class:`~symbolic_pme.numeric.coherent_steady.CoherentSteadyState` for a coherent
+            approach).
 
         Raises
         ------
         ValueError
-            For an unknown method, invalid parameter values, or a rate or checked expression
-            that is negative.
+            For an unknown method or approach, a coherent approach on a network that is not a
+            transport model, invalid parameter values, or a rate or checked expression that is
+            negative.
+        GridTooLarge
+            If a coherent kernel (dense within each charge sector) would not fit in memory.
         NonUniqueSteadyState
             Where the rates split the network into disconnected closed classes (or an open
             network's populations are unbounded).
@@ -255,7 +283,9 @@ class CompiledNetwork(TakesParameters):
         0.333333
         """
         _check_method(method)
-        return self.evaluate(self.grid(values, **parameters), method=method)
+        return self.evaluate(
+            self.grid(values, **parameters), method=method, approach=approach, principal_parts=principal_parts
+        )
 
     def solve(self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike) -> SteadyState:
         """Steady state for parameter values: :meth:`steady_state` with the default method.
@@ -283,6 +313,8 @@ class CompiledNetwork(TakesParameters):
         /,
         *,
         method: str = "auto",
+        approach: str = "pauli",
+        principal_parts: bool = False,
         **parameters: ArrayLike,
     ) -> SteadyState:
         """Steady state on the outer grid of named 1-D axes (first axis = axis 0).
@@ -296,6 +328,10 @@ class CompiledNetwork(TakesParameters):
         values : mapping of str to array_like, optional
             Fixed parameter values; they must be numbers.
         method : {"auto", "gth", "levels", "lu"}, optional
+            As in :meth:`steady_state`.
+        approach : {"pauli", "lindblad", "redfield", "1vn"}, optional
+            As in :meth:`steady_state`.
+        principal_parts : bool, optional
             As in :meth:`steady_state`.
         **parameters : array_like
             Fixed parameter values by name.
@@ -322,7 +358,9 @@ class CompiledNetwork(TakesParameters):
         if not axes:
             raise ValueError("sweep: give at least one axis, e.g. sweep({'V': numpy.linspace(-1, 1, 101)})")
         _check_method(method)
-        return self.evaluate(self.grid(values, axes, **parameters), method=method)
+        return self.evaluate(
+            self.grid(values, axes, **parameters), method=method, approach=approach, principal_parts=principal_parts
+        )
 
     def rates(self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike) -> np.ndarray:
         """Rates of ``network.transitions`` (per unit time).
@@ -989,7 +1027,13 @@ class CompiledNetwork(TakesParameters):
         return MemoryEstimate.of_arrays(f"a solve of {points} grid point(s) x {n} states", outputs + work)
 
     def evaluate(
-        self, grid: Grid, *, progress: Callable[[int, int], None] | None = None, method: str = "auto"
+        self,
+        grid: Grid,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        method: str = "auto",
+        approach: str = "pauli",
+        principal_parts: bool = False,
     ) -> SteadyState:
         """Steady state on a validated grid (from :meth:`grid`); what :meth:`steady_state` and
         :meth:`sweep` run.
@@ -1003,6 +1047,10 @@ class CompiledNetwork(TakesParameters):
             so far after each chunk (for progress bars on long sweeps).
         method : {"auto", "gth", "levels", "lu"}, optional
             The steady-state method, as in :meth:`steady_state`.
+        approach : {"pauli", "lindblad", "redfield", "1vn"}, optional
+            The master equation, as in :meth:`steady_state`.
+        principal_parts : bool, optional
+            As in :meth:`steady_state`.
 
         Returns
         -------
@@ -1021,6 +1069,16 @@ class CompiledNetwork(TakesParameters):
             If the solve would need more memory than :data:`~symbolic_pme.numeric.memory.MEMORY_LIMIT`.
         """
         _check_method(method)
+        if approach != "pauli":
+            if method != "auto":
+                raise ValueError(
+                    f"method: the coherent approaches have one steady-state method ('auto'), not {method!r}"
+                )
+            return coherent_steady_state(
+                self, grid, approach=approach, principal_parts=principal_parts, progress=progress
+            )
+        if principal_parts:
+            raise ValueError("principal parts: the Pauli rates have none; choose approach 'redfield' or '1vn'")
         if self._closed is not None:
             return self._open_populations(self._closed.evaluate(grid, progress=progress, method=method))
         if method == "levels" and self._blocks is None:
