@@ -9,6 +9,10 @@ The schema (every key; docs/model-files.md explains each with examples)::
     [[hopping]]   orbitals = [i, j]; value = Omega   (Omega d_i^+ d_j + h.c.)
     [[coulomb]]   orbitals = [i, j]; value = U       (U n_i n_j; [i, i] with spin: U n_i_up n_i_down)
     [[lead]]      name; mu; temperature; coupling = {orbital = t}; band = [low, high] (optional)
+    [units]       energy = "eV"; length = "Å"       (labels only)
+    [geometry]    positions = {orbital = [x, y] or [x, y, z]}
+    [tip]         lead = "tip"; x; y; height; t0; decay   (t_i = t0 exp(-d_i/decay): the lead's coupling)
+                  radius or lever (an expression in d); bias    (eps_i += alpha(d_i) bias; optional)
 
 Any value may be a number or an expression string over the declared parameters (``"V/2"``,
 ``"eps0 + 0.1"``, ``"sqrt(G/(2*pi))"``).  Expressions are read by
@@ -33,7 +37,7 @@ import os
 import stat
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +47,7 @@ import sympy
 from symbolic_pme.parsing import CONSTANTS, FUNCTIONS, ExpressionError, evaluate, parse_expression
 from symbolic_pme.parsing import number as exact_number
 from symbolic_pme.transport.fock import MAX_MODES, FockSpace
+from symbolic_pme.transport.geometry import DISTANCE, Tip
 from symbolic_pme.transport.hamiltonian import Hamiltonian
 from symbolic_pme.transport.lead import Lead
 from symbolic_pme.transport.model import TransportModel
@@ -79,10 +84,15 @@ MAX_LEADS = 32
 #: small enough that products of rates and energies cannot overflow a double.
 MAX_VALUE = 1e50
 
-_TOP_KEYS = ("title", "system", "parameters", "onsite", "hopping", "coulomb", "lead")
+_TOP_KEYS = ("title", "system", "parameters", "onsite", "hopping", "coulomb", "lead", "units", "geometry", "tip")
 _SYSTEM_KEYS = ("orbitals", "spin")
 _PAIR_KEYS = ("orbitals", "value")
 _LEAD_KEYS = ("name", "mu", "temperature", "coupling", "band")
+_UNIT_KEYS = ("energy", "length")
+_GEOMETRY_KEYS = ("positions",)
+_TIP_KEYS = ("lead", "x", "y", "height", "t0", "decay", "radius", "lever", "bias")
+#: Longest unit name (``[units]``), in characters.
+_MAX_UNIT_LENGTH = 20
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,15 @@ class ModelFile:
         as in docs/conventions.md.
     values : tuple of ModelValue, optional
         Every value of the file, as written and as read (what :meth:`check_values` re-checks).
+    positions : dict of str to tuple of sympy.Expr, optional
+        ``[geometry] positions``: ``{orbital: (x, y, z)}`` (z = 0 where the file gives two).
+    tip : Tip or None, optional
+        ``[tip]``: the tip whose coupling law gives the tip lead's amplitudes and whose lever
+        arm, if any, shifts the on-site energies (:mod:`symbolic_pme.transport.geometry`).
+    tip_lead : str or None, optional
+        The lead whose coupling comes from :attr:`tip`.
+    units : dict of str to str, optional
+        ``[units]``: names of the energy and length units, for labels (``{"energy": "eV"}``).
     """
 
     path: Path
@@ -131,6 +150,10 @@ class ModelFile:
     parameters: dict[str, float]
     model: TransportModel
     values: tuple[ModelValue, ...] = ()
+    positions: dict[str, tuple[sympy.Expr, sympy.Expr, sympy.Expr]] = field(default_factory=dict)
+    tip: Tip | None = None
+    tip_lead: str | None = None
+    units: dict[str, str] = field(default_factory=dict)
 
     @property
     def orbitals(self) -> tuple[str, ...]:
@@ -330,13 +353,17 @@ class _Reader:
             raise self.fail("[system]", None, "missing; give at least 'orbitals'")
         space = self.space(self.table(document, "system", "[system]"))
         parameters = self.parameters(self.table(document, "parameters", "[parameters]"))
-        hamiltonian = self.hamiltonian(space)
-        leads = self.leads(space)
+        units = self.units(self.table(document, "units", "[units]"))
+        positions = self.positions(space, self.table(document, "geometry", "[geometry]"))
+        tip, tip_lead = self.tip(space, positions)
+        hamiltonian = self.hamiltonian(space, self.derived(tip.shifts(positions), "shift") if tip else {})
+        couplings = self.derived(tip.couplings(positions), "coupling") if tip else None
+        leads = self.leads(space, tip_lead, couplings)
         try:
             model = TransportModel(hamiltonian, leads)
         except ValueError as error:  # e.g. a spin-orbital coupled both by its name and its orbital's
             raise self.fail("[[lead]]", None, str(error)) from None
-        return ModelFile(self.path, title, parameters, model, tuple(self.values))
+        return ModelFile(self.path, title, parameters, model, tuple(self.values), positions, tip, tip_lead, units)
 
     def check_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
         for key in table:
@@ -414,11 +441,13 @@ class _Reader:
             self.symbols[name] = sympy.Symbol(name, real=True)
         return self.defaults
 
-    def hamiltonian(self, space: FockSpace) -> Hamiltonian:
-        onsite = {}
+    def hamiltonian(self, space: FockSpace, shifts: Mapping[str, sympy.Expr]) -> Hamiltonian:
+        onsite: dict[str, sympy.Expr] = {}
         for name, raw in self.table(self.document, "onsite", "[onsite]").items():
             self.mode_name(space, name, "[onsite]", name)
             onsite[name] = self.real(raw, "[onsite]", name)
+        for name, shift in shifts.items():  # the tip's field: eps_i + alpha_i bias (both spins)
+            onsite[name] = onsite.get(name, sympy.S.Zero) + shift
         hopping = self.pairs(space, "hopping", distinct=True)
         coulomb = self.pairs(space, "coulomb", distinct=not space.spin)
         try:
@@ -454,7 +483,8 @@ class _Reader:
                 pairs[pair] = self.real(entry["value"], where, "value")
         return pairs
 
-    def leads(self, space: FockSpace) -> list[Lead]:
+    def leads(self, space: FockSpace, tip_lead: str | None, tip_couplings: dict[str, sympy.Expr] | None) -> list[Lead]:
+        """The ``[[lead]]`` entries; the lead named by ``[tip] lead`` takes ``tip_couplings``."""
         entries = self.array_of_tables("lead")
         if not entries:
             raise self.fail("[[lead]]", None, "no leads; give at least one [[lead]] table")
@@ -464,10 +494,16 @@ class _Reader:
         for number, entry in enumerate(entries, start=1):
             where = f"[[lead]] entry {number}"
             self.check_keys(entry, _LEAD_KEYS, where)
-            for required in ("name", "mu", "temperature", "coupling"):
+            for required in ("name", "mu", "temperature"):
                 if required not in entry:
                     raise self.fail(where, required, "missing")
             name = entry["name"]
+            if name == tip_lead:
+                if "coupling" in entry:
+                    problem = "the tip lead's coupling comes from [tip] (t0, decay); remove one of the two"
+                    raise self.fail(f"[[lead]] {name!r}", "coupling", problem)
+            elif "coupling" not in entry:
+                raise self.fail(where, "coupling", "missing")
             if not isinstance(name, str) or not name.strip():
                 raise self.fail(where, "name", f"expected a non-empty string, got {_kind(name)}")
             if len(name) > MAX_NAME_LENGTH:
@@ -481,21 +517,24 @@ class _Reader:
             at_defaults = self.at_defaults(temperature).real
             if at_defaults < 0:
                 raise self.fail(where, "temperature", f"negative at the defaults ({temperature} = {at_defaults:g})")
-            coupling = entry["coupling"]
-            if not isinstance(coupling, dict):
-                raise self.fail(where, "coupling", f"expected a table {{orbital = t, ...}}, got {_kind(coupling)}")
-            if not coupling:
-                raise self.fail(where, "coupling", "no couplings; give at least one orbital amplitude")
-            amplitudes = {}
-            for orbital, raw in coupling.items():
-                self.mode_name(space, orbital, where, f"coupling.{orbital}")
-                amplitudes[orbital] = self.expression(raw, where, f"coupling.{orbital}")
+            amplitudes = tip_couplings if name == tip_lead else self.couplings(space, entry["coupling"], where)
             band = self.band(entry["band"], where) if "band" in entry else None
             try:
                 leads.append(Lead(name, mu, temperature, amplitudes, band=band))
             except ValueError as error:
                 raise self.fail(where, None, str(error)) from None
         return leads
+
+    def couplings(self, space: FockSpace, coupling: Any, where: str) -> dict[str, sympy.Expr]:
+        if not isinstance(coupling, dict):
+            raise self.fail(where, "coupling", f"expected a table {{orbital = t, ...}}, got {_kind(coupling)}")
+        if not coupling:
+            raise self.fail(where, "coupling", "no couplings; give at least one orbital amplitude")
+        amplitudes = {}
+        for orbital, raw in coupling.items():
+            self.mode_name(space, orbital, where, f"coupling.{orbital}")
+            amplitudes[orbital] = self.expression(raw, where, f"coupling.{orbital}")
+        return amplitudes
 
     def band(self, raw: Any, where: str) -> tuple[sympy.Expr, sympy.Expr]:
         if not (isinstance(raw, list) and len(raw) == 2):
@@ -504,6 +543,109 @@ class _Reader:
         if (high - low).is_negative:
             raise self.fail(where, "band", f"lower edge {low} above upper edge {high}")
         return low, high
+
+    # ----------------------------------------------------------------------------- geometry and tip
+    def units(self, table: dict[str, Any]) -> dict[str, str]:
+        self.check_keys(table, _UNIT_KEYS, "[units]")
+        for key, name in table.items():
+            if not isinstance(name, str) or not name.strip() or len(name) > _MAX_UNIT_LENGTH:
+                problem = f"expected a unit name of 1 to {_MAX_UNIT_LENGTH} characters, got {_kind(name)}"
+                raise self.fail("[units]", key, problem)
+        return dict(table)
+
+    def positions(self, space: FockSpace, geometry: dict[str, Any]) -> dict[str, tuple[sympy.Expr, ...]]:
+        """``[geometry] positions`` as ``{orbital: (x, y, z)}`` (real values; z = 0 if not given)."""
+        self.check_keys(geometry, _GEOMETRY_KEYS, "[geometry]")
+        table = geometry.get("positions", {})
+        if not isinstance(table, dict):
+            raise self.fail(
+                "[geometry]", "positions", f"expected a table {{orbital = [x, y], ...}}, got {_kind(table)}"
+            )
+        positions = {}
+        for orbital, raw in table.items():
+            key = f"positions.{orbital}"
+            if orbital not in space.orbitals:
+                known = ", ".join(space.orbitals)
+                raise self.fail(
+                    "[geometry]", key, f"unknown orbital {orbital!r} (positions are per orbital); known: {known}"
+                )
+            if not (isinstance(raw, list) and len(raw) in (2, 3)):
+                raise self.fail("[geometry]", key, f"expected [x, y] or [x, y, z], got {_kind(raw)}")
+            coordinates = [self.real(value, "[geometry]", key) for value in raw]
+            positions[orbital] = (*coordinates, sympy.S.Zero)[:3]
+        return positions
+
+    def tip(self, space: FockSpace, positions: dict[str, tuple[sympy.Expr, ...]]) -> tuple[Tip | None, str | None]:
+        """``[tip]``: the tip and the name of its lead (None, None without the table)."""
+        if "tip" not in self.document:
+            return None, None
+        table = self.table(self.document, "tip", "[tip]")
+        self.check_keys(table, _TIP_KEYS, "[tip]")
+        for required in ("x", "y", "height", "t0", "decay"):
+            if required not in table:
+                raise self.fail("[tip]", required, "missing")
+        lead = table.get("lead", "tip")
+        names = [entry.get("name") for entry in self.array_of_tables("lead")]
+        if lead not in names:
+            known = ", ".join(str(name) for name in names) or "none"
+            raise self.fail("[tip]", "lead", f"no [[lead]] named {lead!r}; leads: {known}")
+        missing = [orbital for orbital in space.orbitals if orbital not in positions]
+        if missing:
+            problem = f"no position for {', '.join(missing)}; [tip] needs the position of every orbital"
+            raise self.fail("[geometry]", "positions", problem)
+        shift = [key for key in ("radius", "lever") if key in table]
+        if len(shift) == 2:
+            raise self.fail("[tip]", "lever", "give either radius (the point-charge lever arm R/d) or lever, not both")
+        if shift and "bias" not in table:
+            raise self.fail("[tip]", "bias", f"missing; the level shift of {shift[0]!r} multiplies the bias")
+        if "bias" in table and not shift:
+            raise self.fail("[tip]", "bias", "a bias without a lever arm; give radius or lever too, or remove bias")
+        values = {
+            key: self.real(table[key], "[tip]", key) for key in ("x", "y", "height", "decay", "bias") if key in table
+        }
+        if not self.at_defaults(values["decay"]).real > 0:
+            raise self.fail(
+                "[tip]", "decay", f"the decay length must be positive, got {values['decay']} at the defaults"
+            )
+        t0 = self.expression(table["t0"], "[tip]", "t0")
+        lever = None
+        if "radius" in table:
+            lever = self.real(table["radius"], "[tip]", "radius") / DISTANCE
+        elif "lever" in table:
+            lever = self.lever(table["lever"])
+        coordinates = {key: values[key] for key in ("x", "y", "height")}
+        tip = Tip(**coordinates, t0=t0, decay=values["decay"], lever=lever, bias=values.get("bias"))
+        return tip, lead
+
+    def lever(self, raw: Any) -> sympy.Expr:
+        """``[tip] lever``: an expression in the parameters and the tip–orbital distance ``d``."""
+        if DISTANCE.name in self.symbols:
+            problem = f"the parameter {DISTANCE.name!r} hides the distance d of the lever arm; rename the parameter"
+            raise self.fail("[tip]", "lever", problem)
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise self.fail("[tip]", "lever", f"expected a number or an expression string, got {_kind(raw)}")
+        try:
+            symbols = {**self.symbols, DISTANCE.name: DISTANCE}
+            value = (
+                exact_number(raw)
+                if not isinstance(raw, str)
+                else parse_expression(raw, symbols=symbols, allowed_names=tuple(symbols))
+            )
+        except ExpressionError as error:
+            raise self.fail("[tip]", "lever", str(error)) from None
+        if value.is_extended_real is False:
+            raise self.fail("[tip]", "lever", f"must be real, got {value}")
+        return value
+
+    def derived(self, values: dict[str, sympy.Expr], kind: str) -> dict[str, sympy.Expr]:
+        """The tip's couplings or shifts, each through the evaluation guard as ``[tip] kind.orbital``."""
+        for orbital, expr in values.items():
+            key, read = f"{kind}.{orbital}", ModelValue("[tip]", f"{kind}.{orbital}", str(expr), expr)
+            problem = _out_of_range(expr, self.defaults)
+            if problem:
+                raise self.fail("[tip]", key, _violation(read, problem, self.defaults, "at the defaults"))
+            self.values.append(read)
+        return values
 
     # ----------------------------------------------------------------------------- values and names
     def mode_name(self, space: FockSpace, name: str, where: str, key: str) -> None:

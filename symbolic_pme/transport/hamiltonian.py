@@ -57,6 +57,14 @@ class TermAction:
     signs: np.ndarray
 
 
+def _real_where_finite(value: sympy.Expr) -> bool:
+    """Whether ``value`` is real, or a quotient of real expressions (real wherever it is finite)."""
+    if value.is_extended_real:
+        return True
+    numerator, denominator = sympy.fraction(sympy.together(value))
+    return bool(numerator.is_extended_real and denominator.is_extended_real)
+
+
 def _number(mode: int) -> tuple[LadderOp, ...]:
     return ((mode, True), (mode, False))
 
@@ -347,10 +355,13 @@ class Hamiltonian:
     def _hermitian_by_construction(self) -> bool:
         """True when the terms are Hermitian whatever the symbols: only on-site, hopping (added
         with its conjugate) and density terms, with real diagonal coefficients.  The general
-        interaction, or a coefficient not known to be real on the diagonal, gets the full check."""
+        interaction, or a coefficient not known to be real on the diagonal, gets the full check.
+        A quotient of real expressions counts as real (``0.1/gate``, a tip's ``R*V/d``): SymPy
+        cannot call it real only because the denominator may vanish, where it is not finite at all
+        (and a solve refuses it)."""
         if self._has_interaction:
             return False
-        return all(a.coefficient.is_extended_real for a in self.diagonal_actions)
+        return all(_real_where_finite(a.coefficient) for a in self.diagonal_actions)
 
     def _check_hermitian(self) -> None:
         hermitian(
