@@ -9,7 +9,6 @@ that one name, and nothing else, to the sibling folder.  It imports nothing unti
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.util
 import sys
 from pathlib import Path
@@ -18,8 +17,9 @@ NAME = "symbolic_pme.numeric"
 FOLDER = Path(__file__).resolve().parent.parent / "numeric"
 
 
-class _CheckoutNumeric(importlib.abc.MetaPathFinder):
-    """Resolves ``symbolic_pme.numeric`` to the checkout's ``numeric/`` folder."""
+class _CheckoutNumeric:
+    """Resolves ``symbolic_pme.numeric`` to the checkout's ``numeric/`` folder (a meta path finder:
+    the protocol is ``find_spec`` alone, and importlib.abc would cost the start-up of the command)."""
 
     def find_spec(self, fullname, path=None, target=None):  # noqa: ARG002  (the finder protocol)
         if fullname != NAME:

@@ -39,7 +39,9 @@ def add_generate_command(commands: argparse._SubParsersAction) -> None:
     generate.add_argument(
         "--points", type=int, default=8, metavar="N", help="reference points in the file (default: 8)"
     )
-    generate.add_argument("-q", "--quiet", action="store_true", help="no 'wrote ...' note")
+    generate.add_argument(
+        "-q", "--quiet", action="store_true", help="hide the 'wrote PATH' lines (errors are always shown)"
+    )
 
 
 def run_generate(arguments: argparse.Namespace) -> None:

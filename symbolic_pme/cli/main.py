@@ -7,15 +7,17 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .. import __version__
+from symbolic_pme import __version__
+from symbolic_pme.errors import CommandError
+
 from .generate import add_generate_command
-from .settings import CommandError
 
 __all__ = ["main", "parser"]
 
 EXAMPLES = """examples:
   symbolic-pme solve examples/triangle.toml --sweep V=-1:1:201 --plot triangle_iv.png
   symbolic-pme solve examples/anderson.toml --sweep eps=-1.5:0.5:101 --sweep V=-2:2:101 --format json -o map.json
+  symbolic-pme solve examples/triangle_tip.toml --sweep y=-6:10:41 --sweep x=-8:8:41 --set V=0.3 --plot image.png
   symbolic-pme derive examples/single_level.toml --latex
   symbolic-pme generate examples/triangle.toml --language c -o triangle.c
 
@@ -67,7 +69,23 @@ def parser() -> argparse.ArgumentParser:
         "(first = axis 0)",
     )
     solve.add_argument(
-        "--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)"
+        "--format",
+        choices=("table", "json", "csv", "netcdf", "npz"),
+        default="table",
+        help="output format (default: table); netcdf and npz are binary files and need -o PATH",
+    )
+    parallel = solve.add_mutually_exclusive_group()
+    parallel.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="solve the grid's chunks on N local processes (the result is the same as without)",
+    )
+    parallel.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="solve the grid's chunks on the Dask cluster of this scheduler (tcp://host:8786; "
+        "needs symbolic_pme[dask])",
     )
     solve.add_argument("-o", "--output", metavar="PATH", help="write the output to PATH instead of stdout")
     solve.add_argument(
@@ -81,7 +99,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="the lead whose current --plot shows (default: all for curves, the last for maps)",
     )
-    solve.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no 'wrote ...' notes")
+    solve.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="hide the progress bar, the note where the Pauli equation's neglect of coherences may matter, and "
+        "the 'wrote PATH' lines (errors are always shown)",
+    )
 
     derive = commands.add_parser(
         "derive",

@@ -14,19 +14,21 @@ import argparse
 import stat
 import sys
 import tempfile
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
 import sympy
 
+from symbolic_pme.errors import WorkerLost
 from symbolic_pme.files.model_file import ModelFile, load_model
 from symbolic_pme.numeric.inputs import Grid
 from symbolic_pme.numeric.network import CompiledNetwork
 from symbolic_pme.numeric.results import SteadyState
 from symbolic_pme.numeric.validity import secular_ratio
 
-from .figures import check_plot, render_plot
-from .formats import FORMATS
+from .outputs import check_format, write_output
+from .parallel import check_parallel, executor_for
 from .progress import progress_bar
 from .settings import CommandError, Sweep, check_names, fixed_values, grid_points, sweep_axes, sweeps
 
@@ -48,28 +50,30 @@ def run_solve(arguments: argparse.Namespace) -> None:
     ----------
     arguments : argparse.Namespace
         The parsed ``solve`` arguments (``model``, ``set``, ``sweep``, ``format``, ``output``,
-        ``plot``, ``lead``, ``quiet``).
+        ``plot``, ``lead``, ``quiet``, ``workers``, ``scheduler``).
     """
     values = fixed_values(arguments.set)
     found = sweeps(arguments.sweep)
     model = load_model(arguments.model)
     check_names(model, values, found)
+    check_format(arguments.format, arguments.output)
+    check_parallel(arguments.workers, arguments.scheduler)
     plot = _check_outputs(arguments, model, len(found))
     _check_size(model, found)
     model.check_values(values, {name: (s.start, s.stop) for name, s in found.items()})
     fixed = {name: values.get(name, default) for name, default in model.parameters.items() if name not in found}
-    result, solver = _solve(model, fixed, sweep_axes(found), quiet=arguments.quiet)
+    with executor_for(arguments.workers, arguments.scheduler) as executor:
+        result, solver = _solve(model, fixed, sweep_axes(found), quiet=arguments.quiet, executor=executor)
     if not arguments.quiet and (note := secular_note(solver, result)):
         print(note, file=sys.stderr)
-    text = FORMATS[arguments.format](model, result, fixed)
-    image = None if plot is None else render_plot(result, plot.suffix, model.title, arguments.lead)
-    if image is not None:
+    if plot is not None:
+        from .figures import render_plot  # matplotlib only for --plot
+
+        image = render_plot(result, plot.suffix, model, arguments.lead, fixed=fixed)
         _write(plot, image, "--plot")
         _note(arguments, f"wrote {plot}")
-    if arguments.output is None:
-        sys.stdout.write(text)
-    else:
-        _write(Path(arguments.output), text.encode("utf-8"), "--output")
+    write_output(arguments.format, model, result, fixed, arguments.output)
+    if arguments.output is not None:
         _note(arguments, f"wrote {arguments.output}")
 
 
@@ -77,6 +81,8 @@ def _check_outputs(arguments: argparse.Namespace, model: ModelFile, axes: int) -
     """The plot's settings and both output paths, before computing; returns the plot path."""
     plot = None if arguments.plot is None else Path(arguments.plot)
     if plot is not None:
+        from .figures import check_plot  # matplotlib only for --plot
+
         check_plot(plot, axes, arguments.lead, model.leads)
     elif arguments.lead is not None:
         raise CommandError("--lead chooses the lead of --plot; give --plot too")
@@ -141,7 +147,12 @@ def _check_size(model: ModelFile, found: dict[str, Sweep]) -> None:
 
 
 def _solve(
-    model: ModelFile, fixed: dict[str, float], axes: dict[str, np.ndarray], *, quiet: bool
+    model: ModelFile,
+    fixed: dict[str, float],
+    axes: dict[str, np.ndarray],
+    *,
+    quiet: bool,
+    executor: Executor | None,
 ) -> tuple[SteadyState, CompiledNetwork]:
     """Compile and solve with floating-point errors raised; any failure becomes one line naming
     the file (and, for an overflow, the grid point and the quantity)."""
@@ -152,7 +163,7 @@ def _solve(
         grid = solver.grid({n: v for n, v in fixed.items() if n in used}, axes)
         try:
             with np.errstate(**_STRICT), progress_bar(points, quiet=quiet) as progress:
-                result = solver.evaluate(grid, progress=progress)
+                result = solver.evaluate(grid, progress=progress, executor=executor)
         except (FloatingPointError, OverflowError, ZeroDivisionError) as error:
             raise CommandError(f"{model.path}: {_overflow(model, solver, grid, error)}") from None
     except MemoryError:
@@ -161,6 +172,8 @@ def _solve(
         ) from None
     except CommandError:
         raise
+    except WorkerLost as error:
+        raise CommandError(f"{model.path}: {error}") from None
     except ValueError as error:
         raise CommandError(f"{model.path}: {error}") from None
     problem = _non_finite_result(result)
