@@ -42,12 +42,15 @@ _CONVENTIONS = (
 )
 
 
-def derivation(model: ModelFile, *, latex: bool = False, budget: float | None = None) -> str:
+def derivation(model: ModelFile, *, latex: bool = False, unicode: bool = False, budget: float | None = None) -> str:
     """The derivation of a model file as text.
 
     The states, Hamiltonian blocks, golden-rule rates and, where feasible, the closed-form steady
     state and currents, under a header stating the conventions (hbar = e = k_B = 1,
-    ``Gamma = 2 pi |t|^2``, currents from each lead into the dot; docs/conventions.md).
+    ``Gamma = 2 pi |t|^2``, currents from each lead into the dot; docs/conventions.md).  One
+    notation throughout: ASCII by default (matrices drawn in ASCII), Unicode or LaTeX on request.
+    Numbers appear as the file gives them (``0.3``, never ``0.300000000000000``): the parameter
+    defaults as written, floats in expressions in their shortest form.
 
     Parameters
     ----------
@@ -55,6 +58,9 @@ def derivation(model: ModelFile, *, latex: bool = False, budget: float | None = 
         The model file.
     latex : bool, optional
         Expressions as LaTeX.  Keyword-only; default False.
+    unicode : bool, optional
+        Expressions and matrices drawn in Unicode (SymPy's pretty printer).  Keyword-only; default
+        False (ASCII).
     budget : float, optional
         Seconds the derivation may take (default :data:`TIME_BUDGET`); past it, the text ends
         with what was derived so far and a line saying that the rest did not finish.
@@ -63,13 +69,20 @@ def derivation(model: ModelFile, *, latex: bool = False, budget: float | None = 
     -------
     str
         The text, ending in a newline.
+
+    Raises
+    ------
+    ValueError
+        If both ``latex`` and ``unicode`` are asked for.
     """
-    show: Callable[[sympy.Basic], str] = sympy.latex if latex else sympy.sstr
+    if latex and unicode:
+        raise ValueError("derive: choose one notation, --latex or --unicode")
+    show = _notation(latex=latex, unicode=unicode)
     lines: list[str] = []
     seconds = TIME_BUDGET if budget is None else budget
     try:
         with _time_budget(seconds):
-            lines.extend(_lines(model, show, latex))
+            lines.extend(_lines(model, show, latex, unicode))
     except _OutOfTime:
         lines += [
             "",
@@ -77,6 +90,35 @@ def derivation(model: ModelFile, *, latex: bool = False, budget: float | None = 
             "use `symbolic-pme solve` for numbers",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _notation(*, latex: bool, unicode: bool) -> Callable[[sympy.Basic], str]:
+    """How expressions are printed: LaTeX, Unicode or ASCII, floats in their shortest form."""
+    if latex:
+        return lambda expr: sympy.latex(expr, full_prec=False)
+    if unicode:
+        return lambda expr: sympy.pretty(expr, use_unicode=True, full_prec=False)
+    return lambda expr: sympy.sstr(expr, full_prec=False)
+
+
+def _matrix(block: sympy.Matrix, show: Callable[[sympy.Basic], str], *, latex: bool, unicode: bool) -> str:
+    """A Hamiltonian block: drawn by the pretty printer in the notation's characters."""
+    return show(block) if latex else sympy.pretty(block, use_unicode=unicode, full_prec=False)
+
+
+def _labelled(prefix: str, text: str) -> str:
+    """``prefix text``, with a drawing of several lines starting on the next line."""
+    return f"{prefix}\n{text}" if "\n" in text else f"{prefix}{text}"
+
+
+def _defaults(model: ModelFile) -> str:
+    """The parameter defaults as the file writes them (an expression with its value)."""
+    written = {v.key: v.text for v in model.values if v.table == "[parameters]"}
+    shown = []
+    for name, value in model.parameters.items():
+        text = written.get(name, value)
+        shown.append(f"{name} = {text}" + (f" ({value:.15g})" if isinstance(text, str) else ""))
+    return ", ".join(shown) or "none"
 
 
 class _OutOfTime(Exception):
@@ -109,12 +151,12 @@ def _sizes(model: ModelFile) -> str:
     return f"{len(transport.states)} states, {blocks} blocks, {len(transport.network.transitions)} rates"
 
 
-def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) -> Iterator[str]:
+def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool, unicode: bool) -> Iterator[str]:
     transport, spectrum = model.model, model.model.spectrum
     yield model.title
     yield "=" * len(model.title)
     yield f"model file: {model.path}"
-    yield "parameters (defaults): " + (", ".join(f"{n} = {v:g}" for n, v in model.parameters.items()) or "none")
+    yield "parameters (defaults): " + _defaults(model)
     yield from _CONVENTIONS
     if len(spectrum.states) > MAX_LISTED_STATES:
         yield ""
@@ -125,7 +167,7 @@ def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) ->
     yield from _heading(f"States ({len(spectrum.states)})")
     yield f"{'label':<12}{'charge':>7}   energy"
     for state in spectrum.states:
-        yield f"{state.label:<12}{state.charge:>7}   {show(state.energy)}"
+        yield _labelled(f"{state.label:<12}{state.charge:>7}   ", show(state.energy))
 
     yield from _heading("Hamiltonian blocks")
     space, hamiltonian = transport.space, transport.hamiltonian
@@ -133,7 +175,7 @@ def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) ->
         sector = f"N={key[0]}" + (f", Sz={key[1]}" if len(key) > 1 else "")
         yield f"{sector}, basis {', '.join(space.label(s) for s in fock_states)}:"
         block = hamiltonian.block(key)
-        yield show(block) if latex else sympy.pretty(block, use_unicode=True)
+        yield _matrix(block, show, latex=latex, unicode=unicode)
 
     if spectrum.placeholders:
         yield from _heading("Numeric eigenstates")
@@ -143,7 +185,7 @@ def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool) ->
 
     yield from _heading("Tunnelling rates (Fermi golden rule)")
     for transition in transport.network.transitions:
-        yield f"{transition.source} -> {transition.target} [{transition.channel}]: {show(transition.rate)}"
+        yield _labelled(f"{transition.source} -> {transition.target} [{transition.channel}]: ", show(transition.rate))
 
     yield from _closed_forms(model, show, latex)
 
@@ -164,10 +206,11 @@ def _closed_forms(model: ModelFile, show: Callable[[sympy.Basic], str], latex: b
         yield f"not derived: {error}"
         return
     for state, p in probabilities.items():
-        yield (f"P_{{{_latex_label(state)}}} = " if latex else f"P[{state}] = ") + show(p)
+        yield _labelled(f"P_{{{_latex_label(state)}}} = " if latex else f"P[{state}] = ", show(p))
     for lead in model.leads:
         for name, function in (("I", transport.current), ("J", transport.energy_current)):
-            yield (f"{name}_{{\\mathrm{{{lead}}}}} = " if latex else f"{name}[{lead}] = ") + show(function(lead))
+            prefix = f"{name}_{{\\mathrm{{{lead}}}}} = " if latex else f"{name}[{lead}] = "
+            yield _labelled(prefix, show(function(lead)))
 
 
 def _largest_power(transitions) -> int:

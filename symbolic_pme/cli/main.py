@@ -114,7 +114,11 @@ def parser() -> argparse.ArgumentParser:
         "golden-rule rates and, where feasible, the closed-form steady state and currents.",
     )
     derive.add_argument("model", metavar="MODEL.toml", help="the model file")
-    derive.add_argument("--latex", action="store_true", help="print expressions as LaTeX")
+    notation = derive.add_mutually_exclusive_group()
+    notation.add_argument("--latex", action="store_true", help="print expressions as LaTeX")
+    notation.add_argument(
+        "--unicode", action="store_true", help="print expressions and matrices in Unicode (default: ASCII)"
+    )
     add_generate_command(commands)
     return main_parser
 
@@ -153,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from .derive import derivation
 
-            sys.stdout.write(derivation(load_model(arguments.model), latex=arguments.latex))
+            sys.stdout.write(derivation(load_model(arguments.model), latex=arguments.latex, unicode=arguments.unicode))
     except (CommandError, ValueError, OSError) as error:
         return _fail(str(error))
     except MemoryError:
