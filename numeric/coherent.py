@@ -20,9 +20,10 @@ QmeQ's equations (``qmeq/approach/base/{lindblad,redfield,neumann1}.py``), conve
 
 The lead factors ``F0 = PV - i pi f`` and ``F1 = PV' + i pi (1 - f)`` are those of
 :mod:`~symbolic_pme.numeric.lead_integrals` (principal parts optional).  The steady state solves
-the real form of ``L rho = 0`` (``rho`` Hermitian: ``M`` real unknowns, the diagonal and the real
-and imaginary parts above it) with one equation replaced by ``Tr rho = 1``, one batched LAPACK
-solve over the grid points of a chunk.
+the real form of ``L rho = 0`` (``rho`` Hermitian: ``M`` real unknowns, the diagonals and the real
+and imaginary parts above them) with ``Tr rho = 1``: ``L`` links a sector only to itself and to
+sectors one charge up or down, so it is solved by block elimination down the charge levels (one
+LU per level block, batched over the grid points of a chunk), not as one ``M x M`` system.
 """
 
 from __future__ import annotations
@@ -43,59 +44,139 @@ __all__ = ["APPROACHES", "CoherentKernel", "DensityLayout", "LinkTerms"]
 APPROACHES = ("lindblad", "redfield", "1vn")
 
 
-class DensityLayout:
-    """Where each element of a sector-block-diagonal density matrix sits.
+class SectorParameters:
+    """The real parameters of one sector's Hermitian block ``rho`` (``d x d``, row-major).
 
-    The complex vector ``rho`` holds sector after sector, each block row-major
-    (``offsets[s] + b * d_s + b'``).  The real parameters are the diagonals (sector order), then
-    the real parts of the elements above the diagonals, then their imaginary parts.
+    The ``d^2`` parameters are the diagonal, then the real parts of the elements above it,
+    then their imaginary parts.
+
+    Parameters
+    ----------
+    size : int
+        The sector's dimension d.
+
+    Examples
+    --------
+    >>> sector = SectorParameters(2)
+    >>> sector.matrix(np.array([[0.7, 0.3, 0.1, -0.2]])).round(3).tolist()
+    [[[(0.7+0j), (0.1-0.2j)], [(0.1+0.2j), (0.3+0j)]]]
+    """
+
+    def __init__(self, size: int):
+        self.size = int(size)
+        d = self.size
+        rows, columns = np.triu_indices(d, 1)
+        diagonal, upper, lower = np.arange(d) * (d + 1), rows * d + columns, columns * d + rows
+        self._upper, self._lower, self._diagonal = upper, lower, diagonal
+        self._read = np.concatenate([diagonal, upper])  # the elements the parameters read
+
+    def real_block(self, block: np.ndarray, source: SectorParameters) -> np.ndarray:
+        """The real form of a Hermiticity-preserving map from ``source``'s block to this one.
+
+        The columns of a real part are ``L[:, upper] + L[:, lower]``, of an imaginary part
+        ``i (L[:, upper] - L[:, lower])``; the rows are the real parts of the diagonal and
+        upper elements and the imaginary parts of the upper ones.
+
+        Parameters
+        ----------
+        block : numpy.ndarray
+            ``(batch, d^2, d_source^2)`` complex, on the row-major complex elements.
+        source : SectorParameters
+            The source sector.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, d^2, d_source^2)`` real, on the real parameters.
+        """
+        d, reals = self.size, self.size + len(self._upper)
+        rows = block[:, self._read, :]  # diagonal and upper elements
+        upper, lower = rows[:, :, source._upper], rows[:, :, source._lower]
+        diagonal, total, difference = rows[:, :, source._diagonal], upper + lower, upper - lower
+        columns = np.cumsum([0, source.size, len(source._upper)])
+        out = np.empty((block.shape[0], d * d, source.size**2))
+        for part, real_rows, imaginary_rows in (
+            (slice(columns[0], columns[1]), diagonal.real, diagonal[:, d:].imag),
+            (slice(columns[1], columns[2]), total.real, total[:, d:].imag),
+            (slice(columns[2], None), -difference.imag, difference[:, d:].real),
+        ):
+            out[:, :reals, part] = real_rows
+            out[:, reals:, part] = imaginary_rows
+        return out
+
+    def matrix(self, parameters: np.ndarray) -> np.ndarray:
+        """The Hermitian blocks of real parameters.
+
+        Parameters
+        ----------
+        parameters : numpy.ndarray
+            ``(batch, d^2)`` real.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, d, d)`` complex.
+        """
+        d, batch = self.size, parameters.shape[0]
+        pairs = len(self._upper)
+        rho = np.empty((batch, d * d), dtype=complex)
+        rho[:, self._diagonal] = parameters[:, :d]
+        above = parameters[:, d : d + pairs] + 1j * parameters[:, d + pairs :]
+        rho[:, self._upper] = above
+        rho[:, self._lower] = np.conj(above)
+        return rho.reshape(batch, d, d)
+
+
+class DensityLayout:
+    """The real parameters of a sector-block-diagonal density matrix, grouped by charge level.
 
     Parameters
     ----------
     sizes : sequence of int
         The dimension ``d_s`` of each sector.
+    charges : sequence of int
+        The charge of each sector.
 
     Attributes
     ----------
-    sizes : tuple of int
-        As given.
-    offsets : tuple of int
-        The position of each sector's block in the complex vector.
+    sectors : tuple of SectorParameters
+        Per sector, its real parameters.
+    levels : tuple of tuple of int
+        The sectors of each charge level, in ascending charge.
+    level_of : tuple of int
+        Each sector's level.
+    start : tuple of int
+        Each sector's first parameter within its level.
     size : int
-        ``M = sum_s d_s^2``, the number of complex elements (and of real parameters).
-    diagonal : numpy.ndarray
-        Positions of the diagonal elements in the complex vector, sector by sector.
+        ``M = sum_s d_s^2``: the real parameters (and complex elements) in all.
 
     Examples
     --------
-    >>> layout = DensityLayout([1, 2])
-    >>> layout.size, layout.diagonal.tolist()
-    (5, [0, 1, 4])
+    >>> layout = DensityLayout([1, 2, 2, 1], [0, 1, 1, 2])
+    >>> layout.size, layout.levels, layout.level_sizes
+    (10, ((0,), (1, 2), (3,)), (1, 8, 1))
     """
 
-    def __init__(self, sizes):
-        self.sizes = tuple(int(d) for d in sizes)
-        self.offsets = tuple(int(o) for o in np.cumsum([0] + [d * d for d in self.sizes])[:-1])
-        self.size = sum(d * d for d in self.sizes)
-        diagonal, upper, lower = [], [], []
-        for offset, d in zip(self.offsets, self.sizes):
-            rows, columns = np.triu_indices(d, 1)
-            diagonal.append(offset + np.arange(d) * (d + 1))
-            upper.append(offset + rows * d + columns)
-            lower.append(offset + columns * d + rows)
-        self.diagonal = np.concatenate(diagonal)
-        self._upper, self._lower = np.concatenate(upper), np.concatenate(lower)
-        pairs = len(self._upper)
-        # parameter p reads element first[p] (row gather); its column is cA L[:, first] + cB L[:, second]
-        self._first = np.concatenate([self.diagonal, self._upper, self._upper])
-        self._second = np.concatenate([self.diagonal, self._lower, self._lower])
-        ones, zeros = np.ones(len(self.diagonal)), np.zeros(len(self.diagonal))
-        self._first_weight = np.concatenate([ones, np.ones(pairs), np.full(pairs, 1j)])
-        self._second_weight = np.concatenate([zeros, np.ones(pairs), np.full(pairs, -1j)])
-        self._row_weight = np.concatenate([ones, np.ones(pairs), np.full(pairs, -1j)])  # Re z, Re z, Im z
+    def __init__(self, sizes, charges):
+        self.sectors = tuple(SectorParameters(d) for d in sizes)
+        order = sorted(set(charges))
+        self.levels = tuple(tuple(k for k, c in enumerate(charges) if c == charge) for charge in order)
+        level_of, start = [0] * len(self.sectors), [0] * len(self.sectors)
+        for n, members in enumerate(self.levels):
+            offset = 0
+            for k in members:
+                level_of[k], start[k] = n, offset
+                offset += self.sectors[k].size ** 2
+        self.level_of, self.start = tuple(level_of), tuple(start)
+        self.size = sum(sector.size**2 for sector in self.sectors)
 
-    def block(self, sector: int) -> slice:
-        """The slice of the complex vector that holds one sector's block.
+    @property
+    def level_sizes(self) -> tuple[int, ...]:
+        """The number of real parameters of each level."""
+        return tuple(sum(self.sectors[k].size ** 2 for k in members) for members in self.levels)
+
+    def place(self, sector: int) -> slice:
+        """The parameters of one sector within its level's.
 
         Parameters
         ----------
@@ -105,60 +186,22 @@ class DensityLayout:
         Returns
         -------
         slice
-            ``offsets[s] : offsets[s] + d_s^2``.
+            Its part of the level's parameter vector.
         """
-        return slice(self.offsets[sector], self.offsets[sector] + self.sizes[sector] ** 2)
+        return slice(self.start[sector], self.start[sector] + self.sectors[sector].size ** 2)
 
-    def real_kernel(self, liouvillian: np.ndarray) -> np.ndarray:
-        """The real form of a Hermiticity-preserving Liouvillian, on the real parameters.
-
-        Parameters
-        ----------
-        liouvillian : numpy.ndarray
-            ``(batch, M, M)`` complex, acting on the complex vector.
+    def trace_rows(self) -> list[np.ndarray]:
+        """Per level, the row ``Tr rho`` on its parameters (ones at the diagonals).
 
         Returns
         -------
-        numpy.ndarray
-            ``(batch, M, M)`` real: ``d r/dt = K r`` for the real parameters ``r``.
+        list of numpy.ndarray
+            ``(r_n,)`` per level.
         """
-        rows = liouvillian[:, self._first, :]
-        columns = rows[:, :, self._first] * self._first_weight + rows[:, :, self._second] * self._second_weight
-        columns *= self._row_weight[:, None]
-        return np.ascontiguousarray(columns.real)
-
-    def density_vector(self, parameters: np.ndarray) -> np.ndarray:
-        """The complex vector of density matrices from their real parameters.
-
-        Parameters
-        ----------
-        parameters : numpy.ndarray
-            ``(batch, M)`` real.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(batch, M)`` complex.
-        """
-        n, pairs = len(self.diagonal), len(self._upper)
-        rho = np.empty(parameters.shape, dtype=complex)
-        rho[:, self.diagonal] = parameters[:, :n]
-        above = parameters[:, n : n + pairs] + 1j * parameters[:, n + pairs :]
-        rho[:, self._upper] = above
-        rho[:, self._lower] = np.conj(above)
-        return rho
-
-    def trace_row(self) -> np.ndarray:
-        """The row ``Tr rho`` on the real parameters (ones at the diagonals).
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(M,)``.
-        """
-        row = np.zeros(self.size)
-        row[: len(self.diagonal)] = 1.0
-        return row
+        rows = [np.zeros(r) for r in self.level_sizes]
+        for k, sector in enumerate(self.sectors):
+            rows[self.level_of[k]][self.start[k] : self.start[k] + sector.size] = 1.0
+        return rows
 
 
 @dataclass(frozen=True)
@@ -212,13 +255,16 @@ class CoherentKernel:
 
     Attributes
     ----------
+    blocks : TransportBlocks
+        As given.
     layout : DensityLayout
-        Where the density-matrix elements sit.
+        Where the density-matrix parameters sit.
     """
 
     def __init__(self, blocks: TransportBlocks):
         self.blocks = blocks
-        self.layout = DensityLayout([len(plan.states) for plan in blocks.sectors])
+        charges = [sector.charge for sector in blocks.spectrum.sectors]
+        self.layout = DensityLayout([len(plan.states) for plan in blocks.sectors], charges)
 
     def work_per_point(self) -> int:
         """Numbers held per grid point while a chunk is solved.
@@ -226,13 +272,15 @@ class CoherentKernel:
         Returns
         -------
         int
-            The complex Liouvillian and its row gather (two M x M complex arrays), the real
-            kernel and LAPACK's copy of it, plus the link terms (four-index blocks).
+            The complex sector blocks of the Liouvillian with their row gathers, the real level
+            blocks and the eliminated ones (about ``8 r_n r_m`` per neighbouring level pair and
+            ``6 r_n^2`` per level), plus the link terms.
         """
-        size = self.layout.size
-        sizes = [len(plan.states) for plan in self.blocks.sectors]
-        links = sum(2 * (sizes[k.lower] * sizes[k.upper]) ** 2 + 2 * sizes[k.upper] ** 3 for k in self.blocks.links)
-        return 6 * size * size + 2 * links
+        sizes = self.layout.level_sizes
+        levels = sum(6 * r * r for r in sizes) + sum(8 * a * b for a, b in zip(sizes, sizes[1:]))
+        d = [sector.size for sector in self.layout.sectors]
+        links = sum(2 * (d[k.lower] * d[k.upper]) ** 2 + 2 * d[k.upper] ** 3 for k in self.blocks.links)
+        return levels + 2 * links
 
     def link_terms(
         self, coefficients: list[np.ndarray], shape: tuple[int, ...], *, principal_parts: bool
@@ -285,8 +333,14 @@ class CoherentKernel:
             )
         return terms
 
-    def liouvillian(self, terms: list[LinkTerms], energies: list[np.ndarray], *, approach: str) -> np.ndarray:
-        """The complex Liouvillian of one chunk.
+    def level_blocks(
+        self, terms: list[LinkTerms], energies: list[np.ndarray], *, approach: str
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+        """The real Liouvillian of one chunk as blocks between charge levels.
+
+        ``d rho/dt = L rho`` only links a sector to itself and to sectors one charge up or down,
+        so on the real parameters it is block tridiagonal over the levels, with blocks
+        diagonal over the sectors of each level.
 
         Parameters
         ----------
@@ -299,8 +353,12 @@ class CoherentKernel:
 
         Returns
         -------
-        numpy.ndarray
-            ``(batch, M, M)`` complex, ``d rho/dt = L rho`` on the complex vector.
+        diagonal : list of numpy.ndarray
+            ``diagonal[n]`` ``(batch, r_n, r_n)``: level n to itself.
+        up : list of numpy.ndarray
+            ``up[n]`` ``(batch, r_{n+1}, r_n)``: level n to level n + 1 (an electron in).
+        down : list of numpy.ndarray
+            ``down[n]`` ``(batch, r_n, r_{n+1})``: level n + 1 to level n.
 
         Raises
         ------
@@ -310,63 +368,139 @@ class CoherentKernel:
         if approach not in APPROACHES:
             raise ValueError(f"approach: unknown coherent approach {approach!r}; choose from {', '.join(APPROACHES)}")
         layout, batch = self.layout, energies[0].shape[0]
-        kernel = np.zeros((batch, layout.size, layout.size), dtype=complex)
-        same = [np.zeros((batch, d, d, d), dtype=complex) for d in layout.sizes]  # X[i, j; k] per sector
-        for sector, e in enumerate(energies):
-            index = np.arange(layout.block(sector).start, layout.block(sector).stop)
-            kernel[:, index, index] = -1j * (e[:, :, None] - e[:, None, :]).reshape(batch, -1)
+        sizes = layout.level_sizes
+        diagonal = [np.zeros((batch, r, r)) for r in sizes]
+        up = [np.zeros((batch, b, a)) for a, b in zip(sizes, sizes[1:])]
+        down = [np.zeros((batch, a, b)) for a, b in zip(sizes, sizes[1:])]
+        same = []  # per sector: the complex block to itself, the Hamiltonian's part first
+        for e in energies:
+            d = e.shape[1]
+            block = np.zeros((batch, d * d, d * d), dtype=complex)
+            index = np.arange(d * d)
+            block[:, index, index] = -1j * (e[:, :, None] - e[:, None, :]).reshape(batch, -1)
+            same.append(block)
         build = {"lindblad": _lindblad_terms, "redfield": _redfield_terms, "1vn": _neumann_terms}[approach]
+        sectors = layout.sectors
+        gains: dict[tuple[int, int], list[np.ndarray]] = {}  # (lower, upper) -> [in, out], complex
         for term in terms:
             lower, upper = term.link.lower, term.link.upper
             gain_up, gain_down, x_upper, x_lower = build(term)
-            m_upper, m_lower = layout.sizes[upper], layout.sizes[lower]
-            kernel[:, layout.block(upper), layout.block(lower)] += gain_up.reshape(batch, m_upper**2, m_lower**2)
-            kernel[:, layout.block(lower), layout.block(upper)] += gain_down.reshape(batch, m_lower**2, m_upper**2)
-            same[upper] += x_upper
-            same[lower] += x_lower
-        for sector, x in enumerate(same):
-            d, offset = layout.sizes[sector], layout.offsets[sector]
-            p, q, r = np.ogrid[:d, :d, :d]
-            # d rho_pq/dt -= i sum_r X[p, r; q] rho_rq  and  += i sum_r conj(X[q, r; p]) rho_pr
-            kernel[:, offset + p * d + q, offset + r * d + q] += -1j * np.swapaxes(x, 2, 3)
-            kernel[:, offset + p * d + q, offset + p * d + r] += 1j * np.conj(np.moveaxis(x, 3, 1))
-        return kernel
+            m_upper, m_lower = sectors[upper].size, sectors[lower].size
+            gain_up = gain_up.reshape(batch, m_upper**2, m_lower**2)
+            gain_down = gain_down.reshape(batch, m_lower**2, m_upper**2)
+            if (lower, upper) in gains:
+                gains[lower, upper][0] += gain_up
+                gains[lower, upper][1] += gain_down
+            else:
+                gains[lower, upper] = [gain_up, gain_down]
+            _add_spectator_terms(same[upper], x_upper)
+            _add_spectator_terms(same[lower], x_lower)
+        for (lower, upper), (gain_up, gain_down) in gains.items():
+            n = layout.level_of[lower]
+            rows, columns = layout.place(upper), layout.place(lower)
+            up[n][:, rows, columns] = sectors[upper].real_block(gain_up, sectors[lower])
+            down[n][:, columns, rows] = sectors[lower].real_block(gain_down, sectors[upper])
+        for k, block in enumerate(same):
+            place = layout.place(k)
+            diagonal[layout.level_of[k]][:, place, place] = sectors[k].real_block(block, sectors[k])
+        return diagonal, up, down
 
-    def steady_state(self, kernel: np.ndarray) -> np.ndarray:
-        """Steady density matrices (trace one) of a chunk's Liouvillians.
+    def steady_state(
+        self, diagonal: list[np.ndarray], up: list[np.ndarray], down: list[np.ndarray]
+    ) -> list[np.ndarray]:
+        """Steady density matrices (trace one) by block elimination down the charge levels.
+
+        With ``S_n`` the kernel censored on the levels >= n (``S_top`` its diagonal block), the
+        parameters of level n are ``x_n = X_n x_{n-1}``, ``X_n = -S_n^{-1} up[n-1]``, and
+        ``S_{n-1} = diagonal[n-1] + down[n-1] X_n``; the lowest level (the empty dot, one
+        population) is then 1 before the normalization.  Cost: one LU of each level's block
+        (``r_n = sum d_s^2`` over its sectors), not of the whole Liouville space.  Where a
+        level block is singular (a level nothing leaves, e.g. at T = 0), the whole kernel is
+        solved densely with one equation replaced by ``Tr rho = 1``.
 
         Parameters
         ----------
-        kernel : numpy.ndarray
-            ``(batch, M, M)`` complex, from :meth:`liouvillian`.
+        diagonal, up, down : list of numpy.ndarray
+            From :meth:`level_blocks`.
 
         Returns
         -------
-        numpy.ndarray
-            ``(batch, M)`` complex: each point's density matrix as the complex vector.
+        list of numpy.ndarray
+            Per sector, its density-matrix block ``(batch, d_s, d_s)`` complex.
 
         Raises
         ------
         NonUniqueSteadyState
-            Where the kernel has more than one steady state (its ``indices`` give the points
-            of the chunk).
+            Where the kernel has more than one steady state (its ``indices`` give the points of
+            the chunk).
         """
         layout = self.layout
-        real = layout.real_kernel(kernel)
-        real[:, 0, :] = layout.trace_row()  # the first diagonal's equation follows from the others
-        rhs = np.zeros((layout.size, 1))
-        rhs[0, 0] = 1.0
         try:
-            parameters = np.linalg.solve(real, rhs)[..., 0]
+            levels = _eliminated(diagonal, up, down, layout.trace_rows()[0])
         except np.linalg.LinAlgError:
-            singular = np.linalg.cond(real) > 1 / np.finfo(float).eps
-            bad = [(int(i),) for i in np.flatnonzero(singular)]
-            raise NonUniqueSteadyState(
-                f"the coherent steady state is not unique at {len(bad)} point(s) of this chunk: "
-                "the couplings there split the density matrix into disconnected parts",
-                indices=bad,
-            ) from None
-        return layout.density_vector(parameters)
+            levels = _dense(diagonal, up, down, layout)
+        total = sum(levels[n] @ row for n, row in enumerate(layout.trace_rows()))
+        return [
+            layout.sectors[k].matrix(levels[layout.level_of[k]][:, layout.place(k)] / total[:, None])
+            for k in range(len(layout.sectors))
+        ]
+
+
+def _eliminated(diagonal, up, down, lowest_trace: np.ndarray) -> list[np.ndarray]:
+    """Level parameters (unnormalized) by elimination from the top level down."""
+    levels, batch = len(diagonal), diagonal[0].shape[0]
+    transfer: list[np.ndarray] = [np.empty(0)] * levels
+    censored = diagonal[-1]
+    for n in range(levels - 1, 0, -1):
+        transfer[n] = -np.linalg.solve(censored, up[n - 1])
+        censored = diagonal[n - 1] + down[n - 1] @ transfer[n]
+    if censored.shape[-1] == 1:
+        lowest = np.ones((batch, 1))
+    else:
+        censored = censored.copy()
+        censored[:, 0, :] = lowest_trace
+        rhs = np.zeros((censored.shape[-1], 1))
+        rhs[0, 0] = 1.0
+        lowest = np.linalg.solve(censored, rhs)[..., 0]
+    result = [lowest]
+    for n in range(1, levels):
+        result.append((transfer[n] @ result[-1][..., None])[..., 0])
+    return result
+
+
+def _dense(diagonal, up, down, layout: DensityLayout) -> list[np.ndarray]:
+    """Level parameters of the whole kernel solved at once, the first equation replaced by the trace."""
+    sizes, batch = layout.level_sizes, diagonal[0].shape[0]
+    starts = np.cumsum((0,) + sizes)
+    kernel = np.zeros((batch, layout.size, layout.size))
+    for n, block in enumerate(diagonal):
+        kernel[:, starts[n] : starts[n + 1], starts[n] : starts[n + 1]] = block
+    for n, (u, d) in enumerate(zip(up, down)):
+        kernel[:, starts[n + 1] : starts[n + 2], starts[n] : starts[n + 1]] = u
+        kernel[:, starts[n] : starts[n + 1], starts[n + 1] : starts[n + 2]] = d
+    kernel[:, 0, :] = np.concatenate(layout.trace_rows())  # the first population's equation follows
+    rhs = np.zeros((layout.size, 1))
+    rhs[0, 0] = 1.0
+    try:
+        parameters = np.linalg.solve(kernel, rhs)[..., 0]
+    except np.linalg.LinAlgError:
+        singular = np.linalg.cond(kernel) > 1 / np.finfo(float).eps
+        bad = [(int(i),) for i in np.flatnonzero(singular)]
+        raise NonUniqueSteadyState(
+            f"the coherent steady state is not unique at {len(bad)} point(s) of this chunk: "
+            "the couplings there split the density matrix into disconnected parts",
+            indices=bad,
+        ) from None
+    return [parameters[:, starts[n] : starts[n + 1]] for n in range(len(sizes))]
+
+
+def _add_spectator_terms(block: np.ndarray, x: np.ndarray) -> None:
+    """Add ``d rho_pq/dt = -i sum_r X[p, r; q] rho_rq + i sum_r conj(X[q, r; p]) rho_pr`` to a
+    sector's complex block ``(batch, d^2, d^2)`` (row-major elements)."""
+    d = x.shape[1]
+    p, q, r = np.ogrid[:d, :d, :d]
+    block[:, p * d + q, r * d + q] += -1j * np.swapaxes(x, 2, 3)
+    block[:, p * d + q, p * d + r] += 1j * np.conj(np.moveaxis(x, 3, 1))
 
 
 def _batched(array: np.ndarray, grid: tuple[int, ...], trailing: tuple[int, ...]) -> np.ndarray:

@@ -18,6 +18,7 @@ is computed.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ import numpy as np
 
 from symbolic_pme.errors import NonUniqueSteadyState
 
+from .blocks import TransportBlocks
 from .chunks import located
 from .coherent import APPROACHES, CoherentKernel
 from .coherent_currents import coherent_currents
@@ -36,7 +38,10 @@ from .results import SteadyState
 if TYPE_CHECKING:  # pragma: no cover
     from .network import CompiledNetwork
 
-__all__ = ["CoherentSteadyState", "coherent_memory", "coherent_steady_state"]
+__all__ = ["CoherentSteadyState", "coherent_kernel", "coherent_memory", "coherent_steady_state"]
+
+#: The coherent kernel of each live TransportBlocks (its index layout is built once).
+_KERNELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 #: Numbers of work arrays per chunk (about 64 MB), as on the Pauli path.
 CHUNK_NUMBERS = 1 << 23
@@ -107,7 +112,7 @@ def coherent_memory(compiled: CompiledNetwork, points: int, *, approach: str) ->
     ValueError
         If the network is not a transport model.
     """
-    kernel = CoherentKernel(_blocks(compiled))
+    kernel = coherent_kernel(_blocks(compiled))
     n, channels, size = len(compiled.states), len(compiled.network.channels), kernel.layout.size
     per_point = kernel.work_per_point()
     chunk = _chunk_size(per_point)
@@ -163,7 +168,7 @@ def coherent_steady_state(
     if principal_parts and approach == "lindblad":
         raise ValueError("principal parts: the Lindblad approach has none (its jump operators are golden-rule rates)")
     blocks = _blocks(compiled)
-    kernel = CoherentKernel(blocks)
+    kernel = coherent_kernel(blocks)
     layout, shape, channels = kernel.layout, grid.shape, compiled.network.channels
     n, total = len(compiled.states), math.prod(grid.shape)
     coherent_memory(compiled, total, approach=approach).check()
@@ -171,7 +176,7 @@ def coherent_steady_state(
     computed = blocks.state_values(blocks.coefficients(symbol_values))
     state_values = {name: np.broadcast_to(v, shape + (n,)) for name, v in computed.items()}
     probabilities = np.empty(shape + (n,))
-    densities = [np.empty(shape + (d, d), dtype=complex) for d in layout.sizes]
+    densities = [np.empty(shape + (sector.size, sector.size), dtype=complex) for sector in layout.sectors]
     currents = {q: np.empty((len(channels),) + shape) for q in blocks.quantities}
     done = 0
     for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, _chunk_size(kernel.work_per_point())):
@@ -183,10 +188,9 @@ def coherent_steady_state(
             for e, _ in blocks.eigensystems(coefficients)
         ]
         try:
-            rho = kernel.steady_state(kernel.liouvillian(terms, energies, approach=approach))
+            blocks_rho = kernel.steady_state(*kernel.level_blocks(terms, energies, approach=approach))
         except NonUniqueSteadyState as error:
             raise located(error, grid, rows, chunk_shape) from None
-        blocks_rho = [rho[:, layout.block(s)].reshape(batch, d, d) for s, d in enumerate(layout.sizes)]
         chunk_currents = coherent_currents(blocks, terms, blocks_rho, coefficients, chunk_shape, approach=approach)
         where = (rows,) if shape else ()
         for plan, block, target in zip(blocks.sectors, blocks_rho, densities):
@@ -213,6 +217,25 @@ def coherent_steady_state(
         sectors=labels,
         density_matrices=tuple(densities),
     )
+
+
+def coherent_kernel(blocks: TransportBlocks) -> CoherentKernel:
+    """The coherent kernel of a compiled model's blocks, built once and kept while they live.
+
+    Parameters
+    ----------
+    blocks : TransportBlocks
+        The compiled model's blocks.
+
+    Returns
+    -------
+    CoherentKernel
+        Its Liouvillian builder and solver.
+    """
+    kernel = _KERNELS.get(blocks)
+    if kernel is None:
+        kernel = _KERNELS[blocks] = CoherentKernel(blocks)
+    return kernel
 
 
 def _blocks(compiled: CompiledNetwork):
