@@ -12,23 +12,45 @@ from symbolic_pme.networks.detailed_balance import DetailedBalance, detailed_bal
 from symbolic_pme.networks.dynamics import propagate
 from symbolic_pme.networks.first_passage import FirstPassage, first_passage
 from symbolic_pme.networks.network import RateNetwork, Sink, Source, Transition
+from symbolic_pme.networks.response import (
+    LinearResponse,
+    current_derivative,
+    linear_response,
+    steady_state_derivative,
+)
+from symbolic_pme.networks.statistics import (
+    CountingStatistics,
+    counting_statistics,
+    cumulants,
+    fano_factor,
+    tilted_generator,
+)
 
 __all__ = [
+    "CountingStatistics",
     "Cycle",
     "DetailedBalance",
     "Edge",
     "FirstPassage",
+    "LinearResponse",
     "RateNetwork",
     "Sink",
     "Source",
     "Transition",
     "boltzmann_network",
+    "counting_statistics",
+    "cumulants",
+    "current_derivative",
     "cycle_basis",
     "cycle_currents",
     "detailed_balance",
     "edge_currents",
     "entropy_production",
+    "fano_factor",
     "first_passage",
+    "linear_response",
     "propagate",
     "prove_boltzmann_ratio",
+    "steady_state_derivative",
+    "tilted_generator",
 ]
