@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from functools import cached_property
 
 import numpy as np
 import sympy
@@ -42,6 +44,7 @@ from .analysis import Analysis, analyse, thermoelectric
 from .blocks import TransportBlocks
 from .chunks import Workspace, located, state_function_currents, transition_major, with_trailing_axis
 from .coherent_steady import coherent_steady_state
+from .distributed import Recipe, compiled, solve_chunks
 from .dynamics import Evolution, propagate, time_axis
 from .first_passage import Trapping
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
@@ -111,6 +114,9 @@ class CompiledNetwork(TakesParameters):
         defaults: Mapping[str, float] | None = None,
     ):
         self._closed: CompiledNetwork | None = None
+        #: what the network was compiled from: what a pickle carries (:meth:`__reduce__`)
+        options = {"spectrum": spectrum, "nonnegative": tuple(nonnegative), "defaults": defaults}
+        self._arguments = (network, options)
         if network.is_open:
             network.require_unique_steady_state()
             self.network = network
@@ -215,12 +221,27 @@ class CompiledNetwork(TakesParameters):
         """The network's state labels (the last axis of probabilities and per-state arrays)."""
         return self.network.states
 
+    def __reduce__(self) -> tuple:
+        """Pickle as the network and options it was compiled from (lambdified kernels do not pickle).
+
+        Unpickling compiles them once per process and thread
+        (:func:`~symbolic_pme.numeric.distributed.compiled`): what process pools and clusters
+        receive.
+        """
+        return compiled, (self._recipe,)
+
+    @cached_property
+    def _recipe(self) -> Recipe:
+        """The pickled arguments of this compiled network, for workers."""
+        return Recipe.of(*self._arguments)
+
     def steady_state(
         self,
         values: Mapping[str, ArrayLike] | None = None,
         /,
         *,
         method: str = "auto",
+        executor: Executor | None = None,
         approach: str = "pauli",
         principal_parts: bool = False,
         **parameters: ArrayLike,
@@ -253,6 +274,11 @@ class CompiledNetwork(TakesParameters):
             Redfield and 1vN: include the principal-value integrals over the lead bands
             (QmeQ's ``itype = 0``; every lead needs a band).  Default False: neglected
             (``itype = 2``).
+        executor : concurrent.futures.Executor, optional
+            Solve the grid in chunks on it (a ``ProcessPoolExecutor``, a Dask client's
+            ``get_executor()``, ...): the serial solve's chunks, each solved by a worker and
+            assembled in order, so the result is bitwise the serial one
+            (:mod:`~symbolic_pme.numeric.distributed`).  Default: here, serially.
         **parameters : array_like
             Parameter values by name.
 
@@ -284,7 +310,11 @@ class CompiledNetwork(TakesParameters):
         """
         _check_method(method)
         return self.evaluate(
-            self.grid(values, **parameters), method=method, approach=approach, principal_parts=principal_parts
+            self.grid(values, **parameters),
+            executor=executor,
+            method=method,
+            approach=approach,
+            principal_parts=principal_parts,
         )
 
     def solve(self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike) -> SteadyState:
@@ -313,6 +343,7 @@ class CompiledNetwork(TakesParameters):
         /,
         *,
         method: str = "auto",
+        executor: Executor | None = None,
         approach: str = "pauli",
         principal_parts: bool = False,
         **parameters: ArrayLike,
@@ -333,6 +364,11 @@ class CompiledNetwork(TakesParameters):
             As in :meth:`steady_state`.
         principal_parts : bool, optional
             As in :meth:`steady_state`.
+        executor : concurrent.futures.Executor, optional
+            Solve the grid in chunks on it (a ``ProcessPoolExecutor``, a Dask client's
+            ``get_executor()``, ...): the serial solve's chunks, each solved by a worker and
+            assembled in order, so the result is bitwise the serial one
+            (:mod:`~symbolic_pme.numeric.distributed`).  Default: here, serially.
         **parameters : array_like
             Fixed parameter values by name.
 
@@ -359,7 +395,11 @@ class CompiledNetwork(TakesParameters):
             raise ValueError("sweep: give at least one axis, e.g. sweep({'V': numpy.linspace(-1, 1, 101)})")
         _check_method(method)
         return self.evaluate(
-            self.grid(values, axes, **parameters), method=method, approach=approach, principal_parts=principal_parts
+            self.grid(values, axes, **parameters),
+            executor=executor,
+            method=method,
+            approach=approach,
+            principal_parts=principal_parts,
         )
 
     def rates(self, values: Mapping[str, ArrayLike] | None = None, /, **parameters: ArrayLike) -> np.ndarray:
@@ -1032,6 +1072,7 @@ class CompiledNetwork(TakesParameters):
         *,
         progress: Callable[[int, int], None] | None = None,
         method: str = "auto",
+        executor: Executor | None = None,
         approach: str = "pauli",
         principal_parts: bool = False,
     ) -> SteadyState:
@@ -1047,6 +1088,8 @@ class CompiledNetwork(TakesParameters):
             so far after each chunk (for progress bars on long sweeps).
         method : {"auto", "gth", "levels", "lu"}, optional
             The steady-state method, as in :meth:`steady_state`.
+        executor : concurrent.futures.Executor, optional
+            Where to solve the chunks, as in :meth:`steady_state`.
         approach : {"pauli", "lindblad", "redfield", "1vn"}, optional
             The master equation, as in :meth:`steady_state`.
         principal_parts : bool, optional
@@ -1067,6 +1110,8 @@ class CompiledNetwork(TakesParameters):
             such point.
         GridTooLarge
             If the solve would need more memory than :data:`~symbolic_pme.numeric.memory.MEMORY_LIMIT`.
+        WorkerLost
+            If an executor lost the worker of a chunk more often than it may be retried.
         """
         _check_method(method)
         if approach != "pauli":
@@ -1074,13 +1119,16 @@ class CompiledNetwork(TakesParameters):
                 raise ValueError(
                     f"method: the coherent approaches have one steady-state method ('auto'), not {method!r}"
                 )
+            if executor is not None:
+                raise ValueError(f"executor: the {approach!r} approach solves in this process only; give no executor")
             return coherent_steady_state(
                 self, grid, approach=approach, principal_parts=principal_parts, progress=progress
             )
         if principal_parts:
             raise ValueError("principal parts: the Pauli rates have none; choose approach 'redfield' or '1vn'")
         if self._closed is not None:
-            return self._open_populations(self._closed.evaluate(grid, progress=progress, method=method))
+            closed = self._closed.evaluate(grid, progress=progress, method=method, executor=executor)
+            return self._open_populations(closed)
         if method == "levels" and self._blocks is None:
             raise ValueError(
                 "method: 'levels' (block elimination down the charge chain) needs a network of rate groups; "
@@ -1105,12 +1153,14 @@ class CompiledNetwork(TakesParameters):
         probabilities = np.empty(shape + (n,))
         currents = {q: np.empty((len(channels),) + shape) for q in quantities}
         done = 0
-        for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, chunk_size):
+        chunks = row_chunks(symbol_values, shape, chunk_size)
+        if executor is None:
+            solved = ((r, s, lambda c=c, s=s: self._solve_chunk(c, s, method)) for r, c, s in chunks)
+        else:
+            solved = solve_chunks(self._recipe, grid, chunks, executor, method=method)
+        for rows, chunk_shape, chunk_result in solved:
             try:
-                if self._blocks is not None:
-                    p, chunk_currents = self._block_chunk(chunk, chunk_shape, method)
-                else:
-                    p, chunk_currents = self._steady_chunk(self._kernel(chunk), chunk_shape, method)
+                p, chunk_currents = chunk_result()
             except NonUniqueSteadyState as error:
                 raise located(error, grid, rows, chunk_shape) from None
             probabilities[rows] = np.moveaxis(p.reshape((n,) + chunk_shape), 0, -1)
@@ -1130,6 +1180,15 @@ class CompiledNetwork(TakesParameters):
             state_values=state_values,
             parameters=grid.values,
         )
+
+    def _solve_chunk(
+        self, chunk: Mapping[sympy.Symbol, np.ndarray], shape: tuple[int, ...], method: str
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk of
+        symbol values (from :meth:`symbol_values`), on either path: what a worker runs."""
+        if self._blocks is not None:
+            return self._block_chunk(chunk, shape, method)
+        return self._steady_chunk(self._kernel(chunk), shape, method)
 
     def currents_for(self, grid: Grid, populations: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
         """Currents of every carried quantity per channel for given populations.

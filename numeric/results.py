@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, OCCUPATION_PREFIX, SPIN
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray
 
 __all__ = ["SteadyState"]
 
@@ -100,6 +104,41 @@ class SteadyState:
         if name not in self.state_values:
             raise ValueError(f"unknown state value {name!r}; known: {', '.join(self.state_values)}")
         return np.sum(self.probabilities * self.state_values[name], axis=-1)
+
+    def to_xarray(self, *, title: str = "") -> xarray.Dataset:
+        """The result as a labelled ``xarray.Dataset`` (needs the extra ``symbolic_pme[data]``).
+
+        Sweep axes are coordinates; probabilities have a ``state`` dimension, currents a
+        ``lead`` dimension; per-state values keep only the axes they vary along; attributes
+        hold the title, the fixed parameter values and the conventions (``docs/conventions.md``).
+        The layout is described in :mod:`symbolic_pme.numeric.datasets`.
+
+        Parameters
+        ----------
+        title : str, optional
+            The model's title, kept as the ``title`` attribute.
+
+        Returns
+        -------
+        xarray.Dataset
+            The labelled dataset.
+
+        Raises
+        ------
+        ImportError
+            If xarray is not installed; the message names the extra.
+
+        Examples
+        --------
+        >>> from symbolic_pme.networks.network import RateNetwork
+        >>> from symbolic_pme.numeric import compile_network
+        >>> net = compile_network(RateNetwork.from_rates({("a", "b"): "k", ("b", "a"): 1}))
+        >>> net.sweep({"k": [1.0, 3.0]}).to_xarray().probability.dims
+        ('k', 'state')
+        """
+        from .datasets import to_xarray
+
+        return to_xarray(self, title=title)
 
     def _quantity(self, quantity: str) -> dict[str, np.ndarray]:
         if quantity not in self.currents:

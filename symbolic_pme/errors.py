@@ -1,7 +1,9 @@
 """Every error class of symbolic_pme, in one place.
 
-Each one subclasses :class:`ValueError`: all of them report input (a model, a file, a grid, a
-command line) that cannot be accepted as it stands, and the message names what to change.
+Each one but :class:`WorkerLost` subclasses :class:`ValueError`: all of them report input (a
+model, a file, a grid, a command line) that cannot be accepted as it stands, and the message
+names what to change.  :class:`WorkerLost` (a :class:`RuntimeError`) reports a failure of the
+machinery a distributed sweep ran on, not of its input.
 
 The command line turns any of them into a one-line message with exit status 2.
 """
@@ -18,6 +20,7 @@ __all__ = [
     "GridTooLarge",
     "ModelFileError",
     "NonUniqueSteadyState",
+    "WorkerLost",
 ]
 
 
@@ -80,3 +83,9 @@ class GridTooLarge(ValueError):
 
 class CommandError(ValueError):
     """Bad command-line input; reported in one line with exit status 2."""
+
+
+class WorkerLost(RuntimeError):
+    """A distributed sweep lost the worker of a chunk (a process died, a cluster worker was killed)
+    and could not solve the chunk again; the message names the chunk's grid rows and parameter
+    range.  No partial result is returned (:mod:`symbolic_pme.numeric.distributed`)."""

@@ -38,6 +38,8 @@ def test_readme_python_examples_run_and_match_their_comments(monkeypatch):
     assert result.probabilities.shape == (201, 8)
     assert result.energies.shape == (201, 8)
     assert stability.current["tip"].shape == (100, 100)
+    assert namespace["dataset"].current.dims == ("V", "lead") and namespace["grid"].shape == (500, 150)
+    assert namespace["dataset"].attrs["title"] == namespace["device"].title
     assert list(stability.axes) == ["gate", "V"]
     eps, mu_l, mu_r, temp, t_l, t_r = (namespace[n] for n in ("eps", "mu_L", "mu_R", "T", "t_L", "t_R"))
     f_l, f_r = fermi(eps - mu_l, temp), fermi(eps - mu_r, temp)
@@ -52,7 +54,7 @@ def test_quick_start_has_the_two_commands_ci_runs():
     section = text.split("## Quick start", 1)[1].split("## ", 1)[0]
     commands = re.search(r"```bash\n(.*?)```", section, flags=re.DOTALL).group(1).strip().splitlines()
     assert commands == [
-        "pip install . && symbolic-pme solve examples/triangle.toml --sweep V=-1:1:201 --plot triangle_iv.png",
+        "pip install '.[data,dask]' && symbolic-pme solve examples/triangle.toml --sweep V=-1:1:201 --plot triangle_iv.png",
         "pytest",
     ]
 
@@ -61,10 +63,12 @@ def test_readme_command_examples_run(monkeypatch, tmp_path, capsys):
     """Every ``symbolic-pme`` line of the README runs (in a scratch folder, for the files it writes)."""
     text = README.read_text(encoding="utf-8")
     lines = [line.split("#")[0].split() for line in text.splitlines() if line.startswith("symbolic-pme ")]
-    assert len(lines) == 6
+    assert len(lines) == 8
     monkeypatch.chdir(tmp_path)
     for words in lines:
+        if "--scheduler" in words:  # needs a Dask cluster: tests/test_distributed.py runs one
+            continue
         arguments = [str(README.parent / w) if w.startswith("examples/") else w for w in words[1:]]
         assert main(arguments) == 0, words
     capsys.readouterr()
-    assert (tmp_path / "iv.json").exists() and (tmp_path / "diamonds.png").exists()
+    assert (tmp_path / "iv.json").exists() and (tmp_path / "diamonds.png").exists() and (tmp_path / "iv.nc").exists()

@@ -1,4 +1,7 @@
-"""Solve results as a JSON document, a CSV file or a text table.
+"""Solve results as a JSON document, a CSV file or a text table, streamed to a text stream.
+
+Each writer formats a block of grid points at a time and writes it, so a 10^6-point grid never
+exists as one string or as nested Python lists (the binary formats are in :mod:`.outputs`).
 
 The JSON document (the schema of docs/model-files.md) has exactly the keys ``title``,
 ``parameters`` (the fixed values used), ``sweep`` (axis values in axis order), ``leads``,
@@ -11,16 +14,17 @@ particle, energy and heat currents from each lead into the dot.
 from __future__ import annotations
 
 import csv
-import io
 import json
-from typing import Any
+import math
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 import numpy as np
 
 from symbolic_pme.files.model_file import ModelFile
 from symbolic_pme.numeric.results import SteadyState
 
-__all__ = ["FORMATS", "as_csv", "as_json", "as_table", "document"]
+__all__ = ["BLOCK_POINTS", "WRITERS", "document", "orbital_occupations", "write_csv", "write_json", "write_table"]
 
 _CURRENTS = ("current", "energy_current", "heat_current")
 
@@ -51,7 +55,9 @@ def orbital_occupations(model: ModelFile, result: SteadyState) -> dict[str, np.n
 
 
 def document(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> dict[str, Any]:
-    """The JSON document of a solve (the schema is in the module docstring).
+    """The JSON document of a solve as plain Python values (the schema is in the module docstring).
+
+    :func:`write_json` writes the same document without building it.
 
     Parameters
     ----------
@@ -67,24 +73,57 @@ def document(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> 
     dict of str to Any
         Plain Python values (lists, floats, strings) ready for :func:`json.dumps`.
     """
-    states = model.model.spectrum.states
-    return {
-        "title": model.title,
-        "parameters": dict(fixed),
-        "sweep": {name: _plain(values) for name, values in result.axes.items()},
-        "leads": list(model.leads),
-        "states": [{"label": s.label, "charge": int(s.charge)} for s in states],
-        "probabilities": _plain(result.probabilities),
-        **{name: {lead: _plain(v) for lead, v in getattr(result, name).items()} for name in _CURRENTS},
-        "occupations": {o: _plain(v) for o, v in orbital_occupations(model, result).items()},
-    }
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return _plain(value) if isinstance(value, np.ndarray) else value
+
+    return plain(_arrays(model, result, fixed))
 
 
-def as_json(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> str:
-    """The JSON document as text.
+#: Grid points per block of a streamed output: rows are formatted a block at a time.
+BLOCK_POINTS = 4096
+
+
+def _write_json_value(stream: TextIO, value: Any) -> None:
+    """Write one JSON value; arrays of more than :data:`BLOCK_POINTS` numbers a block at a time
+    (the text is the same as ``json.dumps`` of the whole)."""
+    if isinstance(value, dict):
+        stream.write("{")
+        for k, (key, item) in enumerate(value.items()):
+            stream.write(", " if k else "")
+            stream.write(json.dumps(key) + ": ")
+            _write_json_value(stream, item)
+        stream.write("}")
+    elif isinstance(value, np.ndarray) and value.ndim and value.size > BLOCK_POINTS:
+        per_row = value.size // len(value)
+        stream.write("[")
+        if per_row > BLOCK_POINTS:
+            for k, part in enumerate(value):
+                stream.write(", " if k else "")
+                _write_json_value(stream, part)
+        else:
+            step = BLOCK_POINTS // per_row
+            for start in range(0, len(value), step):
+                text = json.dumps(_plain(value[start : start + step]), allow_nan=False)
+                stream.write((", " if start else "") + text[1:-1])
+        stream.write("]")
+    else:
+        plain = _plain(value) if isinstance(value, np.ndarray) else value
+        stream.write(json.dumps(plain, allow_nan=False))
+
+
+def write_json(stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> None:
+    """Write the JSON document, streamed: large arrays are formatted a block at a time.
+
+    The text is that of ``json.dumps(document(...))`` and a newline, without ever holding it
+    whole (a 10^6-point grid is hundreds of megabytes).
 
     Parameters
     ----------
+    stream : text stream
+        Where to write.
     model : ModelFile
         The model file.
     result : SteadyState
@@ -92,31 +131,45 @@ def as_json(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> s
     fixed : dict of str to float
         The values of the parameters that are not swept.
 
-    Returns
-    -------
-    str
-        One JSON document and a newline.
-
     Raises
     ------
     ValueError
-        If a value is not finite (``NaN`` and ``Infinity`` are not JSON); it is not written.
+        If a value is not finite (``NaN`` and ``Infinity`` are not JSON); the solve checks
+        this before anything is written.
     """
     try:
-        return json.dumps(document(model, result, fixed), allow_nan=False) + "\n"
+        _write_json_value(stream, _arrays(model, result, fixed))
     except ValueError:
         raise ValueError("the result holds a value that is not finite; JSON cannot carry it") from None
+    stream.write("\n")
+
+
+def _arrays(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> dict[str, Any]:
+    """:func:`document` with the arrays left as arrays (what the streamed writer walks)."""
+    states = model.model.spectrum.states
+    return {
+        "title": model.title,
+        "parameters": dict(fixed),
+        "sweep": dict(result.axes),
+        "leads": list(model.leads),
+        "states": [{"label": s.label, "charge": int(s.charge)} for s in states],
+        "probabilities": np.asarray(result.probabilities),
+        **{name: {lead: np.asarray(v) for lead, v in getattr(result, name).items()} for name in _CURRENTS},
+        "occupations": {o: np.asarray(v) for o, v in orbital_occupations(model, result).items()},
+    }
 
 
 def _columns(model: ModelFile, result: SteadyState, fixed: dict[str, float], *, full: bool) -> dict[str, np.ndarray]:
-    """Named columns, one entry per grid point (C order).  ``full`` (CSV): sweep values, fixed
-    parameters, every current, occupations and probabilities, under the JSON names; otherwise
-    (table): sweep values, I, J, Q of each lead and the mean charge <N>."""
+    """Named columns, each broadcastable to the grid shape (rows in C order).  ``full`` (CSV):
+    sweep values, fixed parameters, every current, occupations and probabilities, under the JSON
+    names; otherwise (table): sweep values, I, J, Q of each lead and the mean charge <N>."""
     shape = result.shape
-    grid = np.meshgrid(*result.axes.values(), indexing="ij") if result.axes else []
-    columns = dict(zip(result.axes, grid))
+    columns = {
+        name: values.reshape([-1 if k == axis else 1 for k in range(len(shape))])
+        for axis, (name, values) in enumerate(result.axes.items())
+    }
     if full:
-        columns.update({name: np.full(shape, value) for name, value in fixed.items()})
+        columns.update({name: np.asarray(value) for name, value in fixed.items()})
     for quantity, short in zip(_CURRENTS, "IJQ"):
         name = quantity if full else short
         columns.update({f"{name}[{lead}]": v for lead, v in getattr(result, quantity).items()})
@@ -125,37 +178,51 @@ def _columns(model: ModelFile, result: SteadyState, fixed: dict[str, float], *, 
         columns.update({f"P[{s}]": result.probabilities[..., k] for k, s in enumerate(result.states)})
     else:
         columns["<N>"] = result.expectation("charge")
-    return {name: np.broadcast_to(values, shape).reshape(-1) for name, values in columns.items()}
+    return columns
 
 
-def as_csv(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> str:
+def _row_blocks(columns: dict[str, np.ndarray], shape: tuple[int, ...]) -> Iterator[list[list[float]]]:
+    """The rows of the columns (C order over the grid), about :data:`BLOCK_POINTS` at a time."""
+    if not shape:
+        yield [[float(np.asarray(v)) for v in columns.values()]]
+        return
+    per_row = math.prod(shape[1:])
+    step = max(1, BLOCK_POINTS // max(per_row, 1))
+    for start in range(0, shape[0], step):
+        rows = slice(start, min(start + step, shape[0]))
+        block_shape = (rows.stop - rows.start,) + shape[1:]
+        block = np.empty((math.prod(block_shape), len(columns)))
+        for k, values in enumerate(columns.values()):
+            values = np.asarray(values)
+            values = values.reshape((1,) * (len(shape) - values.ndim) + values.shape)
+            block[:, k] = np.broadcast_to(values[rows] if values.shape[0] > 1 else values, block_shape).reshape(-1)
+        yield block.tolist()
+
+
+def write_csv(stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> None:
     """One row per grid point: every parameter value, the currents, occupations and probabilities.
+
+    Rows are formatted and written a block at a time; floats have every digit (``repr``).
 
     Parameters
     ----------
+    stream : text stream
+        Where to write.
     model : ModelFile
         The model file.
     result : SteadyState
         Its solve.
     fixed : dict of str to float
         The values of the parameters that are not swept (one column each).
-
-    Returns
-    -------
-    str
-        The CSV text with a header row; columns are named as the JSON keys.
     """
     columns = _columns(model, result, fixed, full=True)
-    stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(columns)
-    for row in zip(*columns.values()):
-        writer.writerow([repr(float(v)) for v in row])
-    return stream.getvalue()
+    csv.writer(stream, lineterminator="\n").writerow(columns)
+    for block in _row_blocks(columns, result.shape):
+        stream.write("".join(",".join(map(repr, row)) + "\n" for row in block))
 
 
-def as_table(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> str:
-    """A text table for reading.
+def write_table(stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> None:
+    """A text table for reading, streamed a block of rows at a time.
 
     The currents of every lead and the mean charge per grid point (JSON and CSV carry everything,
     including the probabilities and occupations); a single point lists currents, probabilities and
@@ -163,33 +230,30 @@ def as_table(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> 
 
     Parameters
     ----------
+    stream : text stream
+        Where to write.
     model : ModelFile
         The model file.
     result : SteadyState
         Its solve.
     fixed : dict of str to float
         The values of the parameters that are not swept.
-
-    Returns
-    -------
-    str
-        The table.
     """
     lines = [model.title]
     if fixed:
         lines.append("parameters: " + ", ".join(f"{name} = {value:g}" for name, value in fixed.items()))
     if not result.axes:
-        lines += _point_table(model, result)
-        return "\n".join(lines) + "\n"
+        stream.write("\n".join(lines + _point_table(model, result)) + "\n")
+        return
     lines.append("I, J, Q: particle, energy, heat current from each lead into the dot; <N>: mean charge")
     columns = _columns(model, result, fixed, full=False)
     widths = [max(13, len(name) + 2) for name in columns]
     lines.append("".join(f"{name:>{w}}" for name, w in zip(columns, widths)))
-    sweeps = len(result.axes)
-    for row in zip(*columns.values()):
-        cells = (f"{v:>{w}.6g}" if k < sweeps else f"{v:>{w}.5e}" for k, (v, w) in enumerate(zip(row, widths)))
-        lines.append("".join(cells))
-    return "\n".join(lines) + "\n"
+    stream.write("\n".join(lines) + "\n")
+    cells = [f"{{:>{w}.6g}}" if k < len(result.axes) else f"{{:>{w}.5e}}" for k, w in enumerate(widths)]
+    row_format = "".join(cells) + "\n"
+    for block in _row_blocks(columns, result.shape):
+        stream.write("".join(row_format.format(*row) for row in block))
 
 
 def _point_table(model: ModelFile, result: SteadyState) -> list[str]:
@@ -205,4 +269,5 @@ def _point_table(model: ModelFile, result: SteadyState) -> list[str]:
     return lines
 
 
-FORMATS = {"table": as_table, "json": as_json, "csv": as_csv}
+#: The text formats of ``solve --format``, by name.
+WRITERS = {"table": write_table, "json": write_json, "csv": write_csv}
