@@ -149,6 +149,7 @@ def _arrays(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> d
     states = model.model.spectrum.states
     return {
         "title": model.title,
+        "approach": getattr(result, "approach", "pauli"),
         "parameters": dict(fixed),
         "sweep": dict(result.axes),
         "leads": list(model.leads),

@@ -10,6 +10,7 @@ from typing import NoReturn
 from symbolic_pme import __version__
 from symbolic_pme.errors import CommandError
 
+from .check import APPROACH_CHOICES, add_check_command
 from .generate import add_generate_command
 
 __all__ = ["main", "parser"]
@@ -87,6 +88,13 @@ def parser() -> argparse.ArgumentParser:
         help="solve the grid's chunks on the Dask cluster of this scheduler (tcp://host:8786; "
         "needs symbolic_pme[dask])",
     )
+    solve.add_argument(
+        "--approach",
+        choices=APPROACH_CHOICES,
+        default="pauli",
+        help="the master equation: pauli (default) or a first-order coherent one, lindblad, redfield or 1vn "
+        "(populations in the eigenbasis)",
+    )
     solve.add_argument("-o", "--output", metavar="PATH", help="write the output to PATH instead of stdout")
     solve.add_argument(
         "--plot",
@@ -120,6 +128,7 @@ def parser() -> argparse.ArgumentParser:
         "--unicode", action="store_true", help="print expressions and matrices in Unicode (default: ASCII)"
     )
     add_generate_command(commands)
+    add_check_command(commands)
     return main_parser
 
 
@@ -148,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .solve import run_solve
 
             run_solve(arguments)
+        elif arguments.command == "check":
+            from .check import run_check
+
+            run_check(arguments)
         elif arguments.command == "generate":
             from .generate import run_generate
 

@@ -29,6 +29,7 @@ from symbolic_pme.numeric.validity import secular_ratio
 
 from .outputs import check_format, write_output
 from .parallel import check_parallel, executor_for
+from .check import measured_note
 from .progress import progress_bar
 from .settings import CommandError, Sweep, check_names, fixed_values, grid_points, sweep_axes, sweeps
 
@@ -63,9 +64,12 @@ def run_solve(arguments: argparse.Namespace) -> None:
     model.check_values(values, {name: (s.start, s.stop) for name, s in found.items()})
     fixed = {name: values.get(name, default) for name, default in model.parameters.items() if name not in found}
     with executor_for(arguments.workers, arguments.scheduler) as executor:
-        result, solver = _solve(model, fixed, sweep_axes(found), quiet=arguments.quiet, executor=executor)
+        result, solver = _solve(
+            model, fixed, sweep_axes(found), quiet=arguments.quiet, approach=arguments.approach, executor=executor
+        )
     if not arguments.quiet and (note := secular_note(solver, result)):
-        print(note, file=sys.stderr)
+        measured = measured_note(solver, result) if arguments.approach == "pauli" else None
+        print(note + (f"; measured: {measured}" if measured else ""), file=sys.stderr)
     if plot is not None:
         from .figures import render_plot  # matplotlib only for --plot
 
@@ -152,6 +156,7 @@ def _solve(
     axes: dict[str, np.ndarray],
     *,
     quiet: bool,
+    approach: str = "pauli",
     executor: Executor | None,
 ) -> tuple[SteadyState, CompiledNetwork]:
     """Compile and solve with floating-point errors raised; any failure becomes one line naming
@@ -163,7 +168,7 @@ def _solve(
         grid = solver.grid({n: v for n, v in fixed.items() if n in used}, axes)
         try:
             with np.errstate(**_STRICT), progress_bar(points, quiet=quiet) as progress:
-                result = solver.evaluate(grid, progress=progress, executor=executor)
+                result = solver.evaluate(grid, progress=progress, approach=approach, executor=executor)
         except (FloatingPointError, OverflowError, ZeroDivisionError) as error:
             raise CommandError(f"{model.path}: {_overflow(model, solver, grid, error)}") from None
     except MemoryError:
