@@ -27,9 +27,9 @@ from symbolic_pme.numeric.network import CompiledNetwork
 from symbolic_pme.numeric.results import SteadyState
 from symbolic_pme.numeric.validity import secular_ratio
 
+from .check import measured_note
 from .outputs import check_format, write_output
 from .parallel import check_parallel, executor_for
-from .check import measured_note
 from .progress import progress_bar
 from .settings import CommandError, Sweep, check_names, fixed_values, grid_points, sweep_axes, sweeps
 
