@@ -566,12 +566,12 @@ def _block_changes(blocks, jumps: BlockJumps, coefficients, shape, d_energies, d
             d_out = d_out + _batched(d_gamma * empty, shape, block, batch)
         d_rates.append((d_in, d_out))
         d_delta.append(_batched(dd, shape, block, batch))
-    return d_rates, d_delta
+    return d_rates, None if d_energies is None else d_delta
 
 
 def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t):
     """On the flat layout: d rates ``(2K, batch)`` and the change of E_b - E_a of the entering
-    transitions, ``(K, batch)``."""
+    transitions, ``(K, batch)`` (None where the energies do not change)."""
     flat, batch, ndim = blocks.flat, math.prod(shape), len(shape)
     size = len(flat.upper)
     d_rates = np.empty((2 * size, batch))
@@ -585,25 +585,29 @@ def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_g
     delta = jumps.delta
     for lead, ((mu_slot, t_slot, band), entries) in enumerate(zip(blocks.lead_slots, flat.lead_entries)):
         count = entries.stop - entries.start
+        leaving = slice(size + entries.start, size + entries.stop)
         x = delta[entries] - coefficients[mu_slot]
         temperature = coefficients[t_slot]
-        fill, empty = golden_rule_pair(1.0, x, temperature)
         d_mu_lead = _entries(np.broadcast_to(d_mu[lead], shape)[None], shape)
-        d_x = d_delta[entries] - d_mu_lead
-        slope = (-d_x + _entries(x * np.asarray(d_t[lead]) / temperature, shape, count)) / _entries(
-            np.asarray(temperature)[None], shape
-        )
-        change = jumps.rates[entries] * _entries(empty, shape, count) * slope
+        slope = d_mu_lead - d_delta[entries]
+        if np.any(d_t[lead]):
+            slope = slope + _entries(x * np.asarray(d_t[lead]) / temperature, shape, count)
+        slope /= _entries(np.asarray(temperature)[None], shape)
+        # gamma f (1 - f) = r_in r_out / (r_in + r_out) from the rates themselves (no exp)
+        r_in, r_out = jumps.rates[entries], jumps.rates[leaving]
+        total = r_in + r_out
+        change = np.divide(r_in * r_out, total, out=np.zeros_like(total), where=total > 0) * slope
         d_in, d_out = change, -change
         if d_gamma is not None:
+            fill, empty = golden_rule_pair(1.0, x, temperature)
             d_g = d_gamma[entries]
             if band is not None:
                 low, high = coefficients[band[0]], coefficients[band[1]]
                 d_g = d_g * ((delta[entries] >= low) & (delta[entries] <= high))
             d_in = d_in + _entries(d_g * fill, shape, count)
             d_out = d_out + _entries(d_g * empty, shape, count)
-        d_rates[entries], d_rates[size + entries.start : size + entries.stop] = d_in, d_out
-    return d_rates, d_delta
+        d_rates[entries], d_rates[leaving] = d_in, d_out
+    return d_rates, None if d_energies is None else d_delta
 
 
 # --------------------------------------------------------------------------------------------------
