@@ -29,14 +29,24 @@ is the decay rate of the coherence it causes (docs/conventions.md; see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import sympy
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
+from sympy.polys.matrices import DomainMatrix
+from sympy.polys.matrices.exceptions import DMNonInvertibleMatrixError
 
 from symbolic_pme.networks.network import RateNetwork, Transition
+from symbolic_pme.quantum._real_coordinates import (
+    as_floats,
+    domain_matrix,
+    field,
+    rationalized,
+    real_columns,
+    real_rows,
+)
 from symbolic_pme.quantum.lindblad import Jump, LindbladModel
 
 __all__ = ["adiabatic_elimination", "driven_coherences", "stationary_coherences"]
@@ -121,10 +131,20 @@ def stationary_coherences(
     V*(rho_11 - rho_22)/(-I*gamma + w0)
     """
     n = len(model.states)
-    chosen, solved = _solve_coherences(model, coherences, second_order)
+    exact, floats = rationalized(model)
+    pairs = _eliminated_pairs(exact, coherences, second_order)
+    solved = _solve_coherences(exact, pairs, second_order, [])
     populations = sympy.Matrix([model.density_matrix()[i, i] for i in range(n)])
-    values = -solved * populations
-    return {model.elements[c]: sympy.factor(sympy.cancel(values[k])) for k, c in enumerate(chosen)}
+    real = -solved.to_Matrix() * populations  # Re rho_ij, Im rho_ij of every pair
+    values = {}
+    for k, (i, j) in enumerate(pairs):
+        values[i * n + j] = real[2 * k] + sympy.I * real[2 * k + 1]
+        values[j * n + i] = real[2 * k] - sympy.I * real[2 * k + 1]
+    result = {}
+    for element in sorted(values):
+        value = sympy.cancel(values[element])
+        result[model.elements[element]] = as_floats(value) if floats else sympy.factor(value, extension=sympy.I)
+    return result
 
 
 def adiabatic_elimination(
@@ -163,6 +183,12 @@ def adiabatic_elimination(
     Hamiltonian and the decay terms ``-r {L^+ L, rho}/2`` (together: the effective non-Hermitian
     Hamiltonian) give transitions without a channel.
 
+    The coherences are solved in their real coordinates (Re and Im of each rho_ab) by exact
+    polynomial arithmetic over the rational functions of the model's symbols.  Floats are first
+    replaced by the rationals of their decimal digits, and the rates of such a model come back
+    as floats (a cancelled fraction, its denominator's leading coefficient 1): three dephased
+    sites with float entries and a free dephasing rate take about a second.
+
     Examples
     --------
     Two levels detuned by w0, coupled by V, dephased at gamma (the decay rate of rho_12,
@@ -174,22 +200,33 @@ def adiabatic_elimination(
     2*V**2*gamma/(gamma**2 + w0**2)
     """
     n = len(model.states)
-    chosen, solved = _solve_coherences(model, coherences, second_order)
+    exact, floats = rationalized(model)
     populations = _population_indices(n)
-    parts: list[tuple[Jump | None, sympy.Matrix]] = [(None, model.liouvillian(dissipator="decay"))]
-    parts += [(jump, model.liouvillian(hamiltonian=False, jumps=[jump], dissipator="jump")) for jump in model.jumps]
+    parts: list[tuple[Jump | None, sympy.Matrix]] = [(None, exact.liouvillian(dissipator="decay"))]
+    parts += [
+        (jump, exact.liouvillian(hamiltonian=False, jumps=[exact_jump], dissipator="jump"))
+        for jump, exact_jump in zip(model.jumps, exact.jumps)
+    ]
+    pairs = _eliminated_pairs(exact, coherences, second_order)
+    blocks = [
+        (part.extract(populations, populations), real_columns(part.extract(populations, list(range(n * n))), pairs, n))
+        for _, part in parts
+    ]
+    solved = _solve_coherences(exact, pairs, second_order, [m for block in blocks for m in block])
+    domain = solved.domain
     transitions = []
-    for jump, part in parts:
-        reduced = part.extract(populations, populations)
-        if chosen:
-            reduced -= part.extract(populations, chosen) * solved
+    for (jump, _), (direct, through_coherences) in zip(parts, blocks):
+        reduced = domain_matrix(direct, domain)
+        if pairs:
+            reduced -= domain_matrix(through_coherences, domain) * solved
         channel = None if jump is None else jump.channel
         carries = {} if jump is None else jump.carries
-        for i in range(n):
-            for j in range(n):
-                rate = _simplify(reduced[j, i]) if i != j and reduced[j, i] != 0 else sympy.S.Zero
-                if rate != 0:
-                    transitions.append(Transition(model.states[i], model.states[j], rate, channel, carries))
+        for (j, i), value in sorted(reduced.to_dok().items(), key=lambda item: (item[0][1], item[0][0])):
+            if i == j or not value:
+                continue
+            rate = as_floats(domain.to_sympy(value)) if floats else _simplify(domain.to_sympy(value))
+            if rate != 0:
+                transitions.append(Transition(model.states[i], model.states[j], rate, channel, carries))
     return RateNetwork(model.states, transitions)
 
 
@@ -213,44 +250,64 @@ def _coherence_propagator(model: LindbladModel, full: sympy.Matrix, second_order
     return full - LindbladModel(model.states, couplings, (), hbar=model.hbar).liouvillian()
 
 
-def _solve_coherences(
+def _eliminated_pairs(
     model: LindbladModel, coherences: Iterable[Pair] | None, second_order: bool
-) -> tuple[list[int], sympy.Matrix]:
-    """Indices of the eliminated coherences and ``X = L_CC^{-1} L_CP`` (so that C = -X P),
-    solved block by block over the connected parts of L_CC."""
+) -> list[tuple[int, int]]:
+    """The eliminated coherences as index pairs ``(i, j)``, i < j, in row-major order."""
+    if coherences is None:
+        full = model.liouvillian()
+        labels = _driven(model, full, _coherence_propagator(model, full, second_order))
+    else:
+        labels = [_pair(model, pair) for pair in coherences]
+    indices = {tuple(sorted((model.index(a), model.index(b)))) for a, b in labels}
+    return sorted(indices)
+
+
+def _solve_coherences(
+    model: LindbladModel, pairs: Sequence[tuple[int, int]], second_order: bool, others: Sequence[sympy.Matrix]
+) -> DomainMatrix:
+    """For the eliminated ``pairs`` (index pairs i < j), ``X = B_CC^{-1} B_CP`` in their real
+    coordinates (``Re rho_ij, Im rho_ij`` of each pair, so that C = -X P), solved block by block
+    over the connected parts of B_CC.
+
+    The solve is exact polynomial arithmetic in real coordinates: the entries (and those of
+    ``others``, the matrices the caller multiplies X with) lie in one field, the rational
+    functions of the model's (real) symbols over the rationals, where every step cancels with
+    fast integer GCDs.  SymPy's generic ``LUsolve`` on the complex elements instead grows and
+    re-cancels expression trees (minutes for three dephased sites with one free symbol)."""
     n = len(model.states)
     full = model.liouvillian()
     propagator = _coherence_propagator(model, full, second_order)
-    if coherences is None:
-        pairs = _driven(model, full, propagator)
-    else:
-        pairs = [_pair(model, pair) for pair in coherences]
-    chosen = sorted(
-        {model.index(a) * n + model.index(b) for a, b in pairs}
-        | {model.index(b) * n + model.index(a) for a, b in pairs}
-    )
-    solved = sympy.zeros(len(chosen), n)
-    if not chosen:
-        return chosen, solved
-    block_matrix = propagator.extract(chosen, chosen)
-    size = len(chosen)
+    block_matrix = real_columns(real_rows(propagator, pairs, n), pairs, n)
+    drive = real_rows(full, pairs, n).extract(list(range(2 * len(pairs))), _population_indices(n))
+    domain = field([block_matrix, drive, *others])
+    if not pairs:
+        return DomainMatrix.zeros((0, n), domain)
+    size = 2 * len(pairs)
     rows, cols = zip(*[(i, j) for i in range(size) for j in range(size) if i == j or block_matrix[i, j] != 0])
     graph = csr_array((np.ones(len(rows)), (rows, cols)), shape=(size, size))
     count, labels = connected_components(graph, directed=False)
-    drive = full.extract(chosen, _population_indices(n))
+    solution: dict[int, list] = {}
     for block in range(count):
-        members = [k for k in range(len(chosen)) if labels[k] == block]
-        local = block_matrix.extract(members, members)
-        if sympy.cancel(local.det()) == 0:
-            names = ", ".join("rho_" + "".join(model.elements[chosen[k]]) for k in members)
+        members = [k for k in range(size) if labels[k] == block]
+        local = domain_matrix(block_matrix.extract(members, members), domain).to_dense()
+        rhs = domain_matrix(drive.extract(members, list(range(n))), domain).to_dense()
+        try:
+            x = local.lu_solve(rhs).to_list()
+        except DMNonInvertibleMatrixError:
+            names = ", ".join(dict.fromkeys(_element_name(model, pairs[k // 2]) for k in members))
             raise ValueError(
                 f"the coherences {names} neither decay nor oscillate (singular block of L_CC): "
                 "they cannot be eliminated; add dephasing or a detuning"
-            )
-        x = local.LUsolve(drive.extract(members, list(range(n))))
+            ) from None
         for row, k in enumerate(members):
-            solved[k, :] = x[row, :]
-    return chosen, solved
+            solution[k] = x[row]
+    return DomainMatrix([solution[k] for k in range(size)], (size, n), domain)
+
+
+def _element_name(model: LindbladModel, pair: tuple[int, int]) -> str:
+    i, j = pair
+    return "rho_" + "".join((model.states[i], model.states[j]))
 
 
 def _pair(model: LindbladModel, pair) -> Pair:
