@@ -42,7 +42,8 @@ class CycleCondition:
     cycle : Cycle
         The cycle.
     ratio : sympy.Expr or None
-        The forward/backward product, simplified (None when a step is irreversible).
+        The forward/backward product, simplified (None when a step is irreversible); in floats
+        when the rates are (the verdict is decided on their exact rational values).
     holds : bool or None
         True when the ratio is identically 1, False when it is a number other than 1 (or the
         cycle has an irreversible step), None when it depends on the parameters (see
@@ -222,9 +223,10 @@ def _condition(cycle: Cycle) -> CycleCondition:
     if cycle.forward == 0 or cycle.backward == 0:
         return CycleCondition(cycle, None, False)
     ratio = _simplified_ratio(cycle.forward, cycle.backward)
+    shown = sympy.N(ratio) if (cycle.forward / cycle.backward).has(sympy.Float) else ratio
     if ratio == 1:
-        return CycleCondition(cycle, ratio, True)
-    return CycleCondition(cycle, ratio, False if not ratio.free_symbols else None)
+        return CycleCondition(cycle, shown, True)
+    return CycleCondition(cycle, shown, False if not ratio.free_symbols else None)
 
 
 def _simplified_ratio(forward: sympy.Expr, backward: sympy.Expr) -> sympy.Expr:

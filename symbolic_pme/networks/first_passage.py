@@ -12,6 +12,11 @@ the *residence times* (expected total time spent in each state), one linear solv
   with kappa the sink rates; the yields of all channels add up to 1;
 * mean time until a sink removes it (the mean trapping or first-passage time): ``sum_i x_i``.
 
+Sinks are :class:`~symbolic_pme.networks.network.Sink` objects, or *absorbing states*: states
+without transitions out, such as the ``"sink"`` and ``"ground"`` of a reduced Haken-Strobl-Reineker
+model.  Transitions into an absorbing state act as sinks of their channel (``"sink"`` without
+one); a network without sinks has its absorbing states used so by default.
+
 ``x`` is the steady state of the same network driven by a unit source distributed as ``P0``
 (``W x + P0 = 0``), so the closed form comes from the matrix-tree solver of open networks
 (:meth:`RateNetwork.steady_state`), with its size limits.  Times are in the inverse unit of the
@@ -20,13 +25,13 @@ rates (``docs/conventions.md``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sympy
 
 from symbolic_pme.checks import initial_weights
-from symbolic_pme.networks.network import RateNetwork, Source
+from symbolic_pme.networks.network import RateNetwork, Sink, Source
 from symbolic_pme.parsing import Value
 
 __all__ = ["FirstPassage", "first_passage", "initial_distribution"]
@@ -104,6 +109,7 @@ def first_passage(
     network: RateNetwork,
     initial: str | Mapping[str, Value] | None = None,
     *,
+    absorbing: Sequence[str] | None = None,
     simplify: bool = True,
     max_trees: int = 20000,
 ) -> FirstPassage:
@@ -112,10 +118,15 @@ def first_passage(
     Parameters
     ----------
     network : RateNetwork
-        A network with sinks; its sources are used only to define the default ``initial``.
+        A network with sinks or absorbing states; its sources are used only to define the
+        default ``initial``.
     initial : str, mapping of str to value, or None, optional
         Where the excitation starts: a state label, weights ``{state: w}`` (normalized), or None
         (default) for the distribution of the network's sources.
+    absorbing : sequence of str, optional
+        States that end the passage (states without transitions out): each transition into one
+        becomes a sink of its channel (``"sink"`` without one), and they leave the result.
+        Default: none when the network has sinks, else every state without transitions out.
     simplify : bool, optional
         Simplify the closed forms as :meth:`RateNetwork.steady_state` does.  Default True.
     max_trees : int, optional
@@ -129,7 +140,8 @@ def first_passage(
     Raises
     ------
     ValueError
-        Without sinks, or for an invalid ``initial`` (:func:`initial_distribution`).
+        Without sinks or absorbing states, for an ``absorbing`` state that is unknown, has
+        transitions out or is fed by a source, or for an invalid ``initial`` (:func:`initial_distribution`).
     NonUniqueSteadyState
         When some state cannot reach a sink (the excitation could stay for ever).
     ClosedFormTooLarge
@@ -147,9 +159,15 @@ def first_passage(
     {'trap': k/(g + k), 'loss': g/(g + k)}
     >>> result.mean_time
     (k + kappa)/(kappa*(g + k))
+
+    The same chain with the trap and the loss as absorbing states gives the same:
+
+    >>> states = RateNetwork(["A", "B", "RC", "ground"],
+    ...                      [("A", "B", "k"), ("B", "RC", "kappa", "trap"), ("A", "ground", "g", "loss")])
+    >>> first_passage(states, "A").yields
+    {'trap': k/(g + k), 'loss': g/(g + k)}
     """
-    if not network.sinks:
-        raise ValueError("network: it has no sinks, so nothing ever traps the excitation")
+    network = _absorbed(network, absorbing)
     start = initial_distribution(network, initial)
     driven = RateNetwork(
         network.states,
@@ -168,3 +186,33 @@ def first_passage(
         {c: sums.ratio(w, simplify=simplify) for c, w in numerators.items()},
         sums.ratio(sympy.Add(*(sums.weights[s] for s in network.states)), simplify=simplify),
     )
+
+
+def _absorbed(network: RateNetwork, absorbing: Sequence[str] | None) -> RateNetwork:
+    """The network with its absorbing states replaced by sinks (unchanged without any)."""
+    if absorbing is None:
+        if network.sinks:
+            return network
+        leaving = {t.source for t in network.transitions}
+        absorbing = [s for s in network.states if s not in leaving]
+        if not absorbing:
+            raise ValueError(
+                "network: it has no sinks and no absorbing states (every state has transitions out), "
+                "so nothing ever traps the excitation"
+            )
+    ends = set(absorbing)
+    unknown = sorted(ends - set(network.states))
+    if unknown:
+        raise ValueError(f"absorbing: unknown state {unknown[0]!r}; states: {', '.join(network.states)}")
+    for t in network.transitions:
+        if t.source in ends:
+            raise ValueError(f"absorbing: state {t.source!r} is not absorbing (transition {t})")
+    fed = sorted({source.state for source in network.sources} & ends)
+    if fed:
+        raise ValueError(f"absorbing: a source feeds the absorbing state {fed[0]!r}")
+    states = [s for s in network.states if s not in ends]
+    transitions = [t for t in network.transitions if t.target not in ends]
+    sinks = list(network.sinks) + [
+        Sink(t.source, t.rate, t.channel or "sink") for t in network.transitions if t.target in ends
+    ]
+    return RateNetwork(states, transitions, sources=network.sources, sinks=sinks)
