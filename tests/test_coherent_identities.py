@@ -1,0 +1,96 @@
+"""Identities of the coherent steady states and the commands that use them.
+
+- Trace one, Hermitian density-matrix blocks and (Lindblad) positive semi-definite blocks on a
+  random spinless model; Sum_lead I = 0.
+- With level spacings much larger than the broadening (couplings scaled down 100 times), every
+  coherent approach gives the Pauli currents to 1e-3 of their largest value.
+- ``solve --approach`` JSON keys, ``check`` output and the refusal of a model whose kernel
+  cannot fit in memory, with the estimate.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from symbolic_pme import FockSpace, Hamiltonian, Lead, TransportModel
+from symbolic_pme.cli.main import main
+from symbolic_pme.errors import GridTooLarge
+from symbolic_pme.files.model_file import load_model
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_random_models import random_model_text  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+TRIANGLE = Path(__file__).resolve().parent.parent / "examples" / "triangle.toml"
+
+
+@pytest.mark.parametrize("approach", ["lindblad", "redfield", "1vn"])
+def test_trace_hermiticity_positivity(approach, tmp_path):
+    path = tmp_path / "random.toml"
+    path.write_text(random_model_text(4, False, 7))
+    result = load_model(path).compile().sweep({"V": np.linspace(-1.5, 1.5, 7)}, approach=approach)
+    assert np.all(np.abs(result.probabilities.sum(axis=-1) - 1) < 1e-12)
+    for block in result.density_matrices:
+        assert np.max(np.abs(block - np.conj(np.swapaxes(block, -1, -2)))) < 1e-14
+        if approach == "lindblad":
+            assert np.all(np.linalg.eigvalsh(block) > -1e-12)
+    total = result.current["L"] + result.current["R"]
+    assert np.all(np.abs(total) <= 1e-10 * np.abs(result.current["L"]).max())
+
+
+def test_approaches_coincide_with_pauli_when_spacings_exceed_broadening():
+    molecule = Hamiltonian(
+        FockSpace(["a", "b", "c"]),
+        onsite={"a": 0.0, "b": 0.1, "c": 0.2},
+        hopping={("a", "b"): 0.05, ("b", "c"): 0.02, ("c", "a"): 0.05},
+    )
+    leads = [
+        Lead("substrate", mu=0, temperature=0.1, coupling={"a": 0.001, "b": 0.001, "c": 0.001}),
+        Lead("tip", mu="V", temperature=0.1, coupling={"a": 0.0001, "b": 0.0001, "c": 0.00001}),
+    ]
+    compiled = TransportModel(molecule, leads).compile()
+    axes = {"V": np.linspace(-1, 1, 21)}
+    pauli = compiled.sweep(axes)
+    for approach in ("lindblad", "redfield", "1vn"):
+        coherent = compiled.sweep(axes, approach=approach)
+        for lead in ("substrate", "tip"):
+            scale = np.abs(pauli.current[lead]).max()
+            assert np.abs(coherent.current[lead] - pauli.current[lead]).max() < 1e-3 * scale, (approach, lead)
+        assert np.abs(coherent.probabilities - pauli.probabilities).max() < 1e-3
+
+
+def test_solve_approach_json(tmp_path, capsys):
+    output = tmp_path / "out.json"
+    assert main(["solve", str(TRIANGLE), "--approach", "1vn", "--format", "json", "-o", str(output), "-q"]) == 0
+    document = json.loads(output.read_text())
+    assert document["approach"] == "1vn"
+    assert {"probabilities", "current", "energy_current", "heat_current"} <= set(document)
+    assert abs(sum(document["probabilities"]) - 1) < 1e-12
+    assert main(["solve", str(TRIANGLE), "--format", "json", "-o", str(output), "-q"]) == 0
+    assert json.loads(output.read_text())["approach"] == "pauli"
+
+
+def test_check_prints_each_leads_largest_difference(capsys):
+    assert main(["check", str(TRIANGLE), "--sweep", "V=-1:1:41"]) == 0
+    out = capsys.readouterr().out
+    assert "Redfield against Pauli over 41 grid point(s)" in out
+    for lead in ("substrate", "tip"):
+        line = next(row for row in out.splitlines() if row.strip().startswith(f"{lead}:"))
+        assert float(line.split(":")[1].split()[0]) == pytest.approx(1.15e-3, rel=0.05)
+        assert " at V = " in line
+
+
+def test_solve_note_gives_the_measured_difference(capsys):
+    assert main(["solve", str(TRIANGLE), "--sweep", "V=-1:1:21"]) == 0
+    assert "measured: Redfield changes the current" in capsys.readouterr().err
+
+
+def test_over_large_model_is_refused_with_its_estimate(tmp_path):
+    path = tmp_path / "big.toml"
+    path.write_text(random_model_text(10, False, 9))  # 1024 states: a Liouville space of 184756 elements
+    compiled = load_model(path).compile()
+    with pytest.raises(GridTooLarge, match=r"GiB.*184756 x 184756|184756 x 184756.*GiB"):
+        compiled.solve(approach="redfield")
