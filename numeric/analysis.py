@@ -44,6 +44,7 @@ from .response import (
     DIFFERENTIATED,
     Derivatives,
     Thermoelectric,
+    check_quantities,
     check_temperatures,
     chunk_changes,
     chunk_derivatives,
@@ -119,6 +120,7 @@ def analyse(
     cumulants: int = 0,
     quantity: str = CHARGE,
     derivatives: Sequence[str] = (),
+    derivative_quantities: Sequence[str] = DIFFERENTIATED,
     method: str = "auto",
     progress: Callable[[int, int], None] | None = None,
 ) -> Analysis:
@@ -138,6 +140,10 @@ def analyse(
     derivatives : sequence of str, optional
         Directions: parameter names (e.g. ``"V"``), ``"mu[lead]"`` or ``"T[lead]"`` (that lead's
         chemical potential or temperature alone, whatever expression sets it).
+    derivative_quantities : sequence of str, optional
+        The currents whose derivatives are computed: ``"charge"`` (particles), ``"energy"``,
+        ``"heat"`` (default: all three).  ``("charge",)`` skips the pass over the energy
+        jumps, which a dI/dV map does not need.
     method : {"auto", "dense", "levels"}, optional
         ``"auto"`` (small models on the flat layout, steady state by GTH, dense resolvent; block
         elimination down the charge levels above), ``"dense"`` or ``"levels"``.
@@ -152,7 +158,8 @@ def analyse(
     Raises
     ------
     ValueError
-        For a network without rate groups, an unknown quantity, order, direction or method, a
+        For a network without rate groups, an unknown quantity, derivative quantity, order,
+        direction or method, a
         lead temperature that is not positive (with derivatives), or a direction whose ``dH``
         couples degenerate eigenstates of a mixed block.
     GridTooLarge
@@ -166,6 +173,7 @@ def analyse(
     if cumulants not in (0, 1, 2, 3):
         raise ValueError(f"cumulants: 0, 1, 2 or 3 cumulants can be computed, not {cumulants!r}")
     names = tuple(dict.fromkeys(derivatives))
+    differentiated = check_quantities(derivative_quantities)
     differentiator = differentiator_of(compiled) if names else None
     for name in names:
         differentiator.check(name)
@@ -174,7 +182,7 @@ def analyse(
     per_point = work_per_point(blocks, method, 8 * len(leads) * bool(cumulants) + 4 * (len(names) + len(leads)))
     chunk = int(np.clip(CHUNK_NUMBERS // per_point, 1, 1 << 16))
     outputs = total * (2 * n + 4 * len(leads) + cumulants * len(leads))
-    outputs += total * len(names) * (n + len(DIFFERENTIATED) * len(leads))
+    outputs += total * len(names) * (n + len(differentiated) * len(leads))
     what = f"an analysis of {total} grid point(s) x {n} states"
     MemoryEstimate.of_arrays(what, outputs + min(total, chunk) * per_point).check()
 
@@ -186,7 +194,7 @@ def analyse(
     currents = {q: np.empty((len(leads),) + shape) for q in blocks.quantities}
     c = np.empty((len(leads), cumulants) + shape)
     d_probabilities = np.empty((len(names),) + shape + (n,))
-    d_currents = np.empty((len(DIFFERENTIATED), len(names), len(leads)) + shape)
+    d_currents = np.empty((len(differentiated), len(names), len(leads)) + shape)
     done = 0
     for rows, part, part_shape in row_chunks(values, shape, chunk):
         coefficients = blocks.coefficients(part)
@@ -215,7 +223,7 @@ def analyse(
             d_p = -solved[:, :, solved.shape[2] - len(names) :]
             d_probabilities[(slice(None),) + at] = np.moveaxis(d_p, 2, 0).reshape((len(names),) + part_shape + (n,))
             mu = np.stack([np.broadcast_to(coefficients[k.mu], part_shape).reshape(-1) for k in blocks.lead_slots])
-            d_i = chunk_derivatives(jumps, p, changes, d_p, mu, chunk_currents[CHARGE])
+            d_i = chunk_derivatives(jumps, p, changes, d_p, mu, chunk_currents[CHARGE], quantities=differentiated)
             d_currents[(slice(None),) * 3 + at] = d_i.reshape(d_i.shape[:3] + part_shape)
         done += math.prod(part_shape)
         if progress is not None:
@@ -249,7 +257,7 @@ def analyse(
             probabilities=dict(zip(names, d_probabilities)),
             currents={
                 q: {name: dict(zip(leads, d_currents[i, k])) for k, name in enumerate(names)}
-                for i, q in enumerate(DIFFERENTIATED)
+                for i, q in enumerate(differentiated)
             },
             parameters=grid.values,
         )

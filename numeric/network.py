@@ -674,6 +674,7 @@ class CompiledNetwork(TakesParameters):
         cumulants: int = 0,
         quantity: str = CHARGE,
         derivatives: Sequence[str] = (),
+        derivative_quantities: Sequence[str] = ("charge", "energy", "heat"),
         method: str = "auto",
         progress: Callable[[int, int], None] | None = None,
         **parameters: ArrayLike,
@@ -699,6 +700,9 @@ class CompiledNetwork(TakesParameters):
             or, with spin, ``"spin"``.
         derivatives : sequence of str, optional
             Directions of the exact derivatives: parameter names, ``"mu[lead]"`` or ``"T[lead]"``.
+        derivative_quantities : sequence of str, optional
+            Whose currents are differentiated: ``"charge"``, ``"energy"``, ``"heat"`` (default:
+            all three); ``("charge",)`` for dI/dV alone, which skips the energy currents' pass.
         method : {"auto", "dense", "levels"}, optional
             ``"auto"`` (dense for small models, block elimination down the charge levels above),
             ``"dense"`` or ``"levels"``.
@@ -741,6 +745,7 @@ class CompiledNetwork(TakesParameters):
             cumulants=cumulants,
             quantity=quantity,
             derivatives=derivatives,
+            derivative_quantities=derivative_quantities,
             method=method,
             progress=progress,
         )

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,7 @@ __all__ = [
     "Derivatives",
     "Differentiator",
     "Thermoelectric",
+    "check_quantities",
     "check_temperatures",
     "chunk_changes",
     "chunk_derivatives",
@@ -84,7 +86,8 @@ class Derivatives:
         ``{direction: array shape + (n_states,)}``: ``dP/dtheta`` (summing to zero).
     currents:
         ``{quantity: {direction: {lead: array of shape}}}`` for ``"charge"`` (particles),
-        ``"energy"`` and ``"heat"`` (``J - mu I``), each from the lead into the dot.
+        ``"energy"`` and ``"heat"`` (``J - mu I``), each from the lead into the dot; only the
+        quantities asked for (``derivative_quantities`` of :meth:`CompiledNetwork.analyse`).
     """
 
     with_respect_to: tuple[str, ...]
@@ -415,11 +418,14 @@ def chunk_derivatives(
     d_p: np.ndarray,
     mu: np.ndarray,
     current: np.ndarray,
+    *,
+    quantities: Sequence[str] = DIFFERENTIATED,
 ) -> np.ndarray:
-    """The derivatives of each lead's particle, energy and heat currents, from ``dP``.
+    """The derivatives of each lead's particle, energy and heat currents (or some of them), from ``dP``.
 
     The heat current's is ``dQ = dJ - (d mu) I - mu dI`` (``Q = J - mu I`` lead by lead), so
-    it costs no pass over the jumps of its own.
+    it costs no pass over the jumps of its own; the energy current's costs one, skipped when
+    neither it nor the heat current is asked for.
 
     Parameters
     ----------
@@ -435,23 +441,59 @@ def chunk_derivatives(
         Each lead's chemical potential, ``(leads, batch)``.
     current : numpy.ndarray
         Each lead's particle current, ``(leads, batch)``.
+    quantities : sequence of str, optional
+        Which currents to differentiate, from :data:`DIFFERENTIATED` (default: all three).
 
     Returns
     -------
     numpy.ndarray
-        ``(quantities, directions, leads, batch)`` in the order of :data:`DIFFERENTIATED`.
+        ``(quantities, directions, leads, batch)`` in the order of ``quantities``.
     """
     p = probabilities[:, :, None]
-    d_i = np.empty((len(DIFFERENTIATED), len(changes), jumps.leads, p.shape[0]))
-    for i, quantity in enumerate((CHARGE, ENERGY)):
+    needed = set(quantities) | ({CHARGE, ENERGY} if HEAT in quantities else set())
+    found = {}
+    for quantity in (q for q in (CHARGE, ENERGY) if q in needed):
         counted = jumps if quantity == CHARGE else jumps.counting(quantity)
         through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(counted.weights(1)), d_p)
+        found[quantity] = d_i = np.empty((len(changes), jumps.leads, p.shape[0]))
         for k, (d_rates, d_delta, _) in enumerate(changes):
             d_carried = d_delta if quantity == ENERGY else None
-            d_i[i, k] = counted.totals(counted.derivative_weights(d_rates, d_carried), p).T + through_p[k]
-    for k, (*_, d_mu) in enumerate(changes):
-        d_i[2, k] = d_i[1, k] - d_mu * current - mu * d_i[0, k]
-    return d_i
+            d_i[k] = counted.totals(counted.derivative_weights(d_rates, d_carried), p).T + through_p[k]
+    if HEAT in quantities:
+        d_mu = np.stack([change[-1] for change in changes])
+        found[HEAT] = found[ENERGY] - d_mu * current - mu * found[CHARGE]
+    return np.stack([found[q] for q in quantities])
+
+
+def check_quantities(quantities: Sequence[str]) -> tuple[str, ...]:
+    """The currents to differentiate, checked: a non-empty selection from :data:`DIFFERENTIATED`.
+
+    Parameters
+    ----------
+    quantities : sequence of str
+        ``"charge"``, ``"energy"``, ``"heat"``.
+
+    Returns
+    -------
+    tuple of str
+        The quantities in the order of :data:`DIFFERENTIATED`, without repeats.
+
+    Raises
+    ------
+    ValueError
+        For an empty selection, a string in place of a sequence, or an unknown quantity.
+    """
+    if isinstance(quantities, str) or not quantities:
+        raise ValueError(
+            f"derivative_quantities: a non-empty sequence from {', '.join(DIFFERENTIATED)}, not {quantities!r}"
+        )
+    unknown = [q for q in quantities if q not in DIFFERENTIATED]
+    if unknown:
+        raise ValueError(
+            f"derivative_quantities: unknown quantity {unknown[0]!r}; currents differentiated: "
+            + ", ".join(DIFFERENTIATED)
+        )
+    return tuple(q for q in DIFFERENTIATED if q in quantities)
 
 
 class _Amplitudes:
