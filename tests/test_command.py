@@ -26,6 +26,7 @@ EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).resolve().parent / "data"
 KEYS = [
     "title",
+    "approach",
     "parameters",
     "sweep",
     "leads",
