@@ -7,8 +7,10 @@ values and occupations, with labelled results.
 
 from .dynamics import Evolution, evolve_network, evolve_open_network, expm, propagate
 from .first_passage import Trapping, first_passage
+from .fitting import Fit, fit
 from .functions import fermi
 from .lindblad import CompiledLindblad, LindbladSteadyState, compile_lindblad
+from .measured import Measurement, load_measurement
 from .network import CompiledNetwork, compile_network
 from .results import SteadyState
 from .solver import steady_state
@@ -19,7 +21,9 @@ __all__ = [
     "CompiledLindblad",
     "CompiledNetwork",
     "Evolution",
+    "Fit",
     "LindbladSteadyState",
+    "Measurement",
     "SteadyState",
     "Trapping",
     "ValidityReport",
@@ -32,6 +36,8 @@ __all__ = [
     "expm",
     "fermi",
     "first_passage",
+    "fit",
+    "load_measurement",
     "propagate",
     "slowest_relaxation",
     "steady_state",

@@ -11,6 +11,7 @@ from symbolic_pme import __version__
 from symbolic_pme.errors import CommandError
 
 from .check import APPROACH_CHOICES, add_check_command
+from .fit import add_fit_command
 from .generate import add_generate_command
 
 __all__ = ["main", "parser"]
@@ -21,6 +22,7 @@ EXAMPLES = """examples:
   symbolic-pme solve examples/triangle_tip.toml --sweep y=-6:10:41 --sweep x=-8:8:41 --set V=0.3 --plot image.png
   symbolic-pme derive examples/single_level.toml --latex
   symbolic-pme generate examples/triangle.toml --language c -o triangle.c
+  symbolic-pme fit examples/triangle.toml iv.csv --vary T --target current --plot fit.png
 
 Model files are described in docs/model-files.md.  Units: hbar = e = k_B = 1."""
 
@@ -129,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
     )
     add_generate_command(commands)
     add_check_command(commands)
+    add_fit_command(commands)
     return main_parser
 
 
@@ -165,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .generate import run_generate
 
             run_generate(arguments)
+        elif arguments.command == "fit":
+            from .fit import run_fit
+
+            run_fit(arguments)
         else:
             from symbolic_pme.files.model_file import load_model
 
