@@ -278,7 +278,8 @@ def fit(
     >>> level = TransportModel(Hamiltonian(FockSpace(["d"]), onsite={"d": "eps"}), leads).compile()
     >>> biases = np.linspace(-1, 1, 41)
     >>> measured = level.sweep({"V": biases}, eps=0.3).current["L"]
-    >>> result = fit(level, Measurement(measured, {"V": biases}), parameters=["eps"], start={"eps": 0.2})
+    >>> data = Measurement(measured, {"V": biases})
+    >>> result = fit(level, data, parameters=["eps"], lead="L", start={"eps": 0.2})
     >>> round(result.values["eps"], 6)
     0.3
     """
