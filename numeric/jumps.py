@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import sparse
 
 from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
 
@@ -57,20 +58,22 @@ class FlatJumps:
         self.delta = None  # the entries' E_upper - E_lower, where :meth:`of` built the jumps
         self._source, self._n = flat.source, n
         self._weights: dict[int, np.ndarray] = {}
-        # every operation is one gather and one product with a constant matrix over all 2K
-        # transitions of all leads (batch last: the sums over transitions are single GEMMs)
+        # every operation is one gather and one product with a constant incidence matrix over all
+        # 2K transitions of all leads (batch last).  The matrices are sparse (one or two entries a
+        # column): their products cost O(2K batch), and they run in one thread, where a threaded
+        # BLAS product of such thin matrices is slower by an order of magnitude on a loaded machine
         transitions = np.arange(len(flat.source))
         lead = np.concatenate([flat.lead, flat.lead])
         #: Per transition, the row of its lead's column of a ``(leads * n, batch)`` vector at its source.
         self._lead_source = lead * n + flat.source
-        self._lead_matrix = np.abs(flat.signs)  # (leads, 2K): the transitions of each lead
-        self._into = np.zeros((leads * n, len(transitions)))  # into its target, in its lead's column
-        self._into[lead * n + flat.target, transitions] = 1.0
-        self._out_of = np.zeros((leads * n, len(transitions)))  # out of its source, in its lead's column
-        self._out_of[self._lead_source, transitions] = 1.0
-        self._net = np.zeros((n, len(transitions)))  # into its target minus out of its source
-        self._net[flat.target, transitions] += 1.0
-        self._net[flat.source, transitions] -= 1.0
+        self._lead_matrix = sparse.csr_array(np.abs(flat.signs))  # (leads, 2K): the transitions of each lead
+        # into its target, and out of its source, in its lead's column
+        self._into = _incidence(lead * n + flat.target, leads * n)
+        self._out_of = _incidence(self._lead_source, leads * n)
+        net = np.zeros((n, len(transitions)))  # into its target minus out of its source
+        net[flat.target, transitions] += 1.0
+        net[flat.source, transitions] -= 1.0
+        self._net = sparse.csr_array(net)
 
     @classmethod
     def of(cls, blocks: TransportBlocks, coefficients: list, shape: tuple[int, ...], quantity: str) -> FlatJumps:
@@ -242,7 +245,14 @@ class FlatJumps:
             ``(batch, n, m)``.
         """
         columns = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (m, n, batch)
-        return np.moveaxis(self._net @ (weights * columns[:, self._source]), (0, 2), (2, 0))
+        flows = np.stack([self._net @ (weights * column[self._source]) for column in columns])
+        return np.moveaxis(flows, (0, 2), (2, 0))
+
+
+def _incidence(rows: np.ndarray, size: int) -> sparse.csr_array:
+    """``(size, len(rows))`` with a 1 at ``(rows[t], t)`` for every transition t."""
+    columns = np.arange(len(rows))
+    return sparse.csr_array((np.ones(len(rows)), (rows, columns)), shape=(size, len(rows)))
 
 
 def flat_carried(
