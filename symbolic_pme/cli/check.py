@@ -11,16 +11,14 @@ same measurement for ``solve``'s stderr note, where the model is small enough.
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from symbolic_pme.errors import CommandError
-from symbolic_pme.files.model_file import ModelFile, load_model
-from symbolic_pme.numeric.coherent_steady import coherent_kernel
-from symbolic_pme.numeric.network import CompiledNetwork
-from symbolic_pme.numeric.results import SteadyState
 
-from .settings import check_names, fixed_values, grid_points, sweep_axes, sweeps
+if TYPE_CHECKING:  # pragma: no cover  (the parser imports this module: --help stays free of NumPy and SymPy)
+    from symbolic_pme.files.model_file import ModelFile
+    from symbolic_pme.numeric.network import CompiledNetwork
+    from symbolic_pme.numeric.results import SteadyState
 
 __all__ = [
     "APPROACH_CHOICES",
@@ -88,6 +86,8 @@ def current_differences(pauli: SteadyState, coherent: SteadyState) -> dict[str, 
         ``{lead: (difference, index)}``; the difference is relative to the lead's largest
         ``|I_pauli|`` on the grid (0 where that vanishes).
     """
+    import numpy as np
+
     result = {}
     for lead, reference in pauli.current.items():
         reference = np.asarray(reference)
@@ -120,6 +120,10 @@ def measured_note(solver: CompiledNetwork, pauli: SteadyState) -> str | None:
         None where the model or grid is too large (more than :data:`NOTE_MAX_WORK`) or the
         network is not a transport model.
     """
+    import numpy as np
+
+    from symbolic_pme.numeric.coherent_steady import coherent_kernel
+
     if solver.blocks is None:
         return None
     largest = max(coherent_kernel(solver.blocks).layout.level_sizes)
@@ -150,6 +154,10 @@ def run_check(arguments: argparse.Namespace) -> None:
     CommandError
         For bad arguments or a model the coherent kernel cannot hold (one line naming the file).
     """
+    from symbolic_pme.files.model_file import load_model
+
+    from .settings import check_names, fixed_values, grid_points, sweep_axes, sweeps
+
     values = fixed_values(arguments.set)
     found = sweeps(arguments.sweep)
     model: ModelFile = load_model(arguments.model)
