@@ -120,8 +120,8 @@ def lead_factors(
 
     Examples
     --------
-    >>> particle, hole = lead_factors(0.0, 0.0, 0.1, None, principal_parts=False)
-    >>> complex(particle), complex(hole)  # -i pi f, i pi (1 - f) at f = 1/2
+    >>> particle, hole = lead_factors(np.array([0.0]), 0.0, 0.1, None, principal_parts=False)
+    >>> complex(particle[0]), complex(hole[0])  # -i pi f, i pi (1 - f) at f = 1/2
     (-1.5707963267948966j, 1.5707963267948966j)
     """
     energy = np.asarray(energy, dtype=float)
