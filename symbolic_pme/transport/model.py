@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from symbolic_pme.networks.network import RateNetwork, StateValues, Transition
-from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN, occupation_name
+from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, OCCUPATION_PREFIX, SPIN, occupation_name
 from symbolic_pme.transport.hamiltonian import Hamiltonian
 from symbolic_pme.transport.lead import Lead
 from symbolic_pme.transport.rate_groups import TunnellingGroup
@@ -261,7 +261,7 @@ class TransportModel:
             return [sympy.Integer(s.charge) for s in spectrum.states]
         if name == SPIN:
             return [s.sz for s in spectrum.states]
-        mode = self.space.modes.index(name[2:])
+        mode = self.space.modes.index(name.removeprefix(OCCUPATION_PREFIX))
         return [spectrum.occupation(s, mode) for s in range(len(spectrum.states))]
 
     # ----------------------------------------------------------------------------- closed forms
