@@ -9,6 +9,8 @@ turns a result into an ``xarray.Dataset``:
 - ``probability`` (sweep axes, ``state``); ``current``, ``energy_current``, ``heat_current``
   (and ``spin_current``, or ``<quantity>_current`` of other carried quantities) (sweep axes,
   ``lead``); ``occupation`` (sweep axes, ``mode``): ⟨n⟩ of each spin-orbital;
+- with ``extra`` (the command line's ``--noise`` and ``--derivative``): ``noise``, ``fano``,
+  ``skewness``, ``d_current_d_<NAME>`` (sweep axes, ``lead``);
 - per-state values (``energy``, ``charge``, ``n_<mode>``, ...) along only the sweep axes they
   vary along: a value the same at every point (the charge of a state) is a coordinate of
   ``state``; energies of a bias sweep are ``energy(state)``, of a gate sweep ``energy(gate, state)``;
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +53,8 @@ CONVENTIONS = (
 _CURRENT_NAMES = {CHARGE: "current", ENERGY: "energy_current", HEAT: "heat_current", SPIN: "spin_current"}
 
 Variable = tuple[tuple[str, ...], np.ndarray]
+#: ``{name: {lead: values of the grid shape}}``: per-lead variables beside the currents.
+Extra = Mapping[str, Mapping[str, np.ndarray]]
 
 
 def require(module: str, *, extra: str, purpose: str) -> Any:
@@ -95,7 +100,9 @@ def _own_axes(array: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, tu
     return np.array(array[index]), kept
 
 
-def variables(result: SteadyState, *, title: str = "") -> tuple[dict[str, Variable], dict[str, Variable], dict]:
+def variables(
+    result: SteadyState, *, title: str = "", extra: Extra | None = None
+) -> tuple[dict[str, Variable], dict[str, Variable], dict]:
     """The dataset's coordinates, data variables and attributes as plain arrays (no xarray needed).
 
     Parameters
@@ -104,6 +111,9 @@ def variables(result: SteadyState, *, title: str = "") -> tuple[dict[str, Variab
         The solve.
     title : str, optional
         The model's title (the model file's ``title``).
+    extra : mapping, optional
+        ``{name: {lead: values}}``: more data variables along the sweep axes and ``lead``
+        (the noise, Fano factor, skewness and exact derivatives of ``solve --noise``).
 
     Returns
     -------
@@ -140,6 +150,8 @@ def variables(result: SteadyState, *, title: str = "") -> tuple[dict[str, Variab
     for quantity, by_channel in result.currents.items():
         stacked = np.stack([np.broadcast_to(by_channel[c], shape) for c in channels], axis=-1)
         data[_CURRENT_NAMES.get(quantity, f"{quantity}_current")] = (dims + ("lead",), stacked)
+    for name, by_channel in (extra or {}).items():
+        data[name] = (dims + ("lead",), np.stack([np.broadcast_to(by_channel[c], shape) for c in channels], axis=-1))
     for name, values in result.state_values.items():
         reduced, kept = _own_axes(values, shape)
         target = data if kept else coordinates
@@ -153,7 +165,7 @@ def variables(result: SteadyState, *, title: str = "") -> tuple[dict[str, Variab
     return coordinates, data, attributes
 
 
-def to_xarray(result: SteadyState, *, title: str = "") -> xarray.Dataset:
+def to_xarray(result: SteadyState, *, title: str = "", extra: Extra | None = None) -> xarray.Dataset:
     """The result as a labelled ``xarray.Dataset`` (layout in the module docstring).
 
     Parameters
@@ -162,6 +174,8 @@ def to_xarray(result: SteadyState, *, title: str = "") -> xarray.Dataset:
         The solve.
     title : str, optional
         The model's title, kept as the ``title`` attribute.
+    extra : mapping, optional
+        More per-lead data variables, as in :func:`variables`.
 
     Returns
     -------
@@ -184,11 +198,11 @@ def to_xarray(result: SteadyState, *, title: str = "") -> xarray.Dataset:
     array([0.5 , 0.75])
     """
     xr = require("xarray", extra="data", purpose="to_xarray")
-    coordinates, data, attributes = variables(result, title=title)
+    coordinates, data, attributes = variables(result, title=title, extra=extra)
     return xr.Dataset(data_vars=data, coords=coordinates, attrs=attributes)
 
 
-def save_netcdf(result: SteadyState, path: str | Path, *, title: str = "") -> None:
+def save_netcdf(result: SteadyState, path: str | Path, *, title: str = "", extra: Extra | None = None) -> None:
     """Write the dataset of :func:`to_xarray` as a NetCDF-4 file (engine h5netcdf).
 
     Parameters
@@ -199,6 +213,8 @@ def save_netcdf(result: SteadyState, path: str | Path, *, title: str = "") -> No
         The file to write (replaced if it exists).
     title : str, optional
         The model's title.
+    extra : mapping, optional
+        More per-lead data variables, as in :func:`variables`.
 
     Raises
     ------
@@ -206,10 +222,10 @@ def save_netcdf(result: SteadyState, path: str | Path, *, title: str = "") -> No
         If xarray or h5netcdf is not installed (the extra ``symbolic_pme[data]``).
     """
     require("h5netcdf", extra="data", purpose="NetCDF output")
-    to_xarray(result, title=title).to_netcdf(Path(path), engine="h5netcdf")
+    to_xarray(result, title=title, extra=extra).to_netcdf(Path(path), engine="h5netcdf")
 
 
-def save_npz(result: SteadyState, path: str | Path, *, title: str = "") -> None:
+def save_npz(result: SteadyState, path: str | Path, *, title: str = "", extra: Extra | None = None) -> None:
     """Write the variables of :func:`to_xarray` as an uncompressed ``.npz`` file (NumPy alone).
 
     Every coordinate and data variable is an array under its name; ``attrs.dims`` holds the JSON
@@ -225,8 +241,10 @@ def save_npz(result: SteadyState, path: str | Path, *, title: str = "") -> None:
         The file to write (replaced if it exists; no ``.npz`` is appended).
     title : str, optional
         The model's title.
+    extra : mapping, optional
+        More per-lead data variables, as in :func:`variables`.
     """
-    coordinates, data, attributes = variables(result, title=title)
+    coordinates, data, attributes = variables(result, title=title, extra=extra)
     arrays = {name: values for name, (_, values) in {**coordinates, **data}.items()}
     dims = {name: list(d) for name, (d, _) in {**coordinates, **data}.items()}
     with open(path, "wb") as stream:

@@ -22,6 +22,8 @@ from .results import SteadyState
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from .response import Derivatives
+
 __all__ = ["plot_curves", "plot_field", "plot_map", "plot_probabilities"]
 
 _QUANTITIES = {CHARGE: "current", ENERGY: "energy current", HEAT: "heat current", SPIN: "spin current"}
@@ -184,6 +186,7 @@ def plot_map(
     quantity: str = CHARGE,
     derivative: bool = False,
     along: str | None = None,
+    derivatives: Derivatives | None = None,
     horizontal: str | None = None,
     units: Mapping[str, str] | None = None,
     energy_unit: str | None = None,
@@ -205,9 +208,14 @@ def plot_map(
         The carried quantity (default ``"charge"``: the particle current).
     derivative : bool, optional
         Show the derivative along ``along`` instead (e.g. dI/dV on a gate x bias stability
-        diagram, or on a tip position x bias line scan), by ``numpy.gradient``.
+        diagram, or on a tip position x bias line scan): the exact one from ``derivatives``
+        if given, otherwise by ``numpy.gradient``.
     along : str, optional
         The axis of the derivative (default: the horizontal axis).
+    derivatives : Derivatives, optional
+        Exact derivatives on the same grid with ``along`` among their directions and
+        ``quantity`` among their currents (:meth:`CompiledNetwork.analyse
+        <symbolic_pme.numeric.network.CompiledNetwork.analyse>` with ``derivatives=[along]``).
     horizontal : str, optional
         The sweep axis drawn horizontally (default: axis 1).
     units : mapping of str to str, optional
@@ -228,8 +236,9 @@ def plot_map(
     Raises
     ------
     ValueError
-        If the result does not have two sweep axes, for an unknown quantity, channel or axis, or
-        for a derivative along an axis of fewer than two points.
+        If the result does not have two sweep axes, for an unknown quantity, channel or axis, for
+        a derivative along an axis of fewer than two points, or for ``derivatives`` without that
+        direction or quantity.
     """
     if len(result.axes) != 2:
         raise ValueError(f"expected a result with two sweep axes, got axes {list(result.axes) or 'none'}")
@@ -250,7 +259,16 @@ def plot_map(
             raise ValueError(f"along: unknown axis {along!r}; axes: {', '.join(result.axes)}")
         if len(result.axes[along]) < 2:
             raise ValueError(f"derivative: axis {along!r} needs at least two points")
-        values = np.gradient(values, result.axes[along], axis=1 if along == name_x else 0)
+        if derivatives is None:
+            values = np.gradient(values, result.axes[along], axis=1 if along == name_x else 0)
+        else:
+            if along not in derivatives.with_respect_to or quantity not in derivatives.currents:
+                raise ValueError(
+                    f"derivatives: no derivative of the {quantity} currents along {along!r}; they have "
+                    f"{', '.join(derivatives.currents)} along {', '.join(derivatives.with_respect_to)}"
+                )
+            values = np.broadcast_to(derivatives.currents[quantity][along][channel], result.shape)
+            values = values.T if name_x == list(result.axes)[0] else values
         label = f"d{label}/d{along}"
         unit = _per(unit, (units or {}).get(along), energy_unit)
     return plot_field(result, values, label=_label(label, unit), horizontal=name_x, units=units, markers=markers, ax=ax)

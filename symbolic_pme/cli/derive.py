@@ -1,7 +1,8 @@
 """``symbolic-pme derive``: the exact objects of a model file, as text or LaTeX.
 
 Prints the many-body states, the Hamiltonian blocks, the golden-rule rates and, where feasible,
-the closed-form steady state and currents.  Closed forms are derived when every eigenstate is an
+the closed-form steady state and currents (and, with ``noise``, the closed-form noise and Fano
+factor of every lead, :func:`.noise.closed_form_noise`).  Closed forms are derived when every eigenstate is an
 exact Fock state (no block is mixed by hoppings) and the matrix-tree sum is small; otherwise the
 reason is printed and ``symbolic-pme solve`` is the way to numbers.
 
@@ -42,7 +43,9 @@ _CONVENTIONS = (
 )
 
 
-def derivation(model: ModelFile, *, latex: bool = False, unicode: bool = False, budget: float | None = None) -> str:
+def derivation(
+    model: ModelFile, *, latex: bool = False, unicode: bool = False, budget: float | None = None, noise: bool = False
+) -> str:
     """The derivation of a model file as text.
 
     The states, Hamiltonian blocks, golden-rule rates and, where feasible, the closed-form steady
@@ -64,6 +67,10 @@ def derivation(model: ModelFile, *, latex: bool = False, unicode: bool = False, 
     budget : float, optional
         Seconds the derivation may take (default :data:`TIME_BUDGET`); past it, the text ends
         with what was derived so far and a line saying that the rest did not finish.
+    noise : bool, optional
+        Also the closed-form noise ``C_2`` and Fano factor ``C_2 / C_1`` of every lead's particle
+        current, where the model is small enough, within a budget of its own of the same length.
+        Keyword-only; default False.
 
     Returns
     -------
@@ -89,6 +96,18 @@ def derivation(model: ModelFile, *, latex: bool = False, unicode: bool = False, 
             f"stopped: the derivation did not finish within {seconds:g} s ({_sizes(model)}); "
             "use `symbolic-pme solve` for numbers",
         ]
+    if noise:
+        from .noise import closed_form_noise
+
+        try:
+            with _time_budget(seconds):
+                lines.extend(closed_form_noise(model, show, latex=latex))
+        except _OutOfTime:
+            lines += [
+                "",
+                f"stopped: the closed-form noise did not finish within {seconds:g} s ({_sizes(model)}); "
+                "use `symbolic-pme solve --noise` for numbers",
+            ]
     return "\n".join(lines) + "\n"
 
 

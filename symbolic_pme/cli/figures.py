@@ -4,7 +4,10 @@ Two axes make one of three figures: over the tip's ``x`` and ``y`` (the paramete
 and ``y`` name), a constant-height current image and the mean charge ⟨N⟩, with the orbitals'
 positions marked; over a tip coordinate and another parameter (a line scan over x and V), the
 current and its derivative along the other parameter, the coordinate horizontal; otherwise
-the current and its derivative along axis 1 (dI/dV on a gate x bias grid).  Axis labels carry
+the current and its derivative along axis 1 (dI/dV on a gate x bias grid).  The derivative is
+the exact one (:meth:`CompiledNetwork.analyse
+<symbolic_pme.numeric.network.CompiledNetwork.analyse>` along :func:`derivative_axis`) where the
+command gives it, by finite differences otherwise (a coherent approach, ``--workers``).  Axis labels carry
 the units of ``[units]``: parameters that stand alone as an energy (``mu``, ``temperature``,
 on-site, hopping, Coulomb, band, ``[tip] bias``) in the energy unit, the tip's coordinates and
 lengths in the length unit; currents in e·E/ħ.
@@ -17,7 +20,7 @@ one axis gives 960 x 960 pixels at 150 dpi, two axes 1800 x 720.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import sympy
@@ -25,12 +28,13 @@ from matplotlib.figure import Figure
 
 from symbolic_pme.files.model_file import ModelFile
 from symbolic_pme.numeric.plots import plot_curves, plot_field, plot_map, plot_probabilities
+from symbolic_pme.numeric.response import Derivatives
 from symbolic_pme.numeric.results import SteadyState
 from symbolic_pme.parsing import evaluate
 
 from .settings import CommandError
 
-__all__ = ["DPI", "FIGURE_SIZES", "axis_units", "check_plot", "dimensions", "render_plot"]
+__all__ = ["DPI", "FIGURE_SIZES", "axis_units", "check_plot", "derivative_axis", "dimensions", "render_plot"]
 
 DPI = 150
 #: Figure size in inches by number of sweep axes.
@@ -66,8 +70,39 @@ def check_plot(path: Path, axes: int, lead: str | None, leads: tuple[str, ...]) 
         raise CommandError(f"--lead {lead}: no such lead; leads: {', '.join(leads)}")
 
 
+def derivative_axis(model: ModelFile, axes: Sequence[str]) -> str | None:
+    """The sweep axis along which a two-axis ``--plot`` map is differentiated.
+
+    Parameters
+    ----------
+    model : ModelFile
+        The model file (its tip and the dimensions of its parameters).
+    axes : sequence of str
+        The two sweep axes, in axis order.
+
+    Returns
+    -------
+    str or None
+        Axis 1 (dI/dV on a gate x bias grid); on a line scan over one tip coordinate, the other
+        parameter; None for an image over the tip's (x, y), which shows no derivative.
+    """
+    x, y = (_bare(model.tip.x), _bare(model.tip.y)) if model.tip else (None, None)
+    if x is not None and set(axes) == {x, y}:
+        return None
+    lengths = [name for name in axes if dimensions(model).get(name) == "length"]
+    if model.tip is not None and len(lengths) == 1:
+        return next(name for name in axes if name != lengths[0])
+    return axes[1]
+
+
 def render_plot(
-    result: SteadyState, suffix: str, model: ModelFile, lead: str | None, *, fixed: Mapping[str, float]
+    result: SteadyState,
+    suffix: str,
+    model: ModelFile,
+    lead: str | None,
+    *,
+    fixed: Mapping[str, float],
+    derivatives: Derivatives | None = None,
 ) -> bytes:
     """The figure of a one- or two-axis result, as the bytes of an image file.
 
@@ -85,6 +120,9 @@ def render_plot(
         The lead to show; by default every lead for curves, the last lead for maps.
     fixed : mapping of str to float
         The values of the parameters not swept (where the orbitals' positions are evaluated).
+    derivatives : Derivatives, optional
+        The exact derivatives of the particle currents along :func:`derivative_axis`, drawn on a
+        map instead of finite differences.
 
     Returns
     -------
@@ -124,10 +162,11 @@ def render_plot(
             (coordinate,) = lengths
             (other,) = set(result.axes) - lengths
             plot_map(result, lead, horizontal=coordinate, ax=left, **common)
-            plot_map(result, lead, derivative=True, horizontal=coordinate, along=other, ax=right, **common)
+            exact = {"derivatives": derivatives, "along": other}
+            plot_map(result, lead, derivative=True, horizontal=coordinate, ax=right, **exact, **common)
         else:
             plot_map(result, lead, ax=left, **common)
-            plot_map(result, lead, derivative=True, ax=right, **common)
+            plot_map(result, lead, derivative=True, derivatives=derivatives, ax=right, **common)
         figure.suptitle(model.title)
     image = io.BytesIO()
     figure.savefig(image, dpi=DPI, format=suffix.lower().lstrip("."))

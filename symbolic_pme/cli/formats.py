@@ -7,8 +7,10 @@ The JSON document (the schema of docs/model-files.md) has exactly the keys ``tit
 ``parameters`` (the fixed values used), ``sweep`` (axis values in axis order), ``leads``,
 ``states`` (label and charge), ``probabilities`` (sweep shape + (n_states,)), ``current``,
 ``energy_current``, ``heat_current`` (per lead, sweep shape, or a number without sweep) and
-``occupations`` (per orbital, both spins summed).  Units: hbar = e = k_B = 1; currents are
-particle, energy and heat currents from each lead into the dot.
+``occupations`` (per orbital, both spins summed), then the keys of ``--noise`` and ``--derivative``
+(``noise``, ``fano``, ``skewness``, ``d_current_d_NAME``: per lead, sweep shape; the writers'
+``extra``), a Fano factor that is undefined (zero current) as ``null``.  Units: hbar = e = k_B = 1;
+currents are particle, energy and heat currents from each lead into the dot.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
 
 import numpy as np
@@ -28,10 +30,19 @@ __all__ = ["BLOCK_POINTS", "WRITERS", "document", "orbital_occupations", "write_
 
 _CURRENTS = ("current", "energy_current", "heat_current")
 
+#: ``{key: {lead: values}}``: the outputs of ``--noise`` and ``--derivative`` (see :mod:`.noise`).
+Extra = Mapping[str, Mapping[str, np.ndarray]]
+
+#: Short names of the extra keys in the table.
+_SHORT = {"noise": "C2", "fano": "F", "skewness": "C3"}
+
 
 def _plain(array: np.ndarray) -> Any:
-    """Nested lists, or a float for a single value (JSON keeps every digit of a float)."""
-    return np.asarray(array, dtype=float).tolist()
+    """Nested lists, or a float for a single value (JSON keeps every digit of a float); NaN (an
+    undefined Fano factor) as None, JSON's null."""
+    array = np.asarray(array, dtype=float)
+    missing = np.isnan(array)
+    return np.where(missing, None, array).tolist() if missing.any() else array.tolist()
 
 
 def orbital_occupations(model: ModelFile, result: SteadyState) -> dict[str, np.ndarray]:
@@ -54,7 +65,9 @@ def orbital_occupations(model: ModelFile, result: SteadyState) -> dict[str, np.n
     return {o: sum(by_mode[space.modes[m]] for m in space.modes_of(o)) for o in space.orbitals}
 
 
-def document(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> dict[str, Any]:
+def document(
+    model: ModelFile, result: SteadyState, fixed: dict[str, float], *, extra: Extra | None = None
+) -> dict[str, Any]:
     """The JSON document of a solve as plain Python values (the schema is in the module docstring).
 
     :func:`write_json` writes the same document without building it.
@@ -67,6 +80,8 @@ def document(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> 
         Its solve.
     fixed : dict of str to float
         The values of the parameters that are not swept.
+    extra : mapping, optional
+        ``{key: {lead: values}}`` added after the other keys (``--noise``, ``--derivative``).
 
     Returns
     -------
@@ -79,7 +94,7 @@ def document(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> 
             return {key: plain(item) for key, item in value.items()}
         return _plain(value) if isinstance(value, np.ndarray) else value
 
-    return plain(_arrays(model, result, fixed))
+    return plain(_arrays(model, result, fixed, extra))
 
 
 #: Grid points per block of a streamed output: rows are formatted a block at a time.
@@ -114,7 +129,9 @@ def _write_json_value(stream: TextIO, value: Any) -> None:
         stream.write(json.dumps(plain, allow_nan=False))
 
 
-def write_json(stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> None:
+def write_json(
+    stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float], *, extra: Extra | None = None
+) -> None:
     """Write the JSON document, streamed: large arrays are formatted a block at a time.
 
     The text is that of ``json.dumps(document(...))`` and a newline, without ever holding it
@@ -130,21 +147,23 @@ def write_json(stream: TextIO, model: ModelFile, result: SteadyState, fixed: dic
         Its solve.
     fixed : dict of str to float
         The values of the parameters that are not swept.
+    extra : mapping, optional
+        ``{key: {lead: values}}`` added after the other keys (``--noise``, ``--derivative``).
 
     Raises
     ------
     ValueError
-        If a value is not finite (``NaN`` and ``Infinity`` are not JSON); the solve checks
-        this before anything is written.
+        If a value is infinite (``Infinity`` is not JSON; ``NaN`` is written as ``null``); the
+        solve checks this before anything is written.
     """
     try:
-        _write_json_value(stream, _arrays(model, result, fixed))
+        _write_json_value(stream, _arrays(model, result, fixed, extra))
     except ValueError:
         raise ValueError("the result holds a value that is not finite; JSON cannot carry it") from None
     stream.write("\n")
 
 
-def _arrays(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> dict[str, Any]:
+def _arrays(model: ModelFile, result: SteadyState, fixed: dict[str, float], extra: Extra | None) -> dict[str, Any]:
     """:func:`document` with the arrays left as arrays (what the streamed writer walks)."""
     states = model.model.spectrum.states
     return {
@@ -157,13 +176,18 @@ def _arrays(model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> d
         "probabilities": np.asarray(result.probabilities),
         **{name: {lead: np.asarray(v) for lead, v in getattr(result, name).items()} for name in _CURRENTS},
         "occupations": {o: np.asarray(v) for o, v in orbital_occupations(model, result).items()},
+        **{key: {lead: np.asarray(v) for lead, v in by_lead.items()} for key, by_lead in (extra or {}).items()},
     }
 
 
-def _columns(model: ModelFile, result: SteadyState, fixed: dict[str, float], *, full: bool) -> dict[str, np.ndarray]:
+def _columns(
+    model: ModelFile, result: SteadyState, fixed: dict[str, float], *, full: bool, extra: Extra | None = None
+) -> dict[str, np.ndarray]:
     """Named columns, each broadcastable to the grid shape (rows in C order).  ``full`` (CSV):
-    sweep values, fixed parameters, every current, occupations and probabilities, under the JSON
-    names; otherwise (table): sweep values, I, J, Q of each lead and the mean charge <N>."""
+    sweep values, fixed parameters, every current, the extra keys, occupations and probabilities,
+    under the JSON names (``noise[L]``, ``d_current_d_V[L]``); otherwise (table): sweep values, I,
+    J, Q of each lead, the extra keys (``C2[L]``, ``F[L]``, ``C3[L]``, ``dI/dV[L]``) and the mean
+    charge <N>."""
     shape = result.shape
     columns = {
         name: values.reshape([-1 if k == axis else 1 for k in range(len(shape))])
@@ -174,6 +198,9 @@ def _columns(model: ModelFile, result: SteadyState, fixed: dict[str, float], *, 
     for quantity, short in zip(_CURRENTS, "IJQ"):
         name = quantity if full else short
         columns.update({f"{name}[{lead}]": v for lead, v in getattr(result, quantity).items()})
+    for key, by_lead in (extra or {}).items():
+        name = key if full else _SHORT.get(key, key.replace("d_current_d_", "dI/d"))
+        columns.update({f"{name}[{lead}]": v for lead, v in by_lead.items()})
     if full:
         columns.update({f"occupation[{o}]": v for o, v in orbital_occupations(model, result).items()})
         columns.update({f"P[{s}]": result.probabilities[..., k] for k, s in enumerate(result.states)})
@@ -200,7 +227,9 @@ def _row_blocks(columns: dict[str, np.ndarray], shape: tuple[int, ...]) -> Itera
         yield block.tolist()
 
 
-def write_csv(stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> None:
+def write_csv(
+    stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float], *, extra: Extra | None = None
+) -> None:
     """One row per grid point: every parameter value, the currents, occupations and probabilities.
 
     Rows are formatted and written a block at a time; floats have every digit (``repr``).
@@ -215,14 +244,18 @@ def write_csv(stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict
         Its solve.
     fixed : dict of str to float
         The values of the parameters that are not swept (one column each).
+    extra : mapping, optional
+        ``{key: {lead: values}}``: one column ``key[lead]`` each, after the currents.
     """
-    columns = _columns(model, result, fixed, full=True)
+    columns = _columns(model, result, fixed, full=True, extra=extra)
     csv.writer(stream, lineterminator="\n").writerow(columns)
     for block in _row_blocks(columns, result.shape):
         stream.write("".join(",".join(map(repr, row)) + "\n" for row in block))
 
 
-def write_table(stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float]) -> None:
+def write_table(
+    stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float], *, extra: Extra | None = None
+) -> None:
     """A text table for reading, streamed a block of rows at a time.
 
     The currents of every lead and the mean charge per grid point (JSON and CSV carry everything,
@@ -239,15 +272,20 @@ def write_table(stream: TextIO, model: ModelFile, result: SteadyState, fixed: di
         Its solve.
     fixed : dict of str to float
         The values of the parameters that are not swept.
+    extra : mapping, optional
+        ``{key: {lead: values}}``: columns ``C2[L]``, ``F[L]``, ``C3[L]`` (``--noise``) and
+        ``dI/dNAME[L]`` (``--derivative NAME``) after the currents.
     """
     lines = [model.title]
     if fixed:
         lines.append("parameters: " + ", ".join(f"{name} = {value:g}" for name, value in fixed.items()))
     if not result.axes:
-        stream.write("\n".join(lines + _point_table(model, result)) + "\n")
+        stream.write("\n".join(lines + _point_table(model, result, extra or {})) + "\n")
         return
     lines.append("I, J, Q: particle, energy, heat current from each lead into the dot; <N>: mean charge")
-    columns = _columns(model, result, fixed, full=False)
+    if extra:
+        lines.append("C2, F, C3: noise, Fano factor C2/C1, skewness of I; dI/dX: exact derivative of I")
+    columns = _columns(model, result, fixed, full=False, extra=extra)
     widths = [max(13, len(name) + 2) for name in columns]
     lines.append("".join(f"{name:>{w}}" for name, w in zip(columns, widths)))
     stream.write("\n".join(lines) + "\n")
@@ -257,11 +295,14 @@ def write_table(stream: TextIO, model: ModelFile, result: SteadyState, fixed: di
         stream.write("".join(row_format.format(*row) for row in block))
 
 
-def _point_table(model: ModelFile, result: SteadyState) -> list[str]:
-    lines = ["", f"{'lead':<12}{'current':>16}{'energy_current':>16}{'heat_current':>16}"]
+def _point_table(model: ModelFile, result: SteadyState, extra: Extra) -> list[str]:
+    widths = [max(16, len(key) + 2) for key in extra]
+    header = "".join(f"{key:>{w}}" for key, w in zip(extra, widths))
+    lines = ["", f"{'lead':<12}{'current':>16}{'energy_current':>16}{'heat_current':>16}{header}"]
     for lead in model.leads:
         values = (float(getattr(result, q)[lead]) for q in _CURRENTS)
-        lines.append(f"{lead:<12}" + "".join(f"{v:>16.6e}" for v in values))
+        added = "".join(f"{float(by_lead[lead]):>{w}.6e}" for by_lead, w in zip(extra.values(), widths))
+        lines.append(f"{lead:<12}" + "".join(f"{v:>16.6e}" for v in values) + added)
     lines += ["", f"{'state':<12}{'charge':>8}{'probability':>16}"]
     for state, probability in zip(model.model.spectrum.states, result.probabilities):
         lines.append(f"{state.label:<12}{state.charge:>8}{probability:>16.6e}")

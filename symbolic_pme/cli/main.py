@@ -13,6 +13,7 @@ from symbolic_pme.errors import CommandError
 from .check import APPROACH_CHOICES, add_check_command
 from .fit import add_fit_command
 from .generate import add_generate_command
+from .noise import add_noise_options
 
 __all__ = ["main", "parser"]
 
@@ -57,7 +58,8 @@ def parser() -> argparse.ArgumentParser:
         description="Solve the Pauli master equation of MODEL at the parameter defaults, with --set changes, "
         "over --sweep axes.  Currents flow from each lead into the dot (hbar = e = k_B = 1).",
         epilog="The JSON output has the keys title, parameters, sweep, leads, states, probabilities, current, "
-        "energy_current, heat_current, occupations (docs/model-files.md).",
+        "energy_current, heat_current, occupations; --noise adds noise, fano, skewness, --derivative NAME "
+        "d_current_d_NAME (docs/model-files.md).",
     )
     solve.add_argument("model", metavar="MODEL.toml", help="the model file")
     solve.add_argument(
@@ -97,6 +99,7 @@ def parser() -> argparse.ArgumentParser:
         help="the master equation: pauli (default) or a first-order coherent one, lindblad, redfield or 1vn "
         "(populations in the eigenbasis)",
     )
+    add_noise_options(solve)
     solve.add_argument("-o", "--output", metavar="PATH", help="write the output to PATH instead of stdout")
     solve.add_argument(
         "--plot",
@@ -128,6 +131,9 @@ def parser() -> argparse.ArgumentParser:
     notation.add_argument("--latex", action="store_true", help="print expressions as LaTeX")
     notation.add_argument(
         "--unicode", action="store_true", help="print expressions and matrices in Unicode (default: ASCII)"
+    )
+    derive.add_argument(
+        "--noise", action="store_true", help="also the closed-form noise and Fano factor of each lead, where feasible"
     )
     add_generate_command(commands)
     add_check_command(commands)
@@ -177,7 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from .derive import derivation
 
-            sys.stdout.write(derivation(load_model(arguments.model), latex=arguments.latex, unicode=arguments.unicode))
+            model = load_model(arguments.model)
+            text = derivation(model, latex=arguments.latex, unicode=arguments.unicode, noise=arguments.noise)
+            sys.stdout.write(text)
     except (CommandError, ValueError, OSError) as error:
         return _fail(str(error))
     except MemoryError:

@@ -9,13 +9,18 @@ NetCDF needs the extra ``symbolic_pme[data]``; this is checked before anything i
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from symbolic_pme.errors import CommandError
 from symbolic_pme.files.model_file import ModelFile
 from symbolic_pme.numeric.results import SteadyState
 
 from .formats import WRITERS
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 __all__ = ["BINARY_FORMATS", "FORMATS", "check_format", "write_output"]
 
@@ -60,7 +65,13 @@ def check_format(format_name: str, output: str | None) -> None:
 
 
 def write_output(
-    format_name: str, model: ModelFile, result: SteadyState, fixed: dict[str, float], output: str | None
+    format_name: str,
+    model: ModelFile,
+    result: SteadyState,
+    fixed: dict[str, float],
+    output: str | None,
+    *,
+    extra: Mapping[str, Mapping[str, np.ndarray]] | None = None,
 ) -> None:
     """Write the result in a format to ``output``, or to stdout (text formats only).
 
@@ -76,6 +87,8 @@ def write_output(
         The values of the parameters that are not swept.
     output : str or None
         The file to write; None for stdout.
+    extra : mapping, optional
+        ``{key: {lead: values}}`` of ``--noise`` and ``--derivative``, in every format.
 
     Raises
     ------
@@ -88,11 +101,11 @@ def write_output(
             from symbolic_pme.numeric.datasets import save_netcdf, save_npz
 
             save = save_netcdf if format_name == "netcdf" else save_npz
-            save(result, path, title=model.title)
+            save(result, path, title=model.title, extra=extra)
         elif path is None:
-            WRITERS[format_name](sys.stdout, model, result, fixed)
+            WRITERS[format_name](sys.stdout, model, result, fixed, extra=extra)
         else:
             with path.open("w", encoding="utf-8", newline="\n", buffering=_BUFFER) as stream:
-                WRITERS[format_name](stream, model, result, fixed)
+                WRITERS[format_name](stream, model, result, fixed, extra=extra)
     except OSError as error:
         raise CommandError(f"--output {path}: cannot write it ({error.strerror or error})") from None

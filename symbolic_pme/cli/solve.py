@@ -14,6 +14,7 @@ import argparse
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -22,12 +23,15 @@ import sympy
 
 from symbolic_pme.errors import WorkerLost
 from symbolic_pme.files.model_file import ModelFile, load_model
+from symbolic_pme.numeric.analysis import Analysis, analyse
 from symbolic_pme.numeric.inputs import Grid
 from symbolic_pme.numeric.network import CompiledNetwork
 from symbolic_pme.numeric.results import SteadyState
 from symbolic_pme.numeric.validity import secular_ratio
+from symbolic_pme.quantities import CHARGE
 
 from .check import measured_note
+from .noise import check_noise_options, noise_outputs
 from .outputs import check_format, write_output
 from .parallel import check_parallel, executor_for
 from .progress import progress_bar
@@ -51,32 +55,45 @@ def run_solve(arguments: argparse.Namespace) -> None:
     ----------
     arguments : argparse.Namespace
         The parsed ``solve`` arguments (``model``, ``set``, ``sweep``, ``format``, ``output``,
-        ``plot``, ``lead``, ``quiet``, ``workers``, ``scheduler``).
+        ``plot``, ``lead``, ``quiet``, ``workers``, ``scheduler``, ``approach``, ``noise``,
+        ``derivative``).
     """
     values = fixed_values(arguments.set)
     found = sweeps(arguments.sweep)
     model = load_model(arguments.model)
     check_names(model, values, found)
+    derivatives = check_noise_options(arguments, model)
     check_format(arguments.format, arguments.output)
     check_parallel(arguments.workers, arguments.scheduler)
     plot = _check_outputs(arguments, model, len(found))
     _check_size(model, found)
     model.check_values(values, {name: (s.start, s.stop) for name, s in found.items()})
     fixed = {name: values.get(name, default) for name, default in model.parameters.items() if name not in found}
+    along = _plot_derivative(arguments, model, plot, found)
+    asked = (*derivatives, *(a for a in (along,) if a is not None and a not in derivatives))
     with executor_for(arguments.workers, arguments.scheduler) as executor:
-        result, solver = _solve(
-            model, fixed, sweep_axes(found), quiet=arguments.quiet, approach=arguments.approach, executor=executor
+        result, solver, analysis = _solve(
+            model,
+            fixed,
+            sweep_axes(found),
+            quiet=arguments.quiet,
+            approach=arguments.approach,
+            executor=executor,
+            cumulants=3 if arguments.noise else 0,
+            derivatives=asked,
         )
+    extra = noise_outputs(analysis, noise=arguments.noise, derivatives=derivatives) if analysis else None
     if not arguments.quiet and (note := secular_note(solver, result)):
         measured = measured_note(solver, result) if arguments.approach == "pauli" else None
         print(note + (f"; measured: {measured}" if measured else ""), file=sys.stderr)
     if plot is not None:
         from .figures import render_plot  # matplotlib only for --plot
 
-        image = render_plot(result, plot.suffix, model, arguments.lead, fixed=fixed)
+        exact = None if along is None else analysis.derivatives
+        image = render_plot(result, plot.suffix, model, arguments.lead, fixed=fixed, derivatives=exact)
         _write(plot, image, "--plot")
         _note(arguments, f"wrote {plot}")
-    write_output(arguments.format, model, result, fixed, arguments.output)
+    write_output(arguments.format, model, result, fixed, arguments.output, extra=extra)
     if arguments.output is not None:
         _note(arguments, f"wrote {arguments.output}")
 
@@ -94,6 +111,21 @@ def _check_outputs(arguments: argparse.Namespace, model: ModelFile, axes: int) -
         if target is not None:
             check_target(Path(target), option)
     return plot
+
+
+def _plot_derivative(
+    arguments: argparse.Namespace, model: ModelFile, plot: Path | None, found: dict[str, Sweep]
+) -> str | None:
+    """The axis of a ``--plot`` map's exact derivative (the Pauli equation solved in this
+    process); None without one, where the map's derivative is by finite differences."""
+    if plot is None or len(found) != 2 or arguments.approach != "pauli":
+        return None
+    if arguments.workers is not None or arguments.scheduler is not None:
+        return None
+    from .figures import derivative_axis  # matplotlib only for --plot
+
+    along = derivative_axis(model, list(found))
+    return along if along in model.used_parameters else None
 
 
 def check_target(path: Path, option: str) -> None:
@@ -158,17 +190,27 @@ def _solve(
     quiet: bool,
     approach: str = "pauli",
     executor: Executor | None,
-) -> tuple[SteadyState, CompiledNetwork]:
+    cumulants: int = 0,
+    derivatives: tuple[str, ...] = (),
+) -> tuple[SteadyState, CompiledNetwork, Analysis | None]:
     """Compile and solve with floating-point errors raised; any failure becomes one line naming
-    the file (and, for an overflow, the grid point and the quantity)."""
+    the file (and, for an overflow, the grid point and the quantity).  With cumulants or
+    derivatives (Pauli, in this process), one pass of :func:`analyse` gives everything, the
+    derivatives of the particle currents alone; a parameter the model does not use has
+    derivatives zero."""
     used = set(model.used_parameters)
     points = int(np.prod([len(a) for a in axes.values()], dtype=np.int64))
+    analysis = None
     try:
         solver = model.compile()
         grid = solver.grid({n: v for n, v in fixed.items() if n in used}, axes)
         try:
             with np.errstate(**_STRICT), progress_bar(points, quiet=quiet) as progress:
-                result = solver.evaluate(grid, progress=progress, approach=approach, executor=executor)
+                if cumulants or derivatives:
+                    analysis = _analyse(solver, grid, cumulants, derivatives, used, progress)
+                    result = analysis.steady_state
+                else:
+                    result = solver.evaluate(grid, progress=progress, approach=approach, executor=executor)
         except (FloatingPointError, OverflowError, ZeroDivisionError) as error:
             raise CommandError(f"{model.path}: {_overflow(model, solver, grid, error)}") from None
     except MemoryError:
@@ -184,7 +226,23 @@ def _solve(
     problem = _non_finite_result(result)
     if problem:
         raise CommandError(f"{model.path}: {problem}")
-    return result, solver
+    return result, solver, analysis
+
+
+def _analyse(
+    solver: CompiledNetwork,
+    grid: Grid,
+    cumulants: int,
+    derivatives: tuple[str, ...],
+    used: set[str],
+    progress: Callable[[int, int], None],
+) -> Analysis:
+    """One pass of :func:`analyse`, differentiating the particle currents alone, along the
+    parameters the model uses (the derivatives along the others are zero: :func:`noise_outputs`)."""
+    directions = [name for name in derivatives if name in used]
+    return analyse(
+        solver, grid, cumulants=cumulants, derivatives=directions, derivative_quantities=(CHARGE,), progress=progress
+    )
 
 
 def _overflow(model: ModelFile, solver: CompiledNetwork, grid: Grid, error: Exception) -> str:
