@@ -384,7 +384,7 @@ BAD_ARGUMENTS = {
         ["--plot", "does not exist"],
     ),
     "derive of a missing file": (["derive", "{tmp}/absent.toml"], ["absent.toml", "no such file"]),
-    "unknown command": (["fit", "{single}"], ["invalid choice: 'fit'"]),
+    "unknown command": (["simulate", "{single}"], ["invalid choice: 'simulate'"]),
 }
 
 
