@@ -23,6 +23,7 @@ from sympy.printing.c import C99CodePrinter
 from symbolic_pme.errors import GenerationError
 
 from .plan import SolverPlan
+from .printing import KernelFunctionPrinting
 from .reference_points import TOLERANCE, ReferencePoint, current_floors
 from .summary import describe, identifiers
 
@@ -39,15 +40,10 @@ particle currents of every lead, then the energy currents, then the heat current
 cc -std=c99 -D{upper}_SELFTEST {name}.c -lm builds a self-test against the reference table."""
 
 
-class _Printer(C99CodePrinter):
+class _Printer(KernelFunctionPrinting, C99CodePrinter):
     """C99 code with the generated source's names for symbols and the stable Fermi functions."""
 
-    def __init__(self, names: dict[sympy.Symbol, str]):
-        super().__init__()
-        self._names = names
-
-    def _print_Symbol(self, expr):
-        return self._names[expr]
+    modulus_squared = "square"
 
     def _print_Pi(self, expr):
         return "3.14159265358979323846"  # M_PI is not C99
@@ -56,24 +52,6 @@ class _Printer(C99CodePrinter):
         if expr.exp == 2:
             return f"square({self._print(expr.base)})"
         return super()._print_Pow(expr)
-
-    def _call(self, name: str, expr) -> str:
-        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
-
-    def _print_fermi(self, expr):
-        return self._call("fermi", expr)
-
-    def _print_fermi_complement_(self, expr):
-        return self._call("fermi_complement", expr)
-
-    def _print_weighted_fermi_(self, expr):
-        return self._call("weighted_fermi", expr)
-
-    def _print_weighted_fermi_complement_(self, expr):
-        return self._call("weighted_fermi_complement", expr)
-
-    def _print_modulus_squared(self, expr):
-        return self._call("square", expr)
 
 
 def check_c_target(plan: SolverPlan) -> None:

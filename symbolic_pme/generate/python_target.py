@@ -21,6 +21,7 @@ import sympy
 from sympy.printing.numpy import NumPyPrinter
 
 from .plan import SolverPlan
+from .printing import KernelFunctionPrinting
 from .reference_points import TOLERANCE, ReferencePoint, current_floors
 from .summary import describe, identifiers
 
@@ -36,33 +37,11 @@ Use (NumPy is the only dependency):
     {module}.validate()   # recompute the reference table; ValidationError above 1e-12 relative"""
 
 
-class _Printer(NumPyPrinter):
+class _Printer(KernelFunctionPrinting, NumPyPrinter):
     """NumPy code with the generated module's names for symbols and the stable Fermi functions."""
 
     def __init__(self, names: dict[sympy.Symbol, str]):
-        super().__init__({"fully_qualified_modules": True, "inline": True})
-        self._names = names
-
-    def _print_Symbol(self, expr):
-        return self._names[expr]
-
-    def _call(self, name: str, expr) -> str:
-        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
-
-    def _print_fermi(self, expr):
-        return self._call("fermi", expr)
-
-    def _print_fermi_complement_(self, expr):
-        return self._call("fermi_complement", expr)
-
-    def _print_weighted_fermi_(self, expr):
-        return self._call("weighted_fermi", expr)
-
-    def _print_weighted_fermi_complement_(self, expr):
-        return self._call("weighted_fermi_complement", expr)
-
-    def _print_modulus_squared(self, expr):
-        return self._call("modulus_squared", expr)
+        super().__init__(names, {"fully_qualified_modules": True, "inline": True})
 
     def _print_conjugate(self, expr):
         return self._call("numpy.conjugate", expr)
