@@ -9,6 +9,7 @@ numeric) report bad input in the same words.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -97,7 +98,7 @@ def state_labels(states: Sequence[str]) -> tuple[str, ...]:
     for label in labels:
         if not isinstance(label, str) or not label:
             raise ValueError(f"states: labels must be non-empty strings, got {label!r}")
-    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    repeated = sorted(label for label, count in Counter(labels).items() if count > 1)
     if repeated:
         raise ValueError(f"states: labels must be unique, repeated: {', '.join(repeated)}")
     return labels
