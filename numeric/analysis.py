@@ -36,6 +36,7 @@ import numpy as np
 from symbolic_pme.quantities import CHARGE
 
 from .blocks import TransportBlocks
+from .chunks import SteadyStateAssembly
 from .inputs import Grid, row_chunks
 from .jumps import check_quantity
 from .memory import MemoryEstimate
@@ -190,23 +191,20 @@ def analyse(
     state_values = {
         name: np.broadcast_to(v, shape + (n,)) for name, v in blocks.state_values(blocks.coefficients(values)).items()
     }
-    probabilities = np.empty(shape + (n,))
-    currents = {q: np.empty((len(leads),) + shape) for q in blocks.quantities}
+    assembly = SteadyStateAssembly(grid, compiled.states, channels, blocks.quantities, state_values, progress=progress)
+    probabilities = assembly.probabilities
     c = np.empty((len(leads), cumulants) + shape)
     d_probabilities = np.empty((len(names),) + shape + (n,))
     d_currents = np.empty((len(differentiated), len(names), len(leads)) + shape)
-    done = 0
     for rows, part, part_shape in row_chunks(values, shape, chunk):
         coefficients = blocks.coefficients(part)
         if names:
             check_temperatures(blocks, coefficients)
         jumps, resolvent = chunk_operators(blocks, coefficients, part_shape, CHARGE, method)
         p = resolvent.probabilities
-        at = (rows,) if shape else ()
+        at = assembly.at(rows)
         probabilities[rows] = p.reshape(part_shape + (n,))
         chunk_currents = jumps.steady_currents(p)
-        for q, totals in chunk_currents.items():
-            currents[q][(slice(None),) + at] = totals.reshape((len(leads),) + part_shape)
         counted = jumps if quantity == CHARGE else jumps.counting(quantity)
         # one application of R to the right-hand sides of the cumulants and of the derivatives
         columns = [chunk_cumulant_sources(counted, p)] if cumulants >= 2 else []
@@ -225,19 +223,9 @@ def analyse(
             mu = np.stack([np.broadcast_to(coefficients[k.mu], part_shape).reshape(-1) for k in blocks.lead_slots])
             d_i = chunk_derivatives(jumps, p, changes, d_p, mu, chunk_currents[CHARGE], quantities=differentiated)
             d_currents[(slice(None),) * 3 + at] = d_i.reshape(d_i.shape[:3] + part_shape)
-        done += math.prod(part_shape)
-        if progress is not None:
-            progress(done, total)
+        assembly.add_currents(rows, part_shape, chunk_currents)
 
-    steady = SteadyState(
-        states=compiled.states,
-        axes=grid.axes,
-        shape=shape,
-        probabilities=probabilities,
-        currents={q: dict(zip(channels, totals)) for q, totals in currents.items()},
-        state_values=state_values,
-        parameters=grid.values,
-    )
+    steady = assembly.result()
     statistics = None
     if cumulants:
         statistics = CountingStatistics(

@@ -2,7 +2,8 @@
 
 :class:`~symbolic_pme.numeric.network.CompiledNetwork` solves a large grid in chunks of bounded
 size along its first axis (:func:`~symbolic_pme.numeric.inputs.row_chunks`).  This module holds
-what the chunks share: the :class:`Workspace` of work arrays reused between chunks and calls,
+what the chunks share: the :class:`SteadyStateAssembly` that collects their probabilities and
+currents into one result, the :class:`Workspace` of work arrays reused between chunks and calls,
 the transition-major layout of kernel outputs, the currents of state-function quantities, and
 the restatement of a chunk's non-unique steady state in grid indices and parameter values.
 Signs as in ``docs/conventions.md``: currents are positive from the channel into the system.
@@ -18,8 +19,134 @@ from numpy.typing import ArrayLike
 from symbolic_pme.errors import NonUniqueSteadyState
 
 from .inputs import Grid
+from .results import SteadyState
 
-__all__ = ["Workspace", "located", "state_function_currents", "transition_major", "with_trailing_axis"]
+__all__ = [
+    "SteadyStateAssembly",
+    "Workspace",
+    "located",
+    "state_function_currents",
+    "transition_major",
+    "with_trailing_axis",
+]
+
+
+class SteadyStateAssembly:
+    """The arrays a chunked steady-state solve fills, chunk by chunk, and the result they make.
+
+    Every chunked solve (Pauli, the coherent approaches, the combined analysis) writes its
+    chunks' probabilities and currents here, reports its progress here and builds its result
+    from here, so that all of them lay out a grid alike.
+
+    Parameters
+    ----------
+    grid : Grid
+        The parameter grid being solved.
+    states : tuple of str
+        The state labels (the last axis of the probabilities).
+    channels : tuple of str
+        The channels (the first axis of every current array).
+    quantities : iterable of str
+        The carried quantities whose currents are collected.
+    state_values : dict of str to numpy.ndarray
+        Per-state values, ``grid.shape + (n,)``.
+    progress : callable, optional
+        ``progress(done, total)`` after each chunk, in grid points.
+
+    Attributes
+    ----------
+    probabilities : numpy.ndarray
+        ``grid.shape + (n,)``, filled by the chunks.
+    currents : dict of str to numpy.ndarray
+        ``{quantity: (channels,) + grid.shape}``, filled by :meth:`add_currents`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symbolic_pme.numeric.inputs import Grid
+    >>> grid = Grid(values={}, shape=(2,), axes={"V": np.array([0.0, 1.0])})
+    >>> assembly = SteadyStateAssembly(grid, ("0", "1"), ("L",), ("charge",), {})
+    >>> assembly.probabilities[:] = 0.5
+    >>> assembly.add_currents(slice(0, 2), (2,), {"charge": np.array([[0.1, 0.2]])})
+    >>> assembly.result().current["L"].tolist()
+    [0.1, 0.2]
+    """
+
+    def __init__(
+        self,
+        grid: Grid,
+        states: tuple[str, ...],
+        channels: tuple[str, ...],
+        quantities,
+        state_values: dict[str, np.ndarray],
+        *,
+        progress=None,
+    ) -> None:
+        self.grid, self.states, self.channels, self.state_values = grid, states, channels, state_values
+        self.probabilities = np.empty(grid.shape + (len(states),))
+        self.currents = {q: np.empty((len(channels),) + grid.shape) for q in quantities}
+        self._progress, self._done, self._total = progress, 0, math.prod(grid.shape)
+
+    def at(self, rows: slice) -> tuple:
+        """The index of a chunk's rows in grid-shaped arrays (nothing for a single point).
+
+        Parameters
+        ----------
+        rows : slice
+            The chunk's rows along the grid's first axis.
+
+        Returns
+        -------
+        tuple
+            ``(rows,)``, or ``()`` when the grid is a single point.
+        """
+        return (rows,) if self.grid.shape else ()
+
+    def add_currents(self, rows: slice, chunk_shape: tuple[int, ...], currents: dict[str, np.ndarray]) -> None:
+        """Store a chunk's currents and count its points as done.
+
+        Parameters
+        ----------
+        rows : slice
+            The chunk's rows along the grid's first axis.
+        chunk_shape : tuple of int
+            The chunk's grid shape.
+        currents : dict of str to numpy.ndarray
+            ``{quantity: (channels, batch)}``.
+        """
+        for quantity, totals in currents.items():
+            self.currents[quantity][(slice(None),) + self.at(rows)] = totals.reshape(
+                (len(self.channels),) + chunk_shape
+            )
+        self._done += math.prod(chunk_shape)
+        if self._progress is not None:
+            self._progress(self._done, self._total)
+
+    def result(self, kind: type[SteadyState] = SteadyState, **fields) -> SteadyState:
+        """The assembled steady state.
+
+        Parameters
+        ----------
+        kind : type, optional
+            :class:`SteadyState` or a subclass.
+        **fields
+            The subclass's own fields.
+
+        Returns
+        -------
+        SteadyState
+            Of type ``kind``.
+        """
+        return kind(
+            states=self.states,
+            axes=self.grid.axes,
+            shape=self.grid.shape,
+            probabilities=self.probabilities,
+            currents={q: dict(zip(self.channels, totals)) for q, totals in self.currents.items()},
+            state_values=self.state_values,
+            parameters=self.grid.values,
+            **fields,
+        )
 
 
 class Workspace:

@@ -28,7 +28,7 @@ import numpy as np
 from symbolic_pme.errors import NonUniqueSteadyState
 
 from .blocks import TransportBlocks
-from .chunks import located
+from .chunks import SteadyStateAssembly, located
 from .coherent import APPROACHES, CoherentKernel
 from .coherent_currents import coherent_currents
 from .inputs import Grid, row_chunks
@@ -175,10 +175,8 @@ def coherent_steady_state(
     symbol_values = compiled.symbol_values(grid.values)
     computed = blocks.state_values(blocks.coefficients(symbol_values))
     state_values = {name: np.broadcast_to(v, shape + (n,)) for name, v in computed.items()}
-    probabilities = np.empty(shape + (n,))
+    assembly = SteadyStateAssembly(grid, compiled.states, channels, blocks.quantities, state_values, progress=progress)
     densities = [np.empty(shape + (sector.size, sector.size), dtype=complex) for sector in layout.sectors]
-    currents = {q: np.empty((len(channels),) + shape) for q in blocks.quantities}
-    done = 0
     for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, _chunk_size(kernel.work_per_point())):
         coefficients = blocks.coefficients(chunk)
         batch = math.prod(chunk_shape)
@@ -192,26 +190,16 @@ def coherent_steady_state(
         except NonUniqueSteadyState as error:
             raise located(error, grid, rows, chunk_shape) from None
         chunk_currents = coherent_currents(blocks, terms, blocks_rho, coefficients, chunk_shape, approach=approach)
-        where = (rows,) if shape else ()
+        where = assembly.at(rows)
         for plan, block, target in zip(blocks.sectors, blocks_rho, densities):
             target[where] = block.reshape(chunk_shape + block.shape[1:])
-            probabilities[where + (Ellipsis, plan.states)] = np.diagonal(block, axis1=1, axis2=2).real.reshape(
+            assembly.probabilities[where + (Ellipsis, plan.states)] = np.diagonal(block, axis1=1, axis2=2).real.reshape(
                 chunk_shape + (len(plan.states),)
             )
-        for quantity, totals in chunk_currents.items():
-            currents[quantity][(slice(None),) + where] = totals.reshape((len(channels),) + chunk_shape)
-        done += batch
-        if progress is not None:
-            progress(done, total)
+        assembly.add_currents(rows, chunk_shape, chunk_currents)
     labels = tuple(tuple(compiled.states[i] for i in plan.states) for plan in blocks.sectors)
-    return CoherentSteadyState(
-        states=compiled.states,
-        axes=grid.axes,
-        shape=shape,
-        probabilities=probabilities,
-        currents={q: dict(zip(channels, totals)) for q, totals in currents.items()},
-        state_values=state_values,
-        parameters=grid.values,
+    return assembly.result(
+        CoherentSteadyState,
         approach=approach,
         principal_parts=principal_parts,
         sectors=labels,

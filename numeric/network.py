@@ -42,7 +42,14 @@ from symbolic_pme.transport.spectrum import Spectrum
 
 from .analysis import Analysis, analyse, thermoelectric
 from .blocks import TransportBlocks
-from .chunks import Workspace, located, state_function_currents, transition_major, with_trailing_axis
+from .chunks import (
+    SteadyStateAssembly,
+    Workspace,
+    located,
+    state_function_currents,
+    transition_major,
+    with_trailing_axis,
+)
 from .coherent_steady import coherent_steady_state
 from .distributed import Recipe, compiled, solve_chunks
 from .dynamics import Evolution, propagate, time_axis
@@ -1155,9 +1162,7 @@ class CompiledNetwork(TakesParameters):
                 for k, name in enumerate(self._value_names)
             }
             quantities = tuple(self._quantities)
-        probabilities = np.empty(shape + (n,))
-        currents = {q: np.empty((len(channels),) + shape) for q in quantities}
-        done = 0
+        assembly = SteadyStateAssembly(grid, self.network.states, channels, quantities, state_values, progress=progress)
         chunks = row_chunks(symbol_values, shape, chunk_size)
         if executor is None:
             solved = ((r, s, lambda c=c, s=s: self._solve_chunk(c, s, method)) for r, c, s in chunks)
@@ -1168,23 +1173,9 @@ class CompiledNetwork(TakesParameters):
                 p, chunk_currents = chunk_result()
             except NonUniqueSteadyState as error:
                 raise located(error, grid, rows, chunk_shape) from None
-            probabilities[rows] = np.moveaxis(p.reshape((n,) + chunk_shape), 0, -1)
-            for quantity, totals in chunk_currents.items():
-                currents[quantity][(slice(None),) + ((rows,) if shape else ())] = totals.reshape(
-                    (len(channels),) + chunk_shape
-                )
-            done += math.prod(chunk_shape)
-            if progress is not None:
-                progress(done, total)
-        return SteadyState(
-            states=self.network.states,
-            axes=grid.axes,
-            shape=shape,
-            probabilities=probabilities,
-            currents={q: dict(zip(channels, totals)) for q, totals in currents.items()},
-            state_values=state_values,
-            parameters=grid.values,
-        )
+            assembly.probabilities[rows] = np.moveaxis(p.reshape((n,) + chunk_shape), 0, -1)
+            assembly.add_currents(rows, chunk_shape, chunk_currents)
+        return assembly.result()
 
     def _solve_chunk(
         self, chunk: Mapping[sympy.Symbol, np.ndarray], shape: tuple[int, ...], method: str
