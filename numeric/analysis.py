@@ -7,10 +7,12 @@ once per chunk of grid points and derives everything asked for from them:
 
 * the steady state and every lead's currents (as :meth:`CompiledNetwork.steady_state`);
 * the cumulants ``C_1 .. C_k`` of one counted quantity (:mod:`~symbolic_pme.numeric.statistics`);
-* the exact derivatives along any directions (:mod:`~symbolic_pme.numeric.response`),
+* the exact derivatives along any directions (:mod:`~symbolic_pme.numeric.response`), and the
+  second derivatives along pairs of them (``d^2P = -R (d^2W P + d_aW d_bP + d_bW d_aP)``),
 
 with one application of ``R`` to the right-hand sides of the cumulants and of every derivative
-together (and one of ``R^T`` for ``C_3``).  :meth:`CompiledNetwork.counting_statistics`,
+together (one more for the second derivatives, whose right-hand sides need ``dP``; one of
+``R^T`` for ``C_3``).  :meth:`CompiledNetwork.counting_statistics`,
 :meth:`CompiledNetwork.derivatives` and :meth:`CompiledNetwork.thermoelectric` are this pass with
 one part asked for.
 
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from symbolic_pme.quantities import CHARGE
+from symbolic_pme.quantities import CHARGE, HEAT
 
 from .blocks import TransportBlocks
 from .chunks import SteadyStateAssembly
@@ -45,10 +47,13 @@ from .response import (
     DIFFERENTIATED,
     Derivatives,
     Thermoelectric,
+    check_pairs,
     check_quantities,
     check_temperatures,
     chunk_changes,
     chunk_derivatives,
+    chunk_second_changes,
+    chunk_second_derivatives,
     differentiator_of,
     linear_response_point,
     onsager_response,
@@ -121,6 +126,7 @@ def analyse(
     cumulants: int = 0,
     quantity: str = CHARGE,
     derivatives: Sequence[str] = (),
+    second_derivatives: Sequence[tuple[str, str]] = (),
     derivative_quantities: Sequence[str] = DIFFERENTIATED,
     method: str = "auto",
     progress: Callable[[int, int], None] | None = None,
@@ -141,6 +147,11 @@ def analyse(
     derivatives : sequence of str, optional
         Directions: parameter names (e.g. ``"V"``), ``"mu[lead]"`` or ``"T[lead]"`` (that lead's
         chemical potential or temperature alone, whatever expression sets it).
+    second_derivatives : sequence of (str, str), optional
+        Pairs ``(a, b)`` of directions: the exact second derivatives ``d^2/da db`` of the
+        steady state and of the currents (``(a, a)`` for ``d^2/da^2``), e.g. ``[("V", "eps")]``
+        for the derivative of dI/dV along ``eps``.  The directions of the pairs are
+        differentiated to first order too (they join ``derivatives`` in the result).
     derivative_quantities : sequence of str, optional
         The currents whose derivatives are computed: ``"charge"`` (particles), ``"energy"``,
         ``"heat"`` (default: all three).  ``("charge",)`` skips the pass over the energy
@@ -160,9 +171,9 @@ def analyse(
     ------
     ValueError
         For a network without rate groups, an unknown quantity, derivative quantity, order,
-        direction or method, a
-        lead temperature that is not positive (with derivatives), or a direction whose ``dH``
-        couples degenerate eigenstates of a mixed block.
+        direction or method, a malformed pair, a lead temperature that is not positive (with
+        derivatives), or a direction (pair) whose ``dH`` couples degenerate eigenstates of a
+        mixed block (at second order).
     GridTooLarge
         When the results and one chunk's work arrays would not fit in memory.
     NonUniqueSteadyState
@@ -173,17 +184,22 @@ def analyse(
     check_method(method)
     if cumulants not in (0, 1, 2, 3):
         raise ValueError(f"cumulants: 0, 1, 2 or 3 cumulants can be computed, not {cumulants!r}")
-    names = tuple(dict.fromkeys(derivatives))
+    pairs = check_pairs(second_derivatives)
+    names = tuple(dict.fromkeys([*derivatives, *(name for pair in pairs for name in pair)]))
+    pair_indices = [(names.index(a), names.index(b)) for a, b in pairs]
     differentiated = check_quantities(derivative_quantities)
+    # the heat current's second derivatives need the particle current's first
+    first_order = check_quantities((*differentiated, CHARGE)) if pairs and HEAT in differentiated else differentiated
     differentiator = differentiator_of(compiled) if names else None
     for name in names:
         differentiator.check(name)
     n, leads, channels, shape = blocks.n_states, blocks.lead_names, compiled.network.channels, grid.shape
     total = math.prod(shape)
-    per_point = work_per_point(blocks, method, 8 * len(leads) * bool(cumulants) + 4 * (len(names) + len(leads)))
+    columns = 8 * len(leads) * bool(cumulants) + 4 * (len(names) + len(pairs) + len(leads))
+    per_point = work_per_point(blocks, method, columns)
     chunk = int(np.clip(CHUNK_NUMBERS // per_point, 1, 1 << 16))
     outputs = total * (2 * n + 4 * len(leads) + cumulants * len(leads))
-    outputs += total * len(names) * (n + len(differentiated) * len(leads))
+    outputs += total * (len(names) + len(pairs)) * (n + len(differentiated) * len(leads))
     what = f"an analysis of {total} grid point(s) x {n} states"
     MemoryEstimate.of_arrays(what, outputs + min(total, chunk) * per_point).check()
 
@@ -196,6 +212,8 @@ def analyse(
     c = np.empty((len(leads), cumulants) + shape)
     d_probabilities = np.empty((len(names),) + shape + (n,))
     d_currents = np.empty((len(differentiated), len(names), len(leads)) + shape)
+    d2_probabilities = np.empty((len(pairs),) + shape + (n,))
+    d2_currents = np.empty((len(differentiated), len(pairs), len(leads)) + shape)
     for rows, part, part_shape in row_chunks(values, shape, chunk):
         coefficients = blocks.coefficients(part)
         if names:
@@ -221,8 +239,30 @@ def analyse(
             d_p = -solved[:, :, solved.shape[2] - len(names) :]
             d_probabilities[(slice(None),) + at] = np.moveaxis(d_p, 2, 0).reshape((len(names),) + part_shape + (n,))
             mu = np.stack([np.broadcast_to(coefficients[k.mu], part_shape).reshape(-1) for k in blocks.lead_slots])
-            d_i = chunk_derivatives(jumps, p, changes, d_p, mu, chunk_currents[CHARGE], quantities=differentiated)
-            d_currents[(slice(None),) * 3 + at] = d_i.reshape(d_i.shape[:3] + part_shape)
+            d_i = chunk_derivatives(jumps, p, changes, d_p, mu, chunk_currents[CHARGE], quantities=first_order)
+            kept = d_i[[first_order.index(q) for q in differentiated]]
+            d_currents[(slice(None),) * 3 + at] = kept.reshape(kept.shape[:3] + part_shape)
+        if pairs:
+            seconds, sources = chunk_second_changes(
+                differentiator, jumps, coefficients, part, part_shape, p, changes, d_p, pair_indices, names
+            )
+            d2_p = -resolvent.right(sources)
+            d2_probabilities[(slice(None),) + at] = np.moveaxis(d2_p, 2, 0).reshape((len(pairs),) + part_shape + (n,))
+            d_charge = d_i[first_order.index(CHARGE)] if CHARGE in first_order else None
+            d2_i = chunk_second_derivatives(
+                jumps,
+                p,
+                changes,
+                d_p,
+                pair_indices,
+                seconds,
+                d2_p,
+                mu,
+                chunk_currents[CHARGE],
+                d_charge,
+                quantities=differentiated,
+            )
+            d2_currents[(slice(None),) * 3 + at] = d2_i.reshape(d2_i.shape[:3] + part_shape)
         assembly.add_currents(rows, part_shape, chunk_currents)
 
     steady = assembly.result()
@@ -248,6 +288,12 @@ def analyse(
                 for i, q in enumerate(differentiated)
             },
             parameters=grid.values,
+            pairs=pairs,
+            second_probabilities=dict(zip(pairs, d2_probabilities)),
+            second_currents={
+                q: {pair: dict(zip(leads, d2_currents[i, k])) for k, pair in enumerate(pairs)}
+                for i, q in enumerate(differentiated)
+            },
         )
     return Analysis(steady_state=steady, statistics=statistics, derivatives=result)
 

@@ -681,6 +681,7 @@ class CompiledNetwork(TakesParameters):
         cumulants: int = 0,
         quantity: str = CHARGE,
         derivatives: Sequence[str] = (),
+        second_derivatives: Sequence[tuple[str, str]] = (),
         derivative_quantities: Sequence[str] = ("charge", "energy", "heat"),
         method: str = "auto",
         progress: Callable[[int, int], None] | None = None,
@@ -707,6 +708,10 @@ class CompiledNetwork(TakesParameters):
             or, with spin, ``"spin"``.
         derivatives : sequence of str, optional
             Directions of the exact derivatives: parameter names, ``"mu[lead]"`` or ``"T[lead]"``.
+        second_derivatives : sequence of (str, str), optional
+            Pairs ``(a, b)`` of directions of exact second derivatives ``d^2/da db`` (e.g.
+            ``[("V", "eps")]``: the change of dI/dV with ``eps``); their directions are
+            differentiated to first order too.  ``.derivatives.second_current[(a, b)][lead]``.
         derivative_quantities : sequence of str, optional
             Whose currents are differentiated: ``"charge"``, ``"energy"``, ``"heat"`` (default:
             all three); ``("charge",)`` for dI/dV alone, which skips the energy currents' pass.
@@ -752,6 +757,7 @@ class CompiledNetwork(TakesParameters):
             cumulants=cumulants,
             quantity=quantity,
             derivatives=derivatives,
+            second_derivatives=second_derivatives,
             derivative_quantities=derivative_quantities,
             method=method,
             progress=progress,

@@ -20,6 +20,21 @@ Then ``dP = -R (dW) P`` (``1^T dP = 0``) with the resolvent ``R`` of
 over the grid, shared with the steady state and the counting statistics, is
 :func:`~symbolic_pme.numeric.analysis.analyse`).
 
+Second derivatives along pairs of directions ``(a, b)`` (``analyse(second_derivatives=...)``;
+e.g. ``d^2 I / dV dtheta``, the Jacobian of a dI/dV fit) are exact in the same way, from the
+first order of both directions and one more application of ``R``:
+
+* the parameter expressions are differentiated twice (``sympy.diff(e, a, b)``);
+* ``d^2 f = f'' d_a u d_b u + f' d^2 u`` with ``u = x / T``, ``f' = -f (1 - f)``,
+  ``f'' = f (1 - f)(1 - 2 f)`` and ``d^2 u = (d^2 x - d_a u d_b T - d_b u d_a T - u d^2 T) / T``;
+* mixed blocks by second-order perturbation theory (:meth:`_Amplitudes.second_derivatives`):
+  ``d^2 E_k = (H'_ab + H'_a C_b + H'_b C_a)_kk`` (``H' = U^+ dH U``, ``dU = U C``), the change
+  of ``C_a`` along ``b`` and from it ``d^2 T`` and ``d^2 gamma = 4 pi Re(T_b^* T_a + T^* d^2 T)``;
+  a pair whose second order couples degenerate eigenstates is refused, as at first order;
+* ``d^2 P = -R (d^2 W P + d_a W d_b P + d_b W d_a P)`` (``1^T d^2 P = 0``) and
+  ``d^2 I = 1^T (d^2 W_1 P + d_a W_1 d_b P + d_b W_1 d_a P + W_1 d^2 P)``
+  (:func:`chunk_second_changes`, :func:`chunk_second_derivatives`).
+
 :func:`onsager_response` builds the Onsager matrix of a two-terminal device at a common mu and T
 (:func:`linear_response_point` checks that point) from the derivatives with respect to one
 lead's mu and T.
@@ -32,7 +47,7 @@ import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import sympy
@@ -48,13 +63,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from .network import CompiledNetwork
 
 __all__ = [
+    "Change",
     "Derivatives",
     "Differentiator",
     "Thermoelectric",
+    "check_pairs",
     "check_quantities",
     "check_temperatures",
     "chunk_changes",
     "chunk_derivatives",
+    "chunk_second_changes",
+    "chunk_second_derivatives",
     "differentiator_of",
     "linear_response_point",
     "onsager_response",
@@ -79,7 +98,8 @@ class Derivatives:
     Attributes
     ----------
     with_respect_to:
-        The directions: model parameters, ``"mu[lead]"``, ``"T[lead]"``.
+        The directions: model parameters, ``"mu[lead]"``, ``"T[lead]"`` (those asked for, then
+        those of the pairs of second derivatives).
     axes, shape, parameters:
         As in :class:`~symbolic_pme.numeric.results.SteadyState`.
     probabilities:
@@ -88,6 +108,15 @@ class Derivatives:
         ``{quantity: {direction: {lead: array of shape}}}`` for ``"charge"`` (particles),
         ``"energy"`` and ``"heat"`` (``J - mu I``), each from the lead into the dot; only the
         quantities asked for (``derivative_quantities`` of :meth:`CompiledNetwork.analyse`).
+    pairs:
+        The pairs ``(a, b)`` of directions of the second derivatives (``second_derivatives``
+        of :meth:`CompiledNetwork.analyse`; empty unless asked for).  Both directions of a
+        pair are among :attr:`with_respect_to`.
+    second_probabilities:
+        ``{(a, b): array shape + (n_states,)}``: ``d^2 P / da db`` (summing to zero).
+    second_currents:
+        ``{quantity: {(a, b): {lead: array of shape}}}``: ``d^2 I / da db`` and likewise for the
+        energy and heat currents asked for (units: the current's over those of a and b).
     """
 
     with_respect_to: tuple[str, ...]
@@ -96,6 +125,9 @@ class Derivatives:
     probabilities: dict[str, np.ndarray]
     currents: dict[str, dict[str, dict[str, np.ndarray]]]
     parameters: dict[str, np.ndarray] = field(default_factory=dict)
+    pairs: tuple[tuple[str, str], ...] = ()
+    second_probabilities: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    second_currents: dict[str, dict[tuple[str, str], dict[str, np.ndarray]]] = field(default_factory=dict)
 
     @property
     def current(self) -> dict[str, dict[str, np.ndarray]]:
@@ -111,6 +143,11 @@ class Derivatives:
     def heat_current(self) -> dict[str, dict[str, np.ndarray]]:
         """``{direction: {lead: dQ/dtheta}}``."""
         return self.currents[HEAT]
+
+    @property
+    def second_current(self) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+        """``{(a, b): {lead: d^2 I / da db}}`` of the particle currents (empty without pairs)."""
+        return self.second_currents.get(CHARGE, {})
 
 
 @dataclass(frozen=True)
@@ -167,7 +204,7 @@ class Differentiator:
 
     def __init__(self, blocks: TransportBlocks, symbols: dict[str, sympy.Symbol]):
         self.blocks, self._symbols = blocks, symbols
-        self._kernels: dict[str, tuple[ExpressionKernel, list[bool]]] = {}
+        self._kernels: dict[str | tuple[str, str], tuple[ExpressionKernel, list[bool]]] = {}
 
     def check(self, name: str) -> None:
         """ValueError naming the choices unless ``name`` is a direction of this model.
@@ -216,12 +253,39 @@ class Differentiator:
             mu, temperature = [0.0] * leads, [0.0] * leads
             (mu if lead.group(1) == "mu" else temperature)[index] = 1.0
             return [None] * count, mu, temperature
-        if name not in self._kernels:
-            symbol = self._symbols[name]
-            derivatives = [sympy.diff(e, symbol) for e in blocks.expressions]
+        return self._evaluated(name, (self._symbols[name],), values)
+
+    def second_slots(self, first: str, second: str, values: dict) -> tuple[list, list, list]:
+        """The second derivatives of the compiled parameter expressions along two directions.
+
+        Parameters
+        ----------
+        first, second : str
+            Directions (see :meth:`check`); equal for a pure second derivative.
+        values : dict of sympy.Symbol to numpy.ndarray
+            The chunk's parameter values by symbol.
+
+        Returns
+        -------
+        tuple of (list, list, list)
+            ``(d^2 coefficients (None where zero), d^2 mu per lead, d^2 T per lead)``; all zero
+            when either direction is a lead's mu or T (those move one slot linearly).
+        """
+        blocks = self.blocks
+        if _LEAD_DIRECTION.match(first) is not None or _LEAD_DIRECTION.match(second) is not None:
+            leads = len(blocks.lead_names)
+            return [None] * len(blocks.expressions), [0.0] * leads, [0.0] * leads
+        key = tuple(sorted((first, second)))
+        return self._evaluated(key, (self._symbols[key[0]], self._symbols[key[1]]), values)
+
+    def _evaluated(self, key: str | tuple[str, str], symbols: tuple, values: dict) -> tuple[list, list, list]:
+        """The derivatives of the expressions along ``symbols`` (compiled once per key), evaluated."""
+        blocks = self.blocks
+        if key not in self._kernels:
+            derivatives = [sympy.diff(e, *symbols) for e in blocks.expressions]
             arguments = list(self._symbols.values())
-            self._kernels[name] = (ExpressionKernel(derivatives, arguments), [d != 0 for d in derivatives])
-        kernel, nonzero = self._kernels[name]
+            self._kernels[key] = (ExpressionKernel(derivatives, arguments), [d != 0 for d in derivatives])
+        kernel, nonzero = self._kernels[key]
         slots = [np.asarray(v) if z else None for v, z in zip(kernel(values), nonzero)]
         mu = [_zero_if_none(slots[s.mu]) for s in blocks.lead_slots]
         temperature = [_zero_if_none(slots[s.temperature]) for s in blocks.lead_slots]
@@ -357,6 +421,34 @@ def check_temperatures(blocks: TransportBlocks, coefficients: list) -> None:
             )
 
 
+class Change(NamedTuple):
+    """One direction's (or pair's) change of a chunk's rates, from :func:`chunk_changes` (or
+    :func:`chunk_second_changes`).
+
+    Attributes
+    ----------
+    rates:
+        The derivatives of the rates in the jumps' layout (see
+        :meth:`~symbolic_pme.numeric.jumps.FlatJumps.derivative_weights`).
+    carried:
+        The derivatives of ``E_b - E_a`` of the entering jumps in that layout (None where the
+        energies do not change).
+    mu, temperature:
+        Each lead's d mu and d T, ``(leads, batch)``.
+    order:
+        What the second derivatives need of a direction's first order (None for a pair).
+    amplitudes:
+        The chunk's amplitudes, shared by its directions (None for a pair).
+    """
+
+    rates: object
+    carried: object
+    mu: np.ndarray
+    temperature: np.ndarray
+    order: _FirstOrder | None = None
+    amplitudes: _Amplitudes | None = None
+
+
 def chunk_changes(
     differentiator: Differentiator,
     jumps: FlatJumps | BlockJumps,
@@ -365,7 +457,7 @@ def chunk_changes(
     shape: tuple[int, ...],
     probabilities: np.ndarray,
     names: tuple[str, ...],
-) -> tuple[list, np.ndarray]:
+) -> tuple[list[Change], np.ndarray]:
     """The changes of the rates along each direction, and ``dW P``: what ``R`` is applied to.
 
     Parameters
@@ -387,9 +479,9 @@ def chunk_changes(
 
     Returns
     -------
-    tuple of (list, numpy.ndarray)
-        Per direction ``(d rates, d (E_b - E_a), d mu (leads, batch))`` in the jumps' layout, and
-        ``dW P`` as ``(batch, n, directions)``.
+    tuple of (list of Change, numpy.ndarray)
+        Per direction its :class:`Change` (d rates, d (E_b - E_a), d mu and d T in the jumps'
+        layout), and ``dW P`` as ``(batch, n, directions)``.
 
     Raises
     ------
@@ -402,13 +494,13 @@ def chunk_changes(
     changes = []
     for name in names:
         slots, d_mu, d_t = differentiator.slots(name, values)
-        d_energies, d_gammas = amplitudes.derivatives(slots, name)
+        order = amplitudes.derivatives(slots, name)
         if isinstance(jumps, FlatJumps):
-            change = _flat_changes(blocks, jumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t)
+            change = _flat_changes(blocks, jumps, coefficients, shape, order.energies, order.gammas, d_mu, d_t)
         else:
-            change = _block_changes(blocks, jumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t)
-        changes.append(change + (np.stack([np.broadcast_to(m, shape).reshape(-1) for m in d_mu]),))
-    return changes, np.concatenate([jumps.flow(d_rates, p) for d_rates, *_ in changes], axis=2)
+            change = _block_changes(blocks, jumps, coefficients, shape, order.energies, order.gammas, d_mu, d_t)
+        changes.append(Change(*change, _by_lead(d_mu, shape), _by_lead(d_t, shape), order, amplitudes))
+    return changes, np.concatenate([jumps.flow(change.rates, p) for change in changes], axis=2)
 
 
 def chunk_derivatives(
@@ -456,13 +548,200 @@ def chunk_derivatives(
         counted = jumps if quantity == CHARGE else jumps.counting(quantity)
         through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(counted.weights(1)), d_p)
         found[quantity] = d_i = np.empty((len(changes), jumps.leads, p.shape[0]))
-        for k, (d_rates, d_delta, _) in enumerate(changes):
-            d_carried = d_delta if quantity == ENERGY else None
-            d_i[k] = counted.totals(counted.derivative_weights(d_rates, d_carried), p).T + through_p[k]
+        for k, change in enumerate(changes):
+            d_carried = change.carried if quantity == ENERGY else None
+            d_i[k] = counted.totals(counted.derivative_weights(change.rates, d_carried), p).T + through_p[k]
     if HEAT in quantities:
-        d_mu = np.stack([change[-1] for change in changes])
+        d_mu = np.stack([change.mu for change in changes])
         found[HEAT] = found[ENERGY] - d_mu * current - mu * found[CHARGE]
     return np.stack([found[q] for q in quantities])
+
+
+def chunk_second_changes(
+    differentiator: Differentiator,
+    jumps: FlatJumps | BlockJumps,
+    coefficients: list,
+    values: dict,
+    shape: tuple[int, ...],
+    probabilities: np.ndarray,
+    changes: list[Change],
+    d_p: np.ndarray,
+    pairs: Sequence[tuple[int, int]],
+    names: tuple[str, ...],
+) -> tuple[list[Change], np.ndarray]:
+    """The second derivatives of the rates along pairs of directions, and what ``R`` is applied to.
+
+    With ``W P = 0`` and ``1^T P = 1``: ``d^2P = -R (d^2W P + d_aW d_bP + d_bW d_aP)``
+    (``1^T d^2P = 0``).  The rates ``gamma f(u)``, ``gamma (1 - f(u))`` with
+    ``u = (E_b - E_a - mu) / T`` change as ``d^2(gamma f) = d^2gamma f + (d_a gamma d_b u +
+    d_b gamma d_a u) f' + gamma (f'' d_a u d_b u + f' d^2u)``, ``f' = -f (1 - f)``,
+    ``f'' = f (1 - f)(1 - 2 f)``, ``d^2u = (d^2x - d_a u d_bT - d_b u d_aT - u d^2T) / T``
+    (``x = E_b - E_a - mu``); ``d^2E`` and ``d^2gamma`` of mixed blocks by second-order
+    perturbation theory.
+
+    Parameters
+    ----------
+    differentiator : Differentiator
+        The model's derivative kernels.
+    jumps : FlatJumps or BlockJumps
+        The chunk's jumps (counting charge).
+    coefficients : list of numpy.ndarray
+        The chunk's compiled parameter expressions.
+    values : dict of sympy.Symbol to numpy.ndarray
+        The chunk's parameter values by symbol.
+    shape : tuple of int
+        The chunk's grid shape.
+    probabilities : numpy.ndarray
+        The steady states ``(batch, n)``.
+    changes : list of Change
+        The first-order changes of every direction, from :func:`chunk_changes`.
+    d_p : numpy.ndarray
+        ``dP``, ``(batch, n, directions)``.
+    pairs : sequence of (int, int)
+        Per pair, the indices of its directions in ``changes`` and ``names``.
+    names : tuple of str
+        The directions.
+
+    Returns
+    -------
+    tuple of (list of Change, numpy.ndarray)
+        Per pair its :class:`Change` (``d^2`` rates, ``d^2 (E_b - E_a)``, ``d^2 mu``,
+        ``d^2 T``), and the right-hand sides ``(batch, n, pairs)``.
+
+    Raises
+    ------
+    ValueError
+        For a pair that couples degenerate eigenstates of a mixed block at second order.
+    """
+    blocks = differentiator.blocks
+    p = probabilities[:, :, None]
+    seconds, columns = [], []
+    for i, j in pairs:
+        a, b = changes[i], changes[j]
+        pair = (names[i], names[j])
+        slots, d2_mu, d2_t = differentiator.second_slots(*pair, values)
+        d2_energies, d2_gammas = a.amplitudes.second_derivatives(a.order, b.order, slots, pair)
+        second = (_by_lead(d2_mu, shape), _by_lead(d2_t, shape))
+        layout = _flat_second_changes if isinstance(jumps, FlatJumps) else _block_second_changes
+        rates, carried = layout(blocks, jumps, coefficients, shape, a, b, d2_energies, d2_gammas, *second)
+        seconds.append(Change(rates, carried, *second))
+        columns.append(
+            jumps.flow(rates, p) + jumps.flow(a.rates, d_p[:, :, j : j + 1]) + jumps.flow(b.rates, d_p[:, :, i : i + 1])
+        )
+    return seconds, np.concatenate(columns, axis=2)
+
+
+def chunk_second_derivatives(
+    jumps: FlatJumps | BlockJumps,
+    probabilities: np.ndarray,
+    changes: list[Change],
+    d_p: np.ndarray,
+    pairs: Sequence[tuple[int, int]],
+    seconds: list[Change],
+    d2_p: np.ndarray,
+    mu: np.ndarray,
+    current: np.ndarray,
+    d_current: np.ndarray | None,
+    *,
+    quantities: Sequence[str] = DIFFERENTIATED,
+) -> np.ndarray:
+    """The second derivatives of each lead's particle, energy and heat currents (or some of them).
+
+    ``I = 1^T W_q P`` (``W_q`` the lead's rates times what each jump carries) gives
+    ``d^2I = 1^T d^2W_q P + 1^T d_aW_q d_bP + 1^T d_bW_q d_aP + 1^T W_q d^2P``, with
+    ``d^2(r q) = d^2r q + d_ar d_bq + d_br d_aq + r d^2q`` (``q = +-(E_b - E_a)`` for the
+    energy current, constant for the particle current), and
+    ``d^2Q = d^2J - d^2mu I - d_a mu d_bI - d_b mu d_aI - mu d^2I``.
+
+    Parameters
+    ----------
+    jumps : FlatJumps or BlockJumps
+        The chunk's jumps (counting charge).
+    probabilities : numpy.ndarray
+        The steady states ``(batch, n)``.
+    changes : list of Change
+        From :func:`chunk_changes`.
+    d_p : numpy.ndarray
+        ``dP``, ``(batch, n, directions)``.
+    pairs : sequence of (int, int)
+        Per pair, the indices of its directions in ``changes``.
+    seconds : list of Change
+        From :func:`chunk_second_changes`.
+    d2_p : numpy.ndarray
+        ``d^2P``, ``(batch, n, pairs)``.
+    mu : numpy.ndarray
+        Each lead's chemical potential, ``(leads, batch)``.
+    current : numpy.ndarray
+        Each lead's particle current, ``(leads, batch)``.
+    d_current : numpy.ndarray or None
+        The first derivatives of the particle currents, ``(directions, leads, batch)`` (needed
+        for the heat current only).
+    quantities : sequence of str, optional
+        Which currents to differentiate, from :data:`DIFFERENTIATED` (default: all three).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(quantities, pairs, leads, batch)`` in the order of ``quantities``.
+    """
+    p = probabilities[:, :, None]
+    needed = set(quantities) | ({CHARGE, ENERGY} if HEAT in quantities else set())
+    found = {}
+    for quantity in (q for q in (CHARGE, ENERGY) if q in needed):
+        energy = quantity == ENERGY
+        counted = jumps if quantity == CHARGE else jumps.counting(quantity)
+        through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(counted.weights(1)), d2_p)
+        found[quantity] = d2_i = np.empty((len(pairs), jumps.leads, p.shape[0]))
+        for k, ((i, j), second) in enumerate(zip(pairs, seconds)):
+            a, b = changes[i], changes[j]
+            weights = counted.derivative_weights(second.rates, second.carried if energy else None)
+            if energy:
+                for one, other in ((a, b), (b, a)):
+                    if other.carried is not None:
+                        weights = _added(weights, _cross_weights(one.rates, other.carried))
+            total = counted.totals(weights, p)
+            for one, other in ((a, j), (b, i)):  # d_aW d_bP and d_bW d_aP
+                first = counted.derivative_weights(one.rates, one.carried if energy else None)
+                total += counted.totals(first, d_p[:, :, other : other + 1])
+            d2_i[k] = total.T + through_p[k]
+    if HEAT in quantities:
+        first, other = [i for i, _ in pairs], [j for _, j in pairs]
+        d2_mu = np.stack([second.mu for second in seconds])
+        d_mu_a, d_mu_b = (np.stack([changes[k].mu for k in ks]) for ks in (first, other))
+        found[HEAT] = (
+            found[ENERGY] - d2_mu * current - d_mu_a * d_current[other] - d_mu_b * d_current[first] - mu * found[CHARGE]
+        )
+    return np.stack([found[q] for q in quantities])
+
+
+def check_pairs(pairs: Sequence[Sequence[str]]) -> tuple[tuple[str, str], ...]:
+    """The pairs of directions of second derivatives, checked for form (the names by :meth:`Differentiator.check`).
+
+    Parameters
+    ----------
+    pairs : sequence of (str, str)
+        Pairs ``(a, b)`` of directions; ``(a, a)`` for a pure second derivative.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The pairs as tuples, without repeats, in the order given.
+
+    Raises
+    ------
+    ValueError
+        For a string in place of a sequence of pairs, or an element that is not two strings.
+    """
+    if isinstance(pairs, str):
+        raise ValueError(f"second_derivatives: a sequence of pairs of directions such as [('V', 'eps')], not {pairs!r}")
+    checked = []
+    for pair in pairs:
+        if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise ValueError(f"second_derivatives: each entry a pair of directions such as ('V', 'eps'), not {pair!r}")
+        if not all(isinstance(name, str) for name in pair):
+            raise ValueError(f"second_derivatives: each entry a pair of direction names, not {pair!r}")
+        checked.append((pair[0], pair[1]))
+    return tuple(dict.fromkeys(checked))
 
 
 def check_quantities(quantities: Sequence[str]) -> tuple[str, ...]:
@@ -496,87 +775,205 @@ def check_quantities(quantities: Sequence[str]) -> tuple[str, ...]:
     return tuple(q for q in DIFFERENTIATED if q in quantities)
 
 
+class _FirstOrder(NamedTuple):
+    """One direction's first-order changes of a chunk's spectrum and amplitudes, kept for its
+    second derivatives (None where zero).
+
+    ``energies``: ``dE (..., n)`` in state order; ``gammas``, ``amplitudes``, ``direct``: per link
+    ``d gamma``, ``dT`` and ``U_b^+ dD U_a``; ``eigen``, ``mixings``: per mixed sector
+    ``U^+ dH U`` and ``C`` with ``dU = U C`` (zero diagonal: the gauge parallel-transported along
+    the direction).
+    """
+
+    energies: np.ndarray | None
+    gammas: list | None
+    amplitudes: list
+    direct: list
+    eigen: list
+    mixings: list
+
+
 class _Amplitudes:
-    """The many-body amplitudes ``T = U_b^+ D U_a`` of a chunk and their derivatives."""
+    """The many-body amplitudes ``T = U_b^+ D U_a`` of a chunk and their first and second derivatives."""
 
     def __init__(self, blocks: TransportBlocks, coefficients: list):
         self.blocks, self.coefficients = blocks, coefficients
         self.systems = blocks.eigensystems(coefficients)
         self._amplitudes: list[np.ndarray] | None = None
+        self._structures: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def amplitudes(self) -> list[np.ndarray]:
         """``T`` per link, ``(..., m_upper, m_lower)``."""
         if self._amplitudes is None:
             blocks = self.blocks
-            self._amplitudes = []
-            for link in blocks.links:
-                t = _matrix(link.creation, self.coefficients, self._size(link.upper), self._size(link.lower))
-                u_lower, u_upper = self.systems[link.lower][1], self.systems[link.upper][1]
-                t = t if u_lower is None else t @ u_lower
-                self._amplitudes.append(t if u_upper is None else _adjoint(u_upper) @ t)
+            self._amplitudes = [
+                self._rotated(link, _matrix(link.creation, self.coefficients, *self._sizes(link)))
+                for link in blocks.links
+            ]
         return self._amplitudes
 
     def _size(self, sector: int) -> int:
         return len(self.blocks.sectors[sector].occupations)
 
-    def derivatives(self, slots: list, name: str) -> tuple[np.ndarray | None, list | None]:
-        """``(dE (..., n) in state order or None, [d gamma per link or None] or None)``."""
+    def _sizes(self, link) -> tuple[int, int]:
+        return self._size(link.upper), self._size(link.lower)
+
+    def _rotated(self, link, d: np.ndarray) -> np.ndarray:
+        """``U_b^+ d U_a``: a link's Fock-basis block in the eigenbases of its sectors."""
+        u_lower, u_upper = self.systems[link.lower][1], self.systems[link.upper][1]
+        d = d if u_lower is None else d @ u_lower
+        return d if u_upper is None else _adjoint(u_upper) @ d
+
+    def _in_state_order(self, parts: list[np.ndarray]) -> np.ndarray:
+        """Per-sector energies (or their derivatives) as one ``(..., n)`` array in state order."""
         blocks = self.blocks
+        shape = np.broadcast_shapes(*(d.shape[:-1] for d in parts))
+        values = np.zeros(shape + (blocks.n_states,))
+        for plan, d in zip(blocks.sectors, parts):
+            values[..., plan.states] = d
+        return values
+
+    def _structure(self, sector: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(same, degenerate, gaps)`` of a mixed sector: pairs ``(j, k)``, ``j != k``, within one
+        component; those of them degenerate; ``E_k - E_j``."""
+        if sector not in self._structures:
+            plan, energies = self.blocks.sectors[sector], self.systems[sector][0]
+            component = np.empty(len(plan.occupations), dtype=np.int64)
+            for c, (_, members) in enumerate(plan.components):
+                component[members] = c
+            same = (component[:, None] == component[None, :]) & ~np.eye(len(component), dtype=bool)
+            gaps = energies[..., None, :] - energies[..., :, None]  # (j, k): E_k - E_j
+            scale = 1.0 + np.max(np.abs(energies), axis=-1, initial=0.0)[..., None, None]
+            self._structures[sector] = (same, same & (np.abs(gaps) <= DEGENERATE * scale), gaps)
+        return self._structures[sector]
+
+    def derivatives(self, slots: list, name: str) -> _FirstOrder:
+        """The first-order changes along one direction (its ``slots``, :meth:`Differentiator.slots`)."""
+        blocks = self.blocks
+        sectors, links = len(blocks.sectors), len(blocks.links)
         hamiltonian = any(slots[k] is not None for k in blocks.hamiltonian_slots)
         amplitude = any(slots[k] is not None for k in blocks.amplitude_slots)
+        eigen, mixings = [None] * sectors, [None] * sectors
         if not (hamiltonian or amplitude):
-            return None, None
-        d_energies, mixings = None, [None] * len(blocks.sectors)
+            return _FirstOrder(None, None, [None] * links, [None] * links, eigen, mixings)
+        d_energies = None
         if hamiltonian:
             parts = []
-            for k, (plan, (energies, vectors)) in enumerate(zip(blocks.sectors, self.systems)):
+            for k, (plan, (_, vectors)) in enumerate(zip(blocks.sectors, self.systems)):
                 d_h = _matrix(plan.entries, slots, len(plan.occupations), len(plan.occupations))
                 if vectors is None:
                     parts.append(np.real(np.diagonal(d_h, axis1=-2, axis2=-1)))
                     continue
-                d_energy, mixings[k] = _perturbation(plan, energies, vectors, d_h, name)
-                parts.append(d_energy)
-            shape = np.broadcast_shapes(*(d.shape[:-1] for d in parts))
-            d_energies = np.zeros(shape + (blocks.n_states,))
-            for plan, d in zip(blocks.sectors, parts):
-                d_energies[..., plan.states] = d
-        d_gammas = []
+                eigen[k] = _adjoint(vectors) @ d_h @ vectors
+                same, degenerate, gaps = self._structure(k)
+                coupling = np.abs(eigen[k]) > 1e-12 * (1.0 + np.max(np.abs(d_h), initial=0.0))
+                if np.any(degenerate & coupling):
+                    raise ValueError(
+                        f"derivative along {name!r}: it couples degenerate eigenstates of a numerically "
+                        "diagonalized block (their basis is not differentiable); break the degeneracy or "
+                        "differentiate another parameter"
+                    )
+                mixings[k] = _divided(eigen[k], same & ~degenerate, gaps)
+                parts.append(np.real(np.diagonal(eigen[k], axis1=-2, axis2=-1)))
+            d_energies = self._in_state_order(parts)
+        d_gammas, d_amplitudes, direct = [], [], []
         for link, t in zip(blocks.links, self.amplitudes()):
             d_t = None
             if amplitude:
-                d_d = _matrix(link.creation, slots, self._size(link.upper), self._size(link.lower))
+                d_d = _matrix(link.creation, slots, *self._sizes(link))
                 if np.any(d_d):
-                    u_lower, u_upper = self.systems[link.lower][1], self.systems[link.upper][1]
-                    d_d = d_d if u_lower is None else d_d @ u_lower
-                    d_t = d_d if u_upper is None else _adjoint(u_upper) @ d_d
-            if mixings[link.upper] is not None:
-                d_t = _plus(d_t, _adjoint(mixings[link.upper]) @ t)
-            if mixings[link.lower] is not None:
-                d_t = _plus(d_t, t @ mixings[link.lower])
+                    d_t = self._rotated(link, d_d)
+            direct.append(d_t)
+            d_t = _mixed(d_t, t, mixings[link.upper], mixings[link.lower])
+            d_amplitudes.append(d_t)
             d_gammas.append(None if d_t is None else 4 * np.pi * np.real(np.conj(t) * d_t))
-        return d_energies, d_gammas
+        return _FirstOrder(d_energies, d_gammas, d_amplitudes, direct, eigen, mixings)
+
+    def second_derivatives(
+        self, a: _FirstOrder, b: _FirstOrder, slots: list, pair: tuple[str, str]
+    ) -> tuple[np.ndarray | None, list | None]:
+        """``(d^2E (..., n) in state order or None, [d^2 gamma per link or None] or None)``.
+
+        Second-order perturbation theory of the mixed blocks in the gauge parallel-transported
+        along ``a`` (``C_a`` has a zero diagonal everywhere, ``C_b`` at the point; ``|T|^2`` does
+        not depend on the gauge): with ``H' = U^+ dH U`` and ``dU = U C``,
+
+        * ``d^2E_k = (H'_ab + H'_a C_b + H'_b C_a)_kk``;
+        * ``d_b C_a = [d_b H'_a - C_a (d_b E_k - d_b E_j)] / (E_k - E_j)`` off the diagonal,
+          ``d_b H'_a = H'_ab + H'_a C_b - C_b H'_a``;
+        * ``d^2T = U_b^+ d^2D U_a + C_b^+ A_a + A_a C_b + (d_b C_a)^+ T + T d_b C_a + C_a^+ T_b
+          + T_b C_a`` (``A_a = U_b^+ d_aD U_a``, each ``C`` of its sector) and
+          ``d^2 gamma = 4 pi Re(T_b^* T_a + T^* d^2T)``.
+
+        A ``d_b H'_a`` that couples degenerate eigenstates (the second-order basis) is refused.
+        """
+        blocks = self.blocks
+        hamiltonian = any(slots[k] is not None for k in blocks.hamiltonian_slots)
+        amplitude = any(slots[k] is not None for k in blocks.amplitude_slots)
+        d_mixings: list = [None] * len(blocks.sectors)  # d C_a / db per mixed sector
+        d2_energies = None
+        if a.energies is not None and b.energies is not None:  # otherwise H'_ab = 0 as well
+            parts = []
+            for k, (plan, (_, vectors)) in enumerate(zip(blocks.sectors, self.systems)):
+                m = len(plan.occupations)
+                d2_h = _matrix(plan.entries, slots, m, m) if hamiltonian else None
+                if vectors is None:
+                    parts.append(np.zeros(m) if d2_h is None else np.real(np.diagonal(d2_h, axis1=-2, axis2=-1)))
+                    continue
+                h_a, h_b, c_a, c_b = a.eigen[k], b.eigen[k], a.mixings[k], b.mixings[k]
+                d_h_a = h_a @ c_b - c_b @ h_a
+                d2_energy = np.real(np.einsum("...kj,...jk->...k", h_a, c_b) + np.einsum("...kj,...jk->...k", h_b, c_a))
+                if d2_h is not None:
+                    h_ab = _adjoint(vectors) @ d2_h @ vectors
+                    d_h_a = d_h_a + h_ab
+                    d2_energy = d2_energy + np.real(np.diagonal(h_ab, axis1=-2, axis2=-1))
+                parts.append(d2_energy)
+                same, degenerate, gaps = self._structure(k)
+                coupling = np.abs(d_h_a) > 1e-12 * (1.0 + np.max(np.abs(d_h_a), initial=0.0))
+                if np.any(degenerate & coupling):
+                    raise ValueError(
+                        f"second derivative along {pair!r}: at second order it couples degenerate eigenstates "
+                        "of a numerically diagonalized block (their basis is not differentiable); break the "
+                        "degeneracy or differentiate other parameters"
+                    )
+                d_e_b = np.real(np.diagonal(h_b, axis1=-2, axis2=-1))
+                shift = c_a * (d_e_b[..., None, :] - d_e_b[..., :, None])
+                d_mixings[k] = _divided(d_h_a - shift, same & ~degenerate, gaps)
+            d2_energies = self._in_state_order(parts)
+        d2_gammas = []
+        for k, (link, t) in enumerate(zip(blocks.links, self.amplitudes())):
+            upper, lower = link.upper, link.lower
+            d2_t = None
+            if amplitude:
+                d2_d = _matrix(link.creation, slots, *self._sizes(link))
+                if np.any(d2_d):
+                    d2_t = self._rotated(link, d2_d)
+            direct_a, t_b = a.direct[k], b.amplitudes[k]
+            if direct_a is not None:
+                d2_t = _mixed(d2_t, direct_a, b.mixings[upper], b.mixings[lower])
+            d2_t = _mixed(d2_t, t, d_mixings[upper], d_mixings[lower])
+            if t_b is not None:
+                d2_t = _mixed(d2_t, t_b, a.mixings[upper], a.mixings[lower])
+            d2_gamma = None if d2_t is None else 4 * np.pi * np.real(np.conj(t) * d2_t)
+            if a.amplitudes[k] is not None and t_b is not None:
+                d2_gamma = _plus(d2_gamma, 4 * np.pi * np.real(np.conj(t_b) * a.amplitudes[k]))
+            d2_gammas.append(d2_gamma)
+        return d2_energies, d2_gammas if any(g is not None for g in d2_gammas) else None
 
 
-def _perturbation(plan, energies: np.ndarray, vectors: np.ndarray, d_h: np.ndarray, name: str):
-    """First-order ``(dE (..., m), C (..., m, m))`` of a mixed block, ``dU = U C``."""
-    d_eigen = _adjoint(vectors) @ d_h @ vectors
-    d_energy = np.real(np.diagonal(d_eigen, axis1=-2, axis2=-1))
-    component = np.empty(len(plan.occupations), dtype=np.int64)
-    for c, (_, members) in enumerate(plan.components):
-        component[members] = c
-    same = (component[:, None] == component[None, :]) & ~np.eye(len(component), dtype=bool)
-    gaps = energies[..., None, :] - energies[..., :, None]  # (j, k): E_k - E_j
-    scale = 1.0 + np.max(np.abs(energies), axis=-1, initial=0.0)[..., None, None]
-    degenerate = same & (np.abs(gaps) <= DEGENERATE * scale)
-    coupling = np.abs(d_eigen) > 1e-12 * (1.0 + np.max(np.abs(d_h), initial=0.0))
-    if np.any(degenerate & coupling):
-        raise ValueError(
-            f"derivative along {name!r}: it couples degenerate eigenstates of a numerically diagonalized block "
-            "(their basis is not differentiable); break the degeneracy or differentiate another parameter"
-        )
+def _divided(numerator: np.ndarray, mask: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """``numerator / gaps`` where ``mask`` (non-degenerate pairs of one component), zero elsewhere."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        mixing = np.where(same & ~degenerate, d_eigen / np.where(same & ~degenerate, gaps, 1.0), 0.0)
-    return d_energy, mixing
+        return np.where(mask, numerator / np.where(mask, gaps, 1.0), 0.0)
+
+
+def _mixed(total: np.ndarray | None, t: np.ndarray, upper: np.ndarray | None, lower: np.ndarray | None):
+    """``total + C_upper^+ t + t C_lower`` (the terms whose ``C`` is not None)."""
+    if upper is not None:
+        total = _plus(total, _adjoint(upper) @ t)
+    if lower is not None:
+        total = _plus(total, t @ lower)
+    return total
 
 
 def _block_changes(blocks, jumps: BlockJumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t):
@@ -620,10 +1017,7 @@ def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_g
     d_delta = np.zeros((size, batch))
     if d_energies is not None:
         d_delta[:] = _entries(_entry_major(d_energies[..., flat.upper] - d_energies[..., flat.lower], ndim), shape)
-    d_gamma = None
-    if d_gammas is not None and any(d is not None for d in d_gammas):
-        zeros = [np.zeros(t.shape[-2:]) for t in blocks.tunnelling_rates(coefficients)]
-        d_gamma = _entry_major(flat.concatenate([z if d is None else d for z, d in zip(zeros, d_gammas)]), ndim)
+    d_gamma = _flat_gammas(blocks, coefficients, d_gammas, ndim)
     delta = jumps.delta
     for lead, ((mu_slot, t_slot, band), entries) in enumerate(zip(blocks.lead_slots, flat.lead_entries)):
         count = entries.stop - entries.start
@@ -652,6 +1046,142 @@ def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_g
     return d_rates, None if d_energies is None else d_delta
 
 
+def _block_second_changes(blocks, jumps: BlockJumps, coefficients, shape, a, b, d2_energies, d2_gammas, d2_mu, d2_t):
+    """Per link ``(d^2 rates in, d^2 rates out)`` and ``d^2 (E_b - E_a)`` (see :func:`chunk_second_changes`)."""
+    batch = math.prod(shape)
+    d2_rates, d2_delta = [], []
+    deltas = blocks.energy_differences(coefficients)
+    gammas = blocks.tunnelling_rates(coefficients)
+    for k, link in enumerate(blocks.links):
+        lead, (mu_slot, t_slot, band) = link.lead, blocks.lead_slots[link.lead]
+        block = gammas[k].shape[-2:]
+
+        def batched(array, block=block):
+            return _batched(array, shape, block, batch)
+
+        x = deltas[k] - coefficients[mu_slot][..., None, None]
+        temperature = coefficients[t_slot][..., None, None]
+        fill, empty = (batched(f) for f in golden_rule_pair(1.0, x, temperature))
+        temperature = batched(temperature)
+        u = batched(x) / temperature
+
+        def slope(change, lead=lead, k=k, u=u, temperature=temperature):
+            d_x = -change.mu[lead][:, None, None] + (0.0 if change.carried is None else change.carried[k])
+            return (d_x - u * change.temperature[lead][:, None, None]) / temperature
+
+        du_a, du_b = slope(a), slope(b)
+        dd = None
+        if d2_energies is not None:
+            upper = d2_energies[..., blocks.sectors[link.upper].states][..., :, None]
+            dd = batched(upper - d2_energies[..., blocks.sectors[link.lower].states][..., None, :])
+        d2_x = (0.0 if dd is None else dd) - d2_mu[lead][:, None, None]
+        d2_u = d2_x - du_a * b.temperature[lead][:, None, None] - du_b * a.temperature[lead][:, None, None]
+        d2_u = (d2_u - u * d2_t[lead][:, None, None]) / temperature
+        # gamma f'' = gamma f (1 - f)(1 - 2 f), gamma f' = -gamma f (1 - f): from the rates in
+        g1 = jumps.rates_in[k] * empty
+        change = g1 * ((empty - fill) * du_a * du_b - d2_u)
+        mask = None
+        if band is not None:
+            low, high = (coefficients[e][..., None, None] for e in band)
+            mask = (deltas[k] >= low) & (deltas[k] <= high)
+        d_g = [_masked_gamma(c.order.gammas, k, mask, batched) for c in (a, b)]
+        cross = _plus_optional(None if d_g[0] is None else d_g[0] * du_b, None if d_g[1] is None else d_g[1] * du_a)
+        if cross is not None:
+            change = change - fill * empty * cross
+        d_in, d_out = change, -change
+        d2_g = _masked_gamma(d2_gammas, k, mask, batched)
+        if d2_g is not None:
+            d_in, d_out = d_in + d2_g * fill, d_out + d2_g * empty
+        d2_rates.append((d_in, d_out))
+        d2_delta.append(dd)
+    return d2_rates, None if d2_energies is None else d2_delta
+
+
+def _flat_second_changes(blocks, jumps: FlatJumps, coefficients, shape, a, b, d2_energies, d2_gammas, d2_mu, d2_t):
+    """On the flat layout: d^2 rates ``(2K, batch)`` and ``d^2 (E_b - E_a)`` of the entering
+    transitions ``(K, batch)`` or None (see :func:`chunk_second_changes`)."""
+    flat, batch, ndim = blocks.flat, math.prod(shape), len(shape)
+    size = len(flat.upper)
+    d2_rates = np.empty((2 * size, batch))
+    d2_delta = None
+    if d2_energies is not None:
+        d2_delta = _entries(_entry_major(d2_energies[..., flat.upper] - d2_energies[..., flat.lower], ndim), shape)
+    gammas = [_flat_gammas(blocks, coefficients, g, ndim) for g in (a.order.gammas, b.order.gammas, d2_gammas)]
+    delta = jumps.delta
+    for lead, ((mu_slot, t_slot, band), entries) in enumerate(zip(blocks.lead_slots, flat.lead_entries)):
+        count = entries.stop - entries.start
+        leaving = slice(size + entries.start, size + entries.stop)
+        x = delta[entries] - coefficients[mu_slot]
+        temperature = _entries(np.asarray(coefficients[t_slot])[None], shape)
+        u = _entries(x, shape, count) / temperature
+
+        def slope(change, lead=lead, entries=entries, u=u, temperature=temperature):
+            d_x = -change.mu[lead] + (0.0 if change.carried is None else change.carried[entries])
+            return (d_x - u * change.temperature[lead]) / temperature
+
+        du_a, du_b = slope(a), slope(b)
+        d2_x = (0.0 if d2_delta is None else d2_delta[entries]) - d2_mu[lead]
+        d2_u = (d2_x - du_a * b.temperature[lead] - du_b * a.temperature[lead] - u * d2_t[lead]) / temperature
+        # gamma f (1 - f) and gamma f (1 - f)(1 - 2 f) from the rates themselves (no exp)
+        r_in, r_out = jumps.rates[entries], jumps.rates[leaving]
+        total = r_in + r_out
+        g1 = np.divide(r_in * r_out, total, out=np.zeros_like(total), where=total > 0)
+        g2 = np.divide(g1 * (r_out - r_in), total, out=np.zeros_like(total), where=total > 0)
+        change = g2 * du_a * du_b - g1 * d2_u
+        d_in, d_out = change, -change
+        if any(g is not None for g in gammas):
+            fill, empty = (_entries(f, shape, count) for f in golden_rule_pair(1.0, x, coefficients[t_slot]))
+            mask = None
+            if band is not None:
+                low, high = coefficients[band[0]], coefficients[band[1]]
+                mask = (delta[entries] >= low) & (delta[entries] <= high)
+            d_g_a, d_g_b, d2_g = (
+                None if g is None else _entries(g[entries] if mask is None else g[entries] * mask, shape, count)
+                for g in gammas
+            )
+            cross = _plus_optional(None if d_g_a is None else d_g_a * du_b, None if d_g_b is None else d_g_b * du_a)
+            if cross is not None:
+                d_in, d_out = d_in - fill * empty * cross, d_out + fill * empty * cross
+            if d2_g is not None:
+                d_in, d_out = d_in + d2_g * fill, d_out + d2_g * empty
+        d2_rates[entries], d2_rates[leaving] = d_in, d_out
+    return d2_rates, d2_delta
+
+
+def _masked_gamma(gammas: list | None, k: int, mask, batched) -> np.ndarray | None:
+    """Link ``k``'s (second) derivative of gamma, zero outside a finite band, batched (None where zero)."""
+    if gammas is None or gammas[k] is None:
+        return None
+    return batched(gammas[k] if mask is None else gammas[k] * mask)
+
+
+def _flat_gammas(blocks, coefficients, gammas: list | None, ndim: int) -> np.ndarray | None:
+    """Per-link derivatives of gamma on the flat layout, entry-major (None where all are zero)."""
+    if gammas is None or all(g is None for g in gammas):
+        return None
+    zeros = [np.zeros(t.shape[-2:]) for t in blocks.tunnelling_rates(coefficients)]
+    return _entry_major(blocks.flat.concatenate([z if g is None else g for z, g in zip(zeros, gammas)]), ndim)
+
+
+def _cross_weights(d_rates, d_carried):
+    """``d_a r d_b q`` in the jumps' layout (what an entering jump carries, minus for one leaving)."""
+    if isinstance(d_rates, np.ndarray):  # flat: (2K, batch), entering then leaving
+        return d_rates * np.concatenate([d_carried, -d_carried])
+    return [(d_in * dq, -d_out * dq) for (d_in, d_out), dq in zip(d_rates, d_carried)]
+
+
+def _added(weights, more):
+    """The sum of two weights in the jumps' layout."""
+    if isinstance(weights, np.ndarray):
+        return weights + more
+    return [(a_in + b_in, a_out + b_out) for (a_in, a_out), (b_in, b_out) in zip(weights, more)]
+
+
+def _plus_optional(a, b):
+    """``a + b`` where either may be None (zero); None if both are."""
+    return a if b is None else _plus(a, b)
+
+
 # --------------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------------
@@ -677,6 +1207,11 @@ def _plus(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
 
 def _zero_if_none(value):
     return 0.0 if value is None else value
+
+
+def _by_lead(values: list, shape: tuple[int, ...]) -> np.ndarray:
+    """Per-lead values (scalars or grid-like arrays) as ``(leads, batch)``."""
+    return np.stack([np.broadcast_to(v, shape).reshape(-1) for v in values])
 
 
 def _batched(array, grid: tuple[int, ...], trailing: tuple[int, ...], batch: int) -> np.ndarray:

@@ -9,16 +9,28 @@
    derivative that couples degenerate eigenstates is refused by name.
 3. ``sum dP = 0``; Onsager reciprocity ``L_12 = L_21`` to 1e-10 on random models; the single
    level's thermopower ``S = (eps - mu)/T`` and tight coupling ``det L = 0``; refusals.
+4. Second derivatives along pairs of directions (``analyse(second_derivatives=...)``, issue 14:
+   the exact Jacobian of dI/dV fits) equal fourth-order central differences of the exact first
+   derivatives (truncation ~(h/gap)^4; the step is halved where a block has a small gap): random
+   models with an on-site energy and a hopping of a mixed block as parameters (flat, level and
+   dense paths), the triangle through its mixed blocks (spinless and spinful) and the example
+   triangle along V and T; lead directions are the parts of the bias exactly; a pair whose
+   second order couples degenerate eigenstates is refused.
 """
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
-from test_random_models import load_random_model
+from test_random_models import load_random_model, random_model_text
 
 from symbolic_pme import FockSpace, Hamiltonian, Lead, TransportModel
+from symbolic_pme.files.model_file import load_model
 
 STEP = 1e-4
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def central_difference(compiled, values, parameter):
@@ -149,3 +161,145 @@ def test_bad_requests_are_refused_by_name(tmp_path_factory):
         compiled.thermoelectric(V=0.0, TL=0.1, TR=0.2)
     with pytest.raises(ValueError, match="unknown lead 'X'"):
         compiled.thermoelectric(V=0.0, TL=0.1, TR=0.1, lead="X")
+
+
+# --------------------------------------------------------------------------------------------------
+# second derivatives
+# --------------------------------------------------------------------------------------------------
+def assert_second_derivatives_match(compiled, values, pairs, *, method="auto", step=5e-5, rtol=1e-7):
+    """d^2/da db of P and of every current against fourth-order central differences along b of
+    the exact d/da (relative to each array's largest value); returns the worst relative error."""
+    exact = compiled.analyse(values, second_derivatives=pairs, method=method).derivatives
+    assert exact.pairs == tuple(pairs)
+    worst = 0.0
+    for a, b in pairs:
+        sides = []
+        for k in (-2, -1, 1, 2):
+            shifted = dict(values)
+            shifted[b] = values[b] + k * step
+            sides.append(compiled.analyse(shifted, derivatives=[a], method=method).derivatives)
+
+        def stencil(get):
+            w, x, y, z = (np.asarray(get(side)) for side in sides)
+            return (w - 8 * x + 8 * y - z) / (12 * step)
+
+        np.testing.assert_allclose(exact.second_probabilities[(a, b)].sum(axis=-1), 0.0, atol=1e-12)
+        checks = [(exact.second_probabilities[(a, b)], stencil(lambda d: d.probabilities[a]))]
+        for quantity in ("charge", "energy", "heat"):
+            for lead, value in exact.second_currents[quantity][(a, b)].items():
+                checks.append((value, stencil(lambda d: d.currents[quantity][a][lead])))
+        for value, expected in checks:
+            scale = max(np.abs(expected).max(), 1e-9)
+            worst = max(worst, float(np.abs(value - expected).max() / scale))
+            np.testing.assert_allclose(value, expected, rtol=0, atol=rtol * scale, err_msg=f"{(a, b)}")
+    return worst
+
+
+def symbolic_random_model(tmp_path_factory, orbitals, spin, seed):
+    """A random model whose first on-site energy ``e0`` and first hopping ``w`` are parameters
+    (both inside a numerically diagonalized block)."""
+    text = random_model_text(orbitals, spin, seed)
+    hopping = re.search(r"^\[\[hopping\]\]\norbitals = .*\nvalue = (.*)$", text, re.M)
+    onsite = re.search(r'^"0" = (.*)$', text, re.M)
+    defaults = f"e0 = {onsite.group(1)}\nw = {hopping.group(1)}\n"
+    text = text[: hopping.start(1)] + '"w"' + text[hopping.end(1) :]
+    text = text[: onsite.start()] + '"0" = "e0"' + text[onsite.end() :]
+    text = text.replace("TR = 0.15\n", "TR = 0.15\n" + defaults, 1)
+    path = tmp_path_factory.mktemp("models") / f"symbolic_{orbitals}_{spin}_{seed}.toml"
+    path.write_text(text)
+    return load_model(path).compile()
+
+
+RANDOM_PAIRS = [("V", "V"), ("V", "TL"), ("V", "e0"), ("V", "w"), ("e0", "w"), ("w", "w"), ("TL", "TR")]
+RANDOM_PAIRS += [("mu[L]", "V"), ("T[R]", "w")]
+
+
+@pytest.mark.parametrize(
+    "orbitals, spin, method, step",
+    [(3, False, "auto", 5e-5), (2, True, "auto", 2.5e-5), (2, True, "dense", 2.5e-5)],
+    ids=["flat-8", "levels-16", "dense-16"],
+)
+def test_second_derivatives_equal_central_differences_of_the_first_on_random_models(
+    orbitals, spin, method, step, tmp_path_factory
+):
+    compiled = symbolic_random_model(tmp_path_factory, orbitals, spin, 5)
+    assert (compiled.blocks.flat is not None) == (orbitals == 3)
+    defaults = compiled.defaults
+    values = {"V": 0.3, "TL": 0.1, "TR": 0.15, "e0": defaults["e0"], "w": defaults["w"]}
+    assert_second_derivatives_match(compiled, values, RANDOM_PAIRS, method=method, step=step)
+
+
+@pytest.mark.parametrize("spin", [False, True], ids=["spinless", "spinful"])
+def test_second_derivatives_through_mixed_blocks_of_the_triangle(spin):
+    # spinful: a gap of 8e-4 inside a 9-state block makes the stencil's truncation (h/gap)^4
+    compiled = triangle(spin)
+    values = {"gate": -0.1, "V": 0.4, "Omega": 0.07, "tc": 0.08, "U": 0.3}
+    pairs = [("V", "gate"), ("V", "Omega"), ("V", "tc"), ("V", "U"), ("gate", "Omega"), ("Omega", "Omega")]
+    pairs += [("U", "tc"), ("tc", "tc")]
+    method, step, rtol = ("auto", 5e-5, 1e-7) if not spin else ("levels", 1.25e-5, 1e-6)
+    assert_second_derivatives_match(compiled, values, pairs, method=method, step=step, rtol=rtol)
+
+
+def test_second_derivatives_of_the_example_triangle_along_bias_and_temperature():
+    compiled = load_model(EXAMPLES / "triangle.toml").compile()
+    values = {"V": np.linspace(-0.8, 0.8, 9), "T": 0.1}
+    assert_second_derivatives_match(compiled, values, [("V", "V"), ("V", "T"), ("T", "V"), ("T", "T")])
+
+
+def test_second_derivatives_along_lead_directions_are_the_parts_of_the_bias(tmp_path_factory):
+    """mu_L = V/2, mu_R = -V/2: d^2/dV^2 = (d_LL - 2 d_LR + d_RR)/4; T[R] is TR; symmetric pairs."""
+    compiled = symbolic_random_model(tmp_path_factory, 3, False, 5)
+    values = {"V": np.array([-0.4, 0.3]), "TL": 0.1, "TR": 0.15}
+    pairs = [("V", "V"), ("mu[L]", "mu[L]"), ("mu[L]", "mu[R]"), ("mu[R]", "mu[R]"), ("T[R]", "w"), ("TR", "w")]
+    pairs += [("w", "TR"), ("T[R]", "T[R]"), ("TR", "TR")]
+    d = compiled.analyse(values, derivatives=["e0"], second_derivatives=pairs).derivatives
+    assert d.with_respect_to == ("e0", "V", "mu[L]", "mu[R]", "T[R]", "w", "TR")
+    for quantity in ("charge", "energy", "heat"):
+        second = d.second_currents[quantity]
+        for lead in ("L", "R"):
+            parts = (second[("mu[L]", "mu[L]")][lead] - 2 * second[("mu[L]", "mu[R]")][lead]) / 4
+            parts = parts + second[("mu[R]", "mu[R]")][lead] / 4
+            np.testing.assert_allclose(second[("V", "V")][lead], parts, rtol=1e-12, atol=1e-16)
+            np.testing.assert_allclose(second[("T[R]", "w")][lead], second[("TR", "w")][lead], rtol=1e-12)
+            np.testing.assert_allclose(second[("w", "TR")][lead], second[("TR", "w")][lead], rtol=1e-10)
+            np.testing.assert_allclose(second[("T[R]", "T[R]")][lead], second[("TR", "TR")][lead], rtol=1e-12)
+    assert d.second_current is d.second_currents["charge"]
+
+
+def test_a_pair_coupling_degenerate_eigenstates_at_second_order_is_refused():
+    """a, b degenerate at 0, c at 1, hoppings s (a-c) and r (b-c) zero: neither first order couples
+    a and b, the second order along (s, r) does (through c); (s, s) does not."""
+    s, r, bias = sp.symbols("s r V", real=True)
+    space = FockSpace(["a", "b", "c"])
+    dot = Hamiltonian(space, onsite={"a": 0, "b": 0, "c": 1}, hopping={("a", "c"): s, ("b", "c"): r})
+    leads = [
+        Lead("L", mu=bias, temperature=0.1, coupling={"a": 0.05, "b": 0.02, "c": 0.03}),
+        Lead("R", mu=0, temperature=0.1, coupling={"a": 0.01, "b": 0.04, "c": 0.02}),
+    ]
+    compiled = TransportModel(dot, leads).compile()
+    values = {"s": 0.0, "r": 0.0, "V": 0.2}
+    with pytest.raises(ValueError, match=r"second derivative along \('s', 'r'\).*degenerate"):
+        compiled.analyse(values, second_derivatives=[("s", "r")])
+    # the currents' (s, s) derivative is exact there (the labels of the degenerate pair swap
+    # away from s = 0, so the probabilities are not compared)
+    exact = compiled.analyse(values, second_derivatives=[("s", "s")]).derivatives.second_current[("s", "s")]
+    step = 1e-4
+    sides = [
+        compiled.derivatives({**values, "s": k * step}, with_respect_to=["s"]).current["s"] for k in (-2, -1, 1, 2)
+    ]
+    for lead in ("L", "R"):
+        w, x, y, z = (side[lead] for side in sides)
+        assert exact[lead] == pytest.approx((w - 8 * x + 8 * y - z) / (12 * step), rel=1e-9)
+
+
+def test_malformed_pairs_are_refused(tmp_path_factory):
+    compiled = load_random_model(tmp_path_factory, 3, False, 5).compile()
+    for pairs, message in [
+        ("V", "a sequence of pairs"),
+        ([("V",)], "each entry a pair"),
+        (["VT"], "each entry a pair"),
+        ([("V", 1)], "pair of direction names"),
+        ([("V", "W")], "unknown direction 'W'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            compiled.analyse(V=0.1, second_derivatives=pairs)
