@@ -175,13 +175,12 @@ class TransportBlocks:
         for n, members in enumerate(self.levels):
             level_of[members] = n
             level_position[members] = np.arange(len(members))
-        sector_index = {sector.key: k for k, sector in enumerate(spectrum.sectors)}
         entries = _sector_entries(spectrum, actions, action_slots)
         self._sectors = tuple(self._plan(sector, entries[k]) for k, sector in enumerate(spectrum.sectors))
         links: dict[tuple, Link] = {}
         self._group_links: dict[int, int] = {}
         for group in groups:
-            key = (sector_index[group.lower.key], sector_index[group.upper.key], group.lead.name, group.spin)
+            key = (group.lower.index, group.upper.index, group.lead.name, group.spin)
             if key not in links:
                 creation = tuple(
                     (slot(t),) + spectrum.creation_pattern(group.lower, group.upper, mode)

@@ -140,7 +140,7 @@ temperature = 0.1
     current = model.model.current("tip")
     assert {s.name for s in current.free_symbols} == {"x", "height", "V"}
     d = sp.sqrt((sp.Symbol("x", real=True) - 1) ** 2 + (sp.Symbol("height", real=True) - sp.Float(0.5)) ** 2)
-    energy = model.model.spectrum.states[1].energy
+    energy = model.model.spectrum.energy(1)
     assert sp.simplify(energy - 2 / sp.sqrt(d**2 + 1) * sp.Symbol("V", real=True)) == 0
 
 

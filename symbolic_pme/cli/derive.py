@@ -185,8 +185,8 @@ def _lines(model: ModelFile, show: Callable[[sympy.Basic], str], latex: bool, un
 
     yield from _heading(f"States ({len(spectrum.states)})")
     yield f"{'label':<12}{'charge':>7}   energy"
-    for state in spectrum.states:
-        yield _labelled(f"{state.label:<12}{state.charge:>7}   ", show(state.energy))
+    for k, state in enumerate(spectrum.states):
+        yield _labelled(f"{state.label:<12}{state.charge:>7}   ", show(spectrum.energy(k)))
 
     yield from _heading("Hamiltonian blocks")
     space, hamiltonian = transport.space, transport.hamiltonian

@@ -194,7 +194,7 @@ def solver_plan(model_file: ModelFile) -> SolverPlan:
         source=str(model_file.path),
         parameters={symbols[name]: float(model_file.parameters[name]) for name in model_file.used_parameters},
         states=model.states,
-        energies=tuple(s.energy if s.exact else eigen[i][0] for i, s in enumerate(states)),
+        energies=tuple(spectrum.energy(i) if s.exact else eigen[i][0] for i, s in enumerate(states)),
         leads=leads,
         chemical_potentials=tuple(lead.mu for lead in model.leads),
         temperatures=tuple(lead.temperature for lead in model.leads),

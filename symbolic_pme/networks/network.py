@@ -527,7 +527,8 @@ class RateNetwork:
         spectra = {id(g.spectrum): g.spectrum for g in self.groups}
         symbols = set().union(set(), *(g.parameters for g in self.groups))
         for spectrum in spectra.values():
-            symbols |= set().union(set(), *(s.energy.free_symbols for s in spectrum.states if s.exact))
+            exact = [k for k, state in enumerate(spectrum.states) if state.exact]
+            symbols |= set().union(set(), *(spectrum.energy(k).free_symbols for k in exact))
         return symbols
 
     def edge_rates(self) -> dict[tuple[int, int], sympy.Expr]:

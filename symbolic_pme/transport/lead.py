@@ -11,6 +11,7 @@ default is an infinite band.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 
 import sympy
 
@@ -102,9 +103,10 @@ class Lead:
     def __repr__(self) -> str:
         return f"Lead({self.name!r}, mu={self.mu}, temperature={self.temperature}, coupling={self.coupling})"
 
-    @property
+    @cached_property
     def parameters(self) -> set[sympy.Symbol]:
-        """Free symbols of mu, T, the couplings and the band."""
+        """Free symbols of mu, T, the couplings and the band (kept: every rate group of the lead
+        asks, thousands of them in a large model; a lead is not changed once made)."""
         exprs = [self.mu, self.temperature, *self.coupling.values(), *(self.band or ())]
         return set().union(*(e.free_symbols for e in exprs))
 

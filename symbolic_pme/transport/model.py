@@ -223,24 +223,25 @@ class TransportModel:
                 channel = {m: amplitudes[m] for m in modes if m in amplitudes and amplitudes[m] != 0}
                 if not channel:
                     continue
-                for lower in sectors:
-                    for upper in sectors:
-                        if not self._neighbours(lower, upper, spin):
-                            continue
-                        if not any(len(self.spectrum.creation_pattern(lower, upper, m)[0]) for m in channel):
-                            continue
-                        for entering in (True, False):
-                            groups.append(TunnellingGroup(self.spectrum, lead, spin, channel, lower, upper, entering))
+                for lower, upper in self._neighbours(sectors, spin):
+                    if not any(len(self.spectrum.creation_pattern(lower, upper, m)[0]) for m in channel):
+                        continue
+                    for entering in (True, False):
+                        groups.append(TunnellingGroup(self.spectrum, lead, spin, channel, lower, upper, entering))
         return groups
 
     @staticmethod
-    def _neighbours(lower: Sector, upper: Sector, spin: sympy.Expr | None) -> bool:
-        """True when an electron of the channel's spin can take ``lower`` to ``upper``."""
-        if upper.charge != lower.charge + 1:
-            return False
-        if len(lower.key) > 1 and spin is not None:
-            return upper.key[1] == lower.key[1] + spin
-        return True
+    def _neighbours(sectors: Sequence[Sector], spin: sympy.Expr | None) -> list[tuple[Sector, Sector]]:
+        """The ``(lower, upper)`` sector pairs an electron of the channel's spin links, in the
+        order of ``sectors`` (lower first): one key lookup per sector, not a test per pair."""
+        by_key = {sector.key: sector for sector in sectors}
+        pairs = []
+        for lower in sectors:
+            if len(lower.key) > 1 and spin is not None:
+                pairs.append((lower, by_key.get((lower.key[0] + 1, lower.key[1] + spin))))
+            else:
+                pairs += [(lower, upper) for upper in sectors if upper.charge == lower.charge + 1]
+        return [(lower, upper) for lower, upper in pairs if upper is not None]
 
     @cached_property
     def network(self) -> RateNetwork:

@@ -76,11 +76,16 @@ class Sector:
         Indices into :attr:`Spectrum.states` of the block's eigenstates (ascending).
     fock_positions : tuple of int
         Basis positions (in ``FockSpace.states``) of the block's Fock states (ascending).
+    index : int
+        Its position in :attr:`Spectrum.sectors` (what caches are keyed by: hashing a key's
+        ``sympy.Rational`` S_z costs about a microsecond, and large models look sectors up
+        thousands of times).
     """
 
     key: SectorKey
     states: tuple[int, ...]
     fock_positions: tuple[int, ...]
+    index: int
 
     @property
     def charge(self) -> int:
@@ -109,10 +114,12 @@ class ManyBodyState:
         Index into :attr:`Spectrum.components`.
     index : int
         Which eigenvector of its component (0 for an exact state), in ascending energy.
-    energy : sympy.Expr
-        The exact energy, or the placeholder symbol ``E_{label}``.
     exact : bool
         True for a Fock state that is an eigenstate.
+
+    See Also
+    --------
+    Spectrum.energy : the state's energy, exact or a placeholder symbol (made on request).
     """
 
     label: str
@@ -120,7 +127,6 @@ class ManyBodyState:
     sz: sympy.Rational | None
     component: int
     index: int
-    energy: sympy.Expr
     exact: bool
 
 
@@ -179,6 +185,8 @@ class Spectrum:
         self.space = hamiltonian.space
         self.components: tuple[Component, ...] = self._components()
         self.placeholders: dict[sympy.Symbol, Placeholder] = {}
+        self._exact_energies: dict[int, sympy.Expr] = {}
+        self._energy_symbols: dict[int, sympy.Symbol] = {}
         self.states: tuple[ManyBodyState, ...] = self._states()
         self._creation_cache: dict[tuple[int, int, int], sympy.Expr] = {}
 
@@ -223,7 +231,7 @@ class Spectrum:
             The Jordan–Wigner signs (+1 or -1).
         """
         cache = self.__dict__.setdefault("_creation_patterns", {})
-        key = (lower.key, upper.key, mode)
+        key = (lower.index, upper.index, mode)
         if key not in cache:
             cache[key] = _creation_pattern(self.space, lower, upper, mode)
         return cache[key]
@@ -251,7 +259,7 @@ class Spectrum:
             ``states``.
         """
         cache = self.__dict__.setdefault("_component_links", {})
-        key = (lower.key, upper.key, modes)
+        key = (lower.index, upper.index, modes)
         if key not in cache:
             upper_fock = self.component_of_position[np.array(upper.fock_positions)]
             lower_fock = self.component_of_position[np.array(lower.fock_positions)]
@@ -288,8 +296,8 @@ class Spectrum:
             states.setdefault(self.components[state.component].sector, []).append(index)
         space = self.space
         return tuple(
-            Sector(key, tuple(states[key]), tuple(sorted(space.position(f) for f in fock)))
-            for key, fock in self.hamiltonian.sectors.items()
+            Sector(key, tuple(states[key]), tuple(sorted(space.position(f) for f in fock)), index)
+            for index, (key, fock) in enumerate(self.hamiltonian.sectors.items())
         )
 
     def _states(self) -> tuple[ManyBodyState, ...]:
@@ -300,17 +308,14 @@ class Spectrum:
             first = component.fock_states[0]
             charge, sz = space.charge(first), space.sz(first)
             if component.exact:
-                energy = self.hamiltonian.fock_energy(space.position(first))
-                states.append(ManyBodyState(space.label(first), charge, sz, c, 0, energy, True))
+                self._exact_energies[len(states)] = self.hamiltonian.fock_energy(space.position(first))
+                states.append(ManyBodyState(space.label(first), charge, sz, c, 0, True))
                 continue
             sector = f"N={charge}" + (f",Sz={sz}" if len(component.sector) > 1 else "")
+            first_number = numeric_count.get(component.sector, 0)  # hashed once: S_z is a sympy.Rational
+            numeric_count[component.sector] = first_number + len(component.fock_states)
             for k in range(len(component.fock_states)):
-                number = numeric_count.get(component.sector, 0)
-                numeric_count[component.sector] = number + 1
-                label = f"{sector}:{number}"
-                energy = sympy.Symbol(f"E_{{{label}}}", real=True)
-                self.placeholders[energy] = Placeholder("energy", (len(states),))
-                states.append(ManyBodyState(label, charge, sz, c, k, energy, False))
+                states.append(ManyBodyState(f"{sector}:{first_number + k}", charge, sz, c, k, False))
         return tuple(states)
 
     # ----------------------------------------------------------------------------- views
@@ -327,7 +332,38 @@ class Spectrum:
     @property
     def energies(self) -> tuple[sympy.Expr, ...]:
         """Eigenenergies (exact, or placeholder symbols ``E_{label}``), in :attr:`states` order."""
-        return tuple(s.energy for s in self.states)
+        return tuple(self.energy(s) for s in range(len(self.states)))
+
+    def energy(self, s: int) -> sympy.Expr:
+        """The energy of an eigenstate: exact, or the placeholder symbol ``E_{label}``.
+
+        A placeholder is made on the first request (a model of thousands of numeric eigenstates
+        makes none unless its transitions are expanded into scalars).
+
+        Parameters
+        ----------
+        s : int
+            Index into :attr:`states`.
+
+        Returns
+        -------
+        sympy.Expr
+            The exact energy of a Fock eigenstate, otherwise a real placeholder symbol.
+
+        Examples
+        --------
+        >>> from symbolic_pme.transport import FockSpace
+        >>> h = Hamiltonian(FockSpace(["a", "b"]), onsite={"a": "e"}, hopping={("a", "b"): "w"})
+        >>> [Spectrum(h).energy(s) for s in range(4)]
+        [0, E_{N=1:0}, E_{N=1:1}, e]
+        """
+        if s in self._exact_energies:
+            return self._exact_energies[s]
+        if s not in self._energy_symbols:
+            symbol = sympy.Symbol(f"E_{{{self.states[s].label}}}", real=True)
+            self._energy_symbols[s] = symbol
+            self.placeholders[symbol] = Placeholder("energy", (s,))
+        return self._energy_symbols[s]
 
     def index(self, label: str) -> int:
         """Position of the state with a given label.
