@@ -8,20 +8,24 @@
 
 * ``target="current"``: the residual and its Jacobian ``dI/dtheta`` come from one pass (the
   steady state and the derivatives share the factorized generator); the Jacobian of an accepted
-  step costs nothing more.  The Jacobian is exact.
-* ``target="didv"``: the model ``dI/dV`` is the exact derivative along the bias parameter.  Its
-  Jacobian ``d(dI/dV)/dtheta = d^2 I / dV dtheta`` needs mixed second derivatives, which the
-  derivative machinery does not provide (it is first order: ``dP = -R dW P``).  It is taken as
-  the **central difference in the bias of the exact dI/dtheta**:
-  ``[dI/dtheta(V + h) - dI/dtheta(V - h)] / 2h`` with ``h = 1e-5 max(1, |V|)`` (the error is
-  ``h^2/6`` times the third derivative, about ``(h/T)^2 ~ 1e-8`` relative at T >= 0.1 meV, far
-  below the statistical errors).  This costs one pass over twice the points per Jacobian,
-  whatever the number of parameters, where a finite-difference Jacobian costs one pass per
-  parameter and carries the truncation error of its step in theta.  The result says which
-  Jacobian was used (:attr:`Fit.jacobian`).
+  step costs nothing more.
+* ``target="didv"``: the model ``dI/dV`` is the exact derivative along the bias parameter, and
+  its Jacobian ``d(dI/dV)/dtheta = d^2 I / dV dtheta`` the exact mixed second derivative
+  (``second_derivatives=[(V, theta), ...]`` of :meth:`CompiledNetwork.analyse
+  <symbolic_pme.numeric.network.CompiledNetwork.analyse>`: the kernel differentiated twice,
+  ``d^2P = -R (d^2W P + d_VW d_thetaP + d_thetaW d_VP)``, the Fermi functions' second
+  derivatives and second-order perturbation theory of the mixed blocks; see
+  :mod:`~symbolic_pme.numeric.response`).  Both come from one pass, as for currents: the
+  Jacobian of an accepted step costs nothing more, whatever the number of parameters.  That
+  pass costs more than a plain dI/dV pass (about 2.5 times on the triangle's 41 x 7 map with
+  three parameters), where a finite-difference Jacobian costs one plain pass per parameter.
 
-``jacobian="2-point"`` or ``"3-point"`` fits the same residual with SciPy's finite differences
-instead (for comparison; :attr:`Fit.evaluations` counts the model passes either way).
+The Jacobians are exact to rounding: no step in theta (or in the bias) and no truncation error;
+where a mixed block's degenerate eigenstates make them undefined the fit is refused, as
+:meth:`CompiledNetwork.analyse` refuses.  ``jacobian="2-point"`` or ``"3-point"`` fits the same
+residual with SciPy's finite differences instead (for comparison; :attr:`Fit.evaluations`
+counts the model passes either way, SciPy's ``nfev`` leaves out those of its finite-difference
+Jacobians).  The result says which Jacobian was used (:attr:`Fit.jacobian`).
 
 Why SciPy and not lmfit: ``scipy.optimize.least_squares`` is already a core dependency, takes an
 analytic Jacobian and bounds, and reports the Jacobian at the solution, from which the
@@ -65,9 +69,6 @@ TARGETS = ("current", "didv")
 #: Jacobians :func:`fit` can use.
 JACOBIANS = ("exact", "2-point", "3-point")
 
-#: The bias step of the dI/dV Jacobian, relative to ``max(1, |V|)``.
-BIAS_STEP = 1e-5
-
 
 @dataclass(frozen=True)
 class Fit:
@@ -105,8 +106,8 @@ class Fit:
     points : int
         ``m``, the finite data points fitted.
     evaluations : int
-        Model passes over the data's points (a two-sided pass of a dI/dV Jacobian counts two,
-        each finite-difference step one).
+        Model passes over the data's points (with the exact Jacobian each pass gives it too;
+        each step of a finite-difference Jacobian counts one).
     jacobian_evaluations : int
         Jacobians evaluated (SciPy's ``njev``).
     function_evaluations : int
@@ -306,7 +307,7 @@ def fit(
     low, high = _bounds(names, bounds or {}, x0)
     others = {n: float(v) for n, v in defaults.items() if n not in names and n not in data.coordinates}
     others.update({n: float(v) for n, v in (fixed or {}).items()})
-    problem = _Problem(compiled, data, names, others, target, lead, bias)
+    problem = _Problem(compiled, data, names, others, target, lead, bias, exact=jacobian == "exact")
     options = {} if max_evaluations is None else {"max_nfev": max_evaluations}
     solution = least_squares(
         problem.residual,
@@ -323,7 +324,7 @@ def fit(
     model_values = np.full(data.shape, np.nan)
     model_values[problem.mask] = residual + problem.measured
     if jacobian == "exact":
-        how = "exact" if target == "current" else "exact dI/dtheta, central difference in the bias"
+        how = "exact" if target == "current" else "exact (second derivatives d2I/dV dtheta)"
     else:
         how = f"finite differences ({jacobian})"
     return Fit(
@@ -352,11 +353,12 @@ def fit(
 
 
 class _Problem:
-    """The residual and its Jacobian on the finite data points, with a count of model passes."""
+    """The residual and its exact Jacobian (unless ``exact`` is false: finite differences, which need
+    plain passes) on the finite data points, with a count of model passes."""
 
-    def __init__(self, compiled, data: Measurement, names, others, target: str, lead: str, bias: str):
+    def __init__(self, compiled, data: Measurement, names, others, target: str, lead: str, bias: str, *, exact: bool):
         self.compiled, self.names, self.others = compiled, names, others
-        self.target, self.lead, self.bias = target, lead, bias
+        self.target, self.lead, self.bias, self.exact = target, lead, bias, exact
         self.mask = np.isfinite(data.values)
         self.measured = data.values[self.mask]
         #: residuals are divided by the data's largest magnitude: SciPy's tolerances are absolute
@@ -365,47 +367,45 @@ class _Problem:
         self.grid = {n: c.reshape((1,) * (ndim - c.ndim) + c.shape) for n, c in data.coordinates.items()}
         self.evaluations = 0
         self._cached: tuple[np.ndarray, np.ndarray] | None = None
-        scale = max(1.0, float(np.max(np.abs(self.grid[bias])))) if bias in self.grid else 1.0
-        self.step = BIAS_STEP * max(scale, abs(others.get(bias, 0.0)))
 
     def _values(self, x: np.ndarray) -> dict[str, np.ndarray | float]:
         return {**self.others, **dict(zip(self.names, map(float, x))), **self.grid}
 
     def model(self, x: np.ndarray) -> np.ndarray:
-        """The model on the finite data points (and, for currents, the Jacobian kept for ``x``)."""
+        """The model on the finite data points; the exact Jacobian of the same pass is kept for ``x``.
+
+        ``"current"``: ``I`` and ``dI/dtheta``; ``"didv"``: ``dI/dV`` and ``d^2I/dV dtheta``.
+        """
         self.evaluations += 1
+        values, lead = self._values(x), self.lead
+        if not self.exact:
+            if self.target == "current":
+                return np.broadcast_to(self.compiled.steady_state(values).current[lead], self.mask.shape)[self.mask]
+            d = self.compiled.analyse(values, derivatives=[self.bias], derivative_quantities=("charge",)).derivatives
+            return np.broadcast_to(d.current[self.bias][lead], self.mask.shape)[self.mask]
         if self.target == "didv":
-            d = self.compiled.derivatives(self._values(x), with_respect_to=[self.bias])
-            return np.broadcast_to(d.current[self.bias][self.lead], self.mask.shape)[self.mask]
-        analysis = self.compiled.analyse(self._values(x), derivatives=self.names)
-        columns = [analysis.derivatives.current[n][self.lead] for n in self.names]
+            pairs = [(self.bias, n) for n in self.names]
+            d = self.compiled.analyse(
+                values, derivatives=[self.bias], second_derivatives=pairs, derivative_quantities=("charge",)
+            ).derivatives
+            model, columns = d.current[self.bias][lead], [d.second_current[pair][lead] for pair in pairs]
+        else:
+            analysis = self.compiled.analyse(values, derivatives=self.names, derivative_quantities=("charge",))
+            model = analysis.steady_state.current[lead]
+            columns = [analysis.derivatives.current[n][lead] for n in self.names]
         jacobian = np.stack([np.broadcast_to(c, self.mask.shape)[self.mask] for c in columns], axis=1)
         self._cached = (np.array(x, dtype=float), jacobian)
-        return np.broadcast_to(analysis.steady_state.current[self.lead], self.mask.shape)[self.mask]
+        return np.broadcast_to(model, self.mask.shape)[self.mask]
 
     def residual(self, x: np.ndarray) -> np.ndarray:
         """``(model - data) / scale`` on the finite data points."""
         return (self.model(x) - self.measured) / self.scale
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
-        """The exact Jacobian (``points, parameters``); see the module docstring for dI/dV."""
-        if self.target == "current":
-            if self._cached is None or not np.array_equal(self._cached[0], x):
-                self.model(x)
-            return self._cached[1] / self.scale
-        self.evaluations += 2
-        shape = self.mask.shape
-        sides = {n: v[None] if isinstance(v, np.ndarray) else v for n, v in self._values(x).items()}
-        bias = np.reshape(
-            sides[self.bias], (1,) * (len(shape) + 1 - np.ndim(sides[self.bias])) + np.shape(sides[self.bias])
-        )
-        sides[self.bias] = np.concatenate([bias - self.step, bias + self.step])
-        d = self.compiled.derivatives(sides, with_respect_to=self.names)
-        columns = []
-        for n in self.names:
-            current = np.broadcast_to(d.current[n][self.lead], (2,) + shape)
-            columns.append(((current[1] - current[0]) / (2 * self.step * self.scale))[self.mask])
-        return np.stack(columns, axis=1)
+        """The exact Jacobian (``points, parameters``), from the pass of the residual at ``x``."""
+        if self._cached is None or not np.array_equal(self._cached[0], x):
+            self.model(x)
+        return self._cached[1] / self.scale
 
 
 def _lead_of(model, lead: str | None) -> str:

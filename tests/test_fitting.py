@@ -1,4 +1,10 @@
-"""Fits of the triangle to synthetic noisy data: exact Jacobians, recovered parameters, data files, CLI."""
+"""Fits of the triangle to synthetic noisy data: exact Jacobians, recovered parameters, data files, CLI.
+
+The dI/dV fits' Jacobian is the exact d^2I/dV dtheta (``analyse(second_derivatives=...)``, checked
+against central differences in tests/test_numeric_response.py); here it gives the standard errors of
+a finite-difference fit to its truncation (2-point 1e-6, 3-point 1e-8 relative) for none of its
+model passes.
+"""
 
 from __future__ import annotations
 
@@ -18,20 +24,25 @@ START = {name: 1.3 * value for name, value in TRUE.items()}  # 30 % off
 BOUNDS = {"T": (1e-3, 1.0), "t": (0.0, 1.0)}
 
 
-@pytest.fixture(scope="module")
-def triangle(tmp_path_factory) -> Path:
-    """examples/triangle.toml with a gate, a level offset eps and a tip coupling t as parameters."""
+def triangle_text(more: dict[str, str] | None = None) -> str:
+    """examples/triangle.toml with a gate, a level offset eps and a tip coupling t as parameters
+    (then the replacements ``more``)."""
     text = (EXAMPLES / "triangle.toml").read_text()
     replacements = {
         "T = 0.1 ": "eps = 0.0\nt = 0.01\ngate = 0.0\nT = 0.1 ",
         "a = 0.0\nb = 0.1\nc = 0.2": 'a = "gate + eps"\nb = "gate + eps + 0.1"\nc = "gate + eps + 0.2"',
         "coupling = { a = 0.01, b = 0.01, c = 0.001 }": 'coupling = { a = "t", b = "t", c = "t/10" }',
     }
-    for old, new in replacements.items():
+    for old, new in [*replacements.items(), *(more or {}).items()]:
         assert old in text
-        text = text.replace(old, new)
+        text = text.replace(old, new, 1)
+    return text
+
+
+@pytest.fixture(scope="module")
+def triangle(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("fit") / "triangle.toml"
-    path.write_text(text)
+    path.write_text(triangle_text())
     return path
 
 
@@ -45,20 +56,31 @@ def didv_map(triangle):
     return compiled, Measurement(clean + noise, {"V": biases, "gate": gates}, name="dI/dV")
 
 
-def test_didv_map_recovers_the_parameters_with_fewer_model_evaluations(didv_map):
+def test_didv_map_recovers_the_parameters_with_the_exact_jacobian_and_fewer_model_passes(didv_map):
+    """Issue 14: from 30 % off, within the reported errors; fewer Jacobian passes than finite differences.
+
+    Measured (SciPy 'trf'): both fits njev = nfev = 6; model passes 6 (the exact Jacobian comes with
+    each residual) against 6 + 6 x 3 = 24 (SciPy's nfev leaves out the 2-point Jacobian's passes);
+    deviations from the truth 1.1, 1.4 and 1.9 standard errors.
+    """
     compiled, data = didv_map
     exact = fit(compiled, data, parameters=list(TRUE), target="didv", start=START, bounds=BOUNDS)
     differences = fit(
         compiled, data, parameters=list(TRUE), target="didv", start=START, bounds=BOUNDS, jacobian="2-point"
     )
-    assert exact.success and exact.jacobian.startswith("exact")
+    assert exact.success and exact.jacobian == "exact (second derivatives d2I/dV dtheta)"
     for name, value in TRUE.items():
         assert abs(exact.values[name] - value) < 3 * exact.errors[name], name
         assert exact.errors[name] < 0.05 * value
-    assert exact.evaluations < differences.evaluations
+    # model passes spent on Jacobians: none beyond the residuals' against p = 3 per 2-point Jacobian
+    assert exact.evaluations == exact.function_evaluations
+    assert differences.evaluations == differences.function_evaluations + 3 * differences.jacobian_evaluations
     assert exact.jacobian_evaluations <= differences.jacobian_evaluations
-    for name in TRUE:  # both reach the same minimum
+    assert exact.evaluations - exact.function_evaluations < differences.evaluations - differences.function_evaluations
+    assert exact.evaluations < differences.evaluations
+    for name in TRUE:  # the same minimum, and the same errors to the 2-point Jacobian's truncation
         assert exact.values[name] == pytest.approx(differences.values[name], abs=0.01 * exact.errors[name])
+        assert exact.errors[name] == pytest.approx(differences.errors[name], rel=1e-5)
     # statistics: covariance symmetric positive definite, errors its diagonal, residual = model - data
     assert np.allclose(exact.covariance, exact.covariance.T)
     assert np.all(np.linalg.eigvalsh(exact.covariance) > 0)
@@ -68,6 +90,34 @@ def test_didv_map_recovers_the_parameters_with_fewer_model_evaluations(didv_map)
     assert exact.points == data.values.size
     variance = exact.residual_norm**2 / (exact.points - 3)
     assert np.sqrt(variance) == pytest.approx(0.02 * np.max(np.abs(data.values)), rel=0.2)  # the noise
+
+
+def test_didv_fit_of_a_hopping_inside_the_mixed_blocks(tmp_path):
+    """A hopping h fitted, and the tip's bias shifting level c (lever arm 0.1): the Jacobian
+    d^2I/dV dh needs second-order perturbation theory of the mixed blocks; its errors are those of
+    a 3-point fit."""
+    more = {
+        'c = "gate + eps + 0.2"': 'c = "gate + eps + 0.2 + 0.1*V"',
+        "value = 0.05": 'value = "h"',
+        "T = 0.1 ": "h = 0.05\nT = 0.1 ",
+    }
+    path = tmp_path / "hopping.toml"
+    path.write_text(triangle_text(more))
+    compiled = load_model(path).compile()
+    truth = {"h": 0.05, "eps": 0.05}
+    biases, gates = np.linspace(-0.6, 0.6, 31)[:, None], np.array([[-0.2, 0.1]])
+    clean = compiled.derivatives({"V": biases, "gate": gates, **truth}, with_respect_to=["V"]).current["V"]["tip"]
+    noisy = clean + 0.005 * np.max(np.abs(clean)) * np.random.default_rng(5).standard_normal(clean.shape)
+    data = Measurement(noisy, {"V": biases, "gate": gates})
+    start = {name: 1.3 * value for name, value in truth.items()}
+    exact = fit(compiled, data, parameters=list(truth), target="didv", start=start)
+    differences = fit(compiled, data, parameters=list(truth), target="didv", start=start, jacobian="3-point")
+    assert exact.success and exact.evaluations == exact.function_evaluations
+    for name, value in truth.items():
+        assert abs(exact.values[name] - value) < 3 * exact.errors[name], name
+        assert exact.errors[name] < 0.1 * value
+        assert exact.values[name] == pytest.approx(differences.values[name], abs=1e-3 * exact.errors[name])
+        assert exact.errors[name] == pytest.approx(differences.errors[name], rel=1e-6)
 
 
 def test_current_fit_uses_one_pass_per_step_and_matches_the_exact_jacobian(triangle):
