@@ -2,227 +2,83 @@
 
 The density matrix keeps the coherences between eigenstates of one sector (equal charge and,
 where H conserves it, equal S_z): it is block diagonal over the sectors of
-:class:`~symbolic_pme.numeric.blocks.TransportBlocks`, a vector of ``M = sum_s d_s^2`` complex
-numbers (Liouville space).  The Liouvillian ``d rho/dt = L rho`` is dense within and between
-neighbouring sectors and is built here from the blocks' eigenenergies and tunnelling amplitudes
-``T^l_ba = <b| sum_i t_i d_i^+ |a>`` (per link: one lead, one spin channel, two sectors), with
-QmeQ's equations (``qmeq/approach/base/{lindblad,redfield,neumann1}.py``), conventions as in
-``docs/conventions.md`` (hbar = e = k_B = 1):
+:class:`~symbolic_pme.numeric.blocks.TransportBlocks`, and its real parameters
+(:class:`~symbolic_pme.numeric.coherent_layout.DensityLayout`, ``M = sum_s d_s^2`` of them) are
+the unknowns.  The equations are QmeQ's (``qmeq/approach/base/{lindblad,redfield,neumann1}.py``),
+conventions as in ``docs/conventions.md`` (hbar = e = k_B = 1), from the eigenenergies and the
+tunnelling amplitudes ``T^l_ba = <b| sum_i t_i d_i^+ |a>`` of every link (one lead, one spin
+channel, two sectors) and the lead factors ``u = i F0 = pi f + i PV0`` and ``v = -i F1 =
+pi (1 - f) - i PV1`` of :mod:`~symbolic_pme.numeric.lead_integrals` (f at each transition's own
+energy; principal parts optional).
 
-- ``"lindblad"``: QmeQ's first-order Lindblad approach, ``-i[H, rho] + sum_j (J rho J^+ -
-  {J^+ J, rho}/2)`` with, per link, ``J_in = sqrt(2 pi f) o T`` (an electron in) and
-  ``J_out = (sqrt(2 pi (1 - f)) o T)^+`` (out), ``o`` the elementwise product, f evaluated at
-  each transition's own energy.  No principal parts.
-- ``"redfield"``: the Bloch–Redfield tensor; each term's lead factor is taken at the energy of
-  the transition of the state the term acts on (QmeQ's ``ApproachRedfield``).
-- ``"1vn"``: first-order von Neumann; the factor is taken at the energy of the other index
-  of the density-matrix element (QmeQ's ``Approach1vN``).
+Every approach has the same two parts per link and direction, an electron in (``P = T``,
+``w = u``) or out (``P = T^+``, ``w = v^+``), mapping a source sector's ``rho`` (index y) to a
+target sector (index x); ``o`` is the elementwise product, sums run over the links of a sector
+pair:
 
-The lead factors ``F0 = PV - i pi f`` and ``F1 = PV' + i pi (1 - f)`` are those of
-:mod:`~symbolic_pme.numeric.lead_integrals` (principal parts optional).  The steady state solves
-the real form of ``L rho = 0`` (``rho`` Hermitian: ``M`` real unknowns, the diagonals and the real
-and imaginary parts above them) with ``Tr rho = 1``: ``L`` links a sector only to itself and to
-sectors one charge up or down, so it is solved by block elimination down the charge levels (one
-LU per level block, batched over the grid points of a chunk), not as one ``M x M`` system.
+- the gain ``gain[x, y, x', y']`` on the target, ``d rho_t[x, x']/dt = sum gain rho_s[y, y']``:
+  ``"lindblad"`` ``sum J (x) conj(J)`` with ``J = sqrt(2 Re w) o P`` (QmeQ's first-order
+  Lindblad jump operators); ``"redfield"`` ``sum (P o w) (x) conj(P) + P (x) conj(P o w)`` (the
+  lead factor at the energy of the transition the term acts on); ``"1vn"`` ``K1 + K1^+`` with
+  ``K1[x, y, x', y'] = sum P[x, y] w[x, y'] conj(P[x', y'])`` (the factor at the energy of the
+  other index);
+- the loss on the source, ``d rho_s[p, q]/dt = sum_r loss[p, r, q] rho_s[r, q] + h.c. part``:
+  ``-1/2 J^+ J``; ``-P^+ (P o w)``; ``loss[i, j, k] = -sum_x conj(P[x, i]) P[x, j] w[x, k]``.
+
+The Kronecker-product gains are GEMMs over the stacked links of a group of equally shaped sector
+pairs (:class:`~symbolic_pme.numeric.coherent_layout.PairGroup`); one sparse product
+(:class:`~symbolic_pme.numeric.coherent_layout.LiouvilleMap`) turns them, the losses and ``-i [H,
+rho]`` into the real Liouvillian's level blocks directly.  Tunnelling amplitudes and energies are
+stacked once per eigensystem (a bias sweep stacks them once).  The steady state solves ``L rho =
+0`` with ``Tr rho = 1``: ``L`` links a sector only to itself and to sectors one charge up or
+down, so it is solved by block elimination down the charge levels (one LU per level block,
+batched over the grid points of a chunk), not as one ``M x M`` system.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from symbolic_pme.errors import NonUniqueSteadyState
 
-from .blocks import Link, TransportBlocks
-from .lead_integrals import lead_factors
+from .blocks import TransportBlocks
+from .coherent_layout import DensityLayout, LiouvilleMap, PairGroup, pair_groups, work_numbers
+from .functions import golden_rule_pair
+from .lead_integrals import principal_values
 
-__all__ = ["APPROACHES", "CoherentKernel", "DensityLayout", "LinkTerms"]
+__all__ = ["APPROACHES", "CoherentKernel", "GroupTerms"]
 
 #: The coherent approaches, by the names :meth:`CompiledNetwork.steady_state` takes.
 APPROACHES = ("lindblad", "redfield", "1vn")
 
-
-class SectorParameters:
-    """The real parameters of one sector's Hermitian block ``rho`` (``d x d``, row-major).
-
-    The ``d^2`` parameters are the diagonal, then the real parts of the elements above it,
-    then their imaginary parts.
-
-    Parameters
-    ----------
-    size : int
-        The sector's dimension d.
-
-    Examples
-    --------
-    >>> sector = SectorParameters(2)
-    >>> sector.matrix(np.array([[0.7, 0.3, 0.1, -0.2]])).round(3).tolist()
-    [[[(0.7+0j), (0.1-0.2j)], [(0.1+0.2j), (0.3+0j)]]]
-    """
-
-    def __init__(self, size: int):
-        self.size = int(size)
-        d = self.size
-        rows, columns = np.triu_indices(d, 1)
-        diagonal, upper, lower = np.arange(d) * (d + 1), rows * d + columns, columns * d + rows
-        self._upper, self._lower, self._diagonal = upper, lower, diagonal
-        self._read = np.concatenate([diagonal, upper])  # the elements the parameters read
-
-    def real_block(self, block: np.ndarray, source: SectorParameters) -> np.ndarray:
-        """The real form of a Hermiticity-preserving map from ``source``'s block to this one.
-
-        The columns of a real part are ``L[:, upper] + L[:, lower]``, of an imaginary part
-        ``i (L[:, upper] - L[:, lower])``; the rows are the real parts of the diagonal and
-        upper elements and the imaginary parts of the upper ones.
-
-        Parameters
-        ----------
-        block : numpy.ndarray
-            ``(batch, d^2, d_source^2)`` complex, on the row-major complex elements.
-        source : SectorParameters
-            The source sector.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(batch, d^2, d_source^2)`` real, on the real parameters.
-        """
-        d, reals = self.size, self.size + len(self._upper)
-        rows = block[:, self._read, :]  # diagonal and upper elements
-        upper, lower = rows[:, :, source._upper], rows[:, :, source._lower]
-        diagonal, total, difference = rows[:, :, source._diagonal], upper + lower, upper - lower
-        columns = np.cumsum([0, source.size, len(source._upper)])
-        out = np.empty((block.shape[0], d * d, source.size**2))
-        for part, real_rows, imaginary_rows in (
-            (slice(columns[0], columns[1]), diagonal.real, diagonal[:, d:].imag),
-            (slice(columns[1], columns[2]), total.real, total[:, d:].imag),
-            (slice(columns[2], None), -difference.imag, difference[:, d:].real),
-        ):
-            out[:, :reals, part] = real_rows
-            out[:, reals:, part] = imaginary_rows
-        return out
-
-    def matrix(self, parameters: np.ndarray) -> np.ndarray:
-        """The Hermitian blocks of real parameters.
-
-        Parameters
-        ----------
-        parameters : numpy.ndarray
-            ``(batch, d^2)`` real.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(batch, d, d)`` complex.
-        """
-        d, batch = self.size, parameters.shape[0]
-        pairs = len(self._upper)
-        rho = np.empty((batch, d * d), dtype=complex)
-        rho[:, self._diagonal] = parameters[:, :d]
-        above = parameters[:, d : d + pairs] + 1j * parameters[:, d + pairs :]
-        rho[:, self._upper] = above
-        rho[:, self._lower] = np.conj(above)
-        return rho.reshape(batch, d, d)
-
-
-class DensityLayout:
-    """The real parameters of a sector-block-diagonal density matrix, grouped by charge level.
-
-    Parameters
-    ----------
-    sizes : sequence of int
-        The dimension ``d_s`` of each sector.
-    charges : sequence of int
-        The charge of each sector.
-
-    Attributes
-    ----------
-    sectors : tuple of SectorParameters
-        Per sector, its real parameters.
-    levels : tuple of tuple of int
-        The sectors of each charge level, in ascending charge.
-    level_of : tuple of int
-        Each sector's level.
-    start : tuple of int
-        Each sector's first parameter within its level.
-    size : int
-        ``M = sum_s d_s^2``: the real parameters (and complex elements) in all.
-
-    Examples
-    --------
-    >>> layout = DensityLayout([1, 2, 2, 1], [0, 1, 1, 2])
-    >>> layout.size, layout.levels, layout.level_sizes
-    (10, ((0,), (1, 2), (3,)), (1, 8, 1))
-    """
-
-    def __init__(self, sizes, charges):
-        self.sectors = tuple(SectorParameters(d) for d in sizes)
-        order = sorted(set(charges))
-        self.levels = tuple(tuple(k for k, c in enumerate(charges) if c == charge) for charge in order)
-        level_of, start = [0] * len(self.sectors), [0] * len(self.sectors)
-        for n, members in enumerate(self.levels):
-            offset = 0
-            for k in members:
-                level_of[k], start[k] = n, offset
-                offset += self.sectors[k].size ** 2
-        self.level_of, self.start = tuple(level_of), tuple(start)
-        self.size = sum(sector.size**2 for sector in self.sectors)
-
-    @property
-    def level_sizes(self) -> tuple[int, ...]:
-        """The number of real parameters of each level."""
-        return tuple(sum(self.sectors[k].size ** 2 for k in members) for members in self.levels)
-
-    def place(self, sector: int) -> slice:
-        """The parameters of one sector within its level's.
-
-        Parameters
-        ----------
-        sector : int
-            The sector's index.
-
-        Returns
-        -------
-        slice
-            Its part of the level's parameter vector.
-        """
-        return slice(self.start[sector], self.start[sector] + self.sectors[sector].size ** 2)
-
-    def trace_rows(self) -> list[np.ndarray]:
-        """Per level, the row ``Tr rho`` on its parameters (ones at the diagonals).
-
-        Returns
-        -------
-        list of numpy.ndarray
-            ``(r_n,)`` per level.
-        """
-        rows = [np.zeros(r) for r in self.level_sizes]
-        for k, sector in enumerate(self.sectors):
-            rows[self.level_of[k]][self.start[k] : self.start[k] + sector.size] = 1.0
-        return rows
+#: Output entries of one point's Liouvillian above which the sparse map is applied point by
+#: point (each point's sources and blocks stay in cache) rather than to the whole chunk at once.
+POINTWISE_OUTPUTS = 1 << 14
 
 
 @dataclass(frozen=True)
-class LinkTerms:
-    """What one link contributes to a coherent kernel at the points of a chunk.
+class GroupTerms:
+    """What one group of sector pairs contributes to a coherent kernel at the points of a chunk.
+
+    Leading axes broadcast to the chunk's grid shape; then G pairs and L links per pair.
 
     Attributes
     ----------
-    link : Link
-        The tunnelling block (lower and upper sector, lead, spin).
+    group : PairGroup
+        The sector pairs (and their links).
     amplitude : numpy.ndarray
-        ``T`` ``(batch, m_upper, m_lower)``, complex.
+        ``T`` ``(..., G, L, m_upper, m_lower)``, real or complex.
     energy : numpy.ndarray
-        ``E_upper - E_lower``, ``(batch, m_upper, m_lower)``.
+        ``E_upper - E_lower``, ``(..., G, 1, m_upper, m_lower)``.
     particle : numpy.ndarray
-        ``F0`` (see :mod:`~symbolic_pme.numeric.lead_integrals`), ``(batch, m_upper, m_lower)``.
+        ``u = i F0 = pi f + i PV0``, ``(..., G, L, m_upper, m_lower)``, real without principal parts.
     hole : numpy.ndarray
-        ``F1``, the same shape.
+        ``v = -i F1 = pi (1 - f) - i PV1``, the same shape.
     """
 
-    link: Link
+    group: PairGroup
     amplitude: np.ndarray
     energy: np.ndarray
     particle: np.ndarray
@@ -235,18 +91,21 @@ class LinkTerms:
         Returns
         -------
         entering : numpy.ndarray
-            ``(batch, m_upper, m_lower)``; the jump operator in is this matrix.
+            ``(..., G, L, m_upper, m_lower)``; the jump operator in is this matrix.
         leaving : numpy.ndarray
             The same shape; the jump operator out is its conjugate transpose.
         """
-        # -Im F0 = pi f and Im F1 = pi (1 - f): the golden-rule parts, whatever the principal parts
-        entering = np.sqrt(np.maximum(-2.0 * self.particle.imag, 0.0)) * self.amplitude
-        leaving = np.sqrt(np.maximum(2.0 * self.hole.imag, 0.0)) * self.amplitude
+        # Re u = pi f and Re v = pi (1 - f): the golden-rule parts, whatever the principal parts
+        entering = np.sqrt(np.maximum(2.0 * self.particle.real, 0.0)) * self.amplitude
+        leaving = np.sqrt(np.maximum(2.0 * self.hole.real, 0.0)) * self.amplitude
         return entering, leaving
 
 
 class CoherentKernel:
     """The Lindblad, Redfield and 1vN Liouvillians of a transport model, on its block structure.
+
+    Cheap to build (index maps are made on first use, once per kind of source); kept per
+    compiled model by :func:`~symbolic_pme.numeric.coherent_steady.coherent_kernel`.
 
     Parameters
     ----------
@@ -259,47 +118,52 @@ class CoherentKernel:
         As given.
     layout : DensityLayout
         Where the density-matrix parameters sit.
+    groups : tuple of PairGroup
+        The sector pairs, grouped by shape.
+    map : LiouvilleMap
+        From each point's sources to its real level blocks.
     """
 
     def __init__(self, blocks: TransportBlocks):
         self.blocks = blocks
         charges = [sector.charge for sector in blocks.spectrum.sectors]
-        self.layout = DensityLayout([len(plan.states) for plan in blocks.sectors], charges)
+        sizes = [len(plan.states) for plan in blocks.sectors]
+        self.layout = DensityLayout(sizes, charges)
+        self.groups = pair_groups(blocks.links, sizes)
+        self.map = LiouvilleMap(self.layout, self.groups)
+        self._lead_of_link = np.array([link.lead for link in blocks.links], dtype=np.int64)
+        self._stacked: tuple | None = None  # (the blocks' lists they come from, the stacked arrays)
 
     def work_per_point(self) -> int:
-        """Numbers held per grid point while a chunk is solved.
+        """Float64 numbers held per grid point while a chunk is solved.
 
         Returns
         -------
         int
-            The complex sector blocks of the Liouvillian with their row gathers, the real level
-            blocks and the eliminated ones (about ``8 r_n r_m`` per neighbouring level pair and
-            ``6 r_n^2`` per level), plus the link terms.
+            Sources, level blocks and the elimination's work (see
+            :func:`~symbolic_pme.numeric.coherent_layout.work_numbers`).
         """
-        sizes = self.layout.level_sizes
-        levels = sum(6 * r * r for r in sizes) + sum(8 * a * b for a, b in zip(sizes, sizes[1:]))
-        d = [sector.size for sector in self.layout.sectors]
-        links = sum(2 * (d[k.lower] * d[k.upper]) ** 2 + 2 * d[k.upper] ** 3 for k in self.blocks.links)
-        return levels + 2 * links
+        return work_numbers(self.layout, self.groups, rank=3)
 
-    def link_terms(
-        self, coefficients: list[np.ndarray], shape: tuple[int, ...], *, principal_parts: bool
-    ) -> list[LinkTerms]:
-        """Amplitudes, energies and lead factors of every link at the points of a chunk.
+    # ----------------------------------------------------------------------------- terms
+    def group_terms(
+        self, coefficients: list[np.ndarray], *, principal_parts: bool
+    ) -> tuple[np.ndarray, list[GroupTerms]]:
+        """Eigenenergies, and amplitudes, energies and lead factors of every group at the points of a chunk.
 
         Parameters
         ----------
         coefficients : list of numpy.ndarray
             The compiled parameter expressions, from :meth:`TransportBlocks.coefficients`.
-        shape : tuple of int
-            The chunk's grid shape.
         principal_parts : bool
             Include the principal-value integrals (every lead needs a band).
 
         Returns
         -------
-        list of LinkTerms
-            In the order of :attr:`TransportBlocks.links`.
+        energies : numpy.ndarray
+            ``(..., n_states)``: every sector's eigenenergies, sector after sector.
+        terms : list of GroupTerms
+            In the order of :attr:`groups`.
 
         Raises
         ------
@@ -308,33 +172,75 @@ class CoherentKernel:
             positive.
         """
         blocks = self.blocks
-        amplitudes = blocks.tunnelling_amplitudes(coefficients)
-        energies = blocks.energy_differences(coefficients)
-        terms = []
-        for link, amplitude, energy in zip(blocks.links, amplitudes, energies):
-            mu_slot, t_slot, band = blocks.lead_slots[link.lead]
-            edges = None if band is None else tuple(coefficients[b][..., None, None] for b in band)
-            mu, temperature = coefficients[mu_slot][..., None, None], coefficients[t_slot][..., None, None]
-            if principal_parts and band is None:
-                raise ValueError(
-                    f"principal parts: lead {blocks.lead_names[link.lead]!r} has an infinite band, where they "
-                    "diverge as log(bandwidth); give it a band (e.g. band = [-1e4, 1e4]) or neglect them"
-                )
-            particle, hole = lead_factors(energy, mu, temperature, edges, principal_parts=principal_parts)
-            block = energy.shape[-2:]
-            terms.append(
-                LinkTerms(
-                    link,
-                    _batched(amplitude.astype(complex, copy=False), shape, block),
-                    _batched(energy, shape, block),
-                    _batched(particle, shape, block),
-                    _batched(hole, shape, block),
-                )
-            )
-        return terms
+        slots = blocks.lead_slots
+        if principal_parts:
+            for name, slot in zip(blocks.lead_names, slots):
+                if slot.band is None:
+                    raise ValueError(
+                        f"principal parts: lead {name!r} has an infinite band, where they diverge as "
+                        "log(bandwidth); give it a band (e.g. band = [-1e4, 1e4]) or neglect them"
+                    )
+        energies, stacked = self._stacked_terms(coefficients)
 
+        def per_link(values: list[np.ndarray], links: np.ndarray) -> np.ndarray:
+            shape = np.broadcast_shapes(*(np.shape(v) for v in values))
+            leads = np.stack([np.broadcast_to(v, shape) for v in values], axis=-1)
+            return leads[..., self._lead_of_link[links]][..., None, None]
+
+        mus = [coefficients[s.mu] for s in slots]
+        temperatures = [coefficients[s.temperature] for s in slots]
+        banded = any(s.band is not None for s in slots)
+        lows = [np.asarray(-np.inf) if s.band is None else coefficients[s.band[0]] for s in slots]
+        highs = [np.asarray(np.inf) if s.band is None else coefficients[s.band[1]] for s in slots]
+        terms = []
+        for group, (amplitude, energy) in zip(self.groups, stacked):
+            mu, temperature = per_link(mus, group.links), per_link(temperatures, group.links)
+            weight = np.pi
+            if banded:
+                low, high = per_link(lows, group.links), per_link(highs, group.links)
+                weight = np.pi * ((energy >= low) & (energy <= high))
+            particle, hole = golden_rule_pair(weight, energy - mu, temperature)
+            if principal_parts:
+                real_particle, real_hole = principal_values(energy, mu, temperature, (low, high))
+                particle, hole = particle + 1j * real_particle, hole - 1j * real_hole
+            terms.append(GroupTerms(group, amplitude, energy, particle, hole))
+        return energies, terms
+
+    def _stacked_terms(self, coefficients: list[np.ndarray]):
+        """Energies, and per group T ``(..., G, L, m_u, m_l)`` and E_u - E_l ``(..., G, 1, m_u, m_l)``.
+
+        Kept while the blocks' memoised eigensystems and amplitudes are the same objects (a bias
+        sweep stacks them once).
+        """
+        blocks = self.blocks
+        sources = (
+            blocks.eigensystems(coefficients),
+            blocks.tunnelling_amplitudes(coefficients),
+            blocks.energy_differences(coefficients),
+        )
+        if self._stacked is not None and all(a is b for a, b in zip(self._stacked[0], sources)):
+            return self._stacked[1]
+        systems, amplitudes, deltas = sources
+        values = [e for e, _ in systems]
+        shape = np.broadcast_shapes(*(e.shape[:-1] for e in values))
+        energies = np.concatenate([np.broadcast_to(e, shape + e.shape[-1:]) for e in values], axis=-1)
+        stacked = []
+        for group in self.groups:
+            block = (group.m_upper, group.m_lower)
+            links = [amplitudes[k] for k in group.links.ravel()]
+            shape = np.broadcast_shapes(*(a.shape[:-2] for a in links))
+            amplitude = np.stack([np.broadcast_to(a, shape + block) for a in links], axis=-3)
+            amplitude = amplitude.reshape(shape + group.links.shape + block)
+            gaps = [deltas[k] for k in group.links[:, 0]]
+            shape = np.broadcast_shapes(*(a.shape[:-2] for a in gaps))
+            energy = np.stack([np.broadcast_to(a, shape + block) for a in gaps], axis=-3)[..., None, :, :]
+            stacked.append((amplitude, energy))
+        self._stacked = (sources, (energies, stacked))
+        return energies, stacked
+
+    # ----------------------------------------------------------------------------- Liouvillian
     def level_blocks(
-        self, terms: list[LinkTerms], energies: list[np.ndarray], *, approach: str
+        self, energies: np.ndarray, terms: list[GroupTerms], shape: tuple[int, ...], *, approach: str
     ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
         """The real Liouvillian of one chunk as blocks between charge levels.
 
@@ -344,10 +250,12 @@ class CoherentKernel:
 
         Parameters
         ----------
-        terms : list of LinkTerms
-            From :meth:`link_terms`.
-        energies : list of numpy.ndarray
-            Per sector, its eigenenergies ``(batch, d_s)``.
+        energies : numpy.ndarray
+            ``(..., n_states)``, from :meth:`group_terms`.
+        terms : list of GroupTerms
+            From :meth:`group_terms`.
+        shape : tuple of int
+            The chunk's grid shape.
         approach : {"lindblad", "redfield", "1vn"}
             The kernel.
 
@@ -367,52 +275,48 @@ class CoherentKernel:
         """
         if approach not in APPROACHES:
             raise ValueError(f"approach: unknown coherent approach {approach!r}; choose from {', '.join(APPROACHES)}")
-        layout, batch = self.layout, energies[0].shape[0]
-        sizes = layout.level_sizes
-        diagonal = [np.zeros((batch, r, r)) for r in sizes]
-        up = [np.zeros((batch, b, a)) for a, b in zip(sizes, sizes[1:])]
-        down = [np.zeros((batch, a, b)) for a, b in zip(sizes, sizes[1:])]
-        same = []  # per sector: the complex block to itself, the Hamiltonian's part first
-        for e in energies:
-            d = e.shape[1]
-            block = np.zeros((batch, d * d, d * d), dtype=complex)
-            index = np.arange(d * d)
-            block[:, index, index] = -1j * (e[:, :, None] - e[:, None, :]).reshape(batch, -1)
-            same.append(block)
-        build = {"lindblad": _lindblad_terms, "redfield": _redfield_terms, "1vn": _neumann_terms}[approach]
-        sectors = layout.sectors
-        gains: dict[tuple[int, int], list[np.ndarray]] = {}  # (lower, upper) -> [in, out], complex
+        rank = 3 if approach == "1vn" else 2
+        complex_sources = any(np.iscomplexobj(t.amplitude) or np.iscomplexobj(t.particle) for t in terms)
+        matrix = self.map.matrix(rank=rank, complex_sources=complex_sources)
+        batch = int(np.prod(shape, dtype=np.int64))
+        sources = np.empty((batch, matrix.shape[1]))
+        states = energies.shape[-1]
+        sources[:, :states] = np.broadcast_to(energies, shape + (states,)).reshape(batch, states)
+        start = self.map.energy_width
+        sources[:, states:start] = 0.0
+        width = 2 if complex_sources else 1
+        build = {"lindblad": _lindblad, "redfield": _redfield, "1vn": _neumann}[approach]
         for term in terms:
-            lower, upper = term.link.lower, term.link.upper
-            gain_up, gain_down, x_upper, x_lower = build(term)
-            m_upper, m_lower = sectors[upper].size, sectors[lower].size
-            gain_up = gain_up.reshape(batch, m_upper**2, m_lower**2)
-            gain_down = gain_down.reshape(batch, m_lower**2, m_upper**2)
-            if (lower, upper) in gains:
-                gains[lower, upper][0] += gain_up
-                gains[lower, upper][1] += gain_down
-            else:
-                gains[lower, upper] = [gain_up, gain_down]
-            _add_spectator_terms(same[upper], x_upper)
-            _add_spectator_terms(same[lower], x_lower)
-        for (lower, upper), (gain_up, gain_down) in gains.items():
-            n = layout.level_of[lower]
-            rows, columns = layout.place(upper), layout.place(lower)
-            up[n][:, rows, columns] = sectors[upper].real_block(gain_up, sectors[lower])
-            down[n][:, columns, rows] = sectors[lower].real_block(gain_down, sectors[upper])
-        for k, block in enumerate(same):
-            place = layout.place(k)
-            diagonal[layout.level_of[k]][:, place, place] = sectors[k].real_block(block, sectors[k])
+            group = term.group
+            tails = [(group.pairs, group.m_upper * group.m_lower, group.m_upper * group.m_lower)] * 2
+            # the losses of an electron in (on the lower sector) and out: (G, Y, Y) or (G, Y Y, Y)
+            tails += [(group.pairs, m ** (rank - 1), m) for m in (group.m_lower, group.m_upper)]
+            views = []
+            for tail in tails:
+                size = int(np.prod(tail))
+                view = sources[:, start : start + width * size]
+                views.append(_reshaped(view.view(complex) if complex_sources else view, shape + tail))
+                start += width * size
+            t, u, v = term.amplitude, term.particle, term.hole
+            build(t, u, views[0], views[2])  # an electron in: P = T, w = u
+            build(_adjoint(t), _adjoint(v), views[1], views[3])  # out: P = T^+, w = v^+
+        out = _apply(matrix, sources)
+        sizes, live = self.layout.level_sizes, self.map
+        diagonal = [out[:, o : o + r * r].reshape(batch, r, r) for o, r in zip(live.diagonal_offsets, sizes)]
+        pairs = list(zip(sizes, sizes[1:]))
+        up = [out[:, o : o + a * b].reshape(batch, b, a) for o, (a, b) in zip(live.up_offsets, pairs)]
+        down = [out[:, o : o + a * b].reshape(batch, a, b) for o, (a, b) in zip(live.down_offsets, pairs)]
         return diagonal, up, down
 
+    # ----------------------------------------------------------------------------- solve
     def steady_state(
         self, diagonal: list[np.ndarray], up: list[np.ndarray], down: list[np.ndarray]
     ) -> list[np.ndarray]:
         """Steady density matrices (trace one) by block elimination down the charge levels.
 
         With ``S_n`` the kernel censored on the levels >= n (``S_top`` its diagonal block), the
-        parameters of level n are ``x_n = X_n x_{n-1}``, ``X_n = -S_n^{-1} up[n-1]``, and
-        ``S_{n-1} = diagonal[n-1] + down[n-1] X_n``; the lowest level (the empty dot, one
+        parameters of level n are ``x_n = -X_n x_{n-1}``, ``X_n = S_n^{-1} up[n-1]``, and
+        ``S_{n-1} = diagonal[n-1] - down[n-1] X_n``; the lowest level (the empty dot, one
         population) is then 1 before the normalization.  Cost: one LU of each level's block
         (``r_n = sum d_s^2`` over its sectors), not of the whole Liouville space.  Where a
         level block is singular (a level nothing leaves, e.g. at T = 0), the whole kernel is
@@ -452,19 +356,19 @@ def _eliminated(diagonal, up, down, lowest_trace: np.ndarray) -> list[np.ndarray
     transfer: list[np.ndarray] = [np.empty(0)] * levels
     censored = diagonal[-1]
     for n in range(levels - 1, 0, -1):
-        transfer[n] = -np.linalg.solve(censored, up[n - 1])
-        censored = diagonal[n - 1] + down[n - 1] @ transfer[n]
+        transfer[n] = np.linalg.solve(censored, up[n - 1])
+        censored = np.matmul(down[n - 1], transfer[n])
+        np.subtract(diagonal[n - 1], censored, out=censored)
     if censored.shape[-1] == 1:
         lowest = np.ones((batch, 1))
     else:
-        censored = censored.copy()
         censored[:, 0, :] = lowest_trace
         rhs = np.zeros((censored.shape[-1], 1))
         rhs[0, 0] = 1.0
         lowest = np.linalg.solve(censored, rhs)[..., 0]
     result = [lowest]
     for n in range(1, levels):
-        result.append((transfer[n] @ result[-1][..., None])[..., 0])
+        result.append(-(transfer[n] @ result[-1][..., None])[..., 0])
     return result
 
 
@@ -494,75 +398,90 @@ def _dense(diagonal, up, down, layout: DensityLayout) -> list[np.ndarray]:
     return [parameters[:, starts[n] : starts[n + 1]] for n in range(len(sizes))]
 
 
-def _add_spectator_terms(block: np.ndarray, x: np.ndarray) -> None:
-    """Add ``d rho_pq/dt = -i sum_r X[p, r; q] rho_rq + i sum_r conj(X[q, r; p]) rho_pr`` to a
-    sector's complex block ``(batch, d^2, d^2)`` (row-major elements)."""
-    d = x.shape[1]
-    p, q, r = np.ogrid[:d, :d, :d]
-    block[:, p * d + q, r * d + q] += -1j * np.swapaxes(x, 2, 3)
-    block[:, p * d + q, p * d + r] += 1j * np.conj(np.moveaxis(x, 3, 1))
+def _apply(matrix, sources: np.ndarray) -> np.ndarray:
+    """``matrix @ sources[z]`` for every point z, as ``(batch, outputs)`` C-contiguous."""
+    batch = sources.shape[0]
+    if batch == 1:
+        return (matrix @ sources[0])[None]
+    if matrix.shape[0] > POINTWISE_OUTPUTS:
+        out = np.empty((batch, matrix.shape[0]))
+        for z in range(batch):
+            out[z] = matrix @ sources[z]
+        return out
+    return np.ascontiguousarray((matrix @ np.ascontiguousarray(sources.T)).T)
 
 
-def _batched(array: np.ndarray, grid: tuple[int, ...], trailing: tuple[int, ...]) -> np.ndarray:
-    """``array`` broadcast to ``grid + trailing`` with the grid axes flattened into one batch axis."""
-    return np.broadcast_to(array, grid + trailing).reshape((math.prod(grid),) + trailing)
+def _reshaped(view: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``view`` with a new shape, still writing into the same memory (ValueError if that needs a copy)."""
+    out = view.view()
+    try:
+        out.shape = shape
+    except AttributeError as error:  # pragma: no cover - the source sections always split cleanly
+        raise ValueError(f"cannot view {view.shape} as {shape} without a copy") from error
+    return out
 
 
-# Per approach: the four parts of one link's kernel, from QmeQ's generate_coupling_terms with
-# b, b' upper states, a, a' lower states (z the batch axis):
-#   gain_up[z, b, b', a, a']   d rho_bb'/dt from rho_aa'   (an electron in)
-#   gain_down[z, a, a', b, b'] d rho_aa'/dt from rho_bb'   (an electron out)
-#   x_upper[z, i, j, k]        X of the upper sector: d rho_ik/dt -= i X[i, j; k] rho_jk (+ h.c. term)
-#   x_lower[z, i, j, k]        X of the lower sector
-def _neumann_terms(term: LinkTerms):
-    t, f0, f1 = term.amplitude, term.particle, term.hole
-    tc = np.conj(t)
-    t_ = np.swapaxes(t, 1, 2)  # [a, b]
-    tc_ = np.swapaxes(tc, 1, 2)
-    gain_up = (
-        -1j
-        * t[:, :, None, :, None]
-        * tc[:, None, :, None, :]
-        * (np.conj(f0)[:, None, :, :, None] - f0[:, :, None, None, :])
-    )
-    f1_ = np.swapaxes(f1, 1, 2)  # [a, b]
-    gain_down = (
-        -1j
-        * tc_[:, :, None, :, None]
-        * t_[:, None, :, None, :]
-        * (f1_[:, None, :, :, None] - np.conj(f1_)[:, :, None, None, :])
-    )
-    x_upper = np.einsum("zia,zja,zka->zijk", t, tc, np.conj(f1))
-    x_lower = np.einsum("zbi,zbj,zbk->zijk", tc, t, f0)
-    return gain_up, gain_down, x_upper, x_lower
+def _adjoint(a: np.ndarray) -> np.ndarray:
+    """The conjugate transpose of the last two axes (a view for real arrays)."""
+    a = np.swapaxes(a, -1, -2)
+    return np.conj(a) if np.iscomplexobj(a) else a
 
 
-def _redfield_terms(term: LinkTerms):
-    t, f0, f1 = term.amplitude, term.particle, term.hole
-    tc, tf0, tf1 = np.conj(t), t * f0, t * f1
-    gain_up = -1j * (
-        t[:, :, None, :, None] * np.conj(tf0)[:, None, :, None, :] - tf0[:, :, None, :, None] * tc[:, None, :, None, :]
-    )
-    tc_, t_, tf1_ = (np.swapaxes(a, 1, 2) for a in (tc, t, tf1))
-    gain_down = -1j * (
-        tc_[:, :, None, :, None] * tf1_[:, None, :, None, :]
-        - np.conj(tf1_)[:, :, None, :, None] * t_[:, None, :, None, :]
-    )
-    x_upper = t @ np.conj(np.swapaxes(tf1, 1, 2))
-    x_lower = np.conj(np.swapaxes(t, 1, 2)) @ tf0
-    return gain_up, gain_down, _spectator(x_upper), _spectator(x_lower)
+def _conj(a: np.ndarray) -> np.ndarray:
+    return np.conj(a) if np.iscomplexobj(a) else a
 
 
-def _lindblad_terms(term: LinkTerms):
-    entering, leaving = term.jumps
-    gain_up = entering[:, :, None, :, None] * np.conj(entering)[:, None, :, None, :]
-    out_ = np.swapaxes(leaving, 1, 2)
-    gain_down = np.conj(out_)[:, :, None, :, None] * out_[:, None, :, None, :]
-    x_upper = -0.5j * (leaving @ np.conj(np.swapaxes(leaving, 1, 2)))
-    x_lower = -0.5j * (np.conj(np.swapaxes(entering, 1, 2)) @ entering)
-    return gain_up, gain_down, _spectator(x_upper), _spectator(x_lower)
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray, scale: float | None = None) -> None:
+    """``out[...] = scale * (a @ b)``, the product written in place where the shapes allow."""
+    if np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) == out.shape[:-2] and (
+        np.iscomplexobj(out) or not (np.iscomplexobj(a) or np.iscomplexobj(b))
+    ):
+        np.matmul(a, b, out=out)
+    else:
+        out[...] = a @ b
+    if scale is not None:
+        out *= scale
 
 
-def _spectator(x: np.ndarray) -> np.ndarray:
-    """``X[i, j]`` as ``X[i, j; k]`` for every k (Redfield and Lindblad: no dependence on k)."""
-    return np.broadcast_to(x[..., None], x.shape + (x.shape[-1],))
+def _flat(a: np.ndarray, lead: int) -> np.ndarray:
+    """``(..., G, L, X, Y)`` with the axes from ``lead`` on merged: L X Y -> one axis (lead=-3) or X Y (-2)."""
+    return a.reshape(a.shape[:lead] + (-1,))
+
+
+# Each builder fills one direction's gain ``(..., G, X Y, X Y)`` and loss (``(..., G, Y, Y)``, or
+# ``(..., G, Y Y, Y)`` for the 1vN ``loss[i, j, k]``) from P and w ``(..., G, L, X, Y)`` (module docstring).
+def _lindblad(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
+    jump = np.sqrt(np.maximum(2.0 * w.real, 0.0)) * p
+    stacked = _flat(jump, -2)  # (..., G, L, X Y)
+    _matmul(np.swapaxes(stacked, -1, -2), _conj(stacked), gain)
+    columns = jump.reshape(jump.shape[:-4] + (jump.shape[-4], -1, jump.shape[-1]))  # (..., G, L X, Y)
+    _matmul(_adjoint(columns), columns, loss, scale=-0.5)
+
+
+def _redfield(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
+    weighted = p * w
+    p = np.broadcast_to(p, weighted.shape)
+    left = _flat(np.concatenate([weighted, p], axis=-3), -2)  # (..., G, 2L, X Y)
+    right = _flat(np.concatenate([p, weighted], axis=-3), -2)
+    _matmul(np.swapaxes(left, -1, -2), _conj(right), gain)
+    shape = weighted.shape[:-4] + (weighted.shape[-4], -1, weighted.shape[-1])  # (..., G, L X, Y)
+    _matmul(_adjoint(p.reshape(shape)), weighted.reshape(shape), loss, scale=-1.0)
+
+
+def _neumann(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
+    x, y = p.shape[-2:]
+    pc = _conj(p)
+    # K1[x, y, x', y'] = sum_L P[x, y] (w[x, y'] conj(P[x', y'])): a product over L per x
+    outer = w[..., :, :, None, :] * pc[..., None, :, :]  # (..., G, L, X, X', Y')
+    outer = np.moveaxis(outer.reshape(outer.shape[:-3] + (x, x * y)), -3, -2)  # (..., G, X, L, X' Y')
+    k1 = np.matmul(np.moveaxis(p, -3, -1), outer)  # (..., G, X, Y, X' Y')
+    k1 = k1.reshape(k1.shape[:-3] + (x * y, x * y))
+    if k1.shape == gain.shape:
+        np.add(k1, _adjoint(k1), out=gain)
+    else:
+        gain[...] = k1 + _adjoint(k1)
+    # loss[i, j, k] = -sum_{L, x} conj(P[x, i]) P[x, j] w[x, k], as (..., G, Y Y, Y)
+    pairs = pc[..., :, None] * p[..., None, :]  # (..., G, L, X, Y, Y)
+    pairs = pairs.reshape(pairs.shape[:-5] + (pairs.shape[-5], -1, y * y))  # (..., G, L X, Y Y)
+    w = w.reshape(w.shape[:-4] + (w.shape[-4], -1, y))  # (..., G, L X, Y)
+    _matmul(np.swapaxes(pairs, -1, -2), w, loss, scale=-1.0)

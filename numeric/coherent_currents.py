@@ -1,15 +1,18 @@
 """Particle, energy, heat (and S_z) currents of each lead from a coherent steady state.
 
-QmeQ's ``generate_current`` of each approach, as matrix products per link (``T`` the link's
-amplitudes ``(batch, m_upper, m_lower)``, ``rho_l``, ``rho_u`` the density-matrix blocks of its
-lower and upper sector, ``o`` the elementwise product, sums over all elements)::
+QmeQ's ``generate_current`` of each approach, as matrix products per link, batched over the stacked
+links of each group of sector pairs (``T`` the amplitudes ``(m_upper, m_lower)``, ``rho_l``,
+``rho_u`` the density-matrix blocks of the lower and upper sector, ``u = i F0`` and ``v = -i F1``
+the lead factors of :mod:`~symbolic_pme.numeric.lead_integrals`, ``o`` the elementwise product,
+sums over all elements)::
 
-    1vN        I = -2 Im sum conj(T) o (F0 o (T rho_l) + F1 o (rho_u T))
-    Redfield   I = -2 Im sum conj(T) o ((T o F0) rho_l + rho_u (T o F1))
+    1vN        I = 2 Re sum conj(T) o (u o (T rho_l) - v o (rho_u T))
+    Redfield   I = 2 Re sum conj(T) o ((T o u) rho_l - rho_u (T o v))
     Lindblad   I = sum conj(J_in) o (J_in rho_l) - sum conj(J_out) o (rho_u J_out)
 
-and the energy currents with ``F0, F1`` (or the jump amplitudes) multiplied elementwise by the
-transition energies ``E_upper - E_lower``.  Each lead sums its own links (its spin channels and
+and the energy currents with the transition energies ``E_upper - E_lower`` multiplied elementwise
+into the lead factors where each approach takes them: Redfield's ``T o u`` and ``T o v``, the
+outer ``conj(T)`` (or jump amplitude) of 1vN and Lindblad.  Each lead sums its own links (its spin channels and
 sector pairs).  Heat ``Q = J - mu I``; signs as in ``docs/conventions.md`` (positive from the lead
 into the dot).  With no coherences these are the Pauli currents.
 """
@@ -20,15 +23,14 @@ import numpy as np
 
 from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
 
-from .blocks import TransportBlocks
-from .coherent import LinkTerms
+from .coherent import CoherentKernel, GroupTerms
 
 __all__ = ["coherent_currents"]
 
 
 def coherent_currents(
-    blocks: TransportBlocks,
-    terms: list[LinkTerms],
+    kernel: CoherentKernel,
+    terms: list[GroupTerms],
     densities: list[np.ndarray],
     coefficients: list[np.ndarray],
     shape: tuple[int, ...],
@@ -39,10 +41,10 @@ def coherent_currents(
 
     Parameters
     ----------
-    blocks : TransportBlocks
-        The compiled model's blocks.
-    terms : list of LinkTerms
-        Per link, from :meth:`CoherentKernel.link_terms`.
+    kernel : CoherentKernel
+        The model's kernel (its blocks and groups).
+    terms : list of GroupTerms
+        Per group, from :meth:`CoherentKernel.group_terms`.
     densities : list of numpy.ndarray
         Per sector, its density-matrix block ``(batch, d_s, d_s)``.
     coefficients : list of numpy.ndarray
@@ -57,43 +59,45 @@ def coherent_currents(
     dict of str to numpy.ndarray
         ``{quantity: (leads, batch)}`` in the order of :attr:`TransportBlocks.quantities`.
     """
+    blocks = kernel.blocks
     batch = densities[0].shape[0]
-    leads = len(blocks.lead_names)
-    net = {q: np.zeros((leads, batch)) for q in blocks.quantities if q != HEAT}
+    particles, energies, links = [], [], []
     for term in terms:
-        link = term.link
-        lower, upper = densities[link.lower], densities[link.upper]
-        particles, energy = _link_currents(term, lower, upper, approach)
-        net[CHARGE][link.lead] += particles
-        net[ENERGY][link.lead] += energy
-        if SPIN in net and link.spin is not None:
-            net[SPIN][link.lead] += float(link.spin) * particles
+        group = term.group
+        lower = np.stack([densities[k] for k in group.lower], axis=1)[:, :, None]  # (batch, G, 1, Y, Y)
+        upper = np.stack([densities[k] for k in group.upper], axis=1)[:, :, None]
+        lower = lower.reshape(shape + lower.shape[1:])
+        upper = upper.reshape(shape + upper.shape[1:])
+        particle, energy = _group_currents(term, lower, upper, approach)
+        particles.append(np.broadcast_to(particle, shape + group.links.shape).reshape(batch, -1))
+        energies.append(np.broadcast_to(energy, shape + group.links.shape).reshape(batch, -1))
+        links.append(group.links.ravel())
+    order = np.concatenate(links)
+    leads = np.zeros((len(order), len(blocks.lead_names)))
+    leads[np.arange(len(order)), [blocks.links[k].lead for k in order]] = 1.0
+    flows = np.concatenate(particles, axis=1)
+    net = {CHARGE: (flows @ leads).T, ENERGY: (np.concatenate(energies, axis=1) @ leads).T}
+    if SPIN in blocks.quantities:
+        spins = np.array([0.0 if blocks.links[k].spin is None else float(blocks.links[k].spin) for k in order])
+        net[SPIN] = ((flows * spins) @ leads).T
     mus = np.stack([np.broadcast_to(coefficients[s.mu], shape).reshape(batch) for s in blocks.lead_slots])
     net[HEAT] = net[ENERGY] - mus * net[CHARGE]
-    return {q: net[q] for q in blocks.quantities}
+    return {q: np.ascontiguousarray(net[q]) for q in blocks.quantities}
 
 
-def _link_currents(term: LinkTerms, lower: np.ndarray, upper: np.ndarray, approach: str):
-    """Particle and energy current ``(batch,)`` of one link into the dot."""
+def _group_currents(term: GroupTerms, lower: np.ndarray, upper: np.ndarray, approach: str):
+    """Particle and energy current ``(..., G, L)`` of each link of a group into the dot."""
     t, energy = term.amplitude, term.energy
     if approach == "lindblad":
         entering, leaving = term.jumps
-        flow_in, flow_out = entering @ lower, upper @ leaving
-        particles = _total(np.conj(entering) * flow_in).real - _total(np.conj(leaving) * flow_out).real
-        energies = _total(np.conj(entering * energy) * flow_in).real - _total(np.conj(leaving * energy) * flow_out).real
-        return particles, energies
-    f0, f1 = term.particle, term.hole
-    if approach == "1vn":
-        t_lower, upper_t = t @ lower, upper @ t
-        weighted = f0 * t_lower + f1 * upper_t
-        particles = _total(np.conj(t) * weighted)
-        energies = _total(np.conj(t) * energy * weighted)
-    else:  # redfield
-        particles = _total(np.conj(t) * ((t * f0) @ lower + upper @ (t * f1)))
-        energies = _total(np.conj(t) * ((t * f0 * energy) @ lower + upper @ (t * f1 * energy)))
-    return -2.0 * particles.imag, -2.0 * energies.imag
-
-
-def _total(array: np.ndarray) -> np.ndarray:
-    """The sum over a ``(batch, m, n)`` array's matrix elements."""
-    return array.sum(axis=(1, 2))
+        flow_in, flow_out = np.conj(entering) * (entering @ lower), np.conj(leaving) * (upper @ leaving)
+        net = (flow_in - flow_out).real
+        return net.sum(axis=(-2, -1)), (net * energy).sum(axis=(-2, -1))
+    if approach == "1vn":  # the factors at the energy of the other index: outside the products
+        net = 2.0 * (np.conj(t) * (term.particle * (t @ lower) - term.hole * (upper @ t))).real
+        return net.sum(axis=(-2, -1)), (net * energy).sum(axis=(-2, -1))
+    # redfield: the factors at the energy of the transition each term acts on, inside the products
+    into, out = t * term.particle, t * term.hole
+    particles = 2.0 * (np.conj(t) * (into @ lower - upper @ out)).real
+    energies = 2.0 * (np.conj(t) * ((into * energy) @ lower - upper @ (out * energy))).real
+    return particles.sum(axis=(-2, -1)), energies.sum(axis=(-2, -1))

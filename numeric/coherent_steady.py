@@ -179,17 +179,12 @@ def coherent_steady_state(
     densities = [np.empty(shape + (sector.size, sector.size), dtype=complex) for sector in layout.sectors]
     for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, _chunk_size(kernel.work_per_point())):
         coefficients = blocks.coefficients(chunk)
-        batch = math.prod(chunk_shape)
-        terms = kernel.link_terms(coefficients, chunk_shape, principal_parts=principal_parts)
-        energies = [
-            np.broadcast_to(e, chunk_shape + e.shape[-1:]).reshape(batch, -1)
-            for e, _ in blocks.eigensystems(coefficients)
-        ]
+        energies, terms = kernel.group_terms(coefficients, principal_parts=principal_parts)
         try:
-            blocks_rho = kernel.steady_state(*kernel.level_blocks(terms, energies, approach=approach))
+            blocks_rho = kernel.steady_state(*kernel.level_blocks(energies, terms, chunk_shape, approach=approach))
         except NonUniqueSteadyState as error:
             raise located(error, grid, rows, chunk_shape) from None
-        chunk_currents = coherent_currents(blocks, terms, blocks_rho, coefficients, chunk_shape, approach=approach)
+        chunk_currents = coherent_currents(kernel, terms, blocks_rho, coefficients, chunk_shape, approach=approach)
         where = assembly.at(rows)
         for plan, block, target in zip(blocks.sectors, blocks_rho, densities):
             target[where] = block.reshape(chunk_shape + block.shape[1:])

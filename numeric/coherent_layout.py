@@ -1,0 +1,513 @@
+"""Index structures of the coherent kernels, built once per compiled model: where every number goes.
+
+The coherent kernels of :mod:`~symbolic_pme.numeric.coherent` keep a density matrix that is block
+diagonal over the sectors (equal charge and, where H conserves it, equal S_z) and solve for its
+*real* parameters: per sector of dimension ``d`` the ``d`` populations, then the real parts of the
+``d (d - 1)/2`` elements above the diagonal, then their imaginary parts (:class:`SectorParameters`);
+the sectors of one charge form a level (:class:`DensityLayout`).
+
+The Liouvillian is assembled per grid point from a few dense *source* tensors (one complex or real
+array per group of equally shaped sector pairs and direction, see
+:class:`~symbolic_pme.numeric.coherent.CoherentKernel`):
+
+- ``gain[x, y, x', y']``: ``d rho_t[x, x']/dt = sum_{y, y'} gain[x, y, x', y'] rho_s[y, y']``, an
+  electron in (source sector s one charge below the target t) or out (s one charge above);
+- ``loss[p, r, q]`` (``loss[p, r]`` where it does not depend on q): ``d rho_s[p, q]/dt =
+  sum_r loss[p, r, q] rho_s[r, q] + sum_r conj(loss[q, r, p]) rho_s[p, r]`` on the source sector;
+- the eigenenergies, for ``-i [H, rho]``.
+
+Every real entry of the Liouvillian's level blocks is a sum of plus or minus the real or
+imaginary parts of a few source entries, so the whole real Liouvillian of a point is one sparse
+matrix (:class:`LiouvilleMap`, constant per model) times the vector of its sources: no complex
+superoperator is formed and converted, and the sums over leads, spin channels and sector pairs
+happen inside that one product.  Units and signs as in ``docs/conventions.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_array
+
+__all__ = ["DensityLayout", "LiouvilleMap", "PairGroup", "SectorParameters", "pair_groups", "work_numbers"]
+
+
+class SectorParameters:
+    """The real parameters of one sector's Hermitian block ``rho`` (``d x d``).
+
+    The ``d^2`` parameters are the diagonal, then the real parts of the elements above it (in the
+    order of ``numpy.triu_indices(d, 1)``), then their imaginary parts.
+
+    Parameters
+    ----------
+    size : int
+        The sector's dimension d.
+
+    Attributes
+    ----------
+    real_index : numpy.ndarray
+        ``(d, d)`` int: the parameter of ``Re rho[p, q]`` for ``p <= q`` (the population for
+        ``p = q``), -1 below the diagonal.
+    imaginary_index : numpy.ndarray
+        ``(d, d)`` int: the parameter of ``Im rho[p, q]`` for ``p < q``, -1 elsewhere.
+
+    Examples
+    --------
+    >>> sector = SectorParameters(2)
+    >>> sector.matrix(np.array([[0.7, 0.3, 0.1, -0.2]])).round(3).tolist()
+    [[[(0.7+0j), (0.1-0.2j)], [(0.1+0.2j), (0.3+0j)]]]
+    >>> sector.real_index.tolist(), sector.imaginary_index.tolist()
+    ([[0, 2], [-1, 1]], [[-1, 3], [-1, -1]])
+    """
+
+    def __init__(self, size: int):
+        self.size = d = int(size)
+        rows, columns = np.triu_indices(d, 1)
+        pairs = len(rows)
+        self._diagonal, self._upper, self._lower = np.arange(d) * (d + 1), rows * d + columns, columns * d + rows
+        self.real_index = np.full((d, d), -1, dtype=np.int64)
+        self.imaginary_index = np.full((d, d), -1, dtype=np.int64)
+        self.real_index[np.arange(d), np.arange(d)] = np.arange(d)
+        self.real_index[rows, columns] = d + np.arange(pairs)
+        self.imaginary_index[rows, columns] = d + pairs + np.arange(pairs)
+
+    def matrix(self, parameters: np.ndarray) -> np.ndarray:
+        """The Hermitian blocks of real parameters.
+
+        Parameters
+        ----------
+        parameters : numpy.ndarray
+            ``(batch, d^2)`` real.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, d, d)`` complex.
+        """
+        d, batch = self.size, parameters.shape[0]
+        pairs = len(self._upper)
+        rho = np.empty((batch, d * d), dtype=complex)
+        rho[:, self._diagonal] = parameters[:, :d]
+        above = parameters[:, d : d + pairs] + 1j * parameters[:, d + pairs :]
+        rho[:, self._upper] = above
+        rho[:, self._lower] = np.conj(above)
+        return rho.reshape(batch, d, d)
+
+
+class DensityLayout:
+    """The real parameters of a sector-block-diagonal density matrix, grouped by charge level.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        The dimension ``d_s`` of each sector.
+    charges : sequence of int
+        The charge of each sector.
+
+    Attributes
+    ----------
+    sectors : tuple of SectorParameters
+        Per sector, its real parameters.
+    levels : tuple of tuple of int
+        The sectors of each charge level, in ascending charge.
+    level_of : tuple of int
+        Each sector's level.
+    start : tuple of int
+        Each sector's first parameter within its level.
+    size : int
+        ``M = sum_s d_s^2``: the real parameters (and complex elements) in all.
+
+    Examples
+    --------
+    >>> layout = DensityLayout([1, 2, 2, 1], [0, 1, 1, 2])
+    >>> layout.size, layout.levels, layout.level_sizes
+    (10, ((0,), (1, 2), (3,)), (1, 8, 1))
+    """
+
+    def __init__(self, sizes, charges):
+        self.sectors = tuple(SectorParameters(d) for d in sizes)
+        order = sorted(set(charges))
+        self.levels = tuple(tuple(k for k, c in enumerate(charges) if c == charge) for charge in order)
+        level_of, start = [0] * len(self.sectors), [0] * len(self.sectors)
+        for n, members in enumerate(self.levels):
+            offset = 0
+            for k in members:
+                level_of[k], start[k] = n, offset
+                offset += self.sectors[k].size ** 2
+        self.level_of, self.start = tuple(level_of), tuple(start)
+        self.size = sum(sector.size**2 for sector in self.sectors)
+
+    @property
+    def level_sizes(self) -> tuple[int, ...]:
+        """The number of real parameters of each level."""
+        return tuple(sum(self.sectors[k].size ** 2 for k in members) for members in self.levels)
+
+    def place(self, sector: int) -> slice:
+        """The parameters of one sector within its level's.
+
+        Parameters
+        ----------
+        sector : int
+            The sector's index.
+
+        Returns
+        -------
+        slice
+            Its part of the level's parameter vector.
+        """
+        return slice(self.start[sector], self.start[sector] + self.sectors[sector].size ** 2)
+
+    def trace_rows(self) -> list[np.ndarray]:
+        """Per level, the row ``Tr rho`` on its parameters (ones at the diagonals).
+
+        Returns
+        -------
+        list of numpy.ndarray
+            ``(r_n,)`` per level.
+        """
+        rows = [np.zeros(r) for r in self.level_sizes]
+        for k, sector in enumerate(self.sectors):
+            rows[self.level_of[k]][self.start[k] : self.start[k] + sector.size] = 1.0
+        return rows
+
+
+@dataclass(frozen=True)
+class PairGroup:
+    """Sector pairs of one shape whose links are stacked into one array, with as many links each.
+
+    Attributes
+    ----------
+    lower, upper : numpy.ndarray
+        ``(G,)`` int: each pair's lower and upper sector.
+    links : numpy.ndarray
+        ``(G, L)`` int: the links (indices into :attr:`TransportBlocks.links`) of each pair,
+        one per lead and spin channel.
+    m_upper, m_lower : int
+        The dimensions of the upper and lower sectors.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    links: np.ndarray
+    m_upper: int
+    m_lower: int
+
+    @property
+    def pairs(self) -> int:
+        """G, the number of sector pairs."""
+        return len(self.lower)
+
+    @property
+    def elements(self) -> int:
+        """``(m_upper m_lower)^2``: the entries of one pair's gain tensor in either direction."""
+        return (self.m_upper * self.m_lower) ** 2
+
+    def loss_elements(self, rank: int) -> tuple[int, int]:
+        """The entries of one pair's loss tensors (electron in, electron out) of a rank (2 or 3).
+
+        Parameters
+        ----------
+        rank : int
+            3 for ``loss[p, r, q]`` (1vN), 2 for ``loss[p, r]`` (Redfield, Lindblad).
+
+        Returns
+        -------
+        tuple of int
+            ``(m_lower^rank, m_upper^rank)``: the electron in acts on the lower sector, out on
+            the upper one.
+        """
+        return self.m_lower**rank, self.m_upper**rank
+
+
+def pair_groups(links, sector_sizes) -> tuple[PairGroup, ...]:
+    """The sector pairs of a model's links, grouped by shape and number of links.
+
+    Parameters
+    ----------
+    links : sequence of Link
+        :attr:`TransportBlocks.links`.
+    sector_sizes : sequence of int
+        Each sector's dimension.
+
+    Returns
+    -------
+    tuple of PairGroup
+        In order of first appearance.
+    """
+    pairs: dict[tuple[int, int], list[int]] = {}
+    for k, link in enumerate(links):
+        pairs.setdefault((link.lower, link.upper), []).append(k)
+    grouped: dict[tuple[int, int, int], list[tuple[tuple[int, int], list[int]]]] = {}
+    for (lower, upper), members in pairs.items():
+        key = (sector_sizes[upper], sector_sizes[lower], len(members))
+        grouped.setdefault(key, []).append(((lower, upper), members))
+    return tuple(
+        PairGroup(
+            np.array([lower for (lower, _), _ in entries], dtype=np.int64),
+            np.array([upper for (_, upper), _ in entries], dtype=np.int64),
+            np.array([members for _, members in entries], dtype=np.int64),
+            m_upper,
+            m_lower,
+        )
+        for (m_upper, m_lower, _), entries in grouped.items()
+    )
+
+
+class LiouvilleMap:
+    """The real Liouvillian's level blocks as one sparse matrix times each point's sources.
+
+    Sources, in this order (float64 numbers; a complex source is its real and imaginary parts
+    side by side, ``numpy.ndarray.view(float)``): the eigenenergies of every sector (real), then
+    per group the gain tensors of an electron in and out and the loss tensors of an electron in
+    and out, each ``(G, ...)``.  Outputs: the level blocks flattened one after the other, first
+    ``diagonal[n]`` ``(r_n, r_n)`` of every level, then ``up[n]`` ``(r_{n+1}, r_n)`` (an electron
+    in), then ``down[n]`` ``(r_n, r_{n+1})``.
+
+    Parameters
+    ----------
+    layout : DensityLayout
+        Where the real parameters sit.
+    groups : sequence of PairGroup
+        The stacked sector pairs.
+
+    Examples
+    --------
+    >>> layout = DensityLayout([1, 1], [0, 1])
+    >>> group = PairGroup(np.array([0]), np.array([1]), np.array([[0]]), 1, 1)
+    >>> live = LiouvilleMap(layout, [group])
+    >>> live.output_size, live.source_size(rank=2, complex_sources=False)
+    (4, 6)
+    >>> sources = np.array([0.0, 0.0, 2.0, 3.0, -2.0, -3.0])  # energies, gains in/out, losses in/out
+    >>> live.matrix(rank=2, complex_sources=False) @ sources  # diagonal 0, 1; up; down
+    array([-4., -6.,  2.,  3.])
+    """
+
+    def __init__(self, layout: DensityLayout, groups) -> None:
+        self.layout, self.groups = layout, tuple(groups)
+        sizes = layout.level_sizes
+        blocks = [r * r for r in sizes] + [a * b for a, b in zip(sizes, sizes[1:])] * 2
+        offsets = np.cumsum([0] + blocks)
+        levels = len(sizes)
+        self.diagonal_offsets = tuple(int(o) for o in offsets[:levels])
+        self.up_offsets = tuple(int(o) for o in offsets[levels : 2 * levels - 1])
+        self.down_offsets = tuple(int(o) for o in offsets[2 * levels - 1 : 3 * levels - 2])
+        self.output_size = int(offsets[-1])
+        self.state_offsets = tuple(int(o) for o in np.cumsum([0] + [s.size for s in layout.sectors]))
+        self._matrices: dict[tuple[int, bool], csr_array] = {}
+
+    def sections(self, *, rank: int) -> list[tuple[int, int]]:
+        """Each group's four sources as (group, elements) in source order (gain in, gain out, loss in, loss out).
+
+        Parameters
+        ----------
+        rank : int
+            The rank of the loss tensors (2 or 3).
+
+        Returns
+        -------
+        list of (int, int)
+            ``(group index, numbers of entries)``; the energies come first and are not listed.
+        """
+        out = []
+        for g, group in enumerate(self.groups):
+            losses = group.loss_elements(rank)
+            out += [(g, group.pairs * group.elements)] * 2 + [(g, group.pairs * n) for n in losses]
+        return out
+
+    def source_size(self, *, rank: int, complex_sources: bool) -> int:
+        """Float64 numbers of one point's sources.
+
+        Parameters
+        ----------
+        rank : int
+            The rank of the loss tensors (2 or 3).
+        complex_sources : bool
+            Whether the gains and losses are complex (two numbers each).
+
+        Returns
+        -------
+        int
+            The energies (padded to an even count) and every section.
+        """
+        width = 2 if complex_sources else 1
+        return self.energy_width + width * sum(n for _, n in self.sections(rank=rank))
+
+    @property
+    def energy_width(self) -> int:
+        """Float64 numbers of the energies' section: one per state, padded to an even count
+        (complex sections then start 16-byte aligned)."""
+        states = self.state_offsets[-1]
+        return states + states % 2
+
+    def matrix(self, *, rank: int, complex_sources: bool) -> csr_array:
+        """The sparse map from one point's sources to its level blocks, built once per kind.
+
+        Parameters
+        ----------
+        rank : int
+            The rank of the loss tensors (2 or 3).
+        complex_sources : bool
+            Whether the gains and losses are complex; with real ones (real tunnelling
+            amplitudes and no principal parts) their imaginary parts are known to vanish.
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+            ``(output_size, source_size)``.
+        """
+        key = (rank, complex_sources)
+        if key not in self._matrices:
+            self._matrices[key] = self._build(rank, complex_sources)
+        return self._matrices[key]
+
+    def _build(self, rank: int, complex_sources: bool) -> csr_array:
+        layout, sizes = self.layout, self.layout.level_sizes
+        sectors = layout.sectors
+        outputs, sources, values = [], [], []
+
+        def emit(out, elem, imaginary, coeff, base):
+            if not complex_sources:
+                keep = ~imaginary
+                out, elem, coeff, imaginary = out[keep], elem[keep], coeff[keep], imaginary[keep]
+                source = base + elem
+            else:
+                source = base + 2 * elem + imaginary
+            outputs.append(out)
+            sources.append(source)
+            values.append(coeff)
+
+        # -i [H, rho]: d Re rho_pq/dt = (E_p - E_q) Im rho_pq, d Im rho_pq/dt = -(E_p - E_q) Re rho_pq
+        for k, sector in enumerate(sectors):
+            level = layout.level_of[k]
+            r, start, d = sizes[level], layout.start[k], sector.size
+            p, q = np.triu_indices(d, 1)
+            re, im = sector.real_index[p, q] + start, sector.imaginary_index[p, q] + start
+            base = self.diagonal_offsets[level]
+            energy_p, energy_q = self.state_offsets[k] + p, self.state_offsets[k] + q
+            for rows, columns, sign in ((re, im, 1.0), (im, re, -1.0)):
+                out = base + rows * r + columns
+                outputs += [out, out]
+                sources += [energy_p, energy_q]
+                values += [np.full(len(out), sign), np.full(len(out), -sign)]
+        base = self.energy_width
+        width = 2 if complex_sources else 1
+        for g, group in enumerate(self.groups):
+            gain = _gain_template(group.m_upper, group.m_lower), _gain_template(group.m_lower, group.m_upper)
+            loss_lower, loss_upper = _loss_template(group.m_lower, rank), _loss_template(group.m_upper, rank)
+            for direction in range(2):  # 0: an electron in (lower -> upper), 1: out
+                rows, columns, elem, imaginary, coeff = gain[direction]
+                for i, (lower, upper) in enumerate(zip(group.lower, group.upper)):
+                    target, source = (upper, lower) if direction == 0 else (lower, upper)
+                    n = layout.level_of[lower]
+                    offsets = self.up_offsets if direction == 0 else self.down_offsets
+                    stride = sizes[n] if direction == 0 else sizes[n + 1]
+                    out = offsets[n] + (layout.start[target] + rows) * stride + layout.start[source] + columns
+                    emit(out, elem + i * group.elements, imaginary, coeff, base)
+                base += width * group.pairs * group.elements
+            for template, which in ((loss_lower, group.lower), (loss_upper, group.upper)):
+                rows, columns, elem, imaginary, coeff = template
+                per_pair = sectors[which[0]].size ** rank
+                for i, sector in enumerate(which):
+                    level = layout.level_of[sector]
+                    start = layout.start[sector]
+                    out = self.diagonal_offsets[level] + (start + rows) * sizes[level] + start + columns
+                    emit(out, elem + i * per_pair, imaginary, coeff, base)
+                base += width * group.pairs * per_pair
+        shape = (self.output_size, base)
+        return csr_array((np.concatenate(values), (np.concatenate(outputs), np.concatenate(sources))), shape=shape)
+
+
+def _expand(p, q, r, s, elem, conjugate, target: SectorParameters, source: SectorParameters):
+    """Real entries of complex superoperator entries ``(p q) <- (r s)`` whose values are sources.
+
+    The complex entry maps ``rho_s[r, s]`` to ``d rho_t[p, q]/dt`` with the value ``c = z`` or
+    ``conj(z)`` (``conjugate``) of source entry ``elem``.  Rows: the real part of ``p <= q``
+    and the imaginary part of ``p < q``; columns: a population ``r = s`` takes ``c``, the real
+    part of the pair ``{r, s}`` takes ``c``, its imaginary part ``i c`` for ``r < s`` and
+    ``-i c`` for ``r > s`` (``rho_rs = x + i y``, ``rho_sr = x - i y``).
+
+    Returns
+    -------
+    rows, columns, elem : numpy.ndarray
+        Parameter indices within the target and source sector, and the source entry.
+    imaginary : numpy.ndarray
+        bool: whether the imaginary part of the source entry is taken (else the real part).
+    coeff : numpy.ndarray
+        +1 or -1.
+    """
+    keep = p <= q
+    p, q, r, s, elem, conjugate = (a[keep] for a in (p, q, r, s, elem, conjugate))
+    sigma = np.where(conjugate, -1.0, 1.0)  # Im c = sigma Im z
+    low, high = np.minimum(r, s), np.maximum(r, s)
+    column_re, column_im = source.real_index[low, high], source.imaginary_index[low, high]
+    row_re, row_im = target.real_index[p, q], target.imaginary_index[p, q]
+    upper, off = p < q, r != s
+    phase = np.where(r < s, 1.0, -1.0)  # the column factor is i phase
+    both = upper & off
+    parts = (
+        (row_re, column_re, elem, np.zeros(len(p), bool), np.ones(len(p))),  # Re c
+        (row_im[upper], column_re[upper], elem[upper], np.ones(upper.sum(), bool), sigma[upper]),  # Im c
+        (row_re[off], column_im[off], elem[off], np.ones(off.sum(), bool), -phase[off] * sigma[off]),  # Re(i phase c)
+        (row_im[both], column_im[both], elem[both], np.zeros(both.sum(), bool), phase[both]),  # Im(i phase c)
+    )
+    return tuple(np.concatenate(column) for column in zip(*parts))
+
+
+_TEMPLATES: dict[tuple, tuple] = {}
+
+
+def _gain_template(target: int, source: int):
+    """Real entries of a gain ``gain[x, y, x', y']`` (row-major ``(target, source, target, source)``)."""
+    key = ("gain", target, source)
+    if key not in _TEMPLATES:
+        x, y, x_, y_ = (a.ravel() for a in np.indices((target, source, target, source)))
+        elem = np.arange(x.size)
+        _TEMPLATES[key] = _expand(
+            x, x_, y, y_, elem, np.zeros(x.size, bool), SectorParameters(target), SectorParameters(source)
+        )
+    return _TEMPLATES[key]
+
+
+def _loss_template(d: int, rank: int):
+    """Real entries of a loss tensor on a sector of dimension d (``loss[p, r, q]`` or ``loss[p, r]``)."""
+    key = ("loss", d, rank)
+    if key not in _TEMPLATES:
+        p, q, r = (a.ravel() for a in np.indices((d, d, d)))
+        first = (p * d + r) * d + q if rank == 3 else p * d + r  # loss[p, r, q] rho[r, q]
+        second = (q * d + r) * d + p if rank == 3 else q * d + r  # conj(loss[q, r, p]) rho[p, r]
+        sector = SectorParameters(d)
+        _TEMPLATES[key] = tuple(
+            np.concatenate(pair)
+            for pair in zip(
+                _expand(p, q, r, q, first, np.zeros(p.size, bool), sector, sector),
+                _expand(p, q, p, r, second, np.ones(p.size, bool), sector, sector),
+            )
+        )
+    return _TEMPLATES[key]
+
+
+def work_numbers(layout: DensityLayout, groups, *, rank: int) -> int:
+    """Float64 numbers a coherent solve holds per grid point.
+
+    Parameters
+    ----------
+    layout : DensityLayout
+        Where the real parameters sit.
+    groups : sequence of PairGroup
+        The stacked sector pairs.
+    rank : int
+        The rank of the loss tensors (3 bounds both).
+
+    Returns
+    -------
+    int
+        Complex sources with a temporary as large as the largest gain tensor, the level blocks,
+        and the elimination's transfer and censored matrices with LAPACK's copies.
+    """
+    sizes = layout.level_sizes
+    sources = sum(2 * (2 * g.pairs * g.elements + g.pairs * sum(g.loss_elements(rank))) for g in groups)
+    largest = max((2 * g.pairs * g.elements for g in groups), default=0)
+    blocks = sum(r * r for r in sizes) + 2 * sum(a * b for a, b in zip(sizes, sizes[1:]))
+    elimination = sum(2 * a * b + 3 * b * b for a, b in zip(sizes, sizes[1:]))
+    return sources + largest + blocks + elimination
