@@ -225,9 +225,9 @@ def analyse(
         chunk_currents = jumps.steady_currents(p)
         counted = jumps if quantity == CHARGE else jumps.counting(quantity)
         # one application of R to the right-hand sides of the cumulants and of the derivatives
-        columns = [chunk_cumulant_sources(counted, p)] if cumulants >= 2 else []
+        columns = [chunk_cumulant_sources(counted)] if cumulants >= 2 else []
         if names:
-            changes, flows = chunk_changes(differentiator, jumps, coefficients, part, part_shape, p, names)
+            changes, flows = chunk_changes(differentiator, jumps, coefficients, part, part_shape, names)
             columns.append(flows)
         solved = resolvent.right(np.concatenate(columns, axis=2)) if columns else None
         if cumulants:
@@ -239,19 +239,18 @@ def analyse(
             d_p = -solved[:, :, solved.shape[2] - len(names) :]
             d_probabilities[(slice(None),) + at] = np.moveaxis(d_p, 2, 0).reshape((len(names),) + part_shape + (n,))
             mu = np.stack([np.broadcast_to(coefficients[k.mu], part_shape).reshape(-1) for k in blocks.lead_slots])
-            d_i = chunk_derivatives(jumps, p, changes, d_p, mu, chunk_currents[CHARGE], quantities=first_order)
+            d_i = chunk_derivatives(jumps, changes, d_p, mu, chunk_currents[CHARGE], quantities=first_order)
             kept = d_i[[first_order.index(q) for q in differentiated]]
             d_currents[(slice(None),) * 3 + at] = kept.reshape(kept.shape[:3] + part_shape)
         if pairs:
             seconds, sources = chunk_second_changes(
-                differentiator, jumps, coefficients, part, part_shape, p, changes, d_p, pair_indices, names
+                differentiator, jumps, coefficients, part, part_shape, changes, d_p, pair_indices, names
             )
             d2_p = -resolvent.right(sources)
             d2_probabilities[(slice(None),) + at] = np.moveaxis(d2_p, 2, 0).reshape((len(pairs),) + part_shape + (n,))
             d_charge = d_i[first_order.index(CHARGE)] if CHARGE in first_order else None
             d2_i = chunk_second_derivatives(
                 jumps,
-                p,
                 changes,
                 d_p,
                 pair_indices,

@@ -19,6 +19,7 @@ column ``alpha`` belongs to lead alpha (lead-diagonal operations), and ``m = 1``
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 from scipy import sparse
@@ -27,7 +28,7 @@ from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
 
 from .blocks import TransportBlocks
 
-__all__ = ["BlockJumps", "FlatJumps", "QUANTITIES"]
+__all__ = ["BlockJumps", "FlatIncidence", "FlatJumps", "QUANTITIES"]
 
 #: The quantities whose transfer can be counted.
 QUANTITIES = (CHARGE, ENERGY, HEAT, SPIN)
@@ -37,6 +38,63 @@ def check_quantity(blocks: TransportBlocks, quantity: str) -> None:
     """ValueError naming the choices unless ``quantity`` can be counted in this model."""
     if quantity not in blocks.quantities:
         raise ValueError(f"quantity: {quantity!r} is not carried here; choose from {', '.join(blocks.quantities)}")
+
+
+class FlatIncidence:
+    """The constant sparse matrices of a small model's flat layout, made once per model.
+
+    Every operation of :class:`FlatJumps` is one gather and one product with one of these over
+    all 2K transitions of all leads (batch last).  They are sparse (one or two entries a column):
+    their products cost O(2K batch) and run in one thread, where a threaded BLAS product of such
+    thin matrices is slower by an order of magnitude on a loaded machine.
+
+    Parameters
+    ----------
+    blocks:
+        The model's blocks (``blocks.flat`` must exist).
+    """
+
+    def __init__(self, blocks: TransportBlocks):
+        flat, n, leads = blocks.flat, blocks.n_states, len(blocks.lead_names)
+        transitions = np.arange(len(flat.source))
+        lead = np.concatenate([flat.lead, flat.lead])
+        self.n, self.leads, self.source = n, leads, flat.source
+        #: Per transition, the row of its lead's column of a ``(leads * n, batch)`` vector at its source.
+        self.lead_source = lead * n + flat.source
+        #: ``(leads, 2K)``: the transitions of each lead.
+        self.lead_matrix = sparse.csr_array(np.abs(flat.signs))
+        #: ``(leads * n, 2K)``: into its target, and out of its source, in its lead's column.
+        self.into = _incidence(lead * n + flat.target, leads * n)
+        self.out_of = _incidence(self.lead_source, leads * n)
+        net = np.zeros((n, len(transitions)))  # into its target minus out of its source
+        net[flat.target, transitions] += 1.0
+        net[flat.source, transitions] -= 1.0
+        #: ``(n, 2K)``: the generator-like net flow of each transition.
+        self.net = sparse.csr_array(net)
+        #: ``(n * n, 2K)``: the rates placed into the GTH transfer matrix (:attr:`FlatRates.transfer`).
+        self.transfer = sparse.csr_array(flat.transfer)
+
+    @staticmethod
+    def of(blocks: TransportBlocks) -> FlatIncidence:
+        """The model's incidence matrices (made at the first call, kept while ``blocks`` lives).
+
+        Parameters
+        ----------
+        blocks:
+            The model's blocks (``blocks.flat`` must exist).
+
+        Returns
+        -------
+        FlatIncidence
+        """
+        incidence = _INCIDENCES.get(blocks)
+        if incidence is None:
+            incidence = _INCIDENCES[blocks] = FlatIncidence(blocks)
+        return incidence
+
+
+#: One :class:`FlatIncidence` per model.
+_INCIDENCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class FlatJumps:
@@ -53,27 +111,11 @@ class FlatJumps:
     """
 
     def __init__(self, blocks: TransportBlocks, rates: np.ndarray, carried: np.ndarray):
-        flat, n, leads = blocks.flat, blocks.n_states, len(blocks.lead_names)
-        self.rates, self.carried, self.leads = rates, carried, leads
+        self._incidence = FlatIncidence.of(blocks)
+        self.rates, self.carried, self.leads = rates, carried, self._incidence.leads
         self.delta = None  # the entries' E_upper - E_lower, where :meth:`of` built the jumps
-        self._source, self._n = flat.source, n
         self._weights: dict[int, np.ndarray] = {}
-        # every operation is one gather and one product with a constant incidence matrix over all
-        # 2K transitions of all leads (batch last).  The matrices are sparse (one or two entries a
-        # column): their products cost O(2K batch), and they run in one thread, where a threaded
-        # BLAS product of such thin matrices is slower by an order of magnitude on a loaded machine
-        transitions = np.arange(len(flat.source))
-        lead = np.concatenate([flat.lead, flat.lead])
-        #: Per transition, the row of its lead's column of a ``(leads * n, batch)`` vector at its source.
-        self._lead_source = lead * n + flat.source
-        self._lead_matrix = sparse.csr_array(np.abs(flat.signs))  # (leads, 2K): the transitions of each lead
-        # into its target, and out of its source, in its lead's column
-        self._into = _incidence(lead * n + flat.target, leads * n)
-        self._out_of = _incidence(self._lead_source, leads * n)
-        net = np.zeros((n, len(transitions)))  # into its target minus out of its source
-        net[flat.target, transitions] += 1.0
-        net[flat.source, transitions] -= 1.0
-        self._net = sparse.csr_array(net)
+        self._steady: np.ndarray | None = None  # the steady states at each transition's source, (2K, batch)
 
     @classmethod
     def of(cls, blocks: TransportBlocks, coefficients: list, shape: tuple[int, ...], quantity: str) -> FlatJumps:
@@ -98,7 +140,7 @@ class FlatJumps:
         return jumps
 
     def counting(self, quantity: str) -> FlatJumps:
-        """The same jumps weighted by another quantity (jumps built by :meth:`of`).
+        """The same jumps weighted by another quantity (jumps built by :meth:`of`), in the same steady state.
 
         Parameters
         ----------
@@ -111,8 +153,18 @@ class FlatJumps:
         """
         blocks, coefficients, shape = self._inputs
         jumps = FlatJumps(blocks, self.rates, flat_carried(blocks, coefficients, self.delta, shape, quantity))
-        jumps.delta, jumps._inputs = self.delta, self._inputs
+        jumps.delta, jumps._inputs, jumps._steady = self.delta, self._inputs, self._steady
         return jumps
+
+    def set_steady_state(self, probabilities: np.ndarray) -> None:
+        """Keep the steady states: ``x=None`` of :meth:`totals`, :meth:`apply` and :meth:`flow`.
+
+        Parameters
+        ----------
+        probabilities:
+            ``(batch, n)``; a transposed view of ``(n, batch)`` memory is gathered without a copy.
+        """
+        self._steady = np.take(np.ascontiguousarray(probabilities.T), self._incidence.source, axis=0)
 
     def steady_currents(self, probabilities: np.ndarray) -> dict[str, np.ndarray]:
         """Every lead's currents in a steady state (:meth:`TransportBlocks.flat_currents`).
@@ -166,21 +218,25 @@ class FlatJumps:
         if power == 0:
             return self.rates
         if power not in self._weights:  # kept: the cumulants and the derivatives share them
-            self._weights[power] = self.rates * self.carried**power
+            factor = self.carried**power
+            unit = factor.shape[1] == 1 and np.all(factor == 1.0)  # charge counted, an even power
+            self._weights[power] = self.rates if unit else self.rates * factor
         return self._weights[power]
 
-    def _flows(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    def _flows(self, weights: np.ndarray, x: np.ndarray | None) -> np.ndarray:
         """``(2K, batch)``: each transition's weight times ``x`` of its lead's column at its source."""
+        if x is None:
+            return weights * self._steady
         if x.shape[2] == 1:
-            return weights * np.ascontiguousarray(x[:, :, 0].T)[self._source]
+            return weights * np.take(np.ascontiguousarray(x[:, :, 0].T), self._incidence.source, axis=0)
         by_lead = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (leads, n, batch)
-        return weights * by_lead.reshape(-1, x.shape[0])[self._lead_source]
+        return weights * np.take(by_lead.reshape(-1, x.shape[0]), self._incidence.lead_source, axis=0)
 
-    def _by_lead(self, matrix: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _by_lead(self, matrix: sparse.csr_array, values: np.ndarray) -> np.ndarray:
         """``matrix (leads * n, 2K) @ values (2K, batch)`` as ``(batch, n, leads)``."""
-        return np.moveaxis((matrix @ values).reshape(self.leads, self._n, -1), (0, 2), (2, 0))
+        return np.moveaxis((matrix @ values).reshape(self.leads, self._incidence.n, -1), (0, 2), (2, 0))
 
-    def totals(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    def totals(self, weights: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """``1^T W_alpha x_alpha`` per lead.
 
         Parameters
@@ -188,16 +244,17 @@ class FlatJumps:
         weights:
             From :meth:`weights` or :meth:`derivative_weights`.
         x:
-            ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``.
+            ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``; None: the
+            steady states (:meth:`set_steady_state`).
 
         Returns
         -------
         numpy.ndarray
             ``(batch, leads)``.
         """
-        return (self._lead_matrix @ self._flows(weights, x)).T
+        return (self._incidence.lead_matrix @ self._flows(weights, x)).T
 
-    def apply(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    def apply(self, weights: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """``W_alpha x_alpha`` per lead.
 
         Parameters
@@ -205,14 +262,15 @@ class FlatJumps:
         weights:
             From :meth:`weights` or :meth:`derivative_weights`.
         x:
-            ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``.
+            ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``; None: the
+            steady states (:meth:`set_steady_state`).
 
         Returns
         -------
         numpy.ndarray
             ``(batch, n, leads)``.
         """
-        return self._by_lead(self._into, self._flows(weights, x))
+        return self._by_lead(self._incidence.into, self._flows(weights, x))
 
     def column_sums(self, weights: np.ndarray) -> np.ndarray:
         """``1^T W_alpha`` per lead, as columns.
@@ -227,9 +285,9 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, n, leads)``.
         """
-        return self._by_lead(self._out_of, weights)
+        return self._by_lead(self._incidence.out_of, weights)
 
-    def flow(self, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    def flow(self, weights: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """``(W - diag(1^T W)) x`` summed over leads (``W`` the weighted rates).
 
         Parameters
@@ -237,15 +295,18 @@ class FlatJumps:
         weights:
             From :meth:`weights` or :meth:`derivative_weights`.
         x:
-            ``(batch, n, m)``.
+            ``(batch, n, m)``; None: the steady states (:meth:`set_steady_state`), ``m = 1``.
 
         Returns
         -------
         numpy.ndarray
             ``(batch, n, m)``.
         """
+        net, source = self._incidence.net, self._incidence.source
+        if x is None:
+            return (net @ (weights * self._steady)).T[:, :, None]
         columns = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (m, n, batch)
-        flows = np.stack([self._net @ (weights * column[self._source]) for column in columns])
+        flows = np.stack([net @ (weights * np.take(column, source, axis=0)) for column in columns])
         return np.moveaxis(flows, (0, 2), (2, 0))
 
 
@@ -312,6 +373,7 @@ class BlockJumps:
                     mu = np.broadcast_to(coefficients[blocks.lead_slots[link.lead][0]], shape).reshape(batch, 1, 1)
                     q = q - mu
             self.carried.append(q)
+        self._steady: np.ndarray | None = None  # (batch, n, 1), from :meth:`set_steady_state`
 
     def counting(self, quantity: str) -> BlockJumps:
         """The same jumps weighted by another quantity.
@@ -325,7 +387,19 @@ class BlockJumps:
         -------
         BlockJumps
         """
-        return BlockJumps(*self._inputs, quantity)
+        jumps = BlockJumps(*self._inputs, quantity)
+        jumps._steady = self._steady
+        return jumps
+
+    def set_steady_state(self, probabilities: np.ndarray) -> None:
+        """Keep the steady states: ``x=None`` of :meth:`totals`, :meth:`apply` and :meth:`flow`.
+
+        Parameters
+        ----------
+        probabilities:
+            ``(batch, n)``.
+        """
+        self._steady = probabilities[:, :, None]
 
     def steady_currents(self, probabilities: np.ndarray) -> dict[str, np.ndarray]:
         """Every lead's currents in a steady state (:meth:`TransportBlocks.currents`).
@@ -387,7 +461,7 @@ class BlockJumps:
             for r_in, r_out, q in zip(self.rates_in, self.rates_out, self.carried)
         ]
 
-    def totals(self, weights: list, x: np.ndarray) -> np.ndarray:
+    def totals(self, weights: list, x: np.ndarray | None = None) -> np.ndarray:
         """``1^T W_alpha x_alpha`` per lead.
 
         Parameters
@@ -395,13 +469,15 @@ class BlockJumps:
         weights:
             From :meth:`weights` or :meth:`derivative_weights`.
         x:
-            ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``.
+            ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``; None: the
+            steady states (:meth:`set_steady_state`).
 
         Returns
         -------
         numpy.ndarray
             ``(batch, leads)``.
         """
+        x = self._steady if x is None else x
         out = np.zeros((x.shape[0], self.leads))
         for (lead, lower, upper), (w_in, w_out) in zip(self.places, weights):
             column = x[:, :, lead if x.shape[2] > 1 else 0]
@@ -409,7 +485,7 @@ class BlockJumps:
             out[:, lead] += np.einsum("bij,bi->b", w_out, column[:, upper])
         return out
 
-    def apply(self, weights: list, x: np.ndarray) -> np.ndarray:
+    def apply(self, weights: list, x: np.ndarray | None = None) -> np.ndarray:
         """``W_alpha x_alpha`` per lead.
 
         Parameters
@@ -417,13 +493,15 @@ class BlockJumps:
         weights:
             From :meth:`weights` or :meth:`derivative_weights`.
         x:
-            ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``.
+            ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``; None: the
+            steady states (:meth:`set_steady_state`).
 
         Returns
         -------
         numpy.ndarray
             ``(batch, n, leads)``.
         """
+        x = self._steady if x is None else x
         out = np.zeros((x.shape[0], self.n_states, self.leads))
         for (lead, lower, upper), (w_in, w_out) in zip(self.places, weights):
             column = x[:, :, lead if x.shape[2] > 1 else 0]
@@ -451,7 +529,7 @@ class BlockJumps:
             out[:, upper, lead] += w_out.sum(axis=2)
         return out
 
-    def flow(self, weights: list, x: np.ndarray) -> np.ndarray:
+    def flow(self, weights: list, x: np.ndarray | None = None) -> np.ndarray:
         """``(W - diag(1^T W)) x`` summed over leads (``W`` the weighted rates).
 
         Parameters
@@ -459,13 +537,14 @@ class BlockJumps:
         weights:
             From :meth:`weights` or :meth:`derivative_weights`.
         x:
-            ``(batch, n, m)``.
+            ``(batch, n, m)``; None: the steady states (:meth:`set_steady_state`), ``m = 1``.
 
         Returns
         -------
         numpy.ndarray
             ``(batch, n, m)``.
         """
+        x = self._steady if x is None else x
         out = np.zeros(x.shape)
         for (_, lower, upper), (w_in, w_out) in zip(self.places, weights):
             x_lower, x_upper = x[:, lower], x[:, upper]

@@ -43,7 +43,7 @@ import numpy as np
 from symbolic_pme.errors import NonUniqueSteadyState
 
 from .blocks import TransportBlocks
-from .jumps import BlockJumps, FlatJumps
+from .jumps import BlockJumps, FlatIncidence, FlatJumps
 from .memory import MemoryEstimate
 from .solver import GTH_MAX_STATES, solve_normalized, steady_state, steady_state_gth
 
@@ -385,34 +385,40 @@ def chunk_operators(
     Returns
     -------
     tuple
-        ``(jumps, resolvent)``: :class:`FlatJumps` or :class:`BlockJumps`, and
-        :class:`DenseResolvent` or :class:`LevelResolvent` (whose ``probabilities`` are the
-        steady states).
+        ``(jumps, resolvent)``: :class:`FlatJumps` or :class:`BlockJumps` (with the steady
+        states set), and :class:`DenseResolvent` or :class:`LevelResolvent` (whose
+        ``probabilities`` are the steady states).
     """
     batch = math.prod(shape)
     if blocks.flat is not None and method == "auto":
         jumps = FlatJumps.of(blocks, coefficients, shape, quantity)
         n = blocks.n_states
-        transfer = (blocks.flat.transfer @ jumps.rates).reshape(n, n, batch)
+        transfer = (FlatIncidence.of(blocks).transfer @ jumps.rates).reshape(n, n, batch)
         # the generators from the same product (GTH overwrites it), batch-last in memory as the
         # resolvent factorizes them, the diagonal minus the column sums (no transition stays put)
         generators = np.moveaxis(transfer.copy(), -1, 0)
         index = np.arange(n)
         generators[:, index, index] = -generators.sum(axis=1)
         probabilities, failed = steady_state_gth(transfer)
-        probabilities = np.ascontiguousarray(probabilities.T)
+        probabilities = probabilities.T  # batch-last in memory, as the factors and the jumps use it
         if failed.any():
             probabilities = None
-        return jumps, DenseResolvent(generators, probabilities)
+        resolvent = DenseResolvent(generators, probabilities)
+        jumps.set_steady_state(resolvent.probabilities)
+        return jumps, resolvent
     rates = blocks.rates(coefficients, shape)
     jumps = BlockJumps(blocks, rates, coefficients, shape, quantity)
+    resolvent = None
     if not _dense(blocks, method):
         try:
-            return jumps, LevelResolvent(*blocks.level_blocks(rates[0], rates[1], batch), blocks.levels)
+            resolvent = LevelResolvent(*blocks.level_blocks(rates[0], rates[1], batch), blocks.levels)
         except np.linalg.LinAlgError:
             n = blocks.n_states
             MemoryEstimate.of_arrays(f"the dense fallback of {batch} point(s)", 4 * batch * n * n).check()
-    return jumps, DenseResolvent(blocks.generator(rates[0], rates[1], batch))
+    if resolvent is None:
+        resolvent = DenseResolvent(blocks.generator(rates[0], rates[1], batch))
+    jumps.set_steady_state(resolvent.probabilities)
+    return jumps, resolvent
 
 
 def _dense(blocks: TransportBlocks, method: str) -> bool:

@@ -455,7 +455,6 @@ def chunk_changes(
     coefficients: list,
     values: dict,
     shape: tuple[int, ...],
-    probabilities: np.ndarray,
     names: tuple[str, ...],
 ) -> tuple[list[Change], np.ndarray]:
     """The changes of the rates along each direction, and ``dW P``: what ``R`` is applied to.
@@ -465,15 +464,14 @@ def chunk_changes(
     differentiator : Differentiator
         The model's derivative kernels.
     jumps : FlatJumps or BlockJumps
-        The chunk's jumps (counting charge), from :func:`~symbolic_pme.numeric.resolvent.chunk_operators`.
+        The chunk's jumps (counting charge) with their steady states, from
+        :func:`~symbolic_pme.numeric.resolvent.chunk_operators`.
     coefficients : list of numpy.ndarray
         The chunk's compiled parameter expressions.
     values : dict of sympy.Symbol to numpy.ndarray
         The chunk's parameter values by symbol.
     shape : tuple of int
         The chunk's grid shape.
-    probabilities : numpy.ndarray
-        The steady states ``(batch, n)``.
     names : tuple of str
         The directions (checked by :meth:`Differentiator.check`).
 
@@ -489,7 +487,6 @@ def chunk_changes(
         For a direction whose ``dH`` couples degenerate eigenstates of a mixed block.
     """
     blocks = differentiator.blocks
-    p = probabilities[:, :, None]
     amplitudes = _Amplitudes(blocks, coefficients)
     changes = []
     for name in names:
@@ -500,12 +497,11 @@ def chunk_changes(
         else:
             change = _block_changes(blocks, jumps, coefficients, shape, order.energies, order.gammas, d_mu, d_t)
         changes.append(Change(*change, _by_lead(d_mu, shape), _by_lead(d_t, shape), order, amplitudes))
-    return changes, np.concatenate([jumps.flow(change.rates, p) for change in changes], axis=2)
+    return changes, np.concatenate([jumps.flow(change.rates) for change in changes], axis=2)
 
 
 def chunk_derivatives(
     jumps: FlatJumps | BlockJumps,
-    probabilities: np.ndarray,
     changes: list,
     d_p: np.ndarray,
     mu: np.ndarray,
@@ -522,9 +518,7 @@ def chunk_derivatives(
     Parameters
     ----------
     jumps : FlatJumps or BlockJumps
-        The chunk's jumps (counting charge).
-    probabilities : numpy.ndarray
-        The steady states ``(batch, n)``.
+        The chunk's jumps (counting charge) with their steady states.
     changes : list
         From :func:`chunk_changes`.
     d_p : numpy.ndarray
@@ -541,16 +535,15 @@ def chunk_derivatives(
     numpy.ndarray
         ``(quantities, directions, leads, batch)`` in the order of ``quantities``.
     """
-    p = probabilities[:, :, None]
     needed = set(quantities) | ({CHARGE, ENERGY} if HEAT in quantities else set())
     found = {}
     for quantity in (q for q in (CHARGE, ENERGY) if q in needed):
         counted = jumps if quantity == CHARGE else jumps.counting(quantity)
         through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(counted.weights(1)), d_p)
-        found[quantity] = d_i = np.empty((len(changes), jumps.leads, p.shape[0]))
+        found[quantity] = d_i = np.empty((len(changes), jumps.leads, d_p.shape[0]))
         for k, change in enumerate(changes):
             d_carried = change.carried if quantity == ENERGY else None
-            d_i[k] = counted.totals(counted.derivative_weights(change.rates, d_carried), p).T + through_p[k]
+            d_i[k] = counted.totals(counted.derivative_weights(change.rates, d_carried)).T + through_p[k]
     if HEAT in quantities:
         d_mu = np.stack([change.mu for change in changes])
         found[HEAT] = found[ENERGY] - d_mu * current - mu * found[CHARGE]
@@ -563,7 +556,6 @@ def chunk_second_changes(
     coefficients: list,
     values: dict,
     shape: tuple[int, ...],
-    probabilities: np.ndarray,
     changes: list[Change],
     d_p: np.ndarray,
     pairs: Sequence[tuple[int, int]],
@@ -584,15 +576,13 @@ def chunk_second_changes(
     differentiator : Differentiator
         The model's derivative kernels.
     jumps : FlatJumps or BlockJumps
-        The chunk's jumps (counting charge).
+        The chunk's jumps (counting charge) with their steady states.
     coefficients : list of numpy.ndarray
         The chunk's compiled parameter expressions.
     values : dict of sympy.Symbol to numpy.ndarray
         The chunk's parameter values by symbol.
     shape : tuple of int
         The chunk's grid shape.
-    probabilities : numpy.ndarray
-        The steady states ``(batch, n)``.
     changes : list of Change
         The first-order changes of every direction, from :func:`chunk_changes`.
     d_p : numpy.ndarray
@@ -614,7 +604,6 @@ def chunk_second_changes(
         For a pair that couples degenerate eigenstates of a mixed block at second order.
     """
     blocks = differentiator.blocks
-    p = probabilities[:, :, None]
     seconds, columns = [], []
     for i, j in pairs:
         a, b = changes[i], changes[j]
@@ -626,14 +615,13 @@ def chunk_second_changes(
         rates, carried = layout(blocks, jumps, coefficients, shape, a, b, d2_energies, d2_gammas, *second)
         seconds.append(Change(rates, carried, *second))
         columns.append(
-            jumps.flow(rates, p) + jumps.flow(a.rates, d_p[:, :, j : j + 1]) + jumps.flow(b.rates, d_p[:, :, i : i + 1])
+            jumps.flow(rates) + jumps.flow(a.rates, d_p[:, :, j : j + 1]) + jumps.flow(b.rates, d_p[:, :, i : i + 1])
         )
     return seconds, np.concatenate(columns, axis=2)
 
 
 def chunk_second_derivatives(
     jumps: FlatJumps | BlockJumps,
-    probabilities: np.ndarray,
     changes: list[Change],
     d_p: np.ndarray,
     pairs: Sequence[tuple[int, int]],
@@ -656,9 +644,7 @@ def chunk_second_derivatives(
     Parameters
     ----------
     jumps : FlatJumps or BlockJumps
-        The chunk's jumps (counting charge).
-    probabilities : numpy.ndarray
-        The steady states ``(batch, n)``.
+        The chunk's jumps (counting charge) with their steady states.
     changes : list of Change
         From :func:`chunk_changes`.
     d_p : numpy.ndarray
@@ -684,14 +670,13 @@ def chunk_second_derivatives(
     numpy.ndarray
         ``(quantities, pairs, leads, batch)`` in the order of ``quantities``.
     """
-    p = probabilities[:, :, None]
     needed = set(quantities) | ({CHARGE, ENERGY} if HEAT in quantities else set())
     found = {}
     for quantity in (q for q in (CHARGE, ENERGY) if q in needed):
         energy = quantity == ENERGY
         counted = jumps if quantity == CHARGE else jumps.counting(quantity)
         through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(counted.weights(1)), d2_p)
-        found[quantity] = d2_i = np.empty((len(pairs), jumps.leads, p.shape[0]))
+        found[quantity] = d2_i = np.empty((len(pairs), jumps.leads, d2_p.shape[0]))
         for k, ((i, j), second) in enumerate(zip(pairs, seconds)):
             a, b = changes[i], changes[j]
             weights = counted.derivative_weights(second.rates, second.carried if energy else None)
@@ -699,7 +684,7 @@ def chunk_second_derivatives(
                 for one, other in ((a, b), (b, a)):
                     if other.carried is not None:
                         weights = _added(weights, _cross_weights(one.rates, other.carried))
-            total = counted.totals(weights, p)
+            total = counted.totals(weights)
             for one, other in ((a, j), (b, i)):  # d_aW d_bP and d_bW d_aP
                 first = counted.derivative_weights(one.rates, one.carried if energy else None)
                 total += counted.totals(first, d_p[:, :, other : other + 1])
@@ -1010,40 +995,61 @@ def _block_changes(blocks, jumps: BlockJumps, coefficients, shape, d_energies, d
 
 def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t):
     """On the flat layout: d rates ``(2K, batch)`` and the change of E_b - E_a of the entering
-    transitions, ``(K, batch)`` (None where the energies do not change)."""
+    transitions, ``(K, batch)`` (None where the energies do not change).
+
+    A lead whose mu, T and amplitudes do not change along the direction, with energies that do
+    not either (a bias direction, for every lead but the biased one), keeps zero rows.
+    """
     flat, batch, ndim = blocks.flat, math.prod(shape), len(shape)
     size = len(flat.upper)
-    d_rates = np.empty((2 * size, batch))
-    d_delta = np.zeros((size, batch))
+    d_rates = np.zeros((2 * size, batch))
+    d_delta = None
     if d_energies is not None:
-        d_delta[:] = _entries(_entry_major(d_energies[..., flat.upper] - d_energies[..., flat.lower], ndim), shape)
+        d_delta = _entries(_entry_major(d_energies[..., flat.upper] - d_energies[..., flat.lower], ndim), shape)
     d_gamma = _flat_gammas(blocks, coefficients, d_gammas, ndim)
     delta = jumps.delta
     for lead, ((mu_slot, t_slot, band), entries) in enumerate(zip(blocks.lead_slots, flat.lead_entries)):
+        shifts, heats = d_delta is not None or np.any(d_mu[lead]), np.any(d_t[lead])
+        if not (shifts or heats or d_gamma is not None):
+            continue
         count = entries.stop - entries.start
         leaving = slice(size + entries.start, size + entries.stop)
-        x = delta[entries] - coefficients[mu_slot]
-        temperature = coefficients[t_slot]
-        d_mu_lead = _entries(np.broadcast_to(d_mu[lead], shape)[None], shape)
-        slope = d_mu_lead - d_delta[entries]
-        if np.any(d_t[lead]):
-            slope = slope + _entries(x * np.asarray(d_t[lead]) / temperature, shape, count)
-        slope /= _entries(np.asarray(temperature)[None], shape)
-        # gamma f (1 - f) = r_in r_out / (r_in + r_out) from the rates themselves (no exp)
-        r_in, r_out = jumps.rates[entries], jumps.rates[leaving]
-        total = r_in + r_out
-        change = np.divide(r_in * r_out, total, out=np.zeros_like(total), where=total > 0) * slope
-        d_in, d_out = change, -change
+        temperature = _per_point(coefficients[t_slot], shape)
+        d_in = None
+        if shifts or heats:
+            # d(gamma f) = gamma f (1 - f) s with s = (d mu - d(E_b - E_a) + x dT / T) / T, x = E_b - E_a - mu;
+            # gamma f (1 - f) = r_in r_out / (r_in + r_out) from the rates themselves (no exp)
+            slope = _per_point(d_mu[lead], shape)
+            if d_delta is not None:
+                slope = slope - d_delta[entries]
+            if heats:
+                x = _entries(delta[entries] - coefficients[mu_slot], shape, count)
+                slope = slope + x * _per_point(d_t[lead], shape) / temperature
+            r_in, r_out = jumps.rates[entries], jumps.rates[leaving]
+            total = r_in + r_out
+            np.maximum(total, np.finfo(float).tiny, out=total)  # both rates zero: a change of zero
+            d_in = r_in * r_out
+            d_in /= total
+            d_in *= slope / temperature
         if d_gamma is not None:
-            fill, empty = golden_rule_pair(1.0, x, temperature)
+            fill, empty = golden_rule_pair(1.0, delta[entries] - coefficients[mu_slot], coefficients[t_slot])
             d_g = d_gamma[entries]
             if band is not None:
                 low, high = coefficients[band[0]], coefficients[band[1]]
                 d_g = d_g * ((delta[entries] >= low) & (delta[entries] <= high))
-            d_in = d_in + _entries(d_g * fill, shape, count)
-            d_out = d_out + _entries(d_g * empty, shape, count)
-        d_rates[entries], d_rates[leaving] = d_in, d_out
-    return d_rates, None if d_energies is None else d_delta
+            d_rates[entries] = _entries(d_g * fill, shape, count)
+            d_rates[leaving] = _entries(d_g * empty, shape, count)
+        if d_in is not None:
+            d_rates[entries] += d_in
+            d_rates[leaving] -= d_in
+    return d_rates, d_delta
+
+
+def _per_point(value, shape: tuple[int, ...]):
+    """A scalar as it is, a grid-like array as ``(1, batch)``."""
+    if np.ndim(value) == 0:
+        return float(value)
+    return np.broadcast_to(value, shape).reshape(1, -1)
 
 
 def _block_second_changes(blocks, jumps: BlockJumps, coefficients, shape, a, b, d2_energies, d2_gammas, d2_mu, d2_t):

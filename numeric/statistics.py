@@ -107,22 +107,21 @@ class CountingStatistics:
         return self.cumulant(3)
 
 
-def chunk_cumulant_sources(jumps: FlatJumps | BlockJumps, probabilities: np.ndarray) -> np.ndarray:
+def chunk_cumulant_sources(jumps: FlatJumps | BlockJumps) -> np.ndarray:
     """``W_1 P`` per lead: the right-hand sides of ``a = R W_1 P``.
 
     Parameters
     ----------
     jumps : FlatJumps or BlockJumps
-        The chunk's jumps, weighted by the counted quantity.
-    probabilities : numpy.ndarray
-        The steady states ``(batch, n)``.
+        The chunk's jumps, weighted by the counted quantity, with their steady states
+        (``set_steady_state``).
 
     Returns
     -------
     numpy.ndarray
         ``(batch, n, leads)``.
     """
-    return jumps.apply(jumps.weights(1), probabilities[:, :, None])
+    return jumps.apply(jumps.weights(1))
 
 
 def chunk_cumulants(
@@ -136,7 +135,8 @@ def chunk_cumulants(
     Parameters
     ----------
     jumps : FlatJumps or BlockJumps
-        The chunk's jumps, weighted by the counted quantity.
+        The chunk's jumps, weighted by the counted quantity, with their steady states
+        (``set_steady_state``).
     resolvent : DenseResolvent or LevelResolvent
         The chunk's resolvent (its ``probabilities`` are the steady states).
     a : numpy.ndarray or None
@@ -149,21 +149,16 @@ def chunk_cumulants(
     numpy.ndarray
         ``(batch, leads, order)``.
     """
-    p = resolvent.probabilities[:, :, None]
     w = [jumps.weights(k) for k in range(1, order + 1)]
-    c1 = jumps.totals(w[0], p)
+    c1 = jumps.totals(w[0])
     result = [c1]
     if order >= 2:
-        result.append(jumps.totals(w[1], p) - 2 * jumps.totals(w[0], a))
+        result.append(jumps.totals(w[1]) - 2 * jumps.totals(w[0], a))
     if order >= 3:
         u = resolvent.left(jumps.column_sums(w[0]))
-        v2p, v1a = jumps.apply(w[1], p), jumps.apply(w[0], a)
+        v2p, v1a = jumps.apply(w[1]), jumps.apply(w[0], a)
         result.append(
-            jumps.totals(w[2], p)
-            - 3 * jumps.totals(w[1], a)
-            - 3 * _dot(u, v2p)
-            + 6 * _dot(u, v1a)
-            - 6 * c1 * _dot(u, a)
+            jumps.totals(w[2]) - 3 * jumps.totals(w[1], a) - 3 * _dot(u, v2p) + 6 * _dot(u, v1a) - 6 * c1 * _dot(u, a)
         )
     return np.stack(result, axis=-1)
 
