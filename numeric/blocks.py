@@ -41,6 +41,10 @@ __all__ = ["LeadSlots", "Link", "SectorPlan", "TransportBlocks"]
 
 Entries = tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]  # (slot, rows, columns, signs)
 
+#: Lower sectors of at least this many states take the sparse product for ``D U_a`` (below it, making
+#: the sparse matrix, about 100 us a link, costs more than the dense GEMM).
+SPARSE_MIN_STATES = 32
+
 
 class LeadSlots(NamedTuple):
     """Where one lead's parameters sit among the compiled expressions (:meth:`TransportBlocks.coefficients`).
@@ -439,9 +443,10 @@ class TransportBlocks:
             shape = np.broadcast_shapes(*(c.shape for c in used))
             m_upper, m_lower = len(self._sectors[link.upper].occupations), len(self._sectors[link.lower].occupations)
             u_upper, u_lower = systems[link.upper][1], systems[link.lower][1]
-            if u_lower is not None and shape == ():
+            if u_lower is not None and shape == () and m_lower >= SPARSE_MIN_STATES:
                 # D has at most one entry per row and mode: a sparse product costs nnz(D) m_a, not
-                # the m_b m_a^2 of a dense GEMM (and a Python gather of rows of U_a was slower still)
+                # the m_b m_a^2 of a dense GEMM (and a Python gather of rows of U_a was slower still);
+                # below SPARSE_MIN_STATES, building the sparse matrix costs more than the GEMM
                 values = np.concatenate([coefficients[k] * signs for k, _, _, signs in link.creation])
                 rows = np.concatenate([r for _, r, _, _ in link.creation])
                 columns = np.concatenate([c for _, _, c, _ in link.creation])
