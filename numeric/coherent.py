@@ -37,6 +37,7 @@ batched over the grid points of a chunk), not as one ``M x M`` system.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,6 +134,50 @@ class CoherentKernel:
         self.map = LiouvilleMap(self.layout, self.groups)
         self._lead_of_link = np.array([link.lead for link in blocks.links], dtype=np.int64)
         self._stacked: tuple | None = None  # (the blocks' lists they come from, the stacked arrays)
+        self._work = work_numbers(self.layout, self.groups, rank=3)
+        self._gathers()
+
+    def _gathers(self) -> None:
+        """Index arrays from the solved parameters ``x`` (all levels, one after the other) to the
+        density matrices: per element ``rho = x[re] + i sign x[im]`` (index M is a zero)."""
+        layout, sizes = self.layout, self.layout.level_sizes
+        level_starts = np.cumsum((0,) + sizes)
+        real, imaginary, signs, populations, offsets = [], [], [], [], [0]
+        for k, sector in enumerate(layout.sectors):
+            first = level_starts[layout.level_of[k]] + layout.start[k]
+            p, q = (a.ravel() for a in np.indices((sector.size, sector.size)))
+            low, high = np.minimum(p, q), np.maximum(p, q)
+            real.append(first + sector.real_index[low, high])
+            im = sector.imaginary_index[low, high]
+            imaginary.append(np.where(im < 0, layout.size, first + im))
+            signs.append(np.sign(q - p).astype(float))
+            populations.append(first + np.arange(sector.size))
+            offsets.append(offsets[-1] + sector.size**2)
+        self._real, self._imaginary = np.concatenate(real), np.concatenate(imaginary)
+        self._signs, self._populations = np.concatenate(signs), np.concatenate(populations)
+        #: Where each sector's block starts in the flat densities of :meth:`densities`.
+        self.density_offsets = tuple(offsets)
+        order = np.empty(self.blocks.n_states, dtype=np.int64)
+        order[np.concatenate([plan.states for plan in self.blocks.sectors])] = self._populations
+        #: The parameter of each state's population, in the network's state order.
+        self.population_parameters = order
+        zero = offsets[-1]  # the index of a zero appended to the flat densities
+        self._stacked_densities = []
+        for group in self.groups:
+            ends = []
+            for sectors, pad in ((group.lower, group.m_lower), (group.upper, group.m_upper)):
+                index = np.full((group.pairs, pad, pad), zero, dtype=np.int64)
+                for g, k in enumerate(sectors):
+                    d = layout.sectors[k].size
+                    index[g, :d, :d] = offsets[k] + np.arange(d * d).reshape(d, d)
+                ends.append(index)
+            self._stacked_densities.append(tuple(ends))
+        links = [self.blocks.links[k] for group in self.groups for k in group.links.ravel()]
+        #: ``(links, leads)``: which lead each link of the groups (in their stacked order) belongs to.
+        self.link_leads = np.zeros((len(links), len(self.blocks.lead_names)))
+        self.link_leads[np.arange(len(links)), [link.lead for link in links]] = 1.0
+        #: ``(links,)``: the S_z an electron in through each link carries (0 without spin).
+        self.link_spins = np.array([0.0 if link.spin is None else float(link.spin) for link in links])
 
     def work_per_point(self) -> int:
         """Float64 numbers held per grid point while a chunk is solved.
@@ -143,7 +188,7 @@ class CoherentKernel:
             Sources, level blocks and the elimination's work (see
             :func:`~symbolic_pme.numeric.coherent_layout.work_numbers`).
         """
-        return work_numbers(self.layout, self.groups, rank=3)
+        return self._work
 
     # ----------------------------------------------------------------------------- terms
     def group_terms(
@@ -182,16 +227,19 @@ class CoherentKernel:
                     )
         energies, stacked = self._stacked_terms(coefficients)
 
-        def per_link(values: list[np.ndarray], links: np.ndarray) -> np.ndarray:
+        def by_lead(values: list[np.ndarray]) -> np.ndarray:
             shape = np.broadcast_shapes(*(np.shape(v) for v in values))
-            leads = np.stack([np.broadcast_to(v, shape) for v in values], axis=-1)
+            return np.stack([np.broadcast_to(v, shape) for v in values], axis=-1)
+
+        def per_link(leads: np.ndarray, links: np.ndarray) -> np.ndarray:
             return leads[..., self._lead_of_link[links]][..., None, None]
 
-        mus = [coefficients[s.mu] for s in slots]
-        temperatures = [coefficients[s.temperature] for s in slots]
+        mus = by_lead([coefficients[s.mu] for s in slots])
+        temperatures = by_lead([coefficients[s.temperature] for s in slots])
         banded = any(s.band is not None for s in slots)
-        lows = [np.asarray(-np.inf) if s.band is None else coefficients[s.band[0]] for s in slots]
-        highs = [np.asarray(np.inf) if s.band is None else coefficients[s.band[1]] for s in slots]
+        if banded:
+            lows = by_lead([np.asarray(-np.inf) if s.band is None else coefficients[s.band[0]] for s in slots])
+            highs = by_lead([np.asarray(np.inf) if s.band is None else coefficients[s.band[1]] for s in slots])
         terms = []
         for group, (amplitude, energy) in zip(self.groups, stacked):
             mu, temperature = per_link(mus, group.links), per_link(temperatures, group.links)
@@ -229,11 +277,14 @@ class CoherentKernel:
             block = (group.m_upper, group.m_lower)
             links = [amplitudes[k] for k in group.links.ravel()]
             shape = np.broadcast_shapes(*(a.shape[:-2] for a in links))
-            amplitude = np.stack([np.broadcast_to(a, shape + block) for a in links], axis=-3)
-            amplitude = amplitude.reshape(shape + group.links.shape + block)
+            amplitude = np.zeros(shape + group.links.shape + block, dtype=np.result_type(*links))
+            for (g, link), a in zip(np.ndindex(group.links.shape), links):
+                amplitude[..., g, link, : a.shape[-2], : a.shape[-1]] = a
             gaps = [deltas[k] for k in group.links[:, 0]]
             shape = np.broadcast_shapes(*(a.shape[:-2] for a in gaps))
-            energy = np.stack([np.broadcast_to(a, shape + block) for a in gaps], axis=-3)[..., None, :, :]
+            energy = np.zeros(shape + (group.pairs, 1) + block)
+            for g, a in enumerate(gaps):
+                energy[..., g, 0, : a.shape[-2], : a.shape[-1]] = a
             stacked.append((amplitude, energy))
         self._stacked = (sources, (energies, stacked))
         return energies, stacked
@@ -288,7 +339,11 @@ class CoherentKernel:
         build = {"lindblad": _lindblad, "redfield": _redfield, "1vn": _neumann}[approach]
         for term in terms:
             group = term.group
-            tails = [(group.pairs, group.m_upper * group.m_lower, group.m_upper * group.m_lower)] * 2
+            # the gains in and out, one m_y x m_y matrix per target row pair (x <= x'): (G, P, Y, Y)
+            tails = [
+                (group.pairs, x * (x + 1) // 2, y, y)
+                for x, y in ((group.m_upper, group.m_lower), (group.m_lower, group.m_upper))
+            ]
             # the losses of an electron in (on the lower sector) and out: (G, Y, Y) or (G, Y Y, Y)
             tails += [(group.pairs, m ** (rank - 1), m) for m in (group.m_lower, group.m_upper)]
             views = []
@@ -309,9 +364,7 @@ class CoherentKernel:
         return diagonal, up, down
 
     # ----------------------------------------------------------------------------- solve
-    def steady_state(
-        self, diagonal: list[np.ndarray], up: list[np.ndarray], down: list[np.ndarray]
-    ) -> list[np.ndarray]:
+    def steady_state(self, diagonal: list[np.ndarray], up: list[np.ndarray], down: list[np.ndarray]) -> np.ndarray:
         """Steady density matrices (trace one) by block elimination down the charge levels.
 
         With ``S_n`` the kernel censored on the levels >= n (``S_top`` its diagonal block), the
@@ -329,8 +382,9 @@ class CoherentKernel:
 
         Returns
         -------
-        list of numpy.ndarray
-            Per sector, its density-matrix block ``(batch, d_s, d_s)`` complex.
+        numpy.ndarray
+            ``(batch, M)``: the real parameters of every level, one level after the other
+            (:meth:`densities` makes the density matrices of them).
 
         Raises
         ------
@@ -343,11 +397,45 @@ class CoherentKernel:
             levels = _eliminated(diagonal, up, down, layout.trace_rows()[0])
         except np.linalg.LinAlgError:
             levels = _dense(diagonal, up, down, layout)
-        total = sum(levels[n] @ row for n, row in enumerate(layout.trace_rows()))
-        return [
-            layout.sectors[k].matrix(levels[layout.level_of[k]][:, layout.place(k)] / total[:, None])
-            for k in range(len(layout.sectors))
-        ]
+        parameters = np.concatenate(levels, axis=1)
+        parameters /= parameters[:, self._populations].sum(axis=1, keepdims=True)
+        return parameters
+
+    def densities(self, parameters: np.ndarray) -> np.ndarray:
+        """Every sector's density-matrix block, flat.
+
+        Parameters
+        ----------
+        parameters : numpy.ndarray
+            ``(batch, M)``, from :meth:`steady_state`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, sum_s d_s^2)`` complex: sector s's block, row-major, at
+            ``density_offsets[s]``.
+        """
+        padded = np.concatenate([parameters, np.zeros((parameters.shape[0], 1))], axis=1)
+        return padded[:, self._real] + 1j * (padded[:, self._imaginary] * self._signs)
+
+    def stacked_densities(self, densities: np.ndarray, group: int) -> tuple[np.ndarray, np.ndarray]:
+        """A group's lower and upper density-matrix blocks, stacked and zero-padded like its terms.
+
+        Parameters
+        ----------
+        densities : numpy.ndarray
+            ``(batch, sum_s d_s^2)``, from :meth:`densities`.
+        group : int
+            The group's index in :attr:`groups`.
+
+        Returns
+        -------
+        lower, upper : numpy.ndarray
+            ``(batch, G, m_lower, m_lower)`` and ``(batch, G, m_upper, m_upper)`` complex.
+        """
+        padded = np.concatenate([densities, np.zeros((densities.shape[0], 1))], axis=1)
+        lower, upper = self._stacked_densities[group]
+        return padded[:, lower], padded[:, upper]
 
 
 def _eliminated(diagonal, up, down, lowest_trace: np.ndarray) -> list[np.ndarray]:
@@ -443,17 +531,24 @@ def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray, scale: float | None =
         out *= scale
 
 
-def _flat(a: np.ndarray, lead: int) -> np.ndarray:
-    """``(..., G, L, X, Y)`` with the axes from ``lead`` on merged: L X Y -> one axis (lead=-3) or X Y (-2)."""
-    return a.reshape(a.shape[:lead] + (-1,))
+@functools.cache
+def _row_pairs(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The row pairs ``x <= x'`` of a target sector, in ``numpy.triu_indices`` order."""
+    return np.triu_indices(size)
 
 
-# Each builder fills one direction's gain ``(..., G, X Y, X Y)`` and loss (``(..., G, Y, Y)``, or
-# ``(..., G, Y Y, Y)`` for the 1vN ``loss[i, j, k]``) from P and w ``(..., G, L, X, Y)`` (module docstring).
+def _pairs_of_rows(a: np.ndarray, rows: np.ndarray, *, left: bool) -> np.ndarray:
+    """Rows of ``(..., G, T, X, Y)`` per row pair: ``(..., G, P, Y, T)`` (left) or ``(..., G, P, T, Y)``."""
+    return np.moveaxis(a, -3, -1 if left else -2)[..., rows, :, :]
+
+
+# Each builder fills one direction's gain ``gain[..., g, p, y, y'] = sum_t U[x, y] V[x', y']``
+# ``(..., G, P, Y, Y)`` and loss (``(..., G, Y, Y)``, or ``(..., G, Y Y, Y)`` for the 1vN
+# ``loss[i, j, k]``) from P and w ``(..., G, L, X, Y)`` (module docstring).
 def _lindblad(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
     jump = np.sqrt(np.maximum(2.0 * w.real, 0.0)) * p
-    stacked = _flat(jump, -2)  # (..., G, L, X Y)
-    _matmul(np.swapaxes(stacked, -1, -2), _conj(stacked), gain)
+    first, second = _row_pairs(p.shape[-2])
+    _matmul(_pairs_of_rows(jump, first, left=True), _pairs_of_rows(_conj(jump), second, left=False), gain)
     columns = jump.reshape(jump.shape[:-4] + (jump.shape[-4], -1, jump.shape[-1]))  # (..., G, L X, Y)
     _matmul(_adjoint(columns), columns, loss, scale=-0.5)
 
@@ -461,25 +556,27 @@ def _lindblad(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) 
 def _redfield(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
     weighted = p * w
     p = np.broadcast_to(p, weighted.shape)
-    left = _flat(np.concatenate([weighted, p], axis=-3), -2)  # (..., G, 2L, X Y)
-    right = _flat(np.concatenate([p, weighted], axis=-3), -2)
-    _matmul(np.swapaxes(left, -1, -2), _conj(right), gain)
+    first, second = _row_pairs(p.shape[-2])
+    left = _pairs_of_rows(np.concatenate([weighted, p], axis=-3), first, left=True)  # (..., G, P, Y, 2L)
+    right = _pairs_of_rows(_conj(np.concatenate([p, weighted], axis=-3)), second, left=False)
+    _matmul(left, right, gain)
     shape = weighted.shape[:-4] + (weighted.shape[-4], -1, weighted.shape[-1])  # (..., G, L X, Y)
     _matmul(_adjoint(p.reshape(shape)), weighted.reshape(shape), loss, scale=-1.0)
 
 
 def _neumann(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
-    x, y = p.shape[-2:]
-    pc = _conj(p)
-    # K1[x, y, x', y'] = sum_L P[x, y] (w[x, y'] conj(P[x', y'])): a product over L per x
-    outer = w[..., :, :, None, :] * pc[..., None, :, :]  # (..., G, L, X, X', Y')
-    outer = np.moveaxis(outer.reshape(outer.shape[:-3] + (x, x * y)), -3, -2)  # (..., G, X, L, X' Y')
-    k1 = np.matmul(np.moveaxis(p, -3, -1), outer)  # (..., G, X, Y, X' Y')
-    k1 = k1.reshape(k1.shape[:-3] + (x * y, x * y))
-    if k1.shape == gain.shape:
-        np.add(k1, _adjoint(k1), out=gain)
-    else:
-        gain[...] = k1 + _adjoint(k1)
+    y = p.shape[-1]
+    pc, wc = _conj(p), _conj(w)
+    first, second = _row_pairs(p.shape[-2])
+    # gain = K1[x, y, x', y'] + conj(K1[x', y', x, y]), K1 = sum_L P[x, y] w[x, y'] conj(P[x', y']):
+    # per row pair, U = (P[x], P[x] conj(w[x'])) and V = (w[x] conj(P[x']), conj(P[x']))
+    p_first, w_first = _pairs_of_rows(p, first, left=True), _pairs_of_rows(w, first, left=True)  # (..., G, P, Y, L)
+    pc_second, wc_second = _pairs_of_rows(pc, second, left=True), _pairs_of_rows(wc, second, left=True)
+    p_first = np.broadcast_to(p_first, np.broadcast_shapes(p_first.shape, wc_second.shape))
+    pc_second = np.broadcast_to(pc_second, p_first.shape)
+    left = np.concatenate([p_first, p_first * wc_second], axis=-1)
+    right = np.concatenate([w_first * pc_second, pc_second], axis=-1)
+    _matmul(left, np.swapaxes(right, -1, -2), gain)
     # loss[i, j, k] = -sum_{L, x} conj(P[x, i]) P[x, j] w[x, k], as (..., G, Y Y, Y)
     pairs = pc[..., :, None] * p[..., None, :]  # (..., G, L, X, Y, Y)
     pairs = pairs.reshape(pairs.shape[:-5] + (pairs.shape[-5], -1, y * y))  # (..., G, L X, Y Y)

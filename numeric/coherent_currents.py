@@ -31,7 +31,7 @@ __all__ = ["coherent_currents"]
 def coherent_currents(
     kernel: CoherentKernel,
     terms: list[GroupTerms],
-    densities: list[np.ndarray],
+    densities: np.ndarray,
     coefficients: list[np.ndarray],
     shape: tuple[int, ...],
     *,
@@ -45,8 +45,8 @@ def coherent_currents(
         The model's kernel (its blocks and groups).
     terms : list of GroupTerms
         Per group, from :meth:`CoherentKernel.group_terms`.
-    densities : list of numpy.ndarray
-        Per sector, its density-matrix block ``(batch, d_s, d_s)``.
+    densities : numpy.ndarray
+        ``(batch, sum_s d_s^2)``: the density-matrix blocks, from :meth:`CoherentKernel.densities`.
     coefficients : list of numpy.ndarray
         The compiled parameter expressions (for the leads' mu).
     shape : tuple of int
@@ -60,29 +60,23 @@ def coherent_currents(
         ``{quantity: (leads, batch)}`` in the order of :attr:`TransportBlocks.quantities`.
     """
     blocks = kernel.blocks
-    batch = densities[0].shape[0]
-    particles, energies, links = [], [], []
-    for term in terms:
-        group = term.group
-        lower = np.stack([densities[k] for k in group.lower], axis=1)[:, :, None]  # (batch, G, 1, Y, Y)
-        upper = np.stack([densities[k] for k in group.upper], axis=1)[:, :, None]
-        lower = lower.reshape(shape + lower.shape[1:])
-        upper = upper.reshape(shape + upper.shape[1:])
+    batch = densities.shape[0]
+    particles, energies = [], []
+    for g, term in enumerate(terms):
+        links = term.group.links.shape
+        lower, upper = (
+            rho.reshape(shape + rho.shape[1:2] + (1,) + rho.shape[2:]) for rho in kernel.stacked_densities(densities, g)
+        )
         particle, energy = _group_currents(term, lower, upper, approach)
-        particles.append(np.broadcast_to(particle, shape + group.links.shape).reshape(batch, -1))
-        energies.append(np.broadcast_to(energy, shape + group.links.shape).reshape(batch, -1))
-        links.append(group.links.ravel())
-    order = np.concatenate(links)
-    leads = np.zeros((len(order), len(blocks.lead_names)))
-    leads[np.arange(len(order)), [blocks.links[k].lead for k in order]] = 1.0
+        particles.append(np.broadcast_to(particle, shape + links).reshape(batch, -1))
+        energies.append(np.broadcast_to(energy, shape + links).reshape(batch, -1))
     flows = np.concatenate(particles, axis=1)
-    net = {CHARGE: (flows @ leads).T, ENERGY: (np.concatenate(energies, axis=1) @ leads).T}
+    net = {CHARGE: flows @ kernel.link_leads, ENERGY: np.concatenate(energies, axis=1) @ kernel.link_leads}
     if SPIN in blocks.quantities:
-        spins = np.array([0.0 if blocks.links[k].spin is None else float(blocks.links[k].spin) for k in order])
-        net[SPIN] = ((flows * spins) @ leads).T
-    mus = np.stack([np.broadcast_to(coefficients[s.mu], shape).reshape(batch) for s in blocks.lead_slots])
+        net[SPIN] = (flows * kernel.link_spins) @ kernel.link_leads
+    mus = np.stack([np.broadcast_to(coefficients[s.mu], shape).reshape(batch) for s in blocks.lead_slots], axis=1)
     net[HEAT] = net[ENERGY] - mus * net[CHARGE]
-    return {q: np.ascontiguousarray(net[q]) for q in blocks.quantities}
+    return {q: np.ascontiguousarray(net[q].T) for q in blocks.quantities}
 
 
 def _group_currents(term: GroupTerms, lower: np.ndarray, upper: np.ndarray, approach: str):

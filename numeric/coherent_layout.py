@@ -10,8 +10,9 @@ The Liouvillian is assembled per grid point from a few dense *source* tensors (o
 array per group of equally shaped sector pairs and direction, see
 :class:`~symbolic_pme.numeric.coherent.CoherentKernel`):
 
-- ``gain[x, y, x', y']``: ``d rho_t[x, x']/dt = sum_{y, y'} gain[x, y, x', y'] rho_s[y, y']``, an
-  electron in (source sector s one charge below the target t) or out (s one charge above);
+- ``gain[p, y, y']``: ``d rho_t[x, x']/dt = sum_{y, y'} gain[p, y, y'] rho_s[y, y']`` for each
+  row pair ``p = (x, x')``, ``x <= x'`` (the others follow by Hermiticity), an electron in (source
+  sector s one charge below the target t) or out (s one charge above);
 - ``loss[p, r, q]`` (``loss[p, r]`` where it does not depend on q): ``d rho_s[p, q]/dt =
   sum_r loss[p, r, q] rho_s[r, q] + sum_r conj(loss[q, r, p]) rho_s[p, r]`` on the source sector;
 - the eigenenergies, for ``-i [H, rho]``.
@@ -172,9 +173,15 @@ class DensityLayout:
         return rows
 
 
+#: Entries per grid point that merging sector pairs of different shapes into one zero-padded
+#: group may waste (:func:`pair_groups`): a few microseconds of arithmetic on a bias sweep, against
+#: the tens of numpy calls each group costs per chunk (small models are made of many small pairs).
+PAD_BUDGET = 1 << 13
+
+
 @dataclass(frozen=True)
 class PairGroup:
-    """Sector pairs of one shape whose links are stacked into one array, with as many links each.
+    """Sector pairs whose links are stacked into one zero-padded array, with as many links each.
 
     Attributes
     ----------
@@ -183,28 +190,51 @@ class PairGroup:
     links : numpy.ndarray
         ``(G, L)`` int: the links (indices into :attr:`TransportBlocks.links`) of each pair,
         one per lead and spin channel.
+    lower_sizes, upper_sizes : numpy.ndarray
+        ``(G,)`` int: the dimensions of each pair's sectors.
     m_upper, m_lower : int
-        The dimensions of the upper and lower sectors.
+        The padded dimensions (the largest of each), what the stacked arrays have.
     """
 
     lower: np.ndarray
     upper: np.ndarray
     links: np.ndarray
-    m_upper: int
-    m_lower: int
+    lower_sizes: np.ndarray
+    upper_sizes: np.ndarray
+
+    @property
+    def m_upper(self) -> int:
+        """The padded upper dimension."""
+        return int(self.upper_sizes.max())
+
+    @property
+    def m_lower(self) -> int:
+        """The padded lower dimension."""
+        return int(self.lower_sizes.max())
 
     @property
     def pairs(self) -> int:
         """G, the number of sector pairs."""
         return len(self.lower)
 
-    @property
-    def elements(self) -> int:
-        """``(m_upper m_lower)^2``: the entries of one pair's gain tensor in either direction."""
-        return (self.m_upper * self.m_lower) ** 2
+    def gain_elements(self, direction: int) -> int:
+        """The entries of one pair's padded gain ``gain[p, y, y']`` (an electron in: 0, out: 1).
+
+        Parameters
+        ----------
+        direction : int
+            0 for an electron in (target the upper sector, x over ``m_upper``), 1 for out.
+
+        Returns
+        -------
+        int
+            ``m_x (m_x + 1)/2 m_y^2``: one ``m_y x m_y`` matrix per target row pair ``x <= x'``.
+        """
+        x, y = (self.m_upper, self.m_lower) if direction == 0 else (self.m_lower, self.m_upper)
+        return x * (x + 1) // 2 * y * y
 
     def loss_elements(self, rank: int) -> tuple[int, int]:
-        """The entries of one pair's loss tensors (electron in, electron out) of a rank (2 or 3).
+        """The entries of one pair's padded loss tensors (electron in, electron out) of a rank (2 or 3).
 
         Parameters
         ----------
@@ -220,8 +250,17 @@ class PairGroup:
         return self.m_lower**rank, self.m_upper**rank
 
 
-def pair_groups(links, sector_sizes) -> tuple[PairGroup, ...]:
-    """The sector pairs of a model's links, grouped by shape and number of links.
+def _entries(upper: int, lower: int) -> int:
+    """Source entries per point of one pair of these dimensions (gains both ways, 1vN losses)."""
+    return (upper * (upper + 1) * lower**2 + lower * (lower + 1) * upper**2) // 2 + upper**3 + lower**3
+
+
+def pair_groups(links, sector_sizes, *, budget: int = PAD_BUDGET) -> tuple[PairGroup, ...]:
+    """The sector pairs of a model's links, in groups stacked with zero padding.
+
+    Pairs of one shape and number of links form a group; then, as long as it wastes at most
+    ``budget`` padded entries per point in all, the two groups with equal numbers of links whose
+    merging wastes least are merged (padded to the larger dimensions).
 
     Parameters
     ----------
@@ -229,28 +268,59 @@ def pair_groups(links, sector_sizes) -> tuple[PairGroup, ...]:
         :attr:`TransportBlocks.links`.
     sector_sizes : sequence of int
         Each sector's dimension.
+    budget : int, optional
+        The padded entries per point the merges may waste in all.
 
     Returns
     -------
     tuple of PairGroup
         In order of first appearance.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as Link
+    >>> links = [Link(lower=0, upper=1), Link(lower=1, upper=2), Link(lower=0, upper=1), Link(lower=1, upper=2)]
+    >>> [(g.pairs, g.links.tolist(), g.m_upper, g.m_lower) for g in pair_groups(links, [1, 3, 3])]
+    [(2, [[0, 2], [1, 3]], 3, 3)]
+    >>> len(pair_groups(links, [1, 3, 3], budget=0))
+    2
     """
     pairs: dict[tuple[int, int], list[int]] = {}
     for k, link in enumerate(links):
         pairs.setdefault((link.lower, link.upper), []).append(k)
-    grouped: dict[tuple[int, int, int], list[tuple[tuple[int, int], list[int]]]] = {}
+    grouped: dict[tuple[int, int, int], list] = {}
     for (lower, upper), members in pairs.items():
         key = (sector_sizes[upper], sector_sizes[lower], len(members))
-        grouped.setdefault(key, []).append(((lower, upper), members))
+        grouped.setdefault(key, []).append((lower, upper, members))
+    groups = list(grouped.values())
+
+    def waste(members) -> int:
+        upper = max(sector_sizes[u] for _, u, _ in members)
+        lower = max(sector_sizes[v] for v, _, _ in members)
+        return sum(_entries(upper, lower) - _entries(sector_sizes[u], sector_sizes[v]) for v, u, _ in members)
+
+    left = budget
+    while True:
+        options = [
+            (waste(a + b) - waste(a) - waste(b), i, j)
+            for i, a in enumerate(groups)
+            for j, b in enumerate(groups[i + 1 :], i + 1)
+            if len(a[0][2]) == len(b[0][2])
+        ]
+        if not options or min(options)[0] > left:
+            break
+        extra, i, j = min(options)
+        left -= extra
+        groups[i] = groups[i] + groups.pop(j)
     return tuple(
         PairGroup(
-            np.array([lower for (lower, _), _ in entries], dtype=np.int64),
-            np.array([upper for (_, upper), _ in entries], dtype=np.int64),
-            np.array([members for _, members in entries], dtype=np.int64),
-            m_upper,
-            m_lower,
+            np.array([lower for lower, _, _ in members], dtype=np.int64),
+            np.array([upper for _, upper, _ in members], dtype=np.int64),
+            np.array([links_ for _, _, links_ in members], dtype=np.int64),
+            np.array([sector_sizes[lower] for lower, _, _ in members], dtype=np.int64),
+            np.array([sector_sizes[upper] for _, upper, _ in members], dtype=np.int64),
         )
-        for (m_upper, m_lower, _), entries in grouped.items()
+        for members in groups
     )
 
 
@@ -274,7 +344,7 @@ class LiouvilleMap:
     Examples
     --------
     >>> layout = DensityLayout([1, 1], [0, 1])
-    >>> group = PairGroup(np.array([0]), np.array([1]), np.array([[0]]), 1, 1)
+    >>> group = PairGroup(np.array([0]), np.array([1]), np.array([[0]]), np.array([1]), np.array([1]))
     >>> live = LiouvilleMap(layout, [group])
     >>> live.output_size, live.source_size(rank=2, complex_sources=False)
     (4, 6)
@@ -312,7 +382,7 @@ class LiouvilleMap:
         out = []
         for g, group in enumerate(self.groups):
             losses = group.loss_elements(rank)
-            out += [(g, group.pairs * group.elements)] * 2 + [(g, group.pairs * n) for n in losses]
+            out += [(g, group.pairs * group.gain_elements(d)) for d in (0, 1)] + [(g, group.pairs * n) for n in losses]
         return out
 
     def source_size(self, *, rank: int, complex_sources: bool) -> int:
@@ -392,28 +462,35 @@ class LiouvilleMap:
                 values += [np.full(len(out), sign), np.full(len(out), -sign)]
         base = self.energy_width
         width = 2 if complex_sources else 1
-        for g, group in enumerate(self.groups):
-            gain = _gain_template(group.m_upper, group.m_lower), _gain_template(group.m_lower, group.m_upper)
-            loss_lower, loss_upper = _loss_template(group.m_lower, rank), _loss_template(group.m_upper, rank)
+        templates: dict[tuple, tuple] = {}  # per shape, made once per build
+        for group in self.groups:
+            x_pad, y_pad = group.m_upper, group.m_lower
             for direction in range(2):  # 0: an electron in (lower -> upper), 1: out
-                rows, columns, elem, imaginary, coeff = gain[direction]
                 for i, (lower, upper) in enumerate(zip(group.lower, group.upper)):
                     target, source = (upper, lower) if direction == 0 else (lower, upper)
+                    shape = (sectors[target].size, sectors[source].size)
+                    padded = (x_pad, y_pad) if direction == 0 else (y_pad, x_pad)
+                    key = ("gain",) + shape + padded
+                    if key not in templates:
+                        templates[key] = _gain_template(*shape, *padded)
+                    rows, columns, elem, imaginary, coeff = templates[key]
                     n = layout.level_of[lower]
                     offsets = self.up_offsets if direction == 0 else self.down_offsets
                     stride = sizes[n] if direction == 0 else sizes[n + 1]
                     out = offsets[n] + (layout.start[target] + rows) * stride + layout.start[source] + columns
-                    emit(out, elem + i * group.elements, imaginary, coeff, base)
-                base += width * group.pairs * group.elements
-            for template, which in ((loss_lower, group.lower), (loss_upper, group.upper)):
-                rows, columns, elem, imaginary, coeff = template
-                per_pair = sectors[which[0]].size ** rank
+                    emit(out, elem + i * group.gain_elements(direction), imaginary, coeff, base)
+                base += width * group.pairs * group.gain_elements(direction)
+            for which, padded in ((group.lower, y_pad), (group.upper, x_pad)):
                 for i, sector in enumerate(which):
+                    key = ("loss", sectors[sector].size, padded)
+                    if key not in templates:
+                        templates[key] = _loss_template(sectors[sector].size, padded, rank)
+                    rows, columns, elem, imaginary, coeff = templates[key]
                     level = layout.level_of[sector]
                     start = layout.start[sector]
                     out = self.diagonal_offsets[level] + (start + rows) * sizes[level] + start + columns
-                    emit(out, elem + i * per_pair, imaginary, coeff, base)
-                base += width * group.pairs * per_pair
+                    emit(out, elem + i * padded**rank, imaginary, coeff, base)
+                base += width * group.pairs * padded**rank
         shape = (self.output_size, base)
         return csr_array((np.concatenate(values), (np.concatenate(outputs), np.concatenate(sources))), shape=shape)
 
@@ -454,37 +531,30 @@ def _expand(p, q, r, s, elem, conjugate, target: SectorParameters, source: Secto
     return tuple(np.concatenate(column) for column in zip(*parts))
 
 
-_TEMPLATES: dict[tuple, tuple] = {}
+def _gain_template(target: int, source: int, target_pad: int, source_pad: int):
+    """Real entries of a gain of a pair of these dimensions, stored as ``gain[p, y, y']`` with p the
+    row pair ``x <= x'`` (in ``numpy.triu_indices(target_pad)`` order), y and y' ``source_pad`` long."""
+    x, y, x_, y_ = (a.ravel() for a in np.indices((target, source, target, source)))
+    pair = np.full((target_pad, target_pad), -1, dtype=np.int64)
+    pair[np.triu_indices(target_pad)] = np.arange(target_pad * (target_pad + 1) // 2)
+    elem = (pair[x, x_] * source_pad + y) * source_pad + y_  # negative below the diagonal, dropped
+    return _expand(x, x_, y, y_, elem, np.zeros(x.size, bool), SectorParameters(target), SectorParameters(source))
 
 
-def _gain_template(target: int, source: int):
-    """Real entries of a gain ``gain[x, y, x', y']`` (row-major ``(target, source, target, source)``)."""
-    key = ("gain", target, source)
-    if key not in _TEMPLATES:
-        x, y, x_, y_ = (a.ravel() for a in np.indices((target, source, target, source)))
-        elem = np.arange(x.size)
-        _TEMPLATES[key] = _expand(
-            x, x_, y, y_, elem, np.zeros(x.size, bool), SectorParameters(target), SectorParameters(source)
+def _loss_template(d: int, pad: int, rank: int):
+    """Real entries of a loss tensor on a sector of dimension d (``loss[p, r, q]`` or ``loss[p, r]``),
+    stored row-major with every axis ``pad`` long."""
+    p, q, r = (a.ravel() for a in np.indices((d, d, d)))
+    first = (p * pad + r) * pad + q if rank == 3 else p * pad + r  # loss[p, r, q] rho[r, q]
+    second = (q * pad + r) * pad + p if rank == 3 else q * pad + r  # conj(loss[q, r, p]) rho[p, r]
+    sector = SectorParameters(d)
+    return tuple(
+        np.concatenate(pair)
+        for pair in zip(
+            _expand(p, q, r, q, first, np.zeros(p.size, bool), sector, sector),
+            _expand(p, q, p, r, second, np.ones(p.size, bool), sector, sector),
         )
-    return _TEMPLATES[key]
-
-
-def _loss_template(d: int, rank: int):
-    """Real entries of a loss tensor on a sector of dimension d (``loss[p, r, q]`` or ``loss[p, r]``)."""
-    key = ("loss", d, rank)
-    if key not in _TEMPLATES:
-        p, q, r = (a.ravel() for a in np.indices((d, d, d)))
-        first = (p * d + r) * d + q if rank == 3 else p * d + r  # loss[p, r, q] rho[r, q]
-        second = (q * d + r) * d + p if rank == 3 else q * d + r  # conj(loss[q, r, p]) rho[p, r]
-        sector = SectorParameters(d)
-        _TEMPLATES[key] = tuple(
-            np.concatenate(pair)
-            for pair in zip(
-                _expand(p, q, r, q, first, np.zeros(p.size, bool), sector, sector),
-                _expand(p, q, p, r, second, np.ones(p.size, bool), sector, sector),
-            )
-        )
-    return _TEMPLATES[key]
+    )
 
 
 def work_numbers(layout: DensityLayout, groups, *, rank: int) -> int:
@@ -506,8 +576,8 @@ def work_numbers(layout: DensityLayout, groups, *, rank: int) -> int:
         and the elimination's transfer and censored matrices with LAPACK's copies.
     """
     sizes = layout.level_sizes
-    sources = sum(2 * (2 * g.pairs * g.elements + g.pairs * sum(g.loss_elements(rank))) for g in groups)
-    largest = max((2 * g.pairs * g.elements for g in groups), default=0)
+    sources = sum(2 * g.pairs * (g.gain_elements(0) + g.gain_elements(1) + sum(g.loss_elements(rank))) for g in groups)
+    largest = max((2 * g.pairs * max(g.gain_elements(0), g.gain_elements(1)) for g in groups), default=0)
     blocks = sum(r * r for r in sizes) + 2 * sum(a * b for a, b in zip(sizes, sizes[1:]))
     elimination = sum(2 * a * b + 3 * b * b for a, b in zip(sizes, sizes[1:]))
     return sources + largest + blocks + elimination

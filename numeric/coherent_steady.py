@@ -176,21 +176,20 @@ def coherent_steady_state(
     computed = blocks.state_values(blocks.coefficients(symbol_values))
     state_values = {name: np.broadcast_to(v, shape + (n,)) for name, v in computed.items()}
     assembly = SteadyStateAssembly(grid, compiled.states, channels, blocks.quantities, state_values, progress=progress)
-    densities = [np.empty(shape + (sector.size, sector.size), dtype=complex) for sector in layout.sectors]
+    densities = np.empty(shape + (kernel.density_offsets[-1],), dtype=complex)
     for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, _chunk_size(kernel.work_per_point())):
         coefficients = blocks.coefficients(chunk)
         energies, terms = kernel.group_terms(coefficients, principal_parts=principal_parts)
         try:
-            blocks_rho = kernel.steady_state(*kernel.level_blocks(energies, terms, chunk_shape, approach=approach))
+            parameters = kernel.steady_state(*kernel.level_blocks(energies, terms, chunk_shape, approach=approach))
         except NonUniqueSteadyState as error:
             raise located(error, grid, rows, chunk_shape) from None
-        chunk_currents = coherent_currents(kernel, terms, blocks_rho, coefficients, chunk_shape, approach=approach)
+        rho = kernel.densities(parameters)
+        chunk_currents = coherent_currents(kernel, terms, rho, coefficients, chunk_shape, approach=approach)
         where = assembly.at(rows)
-        for plan, block, target in zip(blocks.sectors, blocks_rho, densities):
-            target[where] = block.reshape(chunk_shape + block.shape[1:])
-            assembly.probabilities[where + (Ellipsis, plan.states)] = np.diagonal(block, axis1=1, axis2=2).real.reshape(
-                chunk_shape + (len(plan.states),)
-            )
+        densities[where] = rho.reshape(chunk_shape + rho.shape[1:])
+        populations = parameters[:, kernel.population_parameters]
+        assembly.probabilities[where] = populations.reshape(chunk_shape + populations.shape[1:])
         assembly.add_currents(rows, chunk_shape, chunk_currents)
     labels = tuple(tuple(compiled.states[i] for i in plan.states) for plan in blocks.sectors)
     return assembly.result(
@@ -198,7 +197,10 @@ def coherent_steady_state(
         approach=approach,
         principal_parts=principal_parts,
         sectors=labels,
-        density_matrices=tuple(densities),
+        density_matrices=tuple(
+            densities[..., a:b].reshape(shape + (sector.size, sector.size))
+            for a, b, sector in zip(kernel.density_offsets, kernel.density_offsets[1:], layout.sectors)
+        ),
     )
 
 
