@@ -9,8 +9,9 @@ The JSON document (the schema of docs/model-files.md) has exactly the keys ``tit
 ``energy_current``, ``heat_current`` (per lead, sweep shape, or a number without sweep) and
 ``occupations`` (per orbital, both spins summed), then the keys of ``--noise`` and ``--derivative``
 (``noise``, ``fano``, ``skewness``, ``d_current_d_NAME``: per lead, sweep shape; the writers'
-``extra``), a Fano factor that is undefined (zero current) as ``null``.  Units: hbar = e = k_B = 1;
-currents are particle, energy and heat currents from each lead into the dot.
+``extra``), a Fano factor that is undefined (zero current) as ``null``; with ``--coherences`` (a
+coherent approach) ``coherences`` after ``occupations`` (:func:`coherence_blocks`).  Units:
+hbar = e = k_B = 1; currents are particle, energy and heat currents from each lead into the dot.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ import numpy as np
 from symbolic_pme.files.model_file import ModelFile
 from symbolic_pme.numeric.results import SteadyState
 
-__all__ = ["BLOCK_POINTS", "WRITERS", "document", "orbital_occupations", "write_csv", "write_json", "write_table"]
+__all__ = [
+    "BLOCK_POINTS",
+    "WRITERS",
+    "coherence_blocks",
+    "document",
+    "orbital_occupations",
+    "write_csv",
+    "write_json",
+    "write_table",
+]
 
 _CURRENTS = ("current", "energy_current", "heat_current")
 
@@ -65,8 +75,47 @@ def orbital_occupations(model: ModelFile, result: SteadyState) -> dict[str, np.n
     return {o: sum(by_mode[space.modes[m]] for m in space.modes_of(o)) for o in space.orbitals}
 
 
+def coherence_blocks(result: SteadyState) -> list[dict[str, Any]]:
+    """The off-diagonal density-matrix elements of a coherent steady state, sector by sector.
+
+    Parameters
+    ----------
+    result : CoherentSteadyState
+        A solve with a coherent approach (its ``sectors`` and ``density_matrices``).
+
+    Returns
+    -------
+    list of dict
+        One entry per sector of two or more states (equal charge and, where H conserves it,
+        S_z): ``states`` (its eigenstate labels, ascending in energy), ``pairs`` (``[a, b]`` for
+        every a before b, in row-major order of the upper triangle), ``real`` and ``imag``
+        (arrays of the sweep shape + ``(len(pairs),)``: ``Re rho_ab`` and ``Im rho_ab`` in the
+        eigenbasis; ``rho_ba`` is the complex conjugate).
+    """
+    blocks = []
+    for labels, matrix in zip(result.sectors, result.density_matrices):
+        if len(labels) < 2:
+            continue
+        rows, columns = np.triu_indices(len(labels), 1)
+        above = matrix[..., rows, columns]
+        blocks.append(
+            {
+                "states": list(labels),
+                "pairs": [[labels[a], labels[b]] for a, b in zip(rows, columns)],
+                "real": np.ascontiguousarray(above.real),
+                "imag": np.ascontiguousarray(above.imag),
+            }
+        )
+    return blocks
+
+
 def document(
-    model: ModelFile, result: SteadyState, fixed: dict[str, float], *, extra: Extra | None = None
+    model: ModelFile,
+    result: SteadyState,
+    fixed: dict[str, float],
+    *,
+    extra: Extra | None = None,
+    coherences: bool = False,
 ) -> dict[str, Any]:
     """The JSON document of a solve as plain Python values (the schema is in the module docstring).
 
@@ -82,6 +131,8 @@ def document(
         The values of the parameters that are not swept.
     extra : mapping, optional
         ``{key: {lead: values}}`` added after the other keys (``--noise``, ``--derivative``).
+    coherences : bool, optional
+        Add the key ``coherences`` (:func:`coherence_blocks`; a coherent solve only).
 
     Returns
     -------
@@ -92,9 +143,11 @@ def document(
     def plain(value: Any) -> Any:
         if isinstance(value, dict):
             return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [plain(item) for item in value]
         return _plain(value) if isinstance(value, np.ndarray) else value
 
-    return plain(_arrays(model, result, fixed, extra))
+    return plain(_arrays(model, result, fixed, extra, coherences))
 
 
 #: Grid points per block of a streamed output: rows are formatted a block at a time.
@@ -111,6 +164,12 @@ def _write_json_value(stream: TextIO, value: Any) -> None:
             stream.write(json.dumps(key) + ": ")
             _write_json_value(stream, item)
         stream.write("}")
+    elif isinstance(value, list) and any(isinstance(item, (dict, np.ndarray)) for item in value):
+        stream.write("[")
+        for k, item in enumerate(value):
+            stream.write(", " if k else "")
+            _write_json_value(stream, item)
+        stream.write("]")
     elif isinstance(value, np.ndarray) and value.ndim and value.size > BLOCK_POINTS:
         per_row = value.size // len(value)
         stream.write("[")
@@ -130,7 +189,13 @@ def _write_json_value(stream: TextIO, value: Any) -> None:
 
 
 def write_json(
-    stream: TextIO, model: ModelFile, result: SteadyState, fixed: dict[str, float], *, extra: Extra | None = None
+    stream: TextIO,
+    model: ModelFile,
+    result: SteadyState,
+    fixed: dict[str, float],
+    *,
+    extra: Extra | None = None,
+    coherences: bool = False,
 ) -> None:
     """Write the JSON document, streamed: large arrays are formatted a block at a time.
 
@@ -149,6 +214,8 @@ def write_json(
         The values of the parameters that are not swept.
     extra : mapping, optional
         ``{key: {lead: values}}`` added after the other keys (``--noise``, ``--derivative``).
+    coherences : bool, optional
+        Add the key ``coherences`` (:func:`coherence_blocks`; a coherent solve only).
 
     Raises
     ------
@@ -157,13 +224,15 @@ def write_json(
         solve checks this before anything is written.
     """
     try:
-        _write_json_value(stream, _arrays(model, result, fixed, extra))
+        _write_json_value(stream, _arrays(model, result, fixed, extra, coherences))
     except ValueError:
         raise ValueError("the result holds a value that is not finite; JSON cannot carry it") from None
     stream.write("\n")
 
 
-def _arrays(model: ModelFile, result: SteadyState, fixed: dict[str, float], extra: Extra | None) -> dict[str, Any]:
+def _arrays(
+    model: ModelFile, result: SteadyState, fixed: dict[str, float], extra: Extra | None, coherences: bool = False
+) -> dict[str, Any]:
     """:func:`document` with the arrays left as arrays (what the streamed writer walks)."""
     states = model.model.spectrum.states
     return {
@@ -176,6 +245,7 @@ def _arrays(model: ModelFile, result: SteadyState, fixed: dict[str, float], extr
         "probabilities": np.asarray(result.probabilities),
         **{name: {lead: np.asarray(v) for lead, v in getattr(result, name).items()} for name in _CURRENTS},
         "occupations": {o: np.asarray(v) for o, v in orbital_occupations(model, result).items()},
+        **({"coherences": coherence_blocks(result)} if coherences else {}),
         **{key: {lead: np.asarray(v) for lead, v in by_lead.items()} for key, by_lead in (extra or {}).items()},
     }
 

@@ -99,6 +99,12 @@ def parser() -> argparse.ArgumentParser:
         help="the master equation: pauli (default) or a first-order coherent one, lindblad, redfield or 1vn "
         "(populations in the eigenbasis)",
     )
+    solve.add_argument(
+        "--coherences",
+        action="store_true",
+        help="with a coherent --approach and --format json: add the key coherences (per sector, the "
+        "off-diagonal density-matrix elements in the eigenbasis, real and imaginary parts)",
+    )
     add_noise_options(solve)
     solve.add_argument("-o", "--output", metavar="PATH", help="write the output to PATH instead of stdout")
     solve.add_argument(

@@ -72,6 +72,7 @@ def write_output(
     output: str | None,
     *,
     extra: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+    coherences: bool = False,
 ) -> None:
     """Write the result in a format to ``output``, or to stdout (text formats only).
 
@@ -89,6 +90,8 @@ def write_output(
         The file to write; None for stdout.
     extra : mapping, optional
         ``{key: {lead: values}}`` of ``--noise`` and ``--derivative``, in every format.
+    coherences : bool, optional
+        Add the key ``coherences`` of ``--coherences`` (``json`` only, checked before solving).
 
     Raises
     ------
@@ -102,10 +105,12 @@ def write_output(
 
             save = save_netcdf if format_name == "netcdf" else save_npz
             save(result, path, title=model.title, extra=extra)
-        elif path is None:
-            WRITERS[format_name](sys.stdout, model, result, fixed, extra=extra)
         else:
-            with path.open("w", encoding="utf-8", newline="\n", buffering=_BUFFER) as stream:
-                WRITERS[format_name](stream, model, result, fixed, extra=extra)
+            options = {"coherences": True} if coherences else {}
+            if path is None:
+                WRITERS[format_name](sys.stdout, model, result, fixed, extra=extra, **options)
+            else:
+                with path.open("w", encoding="utf-8", newline="\n", buffering=_BUFFER) as stream:
+                    WRITERS[format_name](stream, model, result, fixed, extra=extra, **options)
     except OSError as error:
         raise CommandError(f"--output {path}: cannot write it ({error.strerror or error})") from None

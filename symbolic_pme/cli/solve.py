@@ -55,8 +55,8 @@ def run_solve(arguments: argparse.Namespace) -> None:
     ----------
     arguments : argparse.Namespace
         The parsed ``solve`` arguments (``model``, ``set``, ``sweep``, ``format``, ``output``,
-        ``plot``, ``lead``, ``quiet``, ``workers``, ``scheduler``, ``approach``, ``noise``,
-        ``derivative``).
+        ``plot``, ``lead``, ``quiet``, ``workers``, ``scheduler``, ``approach``, ``coherences``,
+        ``noise``, ``derivative``).
     """
     values = fixed_values(arguments.set)
     found = sweeps(arguments.sweep)
@@ -64,6 +64,7 @@ def run_solve(arguments: argparse.Namespace) -> None:
     check_names(model, values, found)
     derivatives = check_noise_options(arguments, model)
     check_format(arguments.format, arguments.output)
+    _check_coherences(arguments)
     check_parallel(arguments.workers, arguments.scheduler)
     plot = _check_outputs(arguments, model, len(found))
     _check_size(model, found)
@@ -93,9 +94,21 @@ def run_solve(arguments: argparse.Namespace) -> None:
         image = render_plot(result, plot.suffix, model, arguments.lead, fixed=fixed, derivatives=exact)
         _write(plot, image, "--plot")
         _note(arguments, f"wrote {plot}")
-    write_output(arguments.format, model, result, fixed, arguments.output, extra=extra)
+    write_output(arguments.format, model, result, fixed, arguments.output, extra=extra, coherences=arguments.coherences)
     if arguments.output is not None:
         _note(arguments, f"wrote {arguments.output}")
+
+
+def _check_coherences(arguments: argparse.Namespace) -> None:
+    """Refuse ``--coherences`` where there are none to write: the Pauli equation, a format but JSON."""
+    if not arguments.coherences:
+        return
+    if arguments.approach == "pauli":
+        raise CommandError(
+            "--coherences: the Pauli equation keeps no coherences; give --approach lindblad, redfield or 1vn"
+        )
+    if arguments.format != "json":
+        raise CommandError(f"--coherences: a key of the JSON output; give --format json, not {arguments.format}")
 
 
 def _check_outputs(arguments: argparse.Namespace, model: ModelFile, axes: int) -> Path | None:
