@@ -979,8 +979,7 @@ class CompiledNetwork(TakesParameters):
         """:meth:`_block_chunk` of a small model by GTH on the flat layout (see :mod:`.flat`)."""
         blocks, n = self._blocks, len(self.states)
         rates, delta = blocks.flat_rates(coefficients, shape)
-        transfer = np.matmul(blocks.flat.transfer, rates, out=self._workspace.array("transfer", (n * n, batch)))
-        probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch))
+        probabilities, failed = steady_state_gth((blocks.flat.transfer @ rates).reshape(n, n, batch))
         if failed.any():
             generators = blocks.generator(*blocks.rates(coefficients, shape)[:2], batch)[failed]
             probabilities[:, failed] = self._dense_steady_state(generators, np.flatnonzero(failed)).T
