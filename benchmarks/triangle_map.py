@@ -5,7 +5,9 @@ on-site energies, the tip bias V sets the tip's chemical potential.  The map is 
 compiled model to the steady state and the particle, energy and heat currents of both leads,
 and timed beside a bare batched ``numpy.linalg.solve`` of the same number of 8 x 8 systems in
 the same run (the floor: any Pauli solver must at least solve those systems).  Prints both times
-and their ratio; the target is a ratio of at most 3.  The two are timed alternately, repeat by
+and their ratio; the target is a ratio of at most 2 (issue 9: "no regression", the ratio it
+measured before the block rewrite; an earlier issue asked for at most 3).  The two are timed
+alternately, repeat by
 repeat, and the ratio reported is the median of the per-repeat ratios (machines that share a host
 drift in speed within seconds; alternating keeps the drift out of the ratio).  The first call,
 which also allocates the reusable work arrays, is reported separately.
@@ -16,6 +18,7 @@ Run:  python benchmarks/triangle_map.py [--points N] [--repeats R]
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -36,6 +39,17 @@ def triangle_model() -> TransportModel:
     substrate = Lead("substrate", mu=0, temperature=0.1, coupling={"a": 0.1, "b": 0.1, "c": 0.1})
     tip = Lead("tip", mu=bias, temperature=0.1, coupling={"a": 0.01, "b": 0.01, "c": 0.001})
     return TransportModel(dot, [substrate, tip])
+
+
+TARGET = 2.0
+
+
+def _load() -> str:
+    """The 1-minute load average (the machine may be shared), or "unknown"."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
 
 
 def elapsed(function) -> float:
@@ -78,7 +92,8 @@ def main() -> None:
         f"  pipeline, best of {args.repeats}:              {pipeline * 1e3:8.2f} ms  ({pipeline / points * 1e6:.2f} us/point)"
     )
     print(f"  floor: batched numpy.linalg.solve:    {floor * 1e3:8.2f} ms  ({floor / points * 1e6:.2f} us/point)")
-    print(f"  ratio pipeline / floor (median):      {ratio:8.2f}   (target <= 3)")
+    print(f"  ratio pipeline / floor (median):      {ratio:8.2f}")
+    print(f"  {'PASS' if ratio <= TARGET else 'FAIL'}  ratio <= {TARGET:g} (issue 9); load average {_load()}")
 
 
 if __name__ == "__main__":

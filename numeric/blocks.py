@@ -524,7 +524,9 @@ class TransportBlocks:
 
         return self._deltas.get(inputs, compute)
 
-    def flat_rates(self, coefficients: list[np.ndarray], shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    def flat_rates(
+        self, coefficients: list[np.ndarray], shape: tuple[int, ...], *, out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Rates of every transition of a small model in the :class:`FlatRates` layout.
 
         Each factor keeps the grid axes it depends on (energies and ``|T|^2`` not those of the
@@ -536,6 +538,8 @@ class TransportBlocks:
             The compiled parameter expressions, from :meth:`coefficients`.
         shape : tuple of int
             The grid shape (of the chunk).
+        out : numpy.ndarray, optional
+            A reused ``(2K, batch)`` buffer for the rates.
 
         Returns
         -------
@@ -554,14 +558,16 @@ class TransportBlocks:
         gamma = self._flat_gammas.get(inputs, lambda: flat.concatenate(self.tunnelling_rates(coefficients)))
         gamma = _entry_major(gamma, ndim)  # the memo is of the grid-shaped array: ndim may change
         size = len(flat.upper)
-        rates = np.empty((2 * size,) + shape)
+        rates = (np.empty((2 * size, batch)) if out is None else out).reshape((2 * size,) + shape)
         for (mu_slot, t_slot, band), entries in zip(self._lead_slots, flat.lead_entries):
             gamma_lead, delta_lead = gamma[entries], delta[entries]
             if band is not None:
                 low, high = coefficients[band[0]], coefficients[band[1]]
                 gamma_lead = gamma_lead * ((delta_lead >= low) & (delta_lead <= high))
-            entering, leaving = golden_rule_pair(gamma_lead, delta_lead - coefficients[mu_slot], coefficients[t_slot])
-            rates[entries], rates[size + entries.start : size + entries.stop] = entering, leaving
+            # written in place: x = delta - mu in the leaving rows, then both rates over it
+            leaving = rates[size + entries.start : size + entries.stop]
+            np.subtract(delta_lead, coefficients[mu_slot], out=leaving)
+            golden_rule_pair(gamma_lead, leaving, coefficients[t_slot], out=(rates[entries], leaving))
         return rates.reshape(2 * size, batch), delta
 
     def flat_currents(
@@ -573,6 +579,7 @@ class TransportBlocks:
         shape: tuple[int, ...],
         *,
         conserve: bool,
+        work: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """:meth:`currents` of a small model, from :meth:`flat_rates`.
 
@@ -591,6 +598,8 @@ class TransportBlocks:
         conserve : bool
             Remove the rounding residual of the conservation laws (a steady state), as in
             :meth:`currents`.
+        work : numpy.ndarray, optional
+            A reused ``(2K, batch)`` buffer for the flows.
 
         Returns
         -------
@@ -602,7 +611,7 @@ class TransportBlocks:
             delta = delta.reshape(size, 1)
         else:
             delta = np.broadcast_to(delta, (size,) + shape).reshape(size, -1)
-        charge, energy, gross = self.flat.currents(rates, delta, probabilities)
+        charge, energy, gross = self.flat.currents(rates, delta, probabilities, work=work)
         net = {CHARGE: charge, ENERGY: energy}
         if self.spin:
             spins = np.concatenate([self._flat_spins, self._flat_spins])
@@ -773,8 +782,8 @@ class TransportBlocks:
         """Currents with the conservation residual removed (``conserve``) and the heat current
         ``Q = J - mu I`` added, in the order of :attr:`quantities`."""
         if conserve:
-            for name in (CHARGE, ENERGY) + ((SPIN,) if SPIN in net and self.spectrum.hamiltonian.conserves_sz else ()):
-                _remove_residual(net[name], gross, net[name].sum(axis=0))
+            names = (CHARGE, ENERGY) + ((SPIN,) if SPIN in net and self.spectrum.hamiltonian.conserves_sz else ())
+            _remove_residuals([net[name] for name in names], gross)
         batch = gross.shape[1]
         mus = np.stack([_batched(coefficients[s[0]], shape, (), batch) for s in self._lead_slots])
         net[HEAT] = net[ENERGY] - mus * net[CHARGE]
@@ -801,16 +810,20 @@ def _sector_entries(spectrum: Spectrum, actions, action_slots) -> list[Entries]:
     return [tuple(e) for e in entries]
 
 
-def _remove_residual(values: np.ndarray, gross: np.ndarray, residual: np.ndarray) -> None:
-    """Subtract ``residual`` (per point) from ``values (leads, batch)`` in proportion to ``gross``;
-    the lead of the largest gross flux then takes minus the sum of the others, so that the sum
-    vanishes to the rounding of the small values, not of the residual."""
+def _remove_residuals(currents: list[np.ndarray], gross: np.ndarray) -> None:
+    """Make each conserved current ``(leads, batch)`` sum to zero over the leads, in place.
+
+    The residual (the sum over the leads, per point) is subtracted in proportion to each lead's
+    gross flux ``gross``; the lead of the largest gross flux then takes minus the sum of the
+    others, so that the sum vanishes to the rounding of the small values, not of the residual.
+    The shares and the strongest leads depend on ``gross`` only: found once for all currents."""
     total = gross.sum(axis=0)
     share = np.divide(gross, total, out=np.zeros_like(gross), where=total > 0)
-    values -= share * residual
-    strongest, points = np.argmax(gross, axis=0), np.arange(values.shape[1])
-    values[strongest, points] = 0.0
-    values[strongest, points] = -values.sum(axis=0)
+    strongest = (np.argmax(gross, axis=0), np.arange(gross.shape[1]))
+    for values in currents:
+        values -= share * values.sum(axis=0)
+        values[strongest] = 0.0
+        values[strongest] = -values.sum(axis=0)
 
 
 def _placements(rows: np.ndarray, columns: np.ndarray) -> tuple[tuple, tuple]:

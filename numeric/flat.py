@@ -7,7 +7,7 @@ entry ``k``, transition ``K + k`` leaves through it), so that a solve is a handf
 ``(2K, batch)`` arrays, whatever the number of blocks:
 
 * the rates of all blocks in one :func:`~symbolic_pme.numeric.functions.golden_rule_pair`,
-* the GTH transfer matrix in one product with a constant sparse ``(n*n, 2K)`` incidence matrix
+* the GTH transfer matrix by placing the rates at their ``(target, source)`` slots
   (``n <= GTH_MAX_STATES``, so it stays small),
 * each lead's currents in one product of the flows with a ``(leads, 2K)`` matrix of signs
   (its own jumps only, as in :meth:`TransportBlocks.currents`).
@@ -68,12 +68,19 @@ class FlatRates:
         #: Source and target of each transition: entering ones first, then leaving ones.
         self.source = np.concatenate([self.lower, self.upper])
         self.target = np.concatenate([self.upper, self.lower])
-        #: ``(n*n, 2K)``, sparse: one 1 per transition, at ``target * n + source``.  Its product with
-        #: the rates is the transfer matrix (an index sum, several times faster than a dense GEMM).
-        self.transfer = csr_array(
-            (np.ones(2 * size), (self.target * n_states + self.source, np.arange(2 * size))),
-            shape=(n_states * n_states, 2 * size),
-        )
+        slots = self.target * n_states + self.source
+        #: ``(n*n, 2K)``, sparse: one 1 per transition, at ``target * n + source``; its product with
+        #: the rates is the transfer matrix (:meth:`transfer_matrix` forms it without the product).
+        self.transfer = csr_array((np.ones(2 * size), (slots, np.arange(2 * size))), shape=(n_states**2, 2 * size))
+        # the transitions in layers of distinct slots (the leads that link the same two states
+        # share one): the transfer matrix is the first layer placed and the others added
+        self._layers = []
+        remaining = np.arange(2 * size)
+        while len(remaining):
+            first = np.sort(np.unique(slots[remaining], return_index=True)[1])
+            self._layers.append((slots[remaining[first]], remaining[first]))
+            remaining = np.delete(remaining, first)
+        self._n_states = n_states
         self.signs = np.zeros((n_leads, 2 * size))
         self.signs[self.lead, np.arange(size)] = 1.0
         self.signs[self.lead, size + np.arange(size)] = -1.0
@@ -97,8 +104,40 @@ class FlatRates:
         shape = np.broadcast_shapes(*(b.shape[:-2] for b in blocks))
         return np.concatenate([np.broadcast_to(b, shape + b.shape[-2:]).reshape(shape + (-1,)) for b in blocks], -1)
 
+    def transfer_matrix(self, rates: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+        """The GTH transfer matrices ``T[target * n + source]`` of rates in this layout.
+
+        Parameters
+        ----------
+        rates : numpy.ndarray
+            Rates of every transition, ``(2K, batch)``: entering ones, then leaving ones.
+        out : numpy.ndarray, optional
+            A ``(n*n, batch)`` array to fill (a reused buffer: a fresh array of a large batch
+            costs page faults comparable to the arithmetic).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n*n, batch)``: the sum of the rates of the transitions from each state to each
+            other one, zero where none links them.
+
+        Examples
+        --------
+        >>> flat = FlatRates([(np.array([1]), np.array([0]), 0)], 2, 1)
+        >>> flat.transfer_matrix(np.array([[2.0], [3.0]])).ravel().tolist()  # 0 -> 1 at 2, 1 -> 0 at 3
+        [0.0, 3.0, 2.0, 0.0]
+        """
+        shape = (self._n_states**2, rates.shape[1])
+        out = np.empty(shape) if out is None else out
+        out.fill(0.0)
+        (slots, transitions), *others = self._layers
+        out[slots] = rates[transitions]
+        for slots, transitions in others:
+            out[slots] += rates[transitions]
+        return out
+
     def currents(
-        self, rates: np.ndarray, delta: np.ndarray, probabilities: np.ndarray
+        self, rates: np.ndarray, delta: np.ndarray, probabilities: np.ndarray, *, work: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Net particle and energy currents and gross particle flux of each lead.
 
@@ -115,6 +154,8 @@ class FlatRates:
             signs and the energy current costs no pass over the flows).
         probabilities : numpy.ndarray
             State probabilities, ``(n, batch)``.
+        work : numpy.ndarray, optional
+            A reused ``(2K, batch)`` buffer for the flows.
 
         Returns
         -------
@@ -122,7 +163,7 @@ class FlatRates:
             Net particle current, net energy current and gross particle flux (in plus out) of
             each lead, each ``(leads, batch)``.
         """
-        flux = probabilities[self.source]  # a new array (fancy indexing): the flows are made in it
+        flux = np.take(probabilities, self.source, axis=0, out=work, mode="clip")  # "raise" buffers `out`
         flux *= rates
         if delta.shape[1] == 1:
             carried = np.concatenate([delta[:, 0], delta[:, 0]])

@@ -141,7 +141,13 @@ def _logistic(weight, x, temperature, sign: float) -> np.ndarray:
 _EXP_LIMIT = 709.0
 
 
-def golden_rule_pair(weight: ArrayLike, x: ArrayLike, temperature: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def golden_rule_pair(
+    weight: ArrayLike,
+    x: ArrayLike,
+    temperature: ArrayLike,
+    *,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """``(weight * fermi(x, T), weight * (1 - fermi(x, T)))`` from one exponential.
 
     With ``z = exp(x/T)``: ``weight/(1 + z)`` and ``weight/(1 + z) * z``, both to full relative
@@ -158,6 +164,9 @@ def golden_rule_pair(weight: ArrayLike, x: ArrayLike, temperature: ArrayLike) ->
         Energy difference minus the chemical potential, ``E_b - E_a - mu``.
     temperature : array_like
         Temperature, not negative.  All three broadcast.
+    out : tuple of numpy.ndarray, optional
+        ``(entering, leaving)`` arrays of the broadcast shape to write the results to (no
+        temporaries are made then; ``x`` may be ``out[1]`` itself).
 
     Returns
     -------
@@ -175,17 +184,22 @@ def golden_rule_pair(weight: ArrayLike, x: ArrayLike, temperature: ArrayLike) ->
     x = np.asarray(x, dtype=float)
     temperature = np.asarray(temperature, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        z = x * np.reciprocal(temperature)
+        z = np.asarray(np.multiply(x, np.reciprocal(temperature), out=None if out is None else out[1]))
         if not np.all(temperature > 0):
-            z = np.where(temperature == 0, np.where(x == 0, 0.0, np.copysign(np.inf, x)), z)
-        beyond = z > _EXP_LIMIT
-        tail = np.exp(-z) if beyond.any() else None
-        np.minimum(z, _EXP_LIMIT, out=z)
+            z[...] = np.where(temperature == 0, np.where(x == 0, 0.0, np.copysign(np.inf, x)), z)
+        tail = None
+        if z.size and np.max(z) > _EXP_LIMIT:  # one reduction where the mask would cost three passes
+            beyond = z > _EXP_LIMIT
+            tail = np.exp(-z)
+            np.minimum(z, _EXP_LIMIT, out=z)
         np.exp(z, out=z)
-        entering = np.divide(weight, 1.0 + z)
+        if out is None:
+            entering = np.divide(weight, 1.0 + z)
+        else:
+            entering = np.divide(weight, np.add(z, 1.0, out=out[0]), out=out[0])
         leaving = np.multiply(entering, z, out=z if z.shape == entering.shape else None)
         if tail is not None:
-            entering = np.where(beyond, weight * tail, entering)
+            np.copyto(entering, weight * tail, where=beyond)
     return entering, leaving
 
 

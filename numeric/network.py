@@ -977,13 +977,19 @@ class CompiledNetwork(TakesParameters):
 
     def _flat_chunk(self, coefficients: list, shape: tuple[int, ...], batch: int):
         """:meth:`_block_chunk` of a small model by GTH on the flat layout (see :mod:`.flat`)."""
-        blocks, n = self._blocks, len(self.states)
-        rates, delta = blocks.flat_rates(coefficients, shape)
-        probabilities, failed = steady_state_gth((blocks.flat.transfer @ rates).reshape(n, n, batch))
+        blocks, n, work = self._blocks, len(self.states), self._workspace
+        transitions = 2 * len(blocks.flat.upper)
+        # the large arrays are reused buffers: fresh ones cost page faults on every chunk
+        rates, delta = blocks.flat_rates(coefficients, shape, out=work.array("rates", (transitions, batch)))
+        transfer = blocks.flat.transfer_matrix(rates, out=work.array("transfer", (n * n, batch)))
+        probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch), work=work.array("gth", (n, n, batch)))
         if failed.any():
             generators = blocks.generator(*blocks.rates(coefficients, shape)[:2], batch)[failed]
             probabilities[:, failed] = self._dense_steady_state(generators, np.flatnonzero(failed)).T
-        return probabilities, blocks.flat_currents(coefficients, rates, delta, probabilities, shape, conserve=True)
+        flows = work.array("flows", (transitions, batch))
+        return probabilities, blocks.flat_currents(
+            coefficients, rates, delta, probabilities, shape, conserve=True, work=flows
+        )
 
     def _block_currents_for(self, grid: Grid, populations: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
         """:meth:`currents_for` on the block path: the same rates, one current evaluation per time

@@ -112,7 +112,7 @@ def _non_unique(a: np.ndarray) -> NonUniqueSteadyState:
     )
 
 
-def steady_state_gth(transfer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def steady_state_gth(transfer: np.ndarray, *, work: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Steady states by Grassmann–Taksar–Heyman state reduction, vectorized over the grid.
 
     Parameters
@@ -120,6 +120,9 @@ def steady_state_gth(transfer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     transfer : numpy.ndarray
         Array ``(n, n, batch)`` with ``transfer[j, i]`` = rate i -> j for i != j (the diagonal is
         ignored).  It is overwritten.
+    work : numpy.ndarray, optional
+        A reused buffer of at least ``n * n * batch`` floats for the elimination's updates (a
+        fresh one of a large batch costs page faults comparable to the arithmetic).
 
     Returns
     -------
@@ -144,7 +147,7 @@ def steady_state_gth(transfer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     escape = np.empty((n, batch))
     scale = np.empty(batch)
     product = np.empty((n, batch))
-    update = np.empty((n, n, batch))
+    update = np.empty((n, n, batch)) if work is None else work.reshape(-1)[: n * n * batch].reshape(n, n, batch)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for k in range(n - 1, 0, -1):
             escape[k] = transfer[:k, k].sum(axis=0)
