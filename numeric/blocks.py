@@ -31,6 +31,7 @@ from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
 from symbolic_pme.transport.rate_groups import TunnellingGroup
 from symbolic_pme.transport.spectrum import Sector, Spectrum
 
+from .chunks import Workspace
 from .flat import FlatRates
 from .functions import golden_rule_pair, modulus_squared
 from .kernel import ExpressionKernel
@@ -655,7 +656,7 @@ class TransportBlocks:
 
     # ----------------------------------------------------------------------------- generator and solve
     def level_blocks(
-        self, rates_in: list[np.ndarray], rates_out: list[np.ndarray], batch: int
+        self, rates_in: list[np.ndarray], rates_out: list[np.ndarray], batch: int, *, work: Workspace | None = None
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Rate blocks between neighbouring charge levels, for block elimination.
 
@@ -667,6 +668,9 @@ class TransportBlocks:
             Per link, rates upper -> lower in the same layout.
         batch : int
             Number of grid points.
+        work : Workspace, optional
+            Where to keep the blocks between calls (a fresh set costs page faults on every
+            chunk); the blocks are then valid until the next call with the same workspace.
 
         Returns
         -------
@@ -676,10 +680,16 @@ class TransportBlocks:
             ``down[N]`` ``(batch, m_N, m_{N+1})``: rates N+1 -> N.
         """
         sizes = [len(m) for m in self.levels]
-        # a level pair that one link covers whole starts as a copy of it (no zero fill, one pass less)
-        make = [np.empty if self._covering[n] is not None else np.zeros for n in range(len(sizes) - 1)]
-        up = [make[n]((batch, sizes[n + 1], sizes[n])) for n in range(len(sizes) - 1)]
-        down = [make[n]((batch, sizes[n], sizes[n + 1])) for n in range(len(sizes) - 1)]
+        up, down = [], []
+        for n in range(len(sizes) - 1):
+            for blocks, shape, name in (
+                (up, (batch, sizes[n + 1], sizes[n]), "up"),
+                (down, (batch, sizes[n], sizes[n + 1]), "down"),
+            ):
+                block = np.empty(shape) if work is None else work.array(f"{name} {n}", shape)
+                if self._covering[n] is None:  # one link covering the pair whole overwrites it: no fill
+                    block.fill(0.0)
+                blocks.append(block)
         for k, (link, r_in, r_out) in enumerate(zip(self._links, rates_in, rates_out)):
             if self._covering[link.level] == k:
                 up[link.level][...] = r_in

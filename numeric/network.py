@@ -961,7 +961,10 @@ class CompiledNetwork(TakesParameters):
                 probabilities[failed] = self._dense_steady_state(generators[failed], np.flatnonzero(failed))
         else:
             try:
-                levels = steady_state_levels(*blocks.level_blocks(rates_in, rates_out, batch))
+                # kept between the chunks of a grid (fresh blocks cost page faults each time), not
+                # for one point, where they would only hold memory after the solve
+                work = self._workspace if batch > 1 else None
+                levels = steady_state_levels(*blocks.level_blocks(rates_in, rates_out, batch, work=work))
                 probabilities = np.empty((batch, n))
                 for members, p in zip(blocks.levels, levels):
                     probabilities[:, members] = p
