@@ -1081,7 +1081,7 @@ class CompiledNetwork(TakesParameters):
         1/50 of the grid (but not below 256 points, where the per-chunk overhead would start
         to show, unless a point is that large)."""
         per_point = self._work_per_point(method)
-        size = int(np.clip((1 << 23) // max(per_point, 1), 1, 1 << 16))
+        size = min(max((1 << 23) // max(per_point, 1), 1), 1 << 16)
         floor = min(256, size)
         return max(floor, min(size, -(-points // 50))) if progress else size
 
