@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import sympy
+import sympy.codegen.ast  # noqa: F401 - what lambdify's code printer imports at its first call
 from sympy.printing.numpy import NumPyPrinter
 
 from symbolic_pme.functions import fermi as symbolic_fermi

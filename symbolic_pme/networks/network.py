@@ -639,20 +639,20 @@ class RateNetwork:
         target" block goes through one extra hub node (numbered from ``len(states)`` on): the
         same strongly connected structure in O(sources + targets) edges, not O(product)."""
         n = len(self.states)
-        rows = [self._index[t.source] for t in self.scalar_transitions]
-        cols = [self._index[t.target] for t in self.scalar_transitions]
+        rows = [np.array([self._index[t.source] for t in self.scalar_transitions], dtype=np.int64)]
+        cols = [np.array([self._index[t.target] for t in self.scalar_transitions], dtype=np.int64)]
         hub = n
         for group in self.groups:
             for sources, targets in group.bicliques():
                 if len(sources) == 1 or len(targets) == 1:
                     s, t = np.broadcast_arrays(sources[:, None], targets[None, :])
-                    rows += s.ravel().tolist()
-                    cols += t.ravel().tolist()
+                    rows.append(s.ravel())
+                    cols.append(t.ravel())
                     continue
-                rows += sources.tolist() + [hub] * len(targets)
-                cols += [hub] * len(sources) + targets.tolist()
+                rows += [sources, np.full(len(targets), hub)]
+                cols += [np.full(len(sources), hub), targets]
                 hub += 1
-        return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+        return np.concatenate(rows).astype(np.int64, copy=False), np.concatenate(cols).astype(np.int64, copy=False)
 
     def require_unique_steady_state(self) -> None:
         """Check that the steady state is unique.

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import sympy
@@ -35,6 +35,13 @@ from symbolic_pme.transport.lead import Lead
 from symbolic_pme.transport.spectrum import Sector, Spectrum
 
 __all__ = ["TunnellingGroup"]
+
+
+@lru_cache(maxsize=1024)
+def _free_symbols(expressions: tuple[sympy.Expr, ...]) -> frozenset[sympy.Symbol]:
+    """The free symbols of some expressions, kept: every rate group of a channel has the same
+    amplitudes (a large model has thousands of groups and ``free_symbols`` walks each tree)."""
+    return frozenset().union(*(e.free_symbols for e in expressions))
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +105,7 @@ class TunnellingGroup:
     @property
     def parameters(self) -> set[sympy.Symbol]:
         """Free symbols of the lead and amplitudes (the sector energies are the spectrum's)."""
-        return self.lead.parameters | set().union(set(), *(t.free_symbols for t in self.amplitudes.values()))
+        return self.lead.parameters | _free_symbols(tuple(self.amplitudes.values()))
 
     @property
     def _component_links(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
