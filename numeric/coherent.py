@@ -54,6 +54,10 @@ __all__ = ["APPROACHES", "CoherentKernel", "GroupTerms"]
 #: The coherent approaches, by the names :meth:`CompiledNetwork.steady_state` takes.
 APPROACHES = ("lindblad", "redfield", "1vn")
 
+#: Liouville spaces of at most this many real parameters are solved as one dense kernel (an LU of
+#: ``M^3 / 3`` flops per point costs less than a Python step per charge level).
+DENSE_MAX = 128
+
 #: Output entries of one point's Liouvillian above which the sparse map is applied point by
 #: point (each point's sources and blocks stay in cache) rather than to the whole chunk at once.
 POINTWISE_OUTPUTS = 1 << 14
@@ -131,7 +135,7 @@ class CoherentKernel:
         sizes = [len(plan.states) for plan in blocks.sectors]
         self.layout = DensityLayout(sizes, charges)
         self.groups = pair_groups(blocks.links, sizes)
-        self.map = LiouvilleMap(self.layout, self.groups)
+        self.map = LiouvilleMap(self.layout, self.groups, dense=self.layout.size <= DENSE_MAX)
         self._lead_of_link = np.array([link.lead for link in blocks.links], dtype=np.int64)
         self._stacked: tuple | None = None  # (the blocks' lists they come from, the stacked arrays)
         self._work = work_numbers(self.layout, self.groups, rank=3)
@@ -290,14 +294,15 @@ class CoherentKernel:
         return energies, stacked
 
     # ----------------------------------------------------------------------------- Liouvillian
-    def level_blocks(
+    def liouvillian(
         self, energies: np.ndarray, terms: list[GroupTerms], shape: tuple[int, ...], *, approach: str
-    ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-        """The real Liouvillian of one chunk as blocks between charge levels.
+    ) -> np.ndarray:
+        """The real Liouvillian of the points of one chunk, in the layout of :attr:`map`.
 
         ``d rho/dt = L rho`` only links a sector to itself and to sectors one charge up or down,
         so on the real parameters it is block tridiagonal over the levels, with blocks
-        diagonal over the sectors of each level.
+        diagonal over the sectors of each level: the map holds those blocks, or (small models)
+        the whole dense kernel; :meth:`level_blocks` views either as blocks.
 
         Parameters
         ----------
@@ -312,12 +317,8 @@ class CoherentKernel:
 
         Returns
         -------
-        diagonal : list of numpy.ndarray
-            ``diagonal[n]`` ``(batch, r_n, r_n)``: level n to itself.
-        up : list of numpy.ndarray
-            ``up[n]`` ``(batch, r_{n+1}, r_n)``: level n to level n + 1 (an electron in).
-        down : list of numpy.ndarray
-            ``down[n]`` ``(batch, r_n, r_{n+1})``: level n + 1 to level n.
+        numpy.ndarray
+            ``(batch, map.output_size)``.
 
         Raises
         ------
@@ -355,30 +356,56 @@ class CoherentKernel:
             t, u, v = term.amplitude, term.particle, term.hole
             build(t, u, views[0], views[2])  # an electron in: P = T, w = u
             build(_adjoint(t), _adjoint(v), views[1], views[3])  # out: P = T^+, w = v^+
-        out = _apply(matrix, sources)
-        sizes, live = self.layout.level_sizes, self.map
-        diagonal = [out[:, o : o + r * r].reshape(batch, r, r) for o, r in zip(live.diagonal_offsets, sizes)]
-        pairs = list(zip(sizes, sizes[1:]))
-        up = [out[:, o : o + a * b].reshape(batch, b, a) for o, (a, b) in zip(live.up_offsets, pairs)]
-        down = [out[:, o : o + a * b].reshape(batch, a, b) for o, (a, b) in zip(live.down_offsets, pairs)]
-        return diagonal, up, down
+        return _apply(matrix, sources)
 
-    # ----------------------------------------------------------------------------- solve
-    def steady_state(self, diagonal: list[np.ndarray], up: list[np.ndarray], down: list[np.ndarray]) -> np.ndarray:
-        """Steady density matrices (trace one) by block elimination down the charge levels.
-
-        With ``S_n`` the kernel censored on the levels >= n (``S_top`` its diagonal block), the
-        parameters of level n are ``x_n = -X_n x_{n-1}``, ``X_n = S_n^{-1} up[n-1]``, and
-        ``S_{n-1} = diagonal[n-1] - down[n-1] X_n``; the lowest level (the empty dot, one
-        population) is then 1 before the normalization.  Cost: one LU of each level's block
-        (``r_n = sum d_s^2`` over its sectors), not of the whole Liouville space.  Where a
-        level block is singular (a level nothing leaves, e.g. at T = 0), the whole kernel is
-        solved densely with one equation replaced by ``Tr rho = 1``.
+    def level_blocks(self, liouvillian: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+        """Views of a Liouvillian as its blocks between charge levels.
 
         Parameters
         ----------
-        diagonal, up, down : list of numpy.ndarray
-            From :meth:`level_blocks`.
+        liouvillian : numpy.ndarray
+            ``(batch, map.output_size)``, from :meth:`liouvillian`.
+
+        Returns
+        -------
+        diagonal : list of numpy.ndarray
+            ``diagonal[n]`` ``(batch, r_n, r_n)``: level n to itself.
+        up : list of numpy.ndarray
+            ``up[n]`` ``(batch, r_{n+1}, r_n)``: level n to level n + 1 (an electron in).
+        down : list of numpy.ndarray
+            ``down[n]`` ``(batch, r_n, r_{n+1})``: level n + 1 to level n.
+        """
+        batch, sizes, live = liouvillian.shape[0], self.layout.level_sizes, self.map
+        pairs = list(zip(sizes, sizes[1:]))
+        if live.dense:
+            kernel, starts = liouvillian.reshape(batch, self.layout.size, self.layout.size), live.level_starts
+            levels = [slice(a, b) for a, b in zip(starts, starts[1:])]
+            diagonal = [kernel[:, level, level] for level in levels]
+            up = [kernel[:, b, a] for a, b in zip(levels, levels[1:])]
+            down = [kernel[:, a, b] for a, b in zip(levels, levels[1:])]
+            return diagonal, up, down
+        diagonal = [liouvillian[:, o : o + r * r].reshape(batch, r, r) for o, r in zip(live.diagonal_offsets, sizes)]
+        up = [liouvillian[:, o : o + a * b].reshape(batch, b, a) for o, (a, b) in zip(live.up_offsets, pairs)]
+        down = [liouvillian[:, o : o + a * b].reshape(batch, a, b) for o, (a, b) in zip(live.down_offsets, pairs)]
+        return diagonal, up, down
+
+    # ----------------------------------------------------------------------------- solve
+    def steady_state(self, liouvillian: np.ndarray) -> np.ndarray:
+        """Steady density matrices (trace one): one dense solve, or block elimination down the levels.
+
+        A dense kernel (small models) is solved at once with its first equation (a population's)
+        replaced by ``Tr rho = 1``.  Level blocks are eliminated: with ``S_n`` the kernel
+        censored on the levels >= n (``S_top`` its diagonal block), the parameters of level n
+        are ``x_n = -X_n x_{n-1}``, ``X_n = S_n^{-1} up[n-1]``, and ``S_{n-1} = diagonal[n-1] -
+        down[n-1] X_n``; the lowest level (the empty dot, one population) is then 1 before the
+        normalization.  Cost: one LU of each level's block (``r_n = sum d_s^2`` over its
+        sectors), not of the whole Liouville space.  Where a level block is singular (a level
+        nothing leaves, e.g. at T = 0), the whole kernel is solved densely.
+
+        Parameters
+        ----------
+        liouvillian : numpy.ndarray
+            ``(batch, map.output_size)``, from :meth:`liouvillian` (overwritten).
 
         Returns
         -------
@@ -393,11 +420,14 @@ class CoherentKernel:
             the chunk).
         """
         layout = self.layout
-        try:
-            levels = _eliminated(diagonal, up, down, layout.trace_rows()[0])
-        except np.linalg.LinAlgError:
-            levels = _dense(diagonal, up, down, layout)
-        parameters = np.concatenate(levels, axis=1)
+        if self.map.dense:
+            parameters = _solved(liouvillian.reshape(-1, layout.size, layout.size), np.concatenate(layout.trace_rows()))
+        else:
+            blocks = self.level_blocks(liouvillian)
+            try:
+                parameters = np.concatenate(_eliminated(*blocks, layout.trace_rows()[0]), axis=1)
+            except np.linalg.LinAlgError:
+                parameters = _solved(_assembled(*blocks, layout), np.concatenate(layout.trace_rows()))
         parameters /= parameters[:, self._populations].sum(axis=1, keepdims=True)
         return parameters
 
@@ -460,8 +490,8 @@ def _eliminated(diagonal, up, down, lowest_trace: np.ndarray) -> list[np.ndarray
     return result
 
 
-def _dense(diagonal, up, down, layout: DensityLayout) -> list[np.ndarray]:
-    """Level parameters of the whole kernel solved at once, the first equation replaced by the trace."""
+def _assembled(diagonal, up, down, layout: DensityLayout) -> np.ndarray:
+    """The whole kernel ``(batch, M, M)`` from its level blocks."""
     sizes, batch = layout.level_sizes, diagonal[0].shape[0]
     starts = np.cumsum((0,) + sizes)
     kernel = np.zeros((batch, layout.size, layout.size))
@@ -470,11 +500,16 @@ def _dense(diagonal, up, down, layout: DensityLayout) -> list[np.ndarray]:
     for n, (u, d) in enumerate(zip(up, down)):
         kernel[:, starts[n + 1] : starts[n + 2], starts[n] : starts[n + 1]] = u
         kernel[:, starts[n] : starts[n + 1], starts[n + 1] : starts[n + 2]] = d
-    kernel[:, 0, :] = np.concatenate(layout.trace_rows())  # the first population's equation follows
-    rhs = np.zeros((layout.size, 1))
+    return kernel
+
+
+def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
+    """Parameters of a whole kernel ``(batch, M, M)`` (overwritten), its first equation replaced by the trace."""
+    kernel[:, 0, :] = trace  # the first population's equation follows from the others
+    rhs = np.zeros((kernel.shape[-1], 1))
     rhs[0, 0] = 1.0
     try:
-        parameters = np.linalg.solve(kernel, rhs)[..., 0]
+        return np.linalg.solve(kernel, rhs)[..., 0]
     except np.linalg.LinAlgError:
         singular = np.linalg.cond(kernel) > 1 / np.finfo(float).eps
         bad = [(int(i),) for i in np.flatnonzero(singular)]
@@ -483,7 +518,6 @@ def _dense(diagonal, up, down, layout: DensityLayout) -> list[np.ndarray]:
             "the couplings there split the density matrix into disconnected parts",
             indices=bad,
         ) from None
-    return [parameters[:, starts[n] : starts[n + 1]] for n in range(len(sizes))]
 
 
 def _apply(matrix, sources: np.ndarray) -> np.ndarray:

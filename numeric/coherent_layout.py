@@ -332,7 +332,8 @@ class LiouvilleMap:
     per group the gain tensors of an electron in and out and the loss tensors of an electron in
     and out, each ``(G, ...)``.  Outputs: the level blocks flattened one after the other, first
     ``diagonal[n]`` ``(r_n, r_n)`` of every level, then ``up[n]`` ``(r_{n+1}, r_n)`` (an electron
-    in), then ``down[n]`` ``(r_n, r_{n+1})``.
+    in), then ``down[n]`` ``(r_n, r_{n+1})``; or (``dense``) the whole ``M x M`` kernel, row-major,
+    rows and columns the parameters of every level one after the other.
 
     Parameters
     ----------
@@ -340,6 +341,8 @@ class LiouvilleMap:
         Where the real parameters sit.
     groups : sequence of PairGroup
         The stacked sector pairs.
+    dense : bool, optional
+        Output the whole kernel (small models: one solve instead of an elimination per level).
 
     Examples
     --------
@@ -353,8 +356,8 @@ class LiouvilleMap:
     array([-4., -6.,  2.,  3.])
     """
 
-    def __init__(self, layout: DensityLayout, groups) -> None:
-        self.layout, self.groups = layout, tuple(groups)
+    def __init__(self, layout: DensityLayout, groups, *, dense: bool = False) -> None:
+        self.layout, self.groups, self.dense = layout, tuple(groups), dense
         sizes = layout.level_sizes
         blocks = [r * r for r in sizes] + [a * b for a, b in zip(sizes, sizes[1:])] * 2
         offsets = np.cumsum([0] + blocks)
@@ -362,7 +365,9 @@ class LiouvilleMap:
         self.diagonal_offsets = tuple(int(o) for o in offsets[:levels])
         self.up_offsets = tuple(int(o) for o in offsets[levels : 2 * levels - 1])
         self.down_offsets = tuple(int(o) for o in offsets[2 * levels - 1 : 3 * levels - 2])
-        self.output_size = int(offsets[-1])
+        self.output_size = layout.size**2 if dense else int(offsets[-1])
+        #: Where each level's parameters start among all of them.
+        self.level_starts = tuple(int(o) for o in np.cumsum((0,) + sizes))
         self.state_offsets = tuple(int(o) for o in np.cumsum([0] + [s.size for s in layout.sectors]))
         self._matrices: dict[tuple[int, bool], csr_array] = {}
 
@@ -432,34 +437,33 @@ class LiouvilleMap:
         return self._matrices[key]
 
     def _build(self, rank: int, complex_sources: bool) -> csr_array:
-        layout, sizes = self.layout, self.layout.level_sizes
+        layout = self.layout
         sectors = layout.sectors
-        outputs, sources, values = [], [], []
+        first = [self.level_starts[layout.level_of[k]] + layout.start[k] for k in range(len(sectors))]
+        rows_out, columns_out, sources, values = [], [], [], []
 
-        def emit(out, elem, imaginary, coeff, base):
+        def emit(rows, columns, elem, imaginary, coeff, base):
             if not complex_sources:
                 keep = ~imaginary
-                out, elem, coeff, imaginary = out[keep], elem[keep], coeff[keep], imaginary[keep]
+                rows, columns, elem, coeff = rows[keep], columns[keep], elem[keep], coeff[keep]
                 source = base + elem
             else:
                 source = base + 2 * elem + imaginary
-            outputs.append(out)
+            rows_out.append(rows)
+            columns_out.append(columns)
             sources.append(source)
             values.append(coeff)
 
         # -i [H, rho]: d Re rho_pq/dt = (E_p - E_q) Im rho_pq, d Im rho_pq/dt = -(E_p - E_q) Re rho_pq
         for k, sector in enumerate(sectors):
-            level = layout.level_of[k]
-            r, start, d = sizes[level], layout.start[k], sector.size
-            p, q = np.triu_indices(d, 1)
-            re, im = sector.real_index[p, q] + start, sector.imaginary_index[p, q] + start
-            base = self.diagonal_offsets[level]
+            p, q = np.triu_indices(sector.size, 1)
+            re, im = sector.real_index[p, q] + first[k], sector.imaginary_index[p, q] + first[k]
             energy_p, energy_q = self.state_offsets[k] + p, self.state_offsets[k] + q
             for rows, columns, sign in ((re, im, 1.0), (im, re, -1.0)):
-                out = base + rows * r + columns
-                outputs += [out, out]
+                rows_out += [rows, rows]
+                columns_out += [columns, columns]
                 sources += [energy_p, energy_q]
-                values += [np.full(len(out), sign), np.full(len(out), -sign)]
+                values += [np.full(len(rows), sign), np.full(len(rows), -sign)]
         base = self.energy_width
         width = 2 if complex_sources else 1
         templates: dict[tuple, tuple] = {}  # per shape, made once per build
@@ -474,11 +478,8 @@ class LiouvilleMap:
                     if key not in templates:
                         templates[key] = _gain_template(*shape, *padded)
                     rows, columns, elem, imaginary, coeff = templates[key]
-                    n = layout.level_of[lower]
-                    offsets = self.up_offsets if direction == 0 else self.down_offsets
-                    stride = sizes[n] if direction == 0 else sizes[n + 1]
-                    out = offsets[n] + (layout.start[target] + rows) * stride + layout.start[source] + columns
-                    emit(out, elem + i * group.gain_elements(direction), imaginary, coeff, base)
+                    elem = elem + i * group.gain_elements(direction)
+                    emit(rows + first[target], columns + first[source], elem, imaginary, coeff, base)
                 base += width * group.pairs * group.gain_elements(direction)
             for which, padded in ((group.lower, y_pad), (group.upper, x_pad)):
                 for i, sector in enumerate(which):
@@ -486,13 +487,27 @@ class LiouvilleMap:
                     if key not in templates:
                         templates[key] = _loss_template(sectors[sector].size, padded, rank)
                     rows, columns, elem, imaginary, coeff = templates[key]
-                    level = layout.level_of[sector]
-                    start = layout.start[sector]
-                    out = self.diagonal_offsets[level] + (start + rows) * sizes[level] + start + columns
-                    emit(out, elem + i * padded**rank, imaginary, coeff, base)
+                    emit(rows + first[sector], columns + first[sector], elem + i * padded**rank, imaginary, coeff, base)
                 base += width * group.pairs * padded**rank
-        shape = (self.output_size, base)
-        return csr_array((np.concatenate(values), (np.concatenate(outputs), np.concatenate(sources))), shape=shape)
+        rows, columns = np.concatenate(rows_out), np.concatenate(columns_out)
+        return csr_array(
+            (np.concatenate(values), (self._positions(rows, columns), np.concatenate(sources))),
+            shape=(self.output_size, base),
+        )
+
+    def _positions(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """Output positions of kernel entries (rows and columns among all parameters)."""
+        if self.dense:
+            return rows * self.layout.size + columns
+        starts, sizes = np.array(self.level_starts), np.array(self.layout.level_sizes)
+        row_level = np.searchsorted(starts, rows, side="right") - 1
+        column_level = np.searchsorted(starts, columns, side="right") - 1
+        local_row, local_column = rows - starts[row_level], columns - starts[column_level]
+        diagonal = np.array(self.diagonal_offsets)[row_level] + local_row * sizes[row_level] + local_column
+        up = np.array(self.up_offsets + (0,))[column_level] + local_row * sizes[column_level] + local_column
+        above = sizes[np.minimum(row_level + 1, len(sizes) - 1)]
+        down = np.array(self.down_offsets + (0,))[row_level] + local_row * above + local_column
+        return np.select([row_level == column_level, row_level == column_level + 1], [diagonal, up], down)
 
 
 def _expand(p, q, r, s, elem, conjugate, target: SectorParameters, source: SectorParameters):

@@ -181,7 +181,7 @@ def coherent_steady_state(
         coefficients = blocks.coefficients(chunk)
         energies, terms = kernel.group_terms(coefficients, principal_parts=principal_parts)
         try:
-            parameters = kernel.steady_state(*kernel.level_blocks(energies, terms, chunk_shape, approach=approach))
+            parameters = kernel.steady_state(kernel.liouvillian(energies, terms, chunk_shape, approach=approach))
         except NonUniqueSteadyState as error:
             raise located(error, grid, rows, chunk_shape) from None
         rho = kernel.densities(parameters)
