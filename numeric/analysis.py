@@ -40,7 +40,7 @@ from symbolic_pme.quantities import CHARGE, HEAT
 from .blocks import TransportBlocks
 from .chunks import SteadyStateAssembly
 from .inputs import Grid, row_chunks
-from .jumps import check_quantity
+from .jumps import check_quantity, stack_columns
 from .memory import MemoryEstimate
 from .resolvent import check_method, chunk_operators, work_per_point
 from .response import (
@@ -204,6 +204,7 @@ def analyse(
     MemoryEstimate.of_arrays(what, outputs + min(total, chunk) * per_point).check()
 
     values = compiled.symbol_values(grid.values)
+    work = compiled._workspace  # the model's reused buffers, shared with its plain steady states
     state_values = {
         name: np.broadcast_to(v, shape + (n,)) for name, v in blocks.state_values(blocks.coefficients(values)).items()
     }
@@ -218,7 +219,7 @@ def analyse(
         coefficients = blocks.coefficients(part)
         if names:
             check_temperatures(blocks, coefficients)
-        jumps, resolvent = chunk_operators(blocks, coefficients, part_shape, CHARGE, method)
+        jumps, resolvent = chunk_operators(blocks, coefficients, part_shape, CHARGE, method, work=work)
         p = resolvent.probabilities
         at = assembly.at(rows)
         probabilities[rows] = p.reshape(part_shape + (n,))
@@ -229,7 +230,7 @@ def analyse(
         if names:
             changes, flows = chunk_changes(differentiator, jumps, coefficients, part, part_shape, names)
             columns.append(flows)
-        solved = resolvent.right(np.concatenate(columns, axis=2)) if columns else None
+        solved = resolvent.right(stack_columns(columns)) if columns else None
         if cumulants:
             a = solved[:, :, : len(leads)] if cumulants >= 2 else None
             c[(slice(None),) * 2 + at] = np.moveaxis(chunk_cumulants(counted, resolvent, a, cumulants), 0, -1).reshape(

@@ -6,8 +6,11 @@ leaving; ``+-(E_b - E_a)`` for energy; ``+-(E_b - E_a - mu_alpha)`` for heat; ``
 the exact derivatives need only four operations on such weighted rates, each for every lead at
 once: ``1^T W_k x`` (:meth:`~BlockJumps.totals`), ``W_k x`` (:meth:`~BlockJumps.apply`),
 ``1^T W_k`` (:meth:`~BlockJumps.column_sums`) and the generator-like net flow ``sum_alpha (W_0 -
-diag(1^T W_0)) x`` (:meth:`~BlockJumps.flow`).  With spin, a lead's jumps include both spin
-channels (the totals are over the lead).
+diag(1^T W_0)) x`` (:meth:`~BlockJumps.flow`); in the steady state ``P`` (kept by
+``set_steady_state``: ``x=None``), also by the power ``k`` (:meth:`~BlockJumps.steady_totals`,
+:meth:`~BlockJumps.steady_apply`) and for the rates' derivatives
+(:meth:`~BlockJumps.derivative_totals`).  With spin, a lead's jumps include both spin channels
+(the totals are over the lead).
 
 Two layouts with one interface: :class:`FlatJumps` on the flat transition axis of small models
 (:class:`~symbolic_pme.numeric.flat.FlatRates`: every operation one product with a constant
@@ -27,11 +30,41 @@ from scipy import sparse
 from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
 
 from .blocks import TransportBlocks
+from .chunks import Workspace
 
-__all__ = ["BlockJumps", "FlatIncidence", "FlatJumps", "QUANTITIES"]
+__all__ = ["BlockJumps", "FlatIncidence", "FlatJumps", "QUANTITIES", "stack_columns"]
 
 #: The quantities whose transfer can be counted.
 QUANTITIES = (CHARGE, ENERGY, HEAT, SPIN)
+
+
+def stack_columns(parts: list[np.ndarray]) -> np.ndarray:
+    """Vectors ``(batch, n, m_i)`` side by side, ``(batch, n, sum m_i)``, in the parts' memory layout.
+
+    The flat layout's vectors are batch-last in memory (``(m, n, batch)`` seen as ``(batch, n,
+    m)``: every operation runs along the batch), the blocks' batch-first; a stack keeps the
+    layout of its parts, so that the resolvent and the jumps never meet mixed layouts.
+
+    Parameters
+    ----------
+    parts : list of numpy.ndarray
+        ``(batch, n, m_i)`` each.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(batch, n, sum m_i)``.
+
+    Examples
+    --------
+    >>> a = np.arange(6.0).reshape(1, 2, 3).transpose(2, 1, 0)  # batch-last memory
+    >>> stacked = stack_columns([a, a])
+    >>> stacked.shape, stacked.strides[0] == stacked.itemsize
+    ((3, 2, 2), True)
+    """
+    if all(part.strides[0] == part.itemsize for part in parts):
+        return np.concatenate([part.transpose(2, 1, 0) for part in parts]).transpose(2, 1, 0)
+    return np.concatenate(parts, axis=2)
 
 
 def check_quantity(blocks: TransportBlocks, quantity: str) -> None:
@@ -71,8 +104,9 @@ class FlatIncidence:
         net[flat.source, transitions] -= 1.0
         #: ``(n, 2K)``: the generator-like net flow of each transition.
         self.net = sparse.csr_array(net)
-        #: ``(n * n, 2K)``: the rates placed into the GTH transfer matrix (:attr:`FlatRates.transfer`).
-        self.transfer = sparse.csr_array(flat.transfer)
+        #: ``(n, n)``: the entries of the generator that may be non-zero (the diagonal and the transitions).
+        self.pattern = np.eye(n, dtype=bool)
+        self.pattern[flat.target, flat.source] = True
 
     @staticmethod
     def of(blocks: TransportBlocks) -> FlatIncidence:
@@ -100,6 +134,11 @@ _INCIDENCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 class FlatJumps:
     """Weighted jump rates of a small model on the flat transition axis.
 
+    Where a jump carries the same amount at every point (charge, S_z), ``q^k`` is folded into
+    the constant incidence matrices, and in the steady state every product starts from the
+    transitions' flows ``rates * P_source``, made once: ``1^T W_k P``, ``W_k P`` and ``1^T W_k``
+    each cost one sparse product and no pass over ``(2K, batch)`` arrays.
+
     Parameters
     ----------
     blocks:
@@ -108,17 +147,35 @@ class FlatJumps:
         ``(2K, batch)`` from :meth:`TransportBlocks.flat_rates` (entering, then leaving).
     carried:
         ``(2K, batch)`` or ``(2K, 1)``: what each transition carries into the dot.
+    work:
+        Reused buffers for the ``(2K, batch)`` flows (default: fresh arrays; a fresh array of a
+        large batch costs page faults comparable to the arithmetic).
     """
 
-    def __init__(self, blocks: TransportBlocks, rates: np.ndarray, carried: np.ndarray):
+    def __init__(
+        self, blocks: TransportBlocks, rates: np.ndarray, carried: np.ndarray, *, work: Workspace | None = None
+    ):
         self._incidence = FlatIncidence.of(blocks)
         self.rates, self.carried, self.leads = rates, carried, self._incidence.leads
         self.delta = None  # the entries' E_upper - E_lower, where :meth:`of` built the jumps
+        self._work = Workspace() if work is None else work
         self._weights: dict[int, np.ndarray] = {}
-        self._steady: np.ndarray | None = None  # the steady states at each transition's source, (2K, batch)
+        self._column_sums: dict[int, np.ndarray] = {}
+        self._scaled: dict[tuple[str, int], sparse.csr_array] = {}
+        self._steady: np.ndarray | None = None  # the steady states (n, batch)
+        self._flux: np.ndarray | None = None  # rates * P_source, (2K, batch)
+        self._last_flows: tuple[np.ndarray, np.ndarray] | None = None  # (weights, weights * P_source)
 
     @classmethod
-    def of(cls, blocks: TransportBlocks, coefficients: list, shape: tuple[int, ...], quantity: str) -> FlatJumps:
+    def of(
+        cls,
+        blocks: TransportBlocks,
+        coefficients: list,
+        shape: tuple[int, ...],
+        quantity: str,
+        *,
+        work: Workspace | None = None,
+    ) -> FlatJumps:
         """The jumps at a chunk's parameter values, weighted by ``quantity``.
 
         Parameters
@@ -129,15 +186,34 @@ class FlatJumps:
             The chunk's compiled parameter expressions and grid shape.
         quantity:
             The carried quantity.
+        work:
+            Reused buffers (the rates in ``"rates"``, as the plain steady state keeps them).
 
         Returns
         -------
         FlatJumps
         """
-        rates, delta = blocks.flat_rates(coefficients, shape)
-        jumps = cls(blocks, rates, flat_carried(blocks, coefficients, delta, shape, quantity))
+        out = None if work is None else work.array("rates", (2 * len(blocks.flat.upper), math.prod(shape)))
+        rates, delta = blocks.flat_rates(coefficients, shape, out=out)
+        jumps = cls(blocks, rates, flat_carried(blocks, coefficients, delta, shape, quantity), work=work)
         jumps.delta, jumps._inputs = delta, (blocks, coefficients, shape)
         return jumps
+
+    def buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A reused work array (uninitialized) of the jumps' :class:`~symbolic_pme.numeric.chunks.Workspace`.
+
+        Parameters
+        ----------
+        name:
+            The buffer's name (arrays of one name share memory).
+        shape:
+            Its shape.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        return self._work.array(name, shape)
 
     def counting(self, quantity: str) -> FlatJumps:
         """The same jumps weighted by another quantity (jumps built by :meth:`of`), in the same steady state.
@@ -152,19 +228,23 @@ class FlatJumps:
         FlatJumps
         """
         blocks, coefficients, shape = self._inputs
-        jumps = FlatJumps(blocks, self.rates, flat_carried(blocks, coefficients, self.delta, shape, quantity))
-        jumps.delta, jumps._inputs, jumps._steady = self.delta, self._inputs, self._steady
+        carried = flat_carried(blocks, coefficients, self.delta, shape, quantity)
+        jumps = FlatJumps(blocks, self.rates, carried)  # buffers of its own: its flows are kept apart
+        jumps.delta, jumps._inputs = self.delta, self._inputs
+        jumps._steady, jumps._flux = self._steady, self._flux
         return jumps
 
     def set_steady_state(self, probabilities: np.ndarray) -> None:
-        """Keep the steady states: ``x=None`` of :meth:`totals`, :meth:`apply` and :meth:`flow`.
+        """Keep the steady states (``x=None`` of :meth:`totals`, :meth:`apply` and :meth:`flow`).
 
         Parameters
         ----------
         probabilities:
             ``(batch, n)``; a transposed view of ``(n, batch)`` memory is gathered without a copy.
         """
-        self._steady = np.take(np.ascontiguousarray(probabilities.T), self._incidence.source, axis=0)
+        self._steady = np.ascontiguousarray(probabilities.T)
+        self._flux = self._gathered(self._work.array("flux", self.rates.shape))
+        self._flux *= self.rates
 
     def steady_currents(self, probabilities: np.ndarray) -> dict[str, np.ndarray]:
         """Every lead's currents in a steady state (:meth:`TransportBlocks.flat_currents`).
@@ -180,7 +260,10 @@ class FlatJumps:
             ``{quantity: (leads, batch)}``, positive from the lead into the dot.
         """
         blocks, coefficients, shape = self._inputs
-        return blocks.flat_currents(coefficients, self.rates, self.delta, probabilities.T, shape, conserve=True)
+        flows = self._work.array("flows", self.rates.shape)
+        return blocks.flat_currents(
+            coefficients, self.rates, self.delta, probabilities.T, shape, conserve=True, work=flows
+        )
 
     def derivative_weights(self, d_rates: np.ndarray, d_carried: np.ndarray | None) -> np.ndarray:
         """The derivative of the rates times ``q``.
@@ -218,15 +301,36 @@ class FlatJumps:
         if power == 0:
             return self.rates
         if power not in self._weights:  # kept: the cumulants and the derivatives share them
-            factor = self.carried**power
-            unit = factor.shape[1] == 1 and np.all(factor == 1.0)  # charge counted, an even power
-            self._weights[power] = self.rates if unit else self.rates * factor
+            self._weights[power] = self.rates * self.carried**power
         return self._weights[power]
+
+    def _matrix(self, name: str, power: int) -> sparse.csr_array | None:
+        """The incidence matrix ``name`` with ``q^power`` folded into its columns (None where ``q``
+        changes from point to point)."""
+        if self.carried.shape[1] != 1:
+            return None
+        if (name, power) not in self._scaled:
+            matrix = getattr(self._incidence, name)
+            self._scaled[name, power] = sparse.csr_array(matrix.multiply(self.carried[:, 0] ** power))
+        return self._scaled[name, power]
+
+    def _gathered(self, out: np.ndarray) -> np.ndarray:
+        """The steady states at each transition's source, ``(2K, batch)``, into ``out``."""
+        return np.take(self._steady, self._incidence.source, axis=0, out=out, mode="clip")  # "raise" buffers
+
+    def _steady_flows(self, weights: np.ndarray) -> np.ndarray:
+        """``weights * P_source`` in a reused buffer (the last one kept: a direction's flow and its
+        totals share it; it never leaves the jumps)."""
+        if self._last_flows is None or self._last_flows[0] is not weights:
+            flows = self._gathered(self._work.array("steady flows", weights.shape))
+            flows *= weights
+            self._last_flows = (weights, flows)
+        return self._last_flows[1]
 
     def _flows(self, weights: np.ndarray, x: np.ndarray | None) -> np.ndarray:
         """``(2K, batch)``: each transition's weight times ``x`` of its lead's column at its source."""
         if x is None:
-            return weights * self._steady
+            return self._steady_flows(weights)
         if x.shape[2] == 1:
             return weights * np.take(np.ascontiguousarray(x[:, :, 0].T), self._incidence.source, axis=0)
         by_lead = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (leads, n, batch)
@@ -254,6 +358,46 @@ class FlatJumps:
         """
         return (self._incidence.lead_matrix @ self._flows(weights, x)).T
 
+    def steady_totals(self, power: int) -> np.ndarray:
+        """``1^T W_power P`` per lead in the steady states.
+
+        Parameters
+        ----------
+        power:
+            k >= 1.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, leads)``.
+        """
+        matrix = self._matrix("lead_matrix", power)
+        if matrix is None:
+            return (self._incidence.lead_matrix @ (self._flux * self.carried**power)).T
+        return (matrix @ self._flux).T
+
+    def derivative_totals(self, d_rates: np.ndarray, d_carried: np.ndarray | None) -> np.ndarray:
+        """``1^T dW_alpha P`` per lead in the steady states: :meth:`totals` of :meth:`derivative_weights`.
+
+        Parameters
+        ----------
+        d_rates, d_carried:
+            As in :meth:`derivative_weights`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, leads)``.
+        """
+        flows = self._steady_flows(d_rates)  # shared with the flow of the same direction
+        matrix = self._matrix("lead_matrix", 1)
+        if matrix is not None and d_carried is None:
+            return (matrix @ flows).T
+        flows = flows * self.carried
+        if d_carried is not None:
+            flows += self._flux * np.concatenate([d_carried, -d_carried])
+        return (self._incidence.lead_matrix @ flows).T
+
     def apply(self, weights: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """``W_alpha x_alpha`` per lead.
 
@@ -272,20 +416,44 @@ class FlatJumps:
         """
         return self._by_lead(self._incidence.into, self._flows(weights, x))
 
-    def column_sums(self, weights: np.ndarray) -> np.ndarray:
-        """``1^T W_alpha`` per lead, as columns.
+    def steady_apply(self, power: int) -> np.ndarray:
+        """``W_power P`` per lead in the steady states.
 
         Parameters
         ----------
-        weights:
-            From :meth:`weights` or :meth:`derivative_weights`.
+        power:
+            k >= 1.
 
         Returns
         -------
         numpy.ndarray
             ``(batch, n, leads)``.
         """
-        return self._by_lead(self._incidence.out_of, weights)
+        matrix = self._matrix("into", power)
+        if matrix is None:
+            return self._by_lead(self._incidence.into, self._flux * self.carried**power)
+        return self._by_lead(matrix, self._flux)
+
+    def column_sums(self, power: int) -> np.ndarray:
+        """``1^T W_power`` per lead, as columns (kept: the cumulants and the derivatives share them).
+
+        Parameters
+        ----------
+        power:
+            k >= 1.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, n, leads)``.
+        """
+        if power not in self._column_sums:
+            matrix = self._matrix("out_of", power)
+            if matrix is None:
+                self._column_sums[power] = self._by_lead(self._incidence.out_of, self.weights(power))
+            else:
+                self._column_sums[power] = self._by_lead(matrix, self.rates)
+        return self._column_sums[power]
 
     def flow(self, weights: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """``(W - diag(1^T W)) x`` summed over leads (``W`` the weighted rates).
@@ -304,7 +472,7 @@ class FlatJumps:
         """
         net, source = self._incidence.net, self._incidence.source
         if x is None:
-            return (net @ (weights * self._steady)).T[:, :, None]
+            return (net @ self._steady_flows(weights)).T[:, :, None]
         columns = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (m, n, batch)
         flows = np.stack([net @ (weights * np.take(column, source, axis=0)) for column in columns])
         return np.moveaxis(flows, (0, 2), (2, 0))
@@ -509,19 +677,65 @@ class BlockJumps:
             out[:, lower, lead] += (column[:, None, upper] @ w_out)[:, 0]
         return out
 
-    def column_sums(self, weights: list) -> np.ndarray:
-        """``1^T W_alpha`` per lead, as columns.
+    def steady_totals(self, power: int) -> np.ndarray:
+        """``1^T W_power P`` per lead in the steady states.
 
         Parameters
         ----------
-        weights:
-            From :meth:`weights` or :meth:`derivative_weights`.
+        power:
+            k >= 1.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, leads)``.
+        """
+        return self.totals(self.weights(power))
+
+    def derivative_totals(self, d_rates: list, d_carried: list | None) -> np.ndarray:
+        """``1^T dW_alpha P`` per lead in the steady states: :meth:`totals` of :meth:`derivative_weights`.
+
+        Parameters
+        ----------
+        d_rates, d_carried:
+            As in :meth:`derivative_weights`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, leads)``.
+        """
+        return self.totals(self.derivative_weights(d_rates, d_carried))
+
+    def steady_apply(self, power: int) -> np.ndarray:
+        """``W_power P`` per lead in the steady states.
+
+        Parameters
+        ----------
+        power:
+            k >= 1.
 
         Returns
         -------
         numpy.ndarray
             ``(batch, n, leads)``.
         """
+        return self.apply(self.weights(power))
+
+    def column_sums(self, power: int) -> np.ndarray:
+        """``1^T W_power`` per lead, as columns.
+
+        Parameters
+        ----------
+        power:
+            k >= 1.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, n, leads)``.
+        """
+        weights = self.weights(power)
         batch = weights[0][0].shape[0]
         out = np.zeros((batch, self.n_states, self.leads))
         for (lead, lower, upper), (w_in, w_out) in zip(self.places, weights):

@@ -43,6 +43,7 @@ import numpy as np
 from symbolic_pme.errors import NonUniqueSteadyState
 
 from .blocks import TransportBlocks
+from .chunks import Workspace
 from .jumps import BlockJumps, FlatIncidence, FlatJumps
 from .memory import MemoryEstimate
 from .solver import GTH_MAX_STATES, solve_normalized, steady_state, steady_state_gth
@@ -61,6 +62,11 @@ class BatchLastLU:
     matrices : numpy.ndarray
         ``(n, n, batch)``; overwritten by the factors (``L`` unit lower below the diagonal,
         ``U`` on and above it).
+    pattern : numpy.ndarray, optional
+        ``(n, n)`` booleans: the entries that may be non-zero (default: all).  Each elimination
+        step and each step of a solve then spans only the rows and columns that its pivot's
+        fill-in reaches: a transport generator ordered by charge is block tridiagonal, and the
+        triangle's 8 states take 73 multiply-adds a point to factorize instead of 140.
 
     Raises
     ------
@@ -68,12 +74,14 @@ class BatchLastLU:
         Where a pivot is not positive (the gauge-fixed generator is singular).
     """
 
-    def __init__(self, matrices: np.ndarray):
+    def __init__(self, matrices: np.ndarray, *, pattern: np.ndarray | None = None):
         a, n = matrices, matrices.shape[0]
+        self._below, self._right, self._above, self._left = _fill_ranges(n, pattern)
         with np.errstate(divide="ignore", invalid="ignore"):
             for k in range(n - 1):
-                a[k + 1 :, k] /= a[k, k]
-                a[k + 1 :, k + 1 :] -= a[k + 1 :, k, None] * a[k, None, k + 1 :]
+                rows, columns = self._below[k], self._right[k]
+                a[rows, k] /= a[k, k]
+                a[rows, columns] -= a[rows, k, None] * a[k, None, columns]
         if not np.all(np.diagonal(a) > 0):
             raise _singular()
         self._a = a
@@ -84,7 +92,7 @@ class BatchLastLU:
         Parameters
         ----------
         b : numpy.ndarray
-            ``(n, m, batch)``; overwritten by the solution.
+            ``(n, m, batch)`` (any strides); overwritten by the solution.
         transposed : bool
             Solve with ``A^T``.
 
@@ -97,29 +105,53 @@ class BatchLastLU:
         if transposed:  # U^T then L^T
             for k in range(n):
                 b[k] /= a[k, k]
-                b[k + 1 :] -= a[k, k + 1 :, None] * b[k, None]
+                b[self._right[k]] -= a[k, self._right[k], None] * b[k, None]
             for k in range(n - 1, 0, -1):
-                b[:k] -= a[k, :k, None] * b[k, None]
+                b[self._left[k]] -= a[k, self._left[k], None] * b[k, None]
             return b
         for k in range(n - 1):  # L then U
-            b[k + 1 :] -= a[k + 1 :, k, None] * b[k, None]
+            b[self._below[k]] -= a[self._below[k], k, None] * b[k, None]
         for k in range(n - 1, -1, -1):
             b[k] /= a[k, k]
-            b[:k] -= a[:k, k, None] * b[k, None]
+            b[self._above[k]] -= a[self._above[k], k, None] * b[k, None]
         return b
 
 
+def _fill_ranges(n: int, pattern: np.ndarray | None) -> tuple[list[slice], list[slice], list[slice], list[slice]]:
+    """Per pivot k, the spans of the non-zeros of the LU factors (fill-in included) of a matrix
+    with that ``pattern``: ``L`` below k in column k, ``U`` right of k in row k, ``U`` above k in
+    column k and ``L`` left of k in row k, each as one slice (contiguous, possibly wider)."""
+    filled = np.ones((n, n), dtype=bool) if pattern is None else np.array(pattern, dtype=bool) | np.eye(n, dtype=bool)
+    for k in range(n - 1):  # the symbolic elimination
+        rows, columns = k + 1 + np.flatnonzero(filled[k + 1 :, k]), k + 1 + np.flatnonzero(filled[k, k + 1 :])
+        filled[np.ix_(rows, columns)] = True
+
+    def span(members: np.ndarray, empty: int) -> slice:
+        return slice(int(members[0]), int(members[-1]) + 1) if len(members) else slice(empty, empty)
+
+    below = [span(k + 1 + np.flatnonzero(filled[k + 1 :, k]), k + 1) for k in range(n)]
+    right = [span(k + 1 + np.flatnonzero(filled[k, k + 1 :]), k + 1) for k in range(n)]
+    above = [span(np.flatnonzero(filled[:k, k]), 0) for k in range(n)]
+    left = [span(np.flatnonzero(filled[k, :k]), 0) for k in range(n)]
+    return below, right, above, left
+
+
 class DenseResolvent:
-    """``R`` of dense generators by one batched inverse with the gauge fixed per point.
+    """``R`` of dense generators by one batched factorization with the gauge fixed per point.
 
     Parameters
     ----------
     generators:
         ``(batch, n, n)``, ``generators[b, j, i]`` = rate i -> j, columns summing to zero; the
-        resolvent takes them over (they are overwritten at the first application).
+        resolvent takes them over (they are overwritten at the first application).  Up to
+        :data:`SMALL` states, a batch-last memory layout (a transposed view of ``(n, n,
+        batch)``) is factorized in place.
     probabilities:
         The steady states ``(batch, n)``; None solves them (batched LU, first row replaced by
         the normalization).
+    pattern:
+        ``(n, n)`` booleans: the entries of the generators that may be non-zero (default: all;
+        see :class:`BatchLastLU`).
 
     Raises
     ------
@@ -127,28 +159,46 @@ class DenseResolvent:
         Where the generator's steady state is not unique.
     """
 
-    def __init__(self, generators: np.ndarray, probabilities: np.ndarray | None = None):
+    def __init__(
+        self, generators: np.ndarray, probabilities: np.ndarray | None = None, *, pattern: np.ndarray | None = None
+    ):
         if probabilities is None:
             normalized = generators.copy()
             normalized[:, 0, :] = 1.0
             probabilities = solve_normalized(normalized)
         #: Steady states ``(batch, n)``.
         self.probabilities = probabilities
-        self._generators = generators
+        self._generators, self._pattern = generators, pattern
         # the gauge-fixed -W, factorized when first needed: batch-last factors up to SMALL
         # states, else the matrices for LAPACK
         self._factors: BatchLastLU | np.ndarray | None = None
 
+    def _factorize(self) -> None:
+        """The gauge-fixed ``-W``, factorized (the generators are overwritten)."""
+        generators, self._generators = self._generators, None
+        if generators.shape[1] > SMALL:
+            self._points, self._gauge, self._factors = _gauge_fixed(generators, self.probabilities)
+            return
+        # only the gauge state's row is replaced (by x_s = 0): its column then multiplies x_s = 0
+        # alone and never enters the other rows' elimination, so it is left as it is (after a
+        # transposed solve, the gauge component is set to zero instead)
+        self._points, self._gauge = np.arange(generators.shape[0]), np.argmax(self.probabilities, axis=1)
+        fixed = np.negative(generators, out=generators)
+        fixed[self._points, self._gauge, :] = 0.0
+        fixed[self._points, self._gauge, self._gauge] = 1.0
+        self._factors = BatchLastLU(np.ascontiguousarray(np.moveaxis(fixed, 0, -1)), pattern=self._pattern)
+
     def _solve(self, rhs: np.ndarray, *, transposed: bool) -> np.ndarray:
-        """``x`` of ``-W x = rhs`` (or ``-W^T x = rhs``) off the gauge state, ``x_s = 0``."""
+        """``x`` of ``-W x = rhs`` (or ``-W^T x = rhs``) off the gauge state, ``x_s = 0``; ``rhs``
+        is overwritten."""
         if self._factors is None:
-            self._points, self._gauge, fixed = _gauge_fixed(self._generators, self.probabilities)
-            self._generators = None
-            small = fixed.shape[1] <= SMALL  # (a batch-last array seen batch-first factorizes in place)
-            self._factors = BatchLastLU(np.ascontiguousarray(np.moveaxis(fixed, 0, -1))) if small else fixed
+            self._factorize()
         rhs[self._points, self._gauge] = 0.0
         if isinstance(self._factors, BatchLastLU):
-            return np.moveaxis(self._factors.solve(np.moveaxis(rhs, 0, -1).copy(), transposed=transposed), -1, 0)
+            self._factors.solve(np.moveaxis(rhs, 0, -1), transposed=transposed)
+            if transposed:
+                rhs[self._points, self._gauge] = 0.0
+            return rhs
         try:
             return np.linalg.solve(np.swapaxes(self._factors, 1, 2) if transposed else self._factors, rhs)
         except np.linalg.LinAlgError:
@@ -167,9 +217,14 @@ class DenseResolvent:
         numpy.ndarray
             ``(batch, n, m)``, each column summing to zero.
         """
+        # in place on a copy in y's memory layout: a fresh result of mixed layouts (batch-last y,
+        # numpy's choice for p * sums) is iterated an order of magnitude slower
         p = self.probabilities[:, :, None]
-        x = self._solve(y - p * y.sum(axis=1, keepdims=True), transposed=False)
-        return p * x.sum(axis=1, keepdims=True) - x
+        x = y.copy(order="K")
+        x -= p * x.sum(axis=1, keepdims=True)
+        x = self._solve(x, transposed=False)
+        x -= p * x.sum(axis=1, keepdims=True)
+        return np.negative(x, out=x)
 
     def left(self, v: np.ndarray) -> np.ndarray:
         """``R^T v``: the solution u of ``W^T u = v - 1 (P^T v)`` with ``P^T u = 0``.
@@ -185,8 +240,11 @@ class DenseResolvent:
             ``(batch, n, m)``, each column orthogonal to the steady state.
         """
         p = self.probabilities[:, :, None]
-        u = self._solve(v - (p * v).sum(axis=1, keepdims=True), transposed=True)
-        return (p * u).sum(axis=1, keepdims=True) - u
+        u = v.copy(order="K")
+        u -= (p * u).sum(axis=1, keepdims=True)
+        u = self._solve(u, transposed=True)
+        u -= (p * u).sum(axis=1, keepdims=True)
+        return np.negative(u, out=u)
 
 
 def _gauge_fixed(generators: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -362,7 +420,13 @@ def work_per_point(blocks: TransportBlocks, method: str, columns: int) -> int:
 
 
 def chunk_operators(
-    blocks: TransportBlocks, coefficients: list, shape: tuple[int, ...], quantity: str, method: str
+    blocks: TransportBlocks,
+    coefficients: list,
+    shape: tuple[int, ...],
+    quantity: str,
+    method: str,
+    *,
+    work: Workspace | None = None,
 ) -> tuple[FlatJumps | BlockJumps, DenseResolvent | LevelResolvent]:
     """The weighted jumps and the resolvent of one chunk of grid points.
 
@@ -381,6 +445,10 @@ def chunk_operators(
         What the jumps are weighted by.
     method:
         One of :data:`METHODS`.
+    work:
+        Reused buffers for the large arrays of the flat layout (the model's, shared with its
+        plain steady states; default: fresh ones).  The jumps and the resolvent returned use
+        them until the next call with the same buffers.
 
     Returns
     -------
@@ -391,19 +459,26 @@ def chunk_operators(
     """
     batch = math.prod(shape)
     if blocks.flat is not None and method == "auto":
-        jumps = FlatJumps.of(blocks, coefficients, shape, quantity)
+        # the plain steady state's steps and buffers (TransportBlocks.flat_rates, the transfer
+        # matrix, GTH): fresh (2K, batch) or (n, n, batch) arrays would cost page faults comparable
+        # to the arithmetic
+        work = Workspace() if work is None else work
+        jumps = FlatJumps.of(blocks, coefficients, shape, quantity, work=work)
         n = blocks.n_states
-        transfer = (FlatIncidence.of(blocks).transfer @ jumps.rates).reshape(n, n, batch)
-        # the generators from the same product (GTH overwrites it), batch-last in memory as the
+        transfer = blocks.flat.transfer_matrix(jumps.rates, out=work.array("transfer", (n * n, batch)))
+        transfer = transfer.reshape(n, n, batch)
+        # the generators from the same matrix (GTH overwrites it), batch-last in memory as the
         # resolvent factorizes them, the diagonal minus the column sums (no transition stays put)
-        generators = np.moveaxis(transfer.copy(), -1, 0)
+        generators = work.array("resolvent", (n, n, batch))
+        np.copyto(generators, transfer)
         index = np.arange(n)
-        generators[:, index, index] = -generators.sum(axis=1)
-        probabilities, failed = steady_state_gth(transfer)
+        generators[index, index] = -generators.sum(axis=0)
+        probabilities, failed = steady_state_gth(transfer, work=work.array("gth", (n, n, batch)))
         probabilities = probabilities.T  # batch-last in memory, as the factors and the jumps use it
         if failed.any():
             probabilities = None
-        resolvent = DenseResolvent(generators, probabilities)
+        pattern = FlatIncidence.of(blocks).pattern
+        resolvent = DenseResolvent(np.moveaxis(generators, -1, 0), probabilities, pattern=pattern)
         jumps.set_steady_state(resolvent.probabilities)
         return jumps, resolvent
     rates = blocks.rates(coefficients, shape)

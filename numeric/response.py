@@ -56,7 +56,7 @@ from symbolic_pme.quantities import CHARGE, ENERGY, HEAT
 
 from .blocks import TransportBlocks
 from .functions import golden_rule_pair
-from .jumps import BlockJumps, FlatJumps
+from .jumps import BlockJumps, FlatJumps, stack_columns
 from .kernel import ExpressionKernel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -493,11 +493,12 @@ def chunk_changes(
         slots, d_mu, d_t = differentiator.slots(name, values)
         order = amplitudes.derivatives(slots, name)
         if isinstance(jumps, FlatJumps):
-            change = _flat_changes(blocks, jumps, coefficients, shape, order.energies, order.gammas, d_mu, d_t)
+            out = jumps.buffer(f"rates along {name}", jumps.rates.shape)
+            change = _flat_changes(blocks, jumps, coefficients, shape, order.energies, order.gammas, d_mu, d_t, out)
         else:
             change = _block_changes(blocks, jumps, coefficients, shape, order.energies, order.gammas, d_mu, d_t)
         changes.append(Change(*change, _by_lead(d_mu, shape), _by_lead(d_t, shape), order, amplitudes))
-    return changes, np.concatenate([jumps.flow(change.rates) for change in changes], axis=2)
+    return changes, stack_columns([jumps.flow(change.rates) for change in changes])
 
 
 def chunk_derivatives(
@@ -539,11 +540,11 @@ def chunk_derivatives(
     found = {}
     for quantity in (q for q in (CHARGE, ENERGY) if q in needed):
         counted = jumps if quantity == CHARGE else jumps.counting(quantity)
-        through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(counted.weights(1)), d_p)
+        through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(1), d_p)
         found[quantity] = d_i = np.empty((len(changes), jumps.leads, d_p.shape[0]))
         for k, change in enumerate(changes):
             d_carried = change.carried if quantity == ENERGY else None
-            d_i[k] = counted.totals(counted.derivative_weights(change.rates, d_carried)).T + through_p[k]
+            d_i[k] = counted.derivative_totals(change.rates, d_carried).T + through_p[k]
     if HEAT in quantities:
         d_mu = np.stack([change.mu for change in changes])
         found[HEAT] = found[ENERGY] - d_mu * current - mu * found[CHARGE]
@@ -617,7 +618,7 @@ def chunk_second_changes(
         columns.append(
             jumps.flow(rates) + jumps.flow(a.rates, d_p[:, :, j : j + 1]) + jumps.flow(b.rates, d_p[:, :, i : i + 1])
         )
-    return seconds, np.concatenate(columns, axis=2)
+    return seconds, stack_columns(columns)
 
 
 def chunk_second_derivatives(
@@ -675,7 +676,7 @@ def chunk_second_derivatives(
     for quantity in (q for q in (CHARGE, ENERGY) if q in needed):
         energy = quantity == ENERGY
         counted = jumps if quantity == CHARGE else jumps.counting(quantity)
-        through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(counted.weights(1)), d2_p)
+        through_p = np.einsum("bnl,bnt->tlb", counted.column_sums(1), d2_p)
         found[quantity] = d2_i = np.empty((len(pairs), jumps.leads, d2_p.shape[0]))
         for k, ((i, j), second) in enumerate(zip(pairs, seconds)):
             a, b = changes[i], changes[j]
@@ -993,56 +994,57 @@ def _block_changes(blocks, jumps: BlockJumps, coefficients, shape, d_energies, d
     return d_rates, None if d_energies is None else d_delta
 
 
-def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t):
-    """On the flat layout: d rates ``(2K, batch)`` and the change of E_b - E_a of the entering
-    transitions, ``(K, batch)`` (None where the energies do not change).
+def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t, out):
+    """On the flat layout: d rates ``(2K, batch)`` (in ``out``) and the change of E_b - E_a of
+    the entering transitions, ``(K, batch)`` (None where the energies do not change).
 
     A lead whose mu, T and amplitudes do not change along the direction, with energies that do
     not either (a bias direction, for every lead but the biased one), keeps zero rows.
     """
-    flat, batch, ndim = blocks.flat, math.prod(shape), len(shape)
+    flat, ndim = blocks.flat, len(shape)
     size = len(flat.upper)
-    d_rates = np.zeros((2 * size, batch))
     d_delta = None
     if d_energies is not None:
         d_delta = _entries(_entry_major(d_energies[..., flat.upper] - d_energies[..., flat.lower], ndim), shape)
     d_gamma = _flat_gammas(blocks, coefficients, d_gammas, ndim)
     delta = jumps.delta
     for lead, ((mu_slot, t_slot, band), entries) in enumerate(zip(blocks.lead_slots, flat.lead_entries)):
+        d_in, d_out = out[entries], out[size + entries.start : size + entries.stop]
         shifts, heats = d_delta is not None or np.any(d_mu[lead]), np.any(d_t[lead])
         if not (shifts or heats or d_gamma is not None):
+            d_in.fill(0.0)
+            d_out.fill(0.0)
             continue
         count = entries.stop - entries.start
-        leaving = slice(size + entries.start, size + entries.stop)
         temperature = _per_point(coefficients[t_slot], shape)
-        d_in = None
         if shifts or heats:
             # d(gamma f) = gamma f (1 - f) s with s = (d mu - d(E_b - E_a) + x dT / T) / T, x = E_b - E_a - mu;
-            # gamma f (1 - f) = r_in r_out / (r_in + r_out) from the rates themselves (no exp)
+            # gamma f (1 - f) = r_in r_out / (r_in + r_out) from the rates themselves (no exp), in place
             slope = _per_point(d_mu[lead], shape)
             if d_delta is not None:
                 slope = slope - d_delta[entries]
             if heats:
                 x = _entries(delta[entries] - coefficients[mu_slot], shape, count)
                 slope = slope + x * _per_point(d_t[lead], shape) / temperature
-            r_in, r_out = jumps.rates[entries], jumps.rates[leaving]
-            total = r_in + r_out
-            np.maximum(total, np.finfo(float).tiny, out=total)  # both rates zero: a change of zero
-            d_in = r_in * r_out
-            d_in /= total
+            r_in, r_out = jumps.rates[entries], jumps.rates[size + entries.start : size + entries.stop]
+            np.add(r_in, r_out, out=d_in)
+            np.maximum(d_in, np.finfo(float).tiny, out=d_in)  # both rates zero: a change of zero
+            np.divide(r_out, d_in, out=d_in)
+            d_in *= r_in
             d_in *= slope / temperature
+            np.negative(d_in, out=d_out)
+        else:
+            d_in.fill(0.0)
+            d_out.fill(0.0)
         if d_gamma is not None:
             fill, empty = golden_rule_pair(1.0, delta[entries] - coefficients[mu_slot], coefficients[t_slot])
             d_g = d_gamma[entries]
             if band is not None:
                 low, high = coefficients[band[0]], coefficients[band[1]]
                 d_g = d_g * ((delta[entries] >= low) & (delta[entries] <= high))
-            d_rates[entries] = _entries(d_g * fill, shape, count)
-            d_rates[leaving] = _entries(d_g * empty, shape, count)
-        if d_in is not None:
-            d_rates[entries] += d_in
-            d_rates[leaving] -= d_in
-    return d_rates, d_delta
+            d_in += _entries(d_g * fill, shape, count)
+            d_out += _entries(d_g * empty, shape, count)
+    return out, d_delta
 
 
 def _per_point(value, shape: tuple[int, ...]):

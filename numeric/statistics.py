@@ -121,7 +121,7 @@ def chunk_cumulant_sources(jumps: FlatJumps | BlockJumps) -> np.ndarray:
     numpy.ndarray
         ``(batch, n, leads)``.
     """
-    return jumps.apply(jumps.weights(1))
+    return jumps.steady_apply(1)
 
 
 def chunk_cumulants(
@@ -149,20 +149,24 @@ def chunk_cumulants(
     numpy.ndarray
         ``(batch, leads, order)``.
     """
-    w = [jumps.weights(k) for k in range(1, order + 1)]
-    c1 = jumps.totals(w[0])
+    c1 = jumps.steady_totals(1)
     result = [c1]
-    if order >= 2:
-        result.append(jumps.totals(w[1]) - 2 * jumps.totals(w[0], a))
+    if order >= 2:  # 1^T W_1 a = (1^T W_1) . a
+        result.append(jumps.steady_totals(2) - 2 * _dot(jumps.column_sums(1), a))
     if order >= 3:
-        u = resolvent.left(jumps.column_sums(w[0]))
-        v2p, v1a = jumps.apply(w[1]), jumps.apply(w[0], a)
+        u = resolvent.left(jumps.column_sums(1))
+        v2p, v1a = jumps.steady_apply(2), jumps.apply(jumps.weights(1), a)
         result.append(
-            jumps.totals(w[2]) - 3 * jumps.totals(w[1], a) - 3 * _dot(u, v2p) + 6 * _dot(u, v1a) - 6 * c1 * _dot(u, a)
+            jumps.steady_totals(3)
+            - 3 * _dot(jumps.column_sums(2), a)
+            - 3 * _dot(u, v2p)
+            + 6 * _dot(u, v1a)
+            - 6 * c1 * _dot(u, a)
         )
     return np.stack(result, axis=-1)
 
 
 def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Column-wise ``u . v`` of ``(batch, n, leads)`` arrays, ``(batch, leads)``."""
-    return np.einsum("bnl,bnl->bl", u, v)
+    """Column-wise ``u . v`` of ``(batch, n, leads)`` arrays, ``(batch, leads)`` (in the memory
+    layout they share)."""
+    return (u * v).sum(axis=1)
