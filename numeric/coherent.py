@@ -49,7 +49,7 @@ from .coherent_layout import DensityLayout, LiouvilleMap, PairGroup, pair_groups
 from .functions import golden_rule_pair
 from .lead_integrals import principal_values
 
-__all__ = ["APPROACHES", "CoherentKernel", "GroupTerms"]
+__all__ = ["APPROACHES", "CoherentKernel", "GroupTerms", "complex_sources"]
 
 #: The coherent approaches, by the names :meth:`CompiledNetwork.steady_state` takes.
 APPROACHES = ("lindblad", "redfield", "1vn")
@@ -144,18 +144,16 @@ class CoherentKernel:
     def _gathers(self) -> None:
         """Index arrays from the solved parameters ``x`` (all levels, one after the other) to the
         density matrices: per element ``rho = x[re] + i sign x[im]`` (index M is a zero)."""
-        layout, sizes = self.layout, self.layout.level_sizes
-        level_starts = np.cumsum((0,) + sizes)
+        layout = self.layout
         real, imaginary, signs, populations, offsets = [], [], [], [], [0]
         for k, sector in enumerate(layout.sectors):
-            first = level_starts[layout.level_of[k]] + layout.start[k]
+            index = np.append(layout.index[k], layout.size)  # -1: the zero after all parameters
             p, q = (a.ravel() for a in np.indices((sector.size, sector.size)))
             low, high = np.minimum(p, q), np.maximum(p, q)
-            real.append(first + sector.real_index[low, high])
-            im = sector.imaginary_index[low, high]
-            imaginary.append(np.where(im < 0, layout.size, first + im))
+            real.append(index[sector.real_index[low, high]])
+            imaginary.append(index[sector.imaginary_index[low, high]])
             signs.append(np.sign(q - p).astype(float))
-            populations.append(first + np.arange(sector.size))
+            populations.append(index[: sector.size])
             offsets.append(offsets[-1] + sector.size**2)
         self._real, self._imaginary = np.concatenate(real), np.concatenate(imaginary)
         self._signs, self._populations = np.concatenate(signs), np.concatenate(populations)
@@ -328,15 +326,15 @@ class CoherentKernel:
         if approach not in APPROACHES:
             raise ValueError(f"approach: unknown coherent approach {approach!r}; choose from {', '.join(APPROACHES)}")
         rank = 3 if approach == "1vn" else 2
-        complex_sources = any(np.iscomplexobj(t.amplitude) or np.iscomplexobj(t.particle) for t in terms)
-        matrix = self.map.matrix(rank=rank, complex_sources=complex_sources)
+        complex_ = complex_sources(terms)
+        matrix = self.map.matrix(rank=rank, complex_sources=complex_)
         batch = int(np.prod(shape, dtype=np.int64))
         sources = np.empty((batch, matrix.shape[1]))
         states = energies.shape[-1]
         sources[:, :states] = np.broadcast_to(energies, shape + (states,)).reshape(batch, states)
         start = self.map.energy_width
         sources[:, states:start] = 0.0
-        width = 2 if complex_sources else 1
+        width = 2 if complex_ else 1
         build = {"lindblad": _lindblad, "redfield": _redfield, "1vn": _neumann}[approach]
         for term in terms:
             group = term.group
@@ -351,7 +349,7 @@ class CoherentKernel:
             for tail in tails:
                 size = int(np.prod(tail))
                 view = sources[:, start : start + width * size]
-                views.append(_reshaped(view.view(complex) if complex_sources else view, shape + tail))
+                views.append(_reshaped(view.view(complex) if complex_ else view, shape + tail))
                 start += width * size
             t, u, v = term.amplitude, term.particle, term.hole
             build(t, u, views[0], views[2])  # an electron in: P = T, w = u
@@ -390,7 +388,7 @@ class CoherentKernel:
         return diagonal, up, down
 
     # ----------------------------------------------------------------------------- solve
-    def steady_state(self, liouvillian: np.ndarray) -> np.ndarray:
+    def steady_state(self, liouvillian: np.ndarray, *, separable: bool = False) -> np.ndarray:
         """Steady density matrices (trace one): one dense solve, or block elimination down the levels.
 
         A dense kernel (small models) is solved at once with its first equation (a population's)
@@ -406,6 +404,10 @@ class CoherentKernel:
         ----------
         liouvillian : numpy.ndarray
             ``(batch, map.output_size)``, from :meth:`liouvillian` (overwritten).
+        separable : bool, optional
+            The blocks between levels map symmetric parameters onto symmetric ones and
+            antisymmetric onto antisymmetric (:class:`DensityLayout`; real sources, see
+            :func:`complex_sources`): their products are then taken half by half.
 
         Returns
         -------
@@ -420,14 +422,16 @@ class CoherentKernel:
             the chunk).
         """
         layout = self.layout
+        trace = layout.trace_row()
         if self.map.dense:
-            parameters = _solved(liouvillian.reshape(-1, layout.size, layout.size), np.concatenate(layout.trace_rows()))
+            parameters = _solved(liouvillian.reshape(-1, layout.size, layout.size), trace)
         else:
             blocks = self.level_blocks(liouvillian)
+            halves = layout.symmetric_sizes if separable else None
             try:
-                parameters = np.concatenate(_eliminated(*blocks, layout.trace_rows()[0]), axis=1)
+                parameters = np.concatenate(_eliminated(*blocks, trace[: layout.level_starts[1]], halves), axis=1)
             except np.linalg.LinAlgError:
-                parameters = _solved(_assembled(*blocks, layout), np.concatenate(layout.trace_rows()))
+                parameters = _solved(_assembled(*blocks, layout), trace)
         parameters /= parameters[:, self._populations].sum(axis=1, keepdims=True)
         return parameters
 
@@ -468,14 +472,39 @@ class CoherentKernel:
         return padded[:, lower], padded[:, upper]
 
 
-def _eliminated(diagonal, up, down, lowest_trace: np.ndarray) -> list[np.ndarray]:
-    """Level parameters (unnormalized) by elimination from the top level down."""
+def complex_sources(terms: list[GroupTerms]) -> bool:
+    """Whether a chunk's gains and losses are complex: complex tunnelling amplitudes or principal parts.
+
+    Parameters
+    ----------
+    terms : list of GroupTerms
+        From :meth:`CoherentKernel.group_terms`.
+
+    Returns
+    -------
+    bool
+        False where every amplitude and lead factor is real; then the imaginary parts of the
+        sources vanish and the blocks between levels are separable (:class:`DensityLayout`).
+    """
+    return any(np.iscomplexobj(t.amplitude) or np.iscomplexobj(t.particle) for t in terms)
+
+
+def _eliminated(diagonal, up, down, lowest_trace: np.ndarray, halves=None) -> list[np.ndarray]:
+    """Level parameters (unnormalized) by elimination from the top level down; with ``halves``
+    (each level's symmetric parameters), ``down`` is block diagonal and multiplied half by half."""
     levels, batch = len(diagonal), diagonal[0].shape[0]
     transfer: list[np.ndarray] = [np.empty(0)] * levels
     censored = diagonal[-1]
     for n in range(levels - 1, 0, -1):
         transfer[n] = np.linalg.solve(censored, up[n - 1])
-        censored = np.matmul(down[n - 1], transfer[n])
+        block, x = down[n - 1], transfer[n]
+        if halves is None:
+            censored = np.matmul(block, x)
+        else:
+            below, here = halves[n - 1], halves[n]
+            censored = np.empty(block.shape[:-1] + x.shape[-1:])
+            np.matmul(block[:, :below, :here], x[:, :here], out=censored[:, :below])
+            np.matmul(block[:, below:, here:], x[:, here:], out=censored[:, below:])
         np.subtract(diagonal[n - 1], censored, out=censored)
     if censored.shape[-1] == 1:
         lowest = np.ones((batch, 1))

@@ -99,6 +99,12 @@ class SectorParameters:
 class DensityLayout:
     """The real parameters of a sector-block-diagonal density matrix, grouped by charge level.
 
+    Within a level come first the *symmetric* parameters of every sector (populations and real
+    parts above the diagonal, those that complex conjugation of rho keeps), sector after sector,
+    then the *antisymmetric* ones (the imaginary parts).  With real tunnelling amplitudes and no
+    principal parts, the gains and losses map each kind onto itself (only ``-i [H, rho]`` mixes
+    them), so the blocks between levels are block diagonal in this order.
+
     Parameters
     ----------
     sizes : sequence of int
@@ -114,63 +120,61 @@ class DensityLayout:
         The sectors of each charge level, in ascending charge.
     level_of : tuple of int
         Each sector's level.
-    start : tuple of int
-        Each sector's first parameter within its level.
+    index : tuple of numpy.ndarray
+        Per sector, where its ``d^2`` parameters (in :class:`SectorParameters` order) sit among
+        all parameters, the levels one after the other.
+    level_starts : tuple of int
+        Where each level's parameters start.
+    symmetric_sizes : tuple of int
+        The symmetric parameters of each level (its first ones).
     size : int
         ``M = sum_s d_s^2``: the real parameters (and complex elements) in all.
 
     Examples
     --------
     >>> layout = DensityLayout([1, 2, 2, 1], [0, 1, 1, 2])
-    >>> layout.size, layout.levels, layout.level_sizes
-    (10, ((0,), (1, 2), (3,)), (1, 8, 1))
+    >>> layout.size, layout.levels, layout.level_sizes, layout.symmetric_sizes
+    (10, ((0,), (1, 2), (3,)), (1, 8, 1), (1, 6, 1))
+    >>> layout.index[1].tolist(), layout.index[2].tolist()  # populations, real part, imaginary part
+    ([1, 2, 3, 7], [4, 5, 6, 8])
     """
 
     def __init__(self, sizes, charges):
         self.sectors = tuple(SectorParameters(d) for d in sizes)
         order = sorted(set(charges))
         self.levels = tuple(tuple(k for k, c in enumerate(charges) if c == charge) for charge in order)
-        level_of, start = [0] * len(self.sectors), [0] * len(self.sectors)
+        level_of, index, symmetric, starts = [0] * len(self.sectors), [None] * len(self.sectors), [], [0]
         for n, members in enumerate(self.levels):
-            offset = 0
-            for k in members:
-                level_of[k], start[k] = n, offset
-                offset += self.sectors[k].size ** 2
-        self.level_of, self.start = tuple(level_of), tuple(start)
-        self.size = sum(sector.size**2 for sector in self.sectors)
+            kept = [self.sectors[k].size * (self.sectors[k].size + 1) // 2 for k in members]
+            symmetric.append(sum(kept))
+            offset, flipped = starts[-1], starts[-1] + symmetric[-1]
+            for k, count in zip(members, kept):
+                d = self.sectors[k].size
+                level_of[k] = n
+                index[k] = np.concatenate([offset + np.arange(count), flipped + np.arange(d * d - count)])
+                offset, flipped = offset + count, flipped + d * d - count
+            starts.append(flipped)
+        self.level_of, self.index = tuple(level_of), tuple(index)
+        self.level_starts, self.symmetric_sizes = tuple(starts), tuple(symmetric)
+        self.size = starts[-1]
 
     @property
     def level_sizes(self) -> tuple[int, ...]:
         """The number of real parameters of each level."""
-        return tuple(sum(self.sectors[k].size ** 2 for k in members) for members in self.levels)
+        return tuple(b - a for a, b in zip(self.level_starts, self.level_starts[1:]))
 
-    def place(self, sector: int) -> slice:
-        """The parameters of one sector within its level's.
-
-        Parameters
-        ----------
-        sector : int
-            The sector's index.
+    def trace_row(self) -> np.ndarray:
+        """The row ``Tr rho`` on all parameters (ones at the populations).
 
         Returns
         -------
-        slice
-            Its part of the level's parameter vector.
+        numpy.ndarray
+            ``(M,)``.
         """
-        return slice(self.start[sector], self.start[sector] + self.sectors[sector].size ** 2)
-
-    def trace_rows(self) -> list[np.ndarray]:
-        """Per level, the row ``Tr rho`` on its parameters (ones at the diagonals).
-
-        Returns
-        -------
-        list of numpy.ndarray
-            ``(r_n,)`` per level.
-        """
-        rows = [np.zeros(r) for r in self.level_sizes]
-        for k, sector in enumerate(self.sectors):
-            rows[self.level_of[k]][self.start[k] : self.start[k] + sector.size] = 1.0
-        return rows
+        row = np.zeros(self.size)
+        for sector, index in zip(self.sectors, self.index):
+            row[index[: sector.size]] = 1.0
+        return row
 
 
 #: Entries per grid point that merging sector pairs of different shapes into one zero-padded
@@ -366,8 +370,7 @@ class LiouvilleMap:
         self.up_offsets = tuple(int(o) for o in offsets[levels : 2 * levels - 1])
         self.down_offsets = tuple(int(o) for o in offsets[2 * levels - 1 : 3 * levels - 2])
         self.output_size = layout.size**2 if dense else int(offsets[-1])
-        #: Where each level's parameters start among all of them.
-        self.level_starts = tuple(int(o) for o in np.cumsum((0,) + sizes))
+        self.level_starts = layout.level_starts
         self.state_offsets = tuple(int(o) for o in np.cumsum([0] + [s.size for s in layout.sectors]))
         self._matrices: dict[tuple[int, bool], csr_array] = {}
 
@@ -439,7 +442,6 @@ class LiouvilleMap:
     def _build(self, rank: int, complex_sources: bool) -> csr_array:
         layout = self.layout
         sectors = layout.sectors
-        first = [self.level_starts[layout.level_of[k]] + layout.start[k] for k in range(len(sectors))]
         rows_out, columns_out, sources, values = [], [], [], []
 
         def emit(rows, columns, elem, imaginary, coeff, base):
@@ -457,7 +459,7 @@ class LiouvilleMap:
         # -i [H, rho]: d Re rho_pq/dt = (E_p - E_q) Im rho_pq, d Im rho_pq/dt = -(E_p - E_q) Re rho_pq
         for k, sector in enumerate(sectors):
             p, q = np.triu_indices(sector.size, 1)
-            re, im = sector.real_index[p, q] + first[k], sector.imaginary_index[p, q] + first[k]
+            re, im = layout.index[k][sector.real_index[p, q]], layout.index[k][sector.imaginary_index[p, q]]
             energy_p, energy_q = self.state_offsets[k] + p, self.state_offsets[k] + q
             for rows, columns, sign in ((re, im, 1.0), (im, re, -1.0)):
                 rows_out += [rows, rows]
@@ -479,7 +481,7 @@ class LiouvilleMap:
                         templates[key] = _gain_template(*shape, *padded)
                     rows, columns, elem, imaginary, coeff = templates[key]
                     elem = elem + i * group.gain_elements(direction)
-                    emit(rows + first[target], columns + first[source], elem, imaginary, coeff, base)
+                    emit(layout.index[target][rows], layout.index[source][columns], elem, imaginary, coeff, base)
                 base += width * group.pairs * group.gain_elements(direction)
             for which, padded in ((group.lower, y_pad), (group.upper, x_pad)):
                 for i, sector in enumerate(which):
@@ -487,7 +489,8 @@ class LiouvilleMap:
                     if key not in templates:
                         templates[key] = _loss_template(sectors[sector].size, padded, rank)
                     rows, columns, elem, imaginary, coeff = templates[key]
-                    emit(rows + first[sector], columns + first[sector], elem + i * padded**rank, imaginary, coeff, base)
+                    place = layout.index[sector]
+                    emit(place[rows], place[columns], elem + i * padded**rank, imaginary, coeff, base)
                 base += width * group.pairs * padded**rank
         rows, columns = np.concatenate(rows_out), np.concatenate(columns_out)
         return csr_array(

@@ -29,7 +29,7 @@ from symbolic_pme.errors import NonUniqueSteadyState
 
 from .blocks import TransportBlocks
 from .chunks import SteadyStateAssembly, located
-from .coherent import APPROACHES, CoherentKernel
+from .coherent import APPROACHES, CoherentKernel, complex_sources
 from .coherent_currents import coherent_currents
 from .inputs import Grid, row_chunks
 from .memory import MemoryEstimate
@@ -181,7 +181,8 @@ def coherent_steady_state(
         coefficients = blocks.coefficients(chunk)
         energies, terms = kernel.group_terms(coefficients, principal_parts=principal_parts)
         try:
-            parameters = kernel.steady_state(kernel.liouvillian(energies, terms, chunk_shape, approach=approach))
+            liouvillian = kernel.liouvillian(energies, terms, chunk_shape, approach=approach)
+            parameters = kernel.steady_state(liouvillian, separable=not complex_sources(terms))
         except NonUniqueSteadyState as error:
             raise located(error, grid, rows, chunk_shape) from None
         rho = kernel.densities(parameters)
