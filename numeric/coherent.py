@@ -138,6 +138,7 @@ class CoherentKernel:
         self.map = LiouvilleMap(self.layout, self.groups, dense=self.layout.size <= DENSE_MAX)
         self._lead_of_link = np.array([link.lead for link in blocks.links], dtype=np.int64)
         self._stacked: tuple | None = None  # (the blocks' lists they come from, the stacked arrays)
+        self._outputs: dict[tuple, np.ndarray] = {}  # per kind of map and batch: the Liouvillian's work array
         self._work = work_numbers(self.layout, self.groups, rank=3)
         self._gathers()
 
@@ -316,7 +317,9 @@ class CoherentKernel:
         Returns
         -------
         numpy.ndarray
-            ``(batch, map.output_size)``.
+            ``(batch, map.output_size)``: a work array of the kernel, overwritten by the next call
+            of the same batch size (and by :meth:`steady_state`); its entries that are zero by
+            structure are never written.
 
         Raises
         ------
@@ -327,7 +330,7 @@ class CoherentKernel:
             raise ValueError(f"approach: unknown coherent approach {approach!r}; choose from {', '.join(APPROACHES)}")
         rank = 3 if approach == "1vn" else 2
         complex_ = complex_sources(terms)
-        matrix = self.map.matrix(rank=rank, complex_sources=complex_)
+        rows, matrix = self.map.compressed(rank=rank, complex_sources=complex_)
         batch = int(np.prod(shape, dtype=np.int64))
         sources = np.empty((batch, matrix.shape[1]))
         states = energies.shape[-1]
@@ -354,7 +357,12 @@ class CoherentKernel:
             t, u, v = term.amplitude, term.particle, term.hole
             build(t, u, views[0], views[2])  # an electron in: P = T, w = u
             build(_adjoint(t), _adjoint(v), views[1], views[3])  # out: P = T^+, w = v^+
-        return _apply(matrix, sources)
+        key = (rank, complex_, batch)
+        out = self._outputs.get(key)
+        if out is None:  # entries outside ``rows`` are zero and stay zero: the map never writes them
+            out = self._outputs[key] = np.zeros((batch, self.map.output_size))
+        _apply(matrix, rows, sources, out)
+        return out
 
     def level_blocks(self, liouvillian: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
         """Views of a Liouvillian as its blocks between charge levels.
@@ -549,17 +557,14 @@ def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
         ) from None
 
 
-def _apply(matrix, sources: np.ndarray) -> np.ndarray:
-    """``matrix @ sources[z]`` for every point z, as ``(batch, outputs)`` C-contiguous."""
+def _apply(matrix, rows: np.ndarray, sources: np.ndarray, out: np.ndarray) -> None:
+    """``out[z, rows] = matrix @ sources[z]`` for every point z."""
     batch = sources.shape[0]
-    if batch == 1:
-        return (matrix @ sources[0])[None]
-    if matrix.shape[0] > POINTWISE_OUTPUTS:
-        out = np.empty((batch, matrix.shape[0]))
+    if batch == 1 or matrix.shape[0] > POINTWISE_OUTPUTS:
         for z in range(batch):
-            out[z] = matrix @ sources[z]
-        return out
-    return np.ascontiguousarray((matrix @ np.ascontiguousarray(sources.T)).T)
+            out[z, rows] = matrix @ sources[z]
+    else:
+        out[:, rows] = (matrix @ np.ascontiguousarray(sources.T)).T
 
 
 def _reshaped(view: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -372,7 +372,7 @@ class LiouvilleMap:
         self.output_size = layout.size**2 if dense else int(offsets[-1])
         self.level_starts = layout.level_starts
         self.state_offsets = tuple(int(o) for o in np.cumsum([0] + [s.size for s in layout.sectors]))
-        self._matrices: dict[tuple[int, bool], csr_array] = {}
+        self._matrices: dict[tuple, csr_array | tuple[np.ndarray, csr_array]] = {}
 
     def sections(self, *, rank: int) -> list[tuple[int, int]]:
         """Each group's four sources as (group, elements) in source order (gain in, gain out, loss in, loss out).
@@ -437,6 +437,33 @@ class LiouvilleMap:
         key = (rank, complex_sources)
         if key not in self._matrices:
             self._matrices[key] = self._build(rank, complex_sources)
+        return self._matrices[key]
+
+    def compressed(self, *, rank: int, complex_sources: bool) -> tuple[np.ndarray, csr_array]:
+        """:meth:`matrix` without its empty rows: the outputs that are not always zero, and their map.
+
+        Most entries of the level blocks are zero by structure (a diagonal block has about
+        ``2 d`` entries per row); a work array that keeps them zero needs only the others.
+
+        Parameters
+        ----------
+        rank : int
+            The rank of the loss tensors (2 or 3).
+        complex_sources : bool
+            As in :meth:`matrix`.
+
+        Returns
+        -------
+        rows : numpy.ndarray
+            The output positions that can be non-zero.
+        matrix : scipy.sparse.csr_array
+            ``(len(rows), source_size)``.
+        """
+        key = ("compressed", rank, complex_sources)
+        if key not in self._matrices:
+            full = self.matrix(rank=rank, complex_sources=complex_sources)
+            rows = np.flatnonzero(np.diff(full.indptr))
+            self._matrices[key] = (rows, full[rows])
         return self._matrices[key]
 
     def _build(self, rank: int, complex_sources: bool) -> csr_array:
