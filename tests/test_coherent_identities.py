@@ -4,16 +4,21 @@
   random spinless model; Sum_lead I = 0.
 - With level spacings much larger than the broadening (couplings scaled down 100 times), every
   coherent approach gives the Pauli currents to 1e-3 of their largest value.
+- The elimination over charge levels (with the half-by-half products of real sources) gives
+  the dense solve's steady state, with and without principal parts, spinless and spinful.
 - ``solve --approach`` JSON keys, ``check`` output and the refusal of a model whose kernel
   cannot fit in memory, with the estimate.
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from symbolic_pme.numeric import coherent
+from symbolic_pme.numeric.coherent_steady import coherent_kernel
 
 from symbolic_pme import FockSpace, Hamiltonian, Lead, TransportModel
 from symbolic_pme.cli.main import main
@@ -39,6 +44,24 @@ def test_trace_hermiticity_positivity(approach, tmp_path):
             assert np.all(np.linalg.eigvalsh(block) > -1e-12)
     total = result.current["L"] + result.current["R"]
     assert np.all(np.abs(total) <= 1e-10 * np.abs(result.current["L"]).max())
+
+
+@pytest.mark.parametrize(("orbitals", "spin"), [(4, False), (2, True)])
+@pytest.mark.parametrize(("approach", "principal_parts"), [("lindblad", False), ("1vn", False), ("redfield", True)])
+def test_level_elimination_gives_the_dense_solution(orbitals, spin, approach, principal_parts, tmp_path, monkeypatch):
+    path = tmp_path / "random.toml"
+    path.write_text(re.sub(r"(\[\[lead\]\]\n)", r"\1band = [-1e4, 1e4]\n", random_model_text(orbitals, spin, 3)))
+    axes = {"V": np.linspace(-1.5, 1.5, 5)}
+    solvers = [load_model(path).compile()]
+    monkeypatch.setattr(coherent, "DENSE_MAX", 0)  # a kernel built from now on eliminates level by level
+    solvers.append(load_model(path).compile())
+    dense, levels = (s.sweep(axes, approach=approach, principal_parts=principal_parts) for s in solvers)
+    assert [coherent_kernel(s.blocks).map.dense for s in solvers] == [True, False]
+    np.testing.assert_allclose(levels.probabilities, dense.probabilities, rtol=0, atol=1e-13)
+    for lead, current in dense.current.items():
+        np.testing.assert_allclose(levels.current[lead], current, rtol=1e-10, atol=1e-16)
+    for a, b in zip(levels.density_matrices, dense.density_matrices):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
 
 
 def test_approaches_coincide_with_pauli_when_spacings_exceed_broadening():
