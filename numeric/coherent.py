@@ -58,6 +58,11 @@ APPROACHES = ("lindblad", "redfield", "1vn")
 #: ``M^3 / 3`` flops per point costs less than a Python step per charge level).
 DENSE_MAX = 128
 
+#: Source sectors of at most this many states get their gains from one GEMM per sector pair
+#: (:func:`_kronecker_gain`) rather than one per target row pair: below it, a BLAS call costs
+#: more than the entries that the whole tensor computes twice.
+WHOLE_GAIN_MAX = 10
+
 #: Output entries of one point's Liouvillian above which the sparse map is applied point by
 #: point (each point's sources and blocks stay in cache) rather than to the whole chunk at once.
 POINTWISE_OUTPUTS = 1 << 14
@@ -599,6 +604,11 @@ def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray, scale: float | None =
         out *= scale
 
 
+def _flat(a: np.ndarray) -> np.ndarray:
+    """``(..., X, Y)`` as ``(..., X Y)``."""
+    return a.reshape(a.shape[:-2] + (-1,))
+
+
 @functools.cache
 def _row_pairs(size: int) -> tuple[np.ndarray, np.ndarray]:
     """The row pairs ``x <= x'`` of a target sector, in ``numpy.triu_indices`` order."""
@@ -613,38 +623,62 @@ def _pairs_of_rows(a: np.ndarray, rows: np.ndarray, *, left: bool) -> np.ndarray
 # Each builder fills one direction's gain ``gain[..., g, p, y, y'] = sum_t U[x, y] V[x', y']``
 # ``(..., G, P, Y, Y)`` and loss (``(..., G, Y, Y)``, or ``(..., G, Y Y, Y)`` for the 1vN
 # ``loss[i, j, k]``) from P and w ``(..., G, L, X, Y)`` (module docstring).
+def _kronecker_gain(a: np.ndarray, b: np.ndarray, gain: np.ndarray) -> None:
+    """``gain[..., g, p, y, y'] = sum_t a[t, x, y] conj(b[t, x', y'])`` for a, b ``(..., G, T, X, Y)``.
+
+    Small source sectors take one GEMM per pair (the whole ``(X Y) x (X Y)`` tensor, then its row
+    pairs gathered): one BLAS call per row pair would cost more than the entries computed twice.
+    """
+    x, y = a.shape[-2:]
+    first, second = _row_pairs(x)
+    if y <= WHOLE_GAIN_MAX:
+        whole = np.swapaxes(_flat(a), -1, -2) @ _conj(_flat(b))
+        gain[...] = _row_pair_entries(whole, x, y, first, second)
+    else:
+        _matmul(_pairs_of_rows(a, first, left=True), _pairs_of_rows(_conj(b), second, left=False), gain)
+
+
+def _row_pair_entries(whole: np.ndarray, x: int, y: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """``(..., X Y, X Y)`` as ``[x, y, x', y']``, at the row pairs: ``(..., P, Y, Y)``."""
+    whole = np.swapaxes(whole.reshape(whole.shape[:-2] + (x, y, x, y)), -3, -2)  # [x, x', y, y']
+    return whole[..., first, second, :, :]
+
+
 def _lindblad(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
     jump = np.sqrt(np.maximum(2.0 * w.real, 0.0)) * p
-    first, second = _row_pairs(p.shape[-2])
-    _matmul(_pairs_of_rows(jump, first, left=True), _pairs_of_rows(_conj(jump), second, left=False), gain)
+    _kronecker_gain(jump, jump, gain)
     columns = jump.reshape(jump.shape[:-4] + (jump.shape[-4], -1, jump.shape[-1]))  # (..., G, L X, Y)
     _matmul(_adjoint(columns), columns, loss, scale=-0.5)
 
 
 def _redfield(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
     weighted = p * w
-    p = np.broadcast_to(p, weighted.shape)
-    first, second = _row_pairs(p.shape[-2])
-    left = _pairs_of_rows(np.concatenate([weighted, p], axis=-3), first, left=True)  # (..., G, P, Y, 2L)
-    right = _pairs_of_rows(_conj(np.concatenate([p, weighted], axis=-3)), second, left=False)
-    _matmul(left, right, gain)
-    shape = weighted.shape[:-4] + (weighted.shape[-4], -1, weighted.shape[-1])  # (..., G, L X, Y)
-    _matmul(_adjoint(p.reshape(shape)), weighted.reshape(shape), loss, scale=-1.0)
+    both = np.broadcast_to(p, weighted.shape)
+    _kronecker_gain(np.concatenate([weighted, both], axis=-3), np.concatenate([both, weighted], axis=-3), gain)
+    columns = p.shape[-4], -1, p.shape[-1]  # (G, L X, Y)
+    shared = _adjoint(p.reshape(p.shape[:-4] + columns))
+    _matmul(shared, weighted.reshape(weighted.shape[:-4] + columns), loss, scale=-1.0)
 
 
 def _neumann(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
-    y = p.shape[-1]
+    x, y = p.shape[-2:]
     pc, wc = _conj(p), _conj(w)
-    first, second = _row_pairs(p.shape[-2])
-    # gain = K1[x, y, x', y'] + conj(K1[x', y', x, y]), K1 = sum_L P[x, y] w[x, y'] conj(P[x', y']):
-    # per row pair, U = (P[x], P[x] conj(w[x'])) and V = (w[x] conj(P[x']), conj(P[x']))
-    p_first, w_first = _pairs_of_rows(p, first, left=True), _pairs_of_rows(w, first, left=True)  # (..., G, P, Y, L)
-    pc_second, wc_second = _pairs_of_rows(pc, second, left=True), _pairs_of_rows(wc, second, left=True)
-    p_first = np.broadcast_to(p_first, np.broadcast_shapes(p_first.shape, wc_second.shape))
-    pc_second = np.broadcast_to(pc_second, p_first.shape)
-    left = np.concatenate([p_first, p_first * wc_second], axis=-1)
-    right = np.concatenate([w_first * pc_second, pc_second], axis=-1)
-    _matmul(left, np.swapaxes(right, -1, -2), gain)
+    first, second = _row_pairs(x)
+    # gain = K1[x, y, x', y'] + conj(K1[x', y', x, y]), K1 = sum_L P[x, y] w[x, y'] conj(P[x', y'])
+    if y <= WHOLE_GAIN_MAX:  # K1 whole: one product over L per x, for (Y) x (X' Y')
+        outer = w[..., :, :, None, :] * pc[..., None, :, :]  # (..., G, L, X, X', Y')
+        outer = np.moveaxis(outer.reshape(outer.shape[:-3] + (x, x * y)), -3, -2)  # (..., G, X, L, X' Y')
+        k1 = np.matmul(np.moveaxis(p, -3, -1), outer)  # (..., G, X, Y, X' Y')
+        k1 = k1.reshape(k1.shape[:-3] + (x * y, x * y))
+        gain[...] = _row_pair_entries(k1 + _adjoint(k1), x, y, first, second)
+    else:  # per row pair, U = (P[x], P[x] conj(w[x'])) and V = (w[x] conj(P[x']), conj(P[x']))
+        p_first, w_first = _pairs_of_rows(p, first, left=True), _pairs_of_rows(w, first, left=True)  # (..., G, P, Y, L)
+        pc_second, wc_second = _pairs_of_rows(pc, second, left=True), _pairs_of_rows(wc, second, left=True)
+        p_first = np.broadcast_to(p_first, np.broadcast_shapes(p_first.shape, wc_second.shape))
+        pc_second = np.broadcast_to(pc_second, p_first.shape)
+        left = np.concatenate([p_first, p_first * wc_second], axis=-1)
+        right = np.concatenate([w_first * pc_second, pc_second], axis=-1)
+        _matmul(left, np.swapaxes(right, -1, -2), gain)
     # loss[i, j, k] = -sum_{L, x} conj(P[x, i]) P[x, j] w[x, k], as (..., G, Y Y, Y)
     pairs = pc[..., :, None] * p[..., None, :]  # (..., G, L, X, Y, Y)
     pairs = pairs.reshape(pairs.shape[:-5] + (pairs.shape[-5], -1, y * y))  # (..., G, L X, Y Y)
