@@ -64,9 +64,7 @@ def coherent_currents(
     particles, energies = [], []
     for g, term in enumerate(terms):
         links = term.group.links.shape
-        lower, upper = (
-            rho.reshape(shape + rho.shape[1:2] + (1,) + rho.shape[2:]) for rho in kernel.stacked_densities(densities, g)
-        )
+        lower, upper = (rho.reshape(shape + rho.shape[1:]) for rho in kernel.stacked_densities(densities, g))
         particle, energy = _group_currents(term, lower, upper, approach)
         particles.append(np.broadcast_to(particle, shape + links).reshape(batch, -1))
         energies.append(np.broadcast_to(energy, shape + links).reshape(batch, -1))
@@ -80,18 +78,39 @@ def coherent_currents(
 
 
 def _group_currents(term: GroupTerms, lower: np.ndarray, upper: np.ndarray, approach: str):
-    """Particle and energy current ``(..., G, L)`` of each link of a group into the dot."""
+    """Particle and energy current ``(..., G, L)`` of each link of a group into the dot.
+
+    ``lower``, ``upper``: ``(..., G, m, m)``.  The links of a pair (and, for Redfield, the
+    energy-weighted factors) are stacked into the rows or columns of one product per pair.
+    """
     t, energy = term.amplitude, term.energy
+    links = t.shape[-3]
     if approach == "lindblad":
         entering, leaving = term.jumps
-        flow_in, flow_out = np.conj(entering) * (entering @ lower), np.conj(leaving) * (upper @ leaving)
-        net = (flow_in - flow_out).real
+        net = (np.conj(entering) * _left(entering, lower) - np.conj(leaving) * _right(upper, leaving)).real
         return net.sum(axis=(-2, -1)), (net * energy).sum(axis=(-2, -1))
     if approach == "1vn":  # the factors at the energy of the other index: outside the products
-        net = 2.0 * (np.conj(t) * (term.particle * (t @ lower) - term.hole * (upper @ t))).real
+        net = 2.0 * (np.conj(t) * (term.particle * _left(t, lower) - term.hole * _right(upper, t))).real
         return net.sum(axis=(-2, -1)), (net * energy).sum(axis=(-2, -1))
     # redfield: the factors at the energy of the transition each term acts on, inside the products
     into, out = t * term.particle, t * term.hole
-    particles = 2.0 * (np.conj(t) * (into @ lower - upper @ out)).real
-    energies = 2.0 * (np.conj(t) * ((into * energy) @ lower - upper @ (out * energy))).real
-    return particles.sum(axis=(-2, -1)), energies.sum(axis=(-2, -1))
+    into = np.concatenate([into, into * energy], axis=-3)  # particles, then energies: (..., G, 2L, X, Y)
+    out = np.concatenate([out, out * energy], axis=-3)
+    weighted = _left(into, lower) - _right(upper, out)
+    weighted = weighted.reshape(weighted.shape[:-3] + (2, links) + weighted.shape[-2:])  # (..., G, 2, L, X, Y)
+    net = (2.0 * (np.conj(t)[..., None, :, :, :] * weighted).real).sum(axis=(-2, -1))
+    return net[..., 0, :], net[..., 1, :]
+
+
+def _left(a: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``a[t] @ rho`` for every t of ``(..., G, T, X, Y)``, rho ``(..., G, Y, Y)``: one product per pair."""
+    rows = a.reshape(a.shape[:-3] + (-1, a.shape[-1]))  # (..., G, T X, Y)
+    product = rows @ rho
+    return product.reshape(product.shape[:-2] + a.shape[-3:])
+
+
+def _right(rho: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``rho @ a[t]`` for every t of ``(..., G, T, X, Y)``, rho ``(..., G, X, X)``: one product per pair."""
+    columns = np.moveaxis(a, -3, -2)  # (..., G, X, T, Y)
+    product = rho @ columns.reshape(columns.shape[:-2] + (-1,))
+    return np.moveaxis(product.reshape(product.shape[:-1] + a.shape[-3:-2] + a.shape[-1:]), -2, -3)
