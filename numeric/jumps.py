@@ -6,11 +6,10 @@ leaving; ``+-(E_b - E_a)`` for energy; ``+-(E_b - E_a - mu_alpha)`` for heat; ``
 the exact derivatives need only four operations on such weighted rates, each for every lead at
 once: ``1^T W_k x`` (:meth:`~BlockJumps.totals`), ``W_k x`` (:meth:`~BlockJumps.apply`),
 ``1^T W_k`` (:meth:`~BlockJumps.column_sums`) and the generator-like net flow ``sum_alpha (W_0 -
-diag(1^T W_0)) x`` (:meth:`~BlockJumps.flow`); in the steady state ``P`` (kept by
-``set_steady_state``: ``x=None``), also by the power ``k`` (:meth:`~BlockJumps.steady_totals`,
-:meth:`~BlockJumps.steady_apply`) and for the rates' derivatives
-(:meth:`~BlockJumps.derivative_totals`).  With spin, a lead's jumps include both spin channels
-(the totals are over the lead).
+diag(1^T W_0)) x`` (:meth:`~BlockJumps.flow`), with ``x=None`` for the steady state ``P`` (kept
+by ``set_steady_state``) and ``W_k`` given by its power ``k`` or by weights (the rates'
+derivatives: :meth:`~BlockJumps.derivative_weights`, :meth:`~BlockJumps.derivative_totals`).
+With spin, a lead's jumps include both spin channels (the totals are over the lead).
 
 Two layouts with one interface: :class:`FlatJumps` on the flat transition axis of small models
 (:class:`~symbolic_pme.numeric.flat.FlatRates`: every operation one product with a constant
@@ -107,6 +106,27 @@ class FlatIncidence:
         #: ``(n, n)``: the entries of the generator that may be non-zero (the diagonal and the transitions).
         self.pattern = np.eye(n, dtype=bool)
         self.pattern[flat.target, flat.source] = True
+        self._scaled: dict[tuple[str, bytes], sparse.csr_array] = {}
+
+    def scaled(self, name: str, factors: np.ndarray) -> sparse.csr_array:
+        """The matrix ``name`` with its columns times ``factors`` (kept: what a jump carries of a
+        quantity that does not change from point to point, to a power, is the same at every call).
+
+        Parameters
+        ----------
+        name:
+            ``"lead_matrix"``, ``"into"``, ``"out_of"`` or ``"net"``.
+        factors:
+            ``(2K,)``, one per transition.
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+        """
+        key = (name, factors.tobytes())
+        if key not in self._scaled:
+            self._scaled[key] = sparse.csr_array(getattr(self, name).multiply(factors))
+        return self._scaled[key]
 
     @staticmethod
     def of(blocks: TransportBlocks) -> FlatIncidence:
@@ -161,9 +181,8 @@ class FlatJumps:
         self._work = Workspace() if work is None else work
         self._weights: dict[int, np.ndarray] = {}
         self._column_sums: dict[int, np.ndarray] = {}
-        self._scaled: dict[tuple[str, int], sparse.csr_array] = {}
         self._steady: np.ndarray | None = None  # the steady states (n, batch)
-        self._flux: np.ndarray | None = None  # rates * P_source, (2K, batch)
+        self._flux_array: np.ndarray | None = None  # rates * P_source, (2K, batch), made when first needed
         self._last_flows: tuple[np.ndarray, np.ndarray] | None = None  # (weights, weights * P_source)
 
     @classmethod
@@ -231,7 +250,7 @@ class FlatJumps:
         carried = flat_carried(blocks, coefficients, self.delta, shape, quantity)
         jumps = FlatJumps(blocks, self.rates, carried)  # buffers of its own: its flows are kept apart
         jumps.delta, jumps._inputs = self.delta, self._inputs
-        jumps._steady, jumps._flux = self._steady, self._flux
+        jumps._steady, jumps._flux_array = self._steady, self._flux
         return jumps
 
     def set_steady_state(self, probabilities: np.ndarray) -> None:
@@ -242,9 +261,15 @@ class FlatJumps:
         probabilities:
             ``(batch, n)``; a transposed view of ``(n, batch)`` memory is gathered without a copy.
         """
-        self._steady = np.ascontiguousarray(probabilities.T)
-        self._flux = self._gathered(self._work.array("flux", self.rates.shape))
-        self._flux *= self.rates
+        self._steady, self._flux_array = np.ascontiguousarray(probabilities.T), None
+
+    @property
+    def _flux(self) -> np.ndarray:
+        """``rates * P_source`` (made at the first use: a plain steady state needs none)."""
+        if self._flux_array is None:
+            self._flux_array = self._gathered(self._work.array("flux", self.rates.shape))
+            self._flux_array *= self.rates
+        return self._flux_array
 
     def steady_currents(self, probabilities: np.ndarray) -> dict[str, np.ndarray]:
         """Every lead's currents in a steady state (:meth:`TransportBlocks.flat_currents`).
@@ -300,7 +325,7 @@ class FlatJumps:
         """
         if power == 0:
             return self.rates
-        if power not in self._weights:  # kept: the cumulants and the derivatives share them
+        if power not in self._weights:  # kept: the powers of q that are not folded into the matrices
             self._weights[power] = self.rates * self.carried**power
         return self._weights[power]
 
@@ -309,10 +334,7 @@ class FlatJumps:
         changes from point to point)."""
         if self.carried.shape[1] != 1:
             return None
-        if (name, power) not in self._scaled:
-            matrix = getattr(self._incidence, name)
-            self._scaled[name, power] = sparse.csr_array(matrix.multiply(self.carried[:, 0] ** power))
-        return self._scaled[name, power]
+        return self._incidence.scaled(name, self.carried[:, 0] ** power)
 
     def _gathered(self, out: np.ndarray) -> np.ndarray:
         """The steady states at each transition's source, ``(2K, batch)``, into ``out``."""
@@ -327,26 +349,42 @@ class FlatJumps:
             self._last_flows = (weights, flows)
         return self._last_flows[1]
 
-    def _flows(self, weights: np.ndarray, x: np.ndarray | None) -> np.ndarray:
-        """``(2K, batch)``: each transition's weight times ``x`` of its lead's column at its source."""
+    def _product(self, name: str, weights: int | np.ndarray, x: np.ndarray | None) -> np.ndarray:
+        """The incidence matrix ``name`` times each transition's weight times ``x`` of its lead's
+        column at its source (``(rows, batch)``); a power's ``q^k`` folded into the matrix where
+        it is constant."""
+        matrix = getattr(self._incidence, name)
+        if isinstance(weights, int):
+            folded = self._matrix(name, weights)
+            if folded is not None:
+                matrix, weights = folded, self.rates
+            else:
+                weights = self.weights(weights)
+            if x is None and weights is self.rates:
+                return matrix @ self._flux
         if x is None:
-            return self._steady_flows(weights)
+            return matrix @ self._steady_flows(weights)
+        flows = self._work.array("flows of x", weights.shape)
         if x.shape[2] == 1:
-            return weights * np.take(np.ascontiguousarray(x[:, :, 0].T), self._incidence.source, axis=0)
-        by_lead = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (leads, n, batch)
-        return weights * np.take(by_lead.reshape(-1, x.shape[0]), self._incidence.lead_source, axis=0)
+            np.take(np.ascontiguousarray(x[:, :, 0].T), self._incidence.source, axis=0, out=flows, mode="clip")
+        else:
+            by_lead = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (leads, n, batch)
+            np.take(by_lead.reshape(-1, x.shape[0]), self._incidence.lead_source, axis=0, out=flows, mode="clip")
+        flows *= weights
+        return matrix @ flows
 
-    def _by_lead(self, matrix: sparse.csr_array, values: np.ndarray) -> np.ndarray:
-        """``matrix (leads * n, 2K) @ values (2K, batch)`` as ``(batch, n, leads)``."""
-        return np.moveaxis((matrix @ values).reshape(self.leads, self._incidence.n, -1), (0, 2), (2, 0))
+    def _by_lead(self, values: np.ndarray) -> np.ndarray:
+        """``(leads * n, batch)`` as ``(batch, n, leads)``."""
+        return np.moveaxis(values.reshape(self.leads, self._incidence.n, -1), (0, 2), (2, 0))
 
-    def totals(self, weights: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+    def totals(self, weights: int | np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """``1^T W_alpha x_alpha`` per lead.
 
         Parameters
         ----------
         weights:
-            From :meth:`weights` or :meth:`derivative_weights`.
+            A power k (``W_k``: the rates times ``q^k``), or weights from :meth:`weights` or
+            :meth:`derivative_weights`.
         x:
             ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``; None: the
             steady states (:meth:`set_steady_state`).
@@ -356,25 +394,7 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, leads)``.
         """
-        return (self._incidence.lead_matrix @ self._flows(weights, x)).T
-
-    def steady_totals(self, power: int) -> np.ndarray:
-        """``1^T W_power P`` per lead in the steady states.
-
-        Parameters
-        ----------
-        power:
-            k >= 1.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(batch, leads)``.
-        """
-        matrix = self._matrix("lead_matrix", power)
-        if matrix is None:
-            return (self._incidence.lead_matrix @ (self._flux * self.carried**power)).T
-        return (matrix @ self._flux).T
+        return self._product("lead_matrix", weights, x).T
 
     def derivative_totals(self, d_rates: np.ndarray, d_carried: np.ndarray | None) -> np.ndarray:
         """``1^T dW_alpha P`` per lead in the steady states: :meth:`totals` of :meth:`derivative_weights`.
@@ -398,13 +418,14 @@ class FlatJumps:
             flows += self._flux * np.concatenate([d_carried, -d_carried])
         return (self._incidence.lead_matrix @ flows).T
 
-    def apply(self, weights: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, weights: int | np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """``W_alpha x_alpha`` per lead.
 
         Parameters
         ----------
         weights:
-            From :meth:`weights` or :meth:`derivative_weights`.
+            A power k (``W_k``: the rates times ``q^k``), or weights from :meth:`weights` or
+            :meth:`derivative_weights`.
         x:
             ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``; None: the
             steady states (:meth:`set_steady_state`).
@@ -414,25 +435,7 @@ class FlatJumps:
         numpy.ndarray
             ``(batch, n, leads)``.
         """
-        return self._by_lead(self._incidence.into, self._flows(weights, x))
-
-    def steady_apply(self, power: int) -> np.ndarray:
-        """``W_power P`` per lead in the steady states.
-
-        Parameters
-        ----------
-        power:
-            k >= 1.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(batch, n, leads)``.
-        """
-        matrix = self._matrix("into", power)
-        if matrix is None:
-            return self._by_lead(self._incidence.into, self._flux * self.carried**power)
-        return self._by_lead(matrix, self._flux)
+        return self._by_lead(self._product("into", weights, x))
 
     def column_sums(self, power: int) -> np.ndarray:
         """``1^T W_power`` per lead, as columns (kept: the cumulants and the derivatives share them).
@@ -450,9 +453,9 @@ class FlatJumps:
         if power not in self._column_sums:
             matrix = self._matrix("out_of", power)
             if matrix is None:
-                self._column_sums[power] = self._by_lead(self._incidence.out_of, self.weights(power))
+                self._column_sums[power] = self._by_lead(self._incidence.out_of @ self.weights(power))
             else:
-                self._column_sums[power] = self._by_lead(matrix, self.rates)
+                self._column_sums[power] = self._by_lead(matrix @ self.rates)
         return self._column_sums[power]
 
     def flow(self, weights: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
@@ -629,13 +632,14 @@ class BlockJumps:
             for r_in, r_out, q in zip(self.rates_in, self.rates_out, self.carried)
         ]
 
-    def totals(self, weights: list, x: np.ndarray | None = None) -> np.ndarray:
+    def totals(self, weights: int | list, x: np.ndarray | None = None) -> np.ndarray:
         """``1^T W_alpha x_alpha`` per lead.
 
         Parameters
         ----------
         weights:
-            From :meth:`weights` or :meth:`derivative_weights`.
+            A power k (``W_k``: the rates times ``q^k``), or weights from :meth:`weights` or
+            :meth:`derivative_weights`.
         x:
             ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``; None: the
             steady states (:meth:`set_steady_state`).
@@ -646,6 +650,7 @@ class BlockJumps:
             ``(batch, leads)``.
         """
         x = self._steady if x is None else x
+        weights = self.weights(weights) if isinstance(weights, int) else weights
         out = np.zeros((x.shape[0], self.leads))
         for (lead, lower, upper), (w_in, w_out) in zip(self.places, weights):
             column = x[:, :, lead if x.shape[2] > 1 else 0]
@@ -653,13 +658,14 @@ class BlockJumps:
             out[:, lead] += np.einsum("bij,bi->b", w_out, column[:, upper])
         return out
 
-    def apply(self, weights: list, x: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, weights: int | list, x: np.ndarray | None = None) -> np.ndarray:
         """``W_alpha x_alpha`` per lead.
 
         Parameters
         ----------
         weights:
-            From :meth:`weights` or :meth:`derivative_weights`.
+            A power k (``W_k``: the rates times ``q^k``), or weights from :meth:`weights` or
+            :meth:`derivative_weights`.
         x:
             ``(batch, n, leads)`` (column alpha for lead alpha) or ``(batch, n, 1)``; None: the
             steady states (:meth:`set_steady_state`).
@@ -670,27 +676,13 @@ class BlockJumps:
             ``(batch, n, leads)``.
         """
         x = self._steady if x is None else x
+        weights = self.weights(weights) if isinstance(weights, int) else weights
         out = np.zeros((x.shape[0], self.n_states, self.leads))
         for (lead, lower, upper), (w_in, w_out) in zip(self.places, weights):
             column = x[:, :, lead if x.shape[2] > 1 else 0]
             out[:, upper, lead] += (w_in @ column[:, lower, None])[..., 0]
             out[:, lower, lead] += (column[:, None, upper] @ w_out)[:, 0]
         return out
-
-    def steady_totals(self, power: int) -> np.ndarray:
-        """``1^T W_power P`` per lead in the steady states.
-
-        Parameters
-        ----------
-        power:
-            k >= 1.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(batch, leads)``.
-        """
-        return self.totals(self.weights(power))
 
     def derivative_totals(self, d_rates: list, d_carried: list | None) -> np.ndarray:
         """``1^T dW_alpha P`` per lead in the steady states: :meth:`totals` of :meth:`derivative_weights`.
@@ -706,21 +698,6 @@ class BlockJumps:
             ``(batch, leads)``.
         """
         return self.totals(self.derivative_weights(d_rates, d_carried))
-
-    def steady_apply(self, power: int) -> np.ndarray:
-        """``W_power P`` per lead in the steady states.
-
-        Parameters
-        ----------
-        power:
-            k >= 1.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(batch, n, leads)``.
-        """
-        return self.apply(self.weights(power))
 
     def column_sums(self, power: int) -> np.ndarray:
         """``1^T W_power`` per lead, as columns.

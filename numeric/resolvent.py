@@ -57,6 +57,10 @@ SMALL = GTH_MAX_STATES
 class BatchLastLU:
     """LU factors, without pivoting, of column diagonally dominant matrices, the batch axis last.
 
+    (The gauge-fixed generators of :class:`DenseResolvent`: their pivots are those of an
+    M-matrix up to the sign, so Gaussian elimination needs no pivoting; partial pivoting would
+    choose the diagonal anyway.)
+
     Parameters
     ----------
     matrices : numpy.ndarray
@@ -71,18 +75,23 @@ class BatchLastLU:
     Raises
     ------
     NonUniqueSteadyState
-        Where a pivot is not positive (the gauge-fixed generator is singular).
+        Where a pivot is zero or not finite (the gauge-fixed generator is singular).
     """
 
     def __init__(self, matrices: np.ndarray, *, pattern: np.ndarray | None = None):
         a, n = matrices, matrices.shape[0]
         self._below, self._right, self._above, self._left = _fill_ranges(n, pattern)
+        sizes = [(r.stop - r.start, c.stop - c.start) for r, c in zip(self._below, self._right)]
+        # one buffer for every step's update (a fresh temporary a step costs its page faults)
+        update = np.empty(max(r * c for r, c in sizes) * a.shape[2])
         with np.errstate(divide="ignore", invalid="ignore"):
             for k in range(n - 1):
                 rows, columns = self._below[k], self._right[k]
                 a[rows, k] /= a[k, k]
-                a[rows, columns] -= a[rows, k, None] * a[k, None, columns]
-        if not np.all(np.diagonal(a) > 0):
+                step = update[: sizes[k][0] * sizes[k][1] * a.shape[2]].reshape(sizes[k] + (a.shape[2],))
+                a[rows, columns] -= np.multiply(a[rows, k, None], a[k, None, columns], out=step)
+        pivots = np.diagonal(a)
+        if not np.all(np.isfinite(pivots) & (pivots != 0)):
             raise _singular()
         self._a = a
 
@@ -174,22 +183,24 @@ class DenseResolvent:
         self._factors: BatchLastLU | np.ndarray | None = None
 
     def _factorize(self) -> None:
-        """The gauge-fixed ``-W``, factorized (the generators are overwritten)."""
+        """The gauge-fixed generators, factorized (they are overwritten)."""
         generators, self._generators = self._generators, None
-        if generators.shape[1] > SMALL:
+        batch, n = generators.shape[:2]
+        if n > SMALL:
             self._points, self._gauge, self._factors = _gauge_fixed(generators, self.probabilities)
             return
-        # only the gauge state's row is replaced (by x_s = 0): its column then multiplies x_s = 0
-        # alone and never enters the other rows' elimination, so it is left as it is (after a
-        # transposed solve, the gauge component is set to zero instead)
-        self._points, self._gauge = np.arange(generators.shape[0]), np.argmax(self.probabilities, axis=1)
-        fixed = np.negative(generators, out=generators)
-        fixed[self._points, self._gauge, :] = 0.0
-        fixed[self._points, self._gauge, self._gauge] = 1.0
-        self._factors = BatchLastLU(np.ascontiguousarray(np.moveaxis(fixed, 0, -1)), pattern=self._pattern)
+        self._points, self._gauge = np.arange(batch), np.argmax(self.probabilities, axis=1)
+        # W itself (no pass to negate it), with only the gauge state's row replaced (by x_s = 0):
+        # its column then multiplies x_s = 0 alone and never enters the other rows' elimination,
+        # so it is left as it is (after a transposed solve, the gauge component is set to zero)
+        fixed = np.ascontiguousarray(np.moveaxis(generators, 0, -1))  # (n, n, batch): no copy if batch-last
+        row = (self._gauge * n * batch + self._points)[None, :] + (np.arange(n) * batch)[:, None]
+        fixed.reshape(-1)[row] = 0.0  # by flat index: faster than advanced indexing of strided rows
+        fixed.reshape(-1)[self._gauge * ((n + 1) * batch) + self._points] = 1.0
+        self._factors = BatchLastLU(fixed, pattern=self._pattern)
 
     def _solve(self, rhs: np.ndarray, *, transposed: bool) -> np.ndarray:
-        """``x`` of ``-W x = rhs`` (or ``-W^T x = rhs``) off the gauge state, ``x_s = 0``; ``rhs``
+        """``x`` of ``W x = rhs`` (or ``W^T x = rhs``) off the gauge state, ``x_s = 0``; ``rhs``
         is overwritten."""
         if self._factors is None:
             self._factorize()
@@ -199,8 +210,8 @@ class DenseResolvent:
             if transposed:
                 rhs[self._points, self._gauge] = 0.0
             return rhs
-        try:
-            return np.linalg.solve(np.swapaxes(self._factors, 1, 2) if transposed else self._factors, rhs)
+        try:  # the factors are -W, gauge-fixed
+            return -np.linalg.solve(np.swapaxes(self._factors, 1, 2) if transposed else self._factors, rhs)
         except np.linalg.LinAlgError:
             raise _singular() from None
 
@@ -224,7 +235,7 @@ class DenseResolvent:
         x -= p * x.sum(axis=1, keepdims=True)
         x = self._solve(x, transposed=False)
         x -= p * x.sum(axis=1, keepdims=True)
-        return np.negative(x, out=x)
+        return x
 
     def left(self, v: np.ndarray) -> np.ndarray:
         """``R^T v``: the solution u of ``W^T u = v - 1 (P^T v)`` with ``P^T u = 0``.
@@ -244,7 +255,7 @@ class DenseResolvent:
         u -= (p * u).sum(axis=1, keepdims=True)
         u = self._solve(u, transposed=True)
         u -= (p * u).sum(axis=1, keepdims=True)
-        return np.negative(u, out=u)
+        return u
 
 
 def _gauge_fixed(generators: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -475,10 +486,10 @@ def chunk_operators(
         generators[index, index] = -generators.sum(axis=0)
         probabilities, failed = steady_state_gth(transfer, work=work.array("gth", (n, n, batch)))
         probabilities = probabilities.T  # batch-last in memory, as the factors and the jumps use it
-        if failed.any():
-            probabilities = None
         pattern = FlatIncidence.of(blocks).pattern
-        resolvent = DenseResolvent(np.moveaxis(generators, -1, 0), probabilities, pattern=pattern)
+        resolvent = DenseResolvent(
+            np.moveaxis(generators, -1, 0), None if failed.any() else probabilities, pattern=pattern
+        )
         jumps.set_steady_state(resolvent.probabilities)
         return jumps, resolvent
     rates = blocks.rates(coefficients, shape)
