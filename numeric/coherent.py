@@ -58,11 +58,6 @@ APPROACHES = ("lindblad", "redfield", "1vn")
 #: ``M^3 / 3`` flops per point costs less than a Python step per charge level).
 DENSE_MAX = 128
 
-#: Source sectors of at most this many states get their gains from one GEMM per sector pair
-#: (:func:`_kronecker_gain`) rather than one per target row pair: below it, a BLAS call costs
-#: more than the entries that the whole tensor computes twice.
-WHOLE_GAIN_MAX = 10
-
 #: Output entries of one point's Liouvillian above which the sparse map is applied point by
 #: point (each point's sources and blocks stay in cache) rather than to the whole chunk at once.
 POINTWISE_OUTPUTS = 1 << 14
@@ -347,10 +342,7 @@ class CoherentKernel:
         for term in terms:
             group = term.group
             # the gains in and out, one m_y x m_y matrix per target row pair (x <= x'): (G, P, Y, Y)
-            tails = [
-                (group.pairs, x * (x + 1) // 2, y, y)
-                for x, y in ((group.m_upper, group.m_lower), (group.m_lower, group.m_upper))
-            ]
+            tails = [(group.pairs,) + group.gain_shape(direction) for direction in (0, 1)]
             # the losses of an electron in (on the lower sector) and out: (G, Y, Y) or (G, Y Y, Y)
             tails += [(group.pairs, m ** (rank - 1), m) for m in (group.m_lower, group.m_upper)]
             views = []
@@ -360,8 +352,8 @@ class CoherentKernel:
                 views.append(_reshaped(view.view(complex) if complex_ else view, shape + tail))
                 start += width * size
             t, u, v = term.amplitude, term.particle, term.hole
-            build(t, u, views[0], views[2])  # an electron in: P = T, w = u
-            build(_adjoint(t), _adjoint(v), views[1], views[3])  # out: P = T^+, w = v^+
+            build(t, u, views[0], views[2], whole=group.whole_gain(0))  # an electron in: P = T, w = u
+            build(_adjoint(t), _adjoint(v), views[1], views[3], whole=group.whole_gain(1))  # out: P = T^+, w = v^+
         key = (rank, complex_, batch)
         out = self._outputs.get(key)
         if out is None:  # entries outside ``rows`` are zero and stay zero: the map never writes them
@@ -620,57 +612,51 @@ def _pairs_of_rows(a: np.ndarray, rows: np.ndarray, *, left: bool) -> np.ndarray
     return np.moveaxis(a, -3, -1 if left else -2)[..., rows, :, :]
 
 
-# Each builder fills one direction's gain ``gain[..., g, p, y, y'] = sum_t U[x, y] V[x', y']``
-# ``(..., G, P, Y, Y)`` and loss (``(..., G, Y, Y)``, or ``(..., G, Y Y, Y)`` for the 1vN
-# ``loss[i, j, k]``) from P and w ``(..., G, L, X, Y)`` (module docstring).
-def _kronecker_gain(a: np.ndarray, b: np.ndarray, gain: np.ndarray) -> None:
-    """``gain[..., g, p, y, y'] = sum_t a[t, x, y] conj(b[t, x', y'])`` for a, b ``(..., G, T, X, Y)``.
-
-    Small source sectors take one GEMM per pair (the whole ``(X Y) x (X Y)`` tensor, then its row
-    pairs gathered): one BLAS call per row pair would cost more than the entries computed twice.
-    """
-    x, y = a.shape[-2:]
-    first, second = _row_pairs(x)
-    if y <= WHOLE_GAIN_MAX:
-        whole = np.swapaxes(_flat(a), -1, -2) @ _conj(_flat(b))
-        gain[...] = _row_pair_entries(whole, x, y, first, second)
+# Each builder fills one direction's gain, whole ``(..., G, X Y, X Y)`` or per row pair
+# ``gain[..., g, p, y, y'] = sum_t U[x, y] V[x', y']`` ``(..., G, P, Y, Y)``, and loss
+# (``(..., G, Y, Y)``, or ``(..., G, Y Y, Y)`` for the 1vN ``loss[i, j, k]``) from P and w
+# ``(..., G, L, X, Y)`` (module docstring).
+def _kronecker_gain(a: np.ndarray, b: np.ndarray, gain: np.ndarray, *, whole: bool) -> None:
+    """``gain = sum_t a[t, x, y] conj(b[t, x', y'])`` for a, b ``(..., G, T, X, Y)``: whole,
+    ``(..., G, X Y, X Y)``, by one GEMM per pair, or ``(..., G, P, Y, Y)`` by one GEMM per row pair."""
+    if whole:
+        _matmul(np.swapaxes(_flat(a), -1, -2), _conj(_flat(b)), gain)
     else:
+        first, second = _row_pairs(a.shape[-2])
         _matmul(_pairs_of_rows(a, first, left=True), _pairs_of_rows(_conj(b), second, left=False), gain)
 
 
-def _row_pair_entries(whole: np.ndarray, x: int, y: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """``(..., X Y, X Y)`` as ``[x, y, x', y']``, at the row pairs: ``(..., P, Y, Y)``."""
-    whole = np.swapaxes(whole.reshape(whole.shape[:-2] + (x, y, x, y)), -3, -2)  # [x, x', y, y']
-    return whole[..., first, second, :, :]
-
-
-def _lindblad(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
+def _lindblad(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray, *, whole: bool) -> None:
     jump = np.sqrt(np.maximum(2.0 * w.real, 0.0)) * p
-    _kronecker_gain(jump, jump, gain)
+    _kronecker_gain(jump, jump, gain, whole=whole)
     columns = jump.reshape(jump.shape[:-4] + (jump.shape[-4], -1, jump.shape[-1]))  # (..., G, L X, Y)
     _matmul(_adjoint(columns), columns, loss, scale=-0.5)
 
 
-def _redfield(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
+def _redfield(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray, *, whole: bool) -> None:
     weighted = p * w
     both = np.broadcast_to(p, weighted.shape)
-    _kronecker_gain(np.concatenate([weighted, both], axis=-3), np.concatenate([both, weighted], axis=-3), gain)
+    left, right = np.concatenate([weighted, both], axis=-3), np.concatenate([both, weighted], axis=-3)
+    _kronecker_gain(left, right, gain, whole=whole)
     columns = p.shape[-4], -1, p.shape[-1]  # (G, L X, Y)
     shared = _adjoint(p.reshape(p.shape[:-4] + columns))
     _matmul(shared, weighted.reshape(weighted.shape[:-4] + columns), loss, scale=-1.0)
 
 
-def _neumann(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray) -> None:
+def _neumann(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray, *, whole: bool) -> None:
     x, y = p.shape[-2:]
     pc, wc = _conj(p), _conj(w)
     first, second = _row_pairs(x)
     # gain = K1[x, y, x', y'] + conj(K1[x', y', x, y]), K1 = sum_L P[x, y] w[x, y'] conj(P[x', y'])
-    if y <= WHOLE_GAIN_MAX:  # K1 whole: one product over L per x, for (Y) x (X' Y')
+    if whole:  # K1 by one product over L per x, for (Y) x (X' Y')
         outer = w[..., :, :, None, :] * pc[..., None, :, :]  # (..., G, L, X, X', Y')
         outer = np.moveaxis(outer.reshape(outer.shape[:-3] + (x, x * y)), -3, -2)  # (..., G, X, L, X' Y')
         k1 = np.matmul(np.moveaxis(p, -3, -1), outer)  # (..., G, X, Y, X' Y')
         k1 = k1.reshape(k1.shape[:-3] + (x * y, x * y))
-        gain[...] = _row_pair_entries(k1 + _adjoint(k1), x, y, first, second)
+        if k1.shape == gain.shape:
+            np.add(k1, _adjoint(k1), out=gain)
+        else:
+            gain[...] = k1 + _adjoint(k1)
     else:  # per row pair, U = (P[x], P[x] conj(w[x'])) and V = (w[x] conj(P[x']), conj(P[x']))
         p_first, w_first = _pairs_of_rows(p, first, left=True), _pairs_of_rows(w, first, left=True)  # (..., G, P, Y, L)
         pc_second, wc_second = _pairs_of_rows(pc, second, left=True), _pairs_of_rows(wc, second, left=True)

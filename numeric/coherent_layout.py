@@ -31,7 +31,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_array
 
-__all__ = ["DensityLayout", "LiouvilleMap", "PairGroup", "SectorParameters", "pair_groups", "work_numbers"]
+__all__ = [
+    "WHOLE_GAIN_MAX",
+    "DensityLayout",
+    "LiouvilleMap",
+    "PairGroup",
+    "SectorParameters",
+    "pair_groups",
+    "work_numbers",
+]
 
 
 class SectorParameters:
@@ -177,6 +185,11 @@ class DensityLayout:
         return row
 
 
+#: Source sectors of at most this many states have their gains stored whole (one GEMM per sector
+#: pair makes them) rather than per target row pair (one GEMM per row pair): below it, a BLAS call
+#: costs more than the entries computed twice.
+WHOLE_GAIN_MAX = 10
+
 #: Entries per grid point that merging sector pairs of different shapes into one zero-padded
 #: group may waste (:func:`pair_groups`): a few microseconds of arithmetic on a bias sweep, against
 #: the tens of numpy calls each group costs per chunk (small models are made of many small pairs).
@@ -221,8 +234,17 @@ class PairGroup:
         """G, the number of sector pairs."""
         return len(self.lower)
 
-    def gain_elements(self, direction: int) -> int:
-        """The entries of one pair's padded gain ``gain[p, y, y']`` (an electron in: 0, out: 1).
+    def dimensions(self, direction: int) -> tuple[int, int]:
+        """The padded target and source dimensions ``(m_x, m_y)`` of a direction (electron in: 0, out: 1)."""
+        return (self.m_upper, self.m_lower) if direction == 0 else (self.m_lower, self.m_upper)
+
+    def whole_gain(self, direction: int) -> bool:
+        """Whether a direction's gain is stored whole, ``gain[x, y, x', y']`` (source sectors of at
+        most :data:`WHOLE_GAIN_MAX` states), rather than per target row pair, ``gain[p, y, y']``."""
+        return self.dimensions(direction)[1] <= WHOLE_GAIN_MAX
+
+    def gain_shape(self, direction: int) -> tuple[int, ...]:
+        """The shape of one pair's padded gain in a direction (electron in: 0, out: 1).
 
         Parameters
         ----------
@@ -231,11 +253,16 @@ class PairGroup:
 
         Returns
         -------
-        int
-            ``m_x (m_x + 1)/2 m_y^2``: one ``m_y x m_y`` matrix per target row pair ``x <= x'``.
+        tuple of int
+            ``(m_x m_y, m_x m_y)`` (:meth:`whole_gain`), else ``(m_x (m_x + 1)/2, m_y, m_y)``: one
+            ``m_y x m_y`` matrix per target row pair ``x <= x'``.
         """
-        x, y = (self.m_upper, self.m_lower) if direction == 0 else (self.m_lower, self.m_upper)
-        return x * (x + 1) // 2 * y * y
+        x, y = self.dimensions(direction)
+        return (x * y, x * y) if self.whole_gain(direction) else (x * (x + 1) // 2, y, y)
+
+    def gain_elements(self, direction: int) -> int:
+        """The entries of one pair's padded gain in a direction (:meth:`gain_shape`)."""
+        return int(np.prod(self.gain_shape(direction)))
 
     def loss_elements(self, rank: int) -> tuple[int, int]:
         """The entries of one pair's padded loss tensors (electron in, electron out) of a rank (2 or 3).
@@ -503,9 +530,10 @@ class LiouvilleMap:
                     target, source = (upper, lower) if direction == 0 else (lower, upper)
                     shape = (sectors[target].size, sectors[source].size)
                     padded = (x_pad, y_pad) if direction == 0 else (y_pad, x_pad)
-                    key = ("gain",) + shape + padded
+                    whole = group.whole_gain(direction)
+                    key = ("gain", whole) + shape + padded
                     if key not in templates:
-                        templates[key] = _gain_template(*shape, *padded)
+                        templates[key] = _gain_template(*shape, *padded, whole=whole)
                     rows, columns, elem, imaginary, coeff = templates[key]
                     elem = elem + i * group.gain_elements(direction)
                     emit(layout.index[target][rows], layout.index[source][columns], elem, imaginary, coeff, base)
@@ -576,13 +604,17 @@ def _expand(p, q, r, s, elem, conjugate, target: SectorParameters, source: Secto
     return tuple(np.concatenate(column) for column in zip(*parts))
 
 
-def _gain_template(target: int, source: int, target_pad: int, source_pad: int):
-    """Real entries of a gain of a pair of these dimensions, stored as ``gain[p, y, y']`` with p the
-    row pair ``x <= x'`` (in ``numpy.triu_indices(target_pad)`` order), y and y' ``source_pad`` long."""
+def _gain_template(target: int, source: int, target_pad: int, source_pad: int, *, whole: bool):
+    """Real entries of a gain of a pair of these dimensions, stored whole as ``gain[x, y, x', y']``
+    or as ``gain[p, y, y']`` with p the row pair ``x <= x'`` (in ``numpy.triu_indices(target_pad)``
+    order); every axis padded (``target_pad``, ``source_pad``)."""
     x, y, x_, y_ = (a.ravel() for a in np.indices((target, source, target, source)))
-    pair = np.full((target_pad, target_pad), -1, dtype=np.int64)
-    pair[np.triu_indices(target_pad)] = np.arange(target_pad * (target_pad + 1) // 2)
-    elem = (pair[x, x_] * source_pad + y) * source_pad + y_  # negative below the diagonal, dropped
+    if whole:
+        elem = ((x * source_pad + y) * target_pad + x_) * source_pad + y_
+    else:
+        pair = np.full((target_pad, target_pad), -1, dtype=np.int64)
+        pair[np.triu_indices(target_pad)] = np.arange(target_pad * (target_pad + 1) // 2)
+        elem = (pair[x, x_] * source_pad + y) * source_pad + y_  # negative below the diagonal, dropped
     return _expand(x, x_, y, y_, elem, np.zeros(x.size, bool), SectorParameters(target), SectorParameters(source))
 
 
