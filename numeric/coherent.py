@@ -138,7 +138,7 @@ class CoherentKernel:
         self.map = LiouvilleMap(self.layout, self.groups, dense=self.layout.size <= DENSE_MAX)
         self._lead_of_link = np.array([link.lead for link in blocks.links], dtype=np.int64)
         self._stacked: tuple | None = None  # (the blocks' lists they come from, the stacked arrays)
-        self._outputs: dict[tuple, np.ndarray] = {}  # per kind of map and batch: the Liouvillian's work array
+        self._outputs: dict[tuple, np.ndarray] = {}  # per kind of map: the last chunk's Liouvillian
         self._work = work_numbers(self.layout, self.groups, rank=3)
         self._gathers()
 
@@ -317,9 +317,9 @@ class CoherentKernel:
         Returns
         -------
         numpy.ndarray
-            ``(batch, map.output_size)``: a work array of the kernel, overwritten by the next call
-            of the same batch size (and by :meth:`steady_state`); its entries that are zero by
-            structure are never written.
+            ``(batch, map.output_size)``: a work array of the kernel (one per kind of map, kept
+            for the next chunk), overwritten by the next call of the same batch size (and by
+            :meth:`steady_state`); its entries that are zero by structure are never written.
 
         Raises
         ------
@@ -354,10 +354,9 @@ class CoherentKernel:
             t, u, v = term.amplitude, term.particle, term.hole
             build(t, u, views[0], views[2], whole=group.whole_gain(0))  # an electron in: P = T, w = u
             build(_adjoint(t), _adjoint(v), views[1], views[3], whole=group.whole_gain(1))  # out: P = T^+, w = v^+
-        key = (rank, complex_, batch)
-        out = self._outputs.get(key)
-        if out is None:  # entries outside ``rows`` are zero and stay zero: the map never writes them
-            out = self._outputs[key] = np.zeros((batch, self.map.output_size))
+        out = self._outputs.get((rank, complex_))
+        if out is None or out.shape[0] != batch:  # entries outside ``rows`` stay zero: never written
+            out = self._outputs[rank, complex_] = np.zeros((batch, self.map.output_size))
         _apply(matrix, rows, sources, out)
         return out
 
