@@ -318,8 +318,8 @@ class CoherentKernel:
         -------
         numpy.ndarray
             ``(batch, map.output_size)``: a work array of the kernel (one per kind of map, kept
-            for the next chunk), overwritten by the next call of the same batch size (and by
-            :meth:`steady_state`); its entries that are zero by structure are never written.
+            for the next chunk), overwritten by the next call of the same batch size; its entries
+            that are zero by structure are never written.
 
         Raises
         ------
@@ -407,7 +407,7 @@ class CoherentKernel:
         Parameters
         ----------
         liouvillian : numpy.ndarray
-            ``(batch, map.output_size)``, from :meth:`liouvillian` (overwritten).
+            ``(batch, map.output_size)``, from :meth:`liouvillian` (left as it is).
         separable : bool, optional
             The blocks between levels map symmetric parameters onto symmetric ones and
             antisymmetric onto antisymmetric (:class:`DensityLayout`; real sources, see
@@ -428,7 +428,7 @@ class CoherentKernel:
         layout = self.layout
         trace = layout.trace_row()
         if self.map.dense:
-            parameters = _solved(liouvillian.reshape(-1, layout.size, layout.size), trace)
+            parameters = _solved(liouvillian.reshape(-1, layout.size, layout.size).copy(), trace)
         else:
             blocks = self.level_blocks(liouvillian)
             halves = layout.symmetric_sizes if separable else None
@@ -513,6 +513,7 @@ def _eliminated(diagonal, up, down, lowest_trace: np.ndarray, halves=None) -> li
     if censored.shape[-1] == 1:
         lowest = np.ones((batch, 1))
     else:
+        censored = censored.copy() if levels == 1 else censored  # never the caller's block
         censored[:, 0, :] = lowest_trace
         rhs = np.zeros((censored.shape[-1], 1))
         rhs[0, 0] = 1.0
