@@ -181,6 +181,7 @@ class FlatJumps:
         self._work = Workspace() if work is None else work
         self._weights: dict[int, np.ndarray] = {}
         self._column_sums: dict[int, np.ndarray] = {}
+        self._steady_products: dict[int, np.ndarray] = {}  # by the id of a kept folded matrix
         self._steady: np.ndarray | None = None  # the steady states (n, batch)
         self._flux_array: np.ndarray | None = None  # rates * P_source, (2K, batch), made when first needed
         self._last_flows: tuple[np.ndarray, np.ndarray] | None = None  # (weights, weights * P_source)
@@ -360,8 +361,10 @@ class FlatJumps:
                 matrix, weights = folded, self.rates
             else:
                 weights = self.weights(weights)
-            if x is None and weights is self.rates:
-                return matrix @ self._flux
+            if x is None and weights is self.rates:  # kept per matrix: for charge, W_3 P is W_1 P
+                if id(matrix) not in self._steady_products:
+                    self._steady_products[id(matrix)] = matrix @ self._flux
+                return self._steady_products[id(matrix)].copy()
         if x is None:
             return matrix @ self._steady_flows(weights)
         flows = self._work.array("flows of x", weights.shape)

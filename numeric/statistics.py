@@ -121,7 +121,7 @@ def chunk_cumulant_sources(jumps: FlatJumps | BlockJumps) -> np.ndarray:
     numpy.ndarray
         ``(batch, n, leads)``.
     """
-    return jumps.steady_apply(1)
+    return jumps.apply(1)
 
 
 def chunk_cumulants(
@@ -149,20 +149,17 @@ def chunk_cumulants(
     numpy.ndarray
         ``(batch, leads, order)``.
     """
-    c1 = jumps.steady_totals(1)
+    c1 = jumps.totals(1)
     result = [c1]
     if order >= 2:  # 1^T W_1 a = (1^T W_1) . a
-        result.append(jumps.steady_totals(2) - 2 * _dot(jumps.column_sums(1), a))
-    if order >= 3:
+        result.append(jumps.totals(2) - 2 * _dot(jumps.column_sums(1), a))
+    if order >= 3:  # the terms of u = R^T W_1^T 1 in one product: u . (W_2 P - 2 W_1 a + 2 C_1 a)
         u = resolvent.left(jumps.column_sums(1))
-        v2p, v1a = jumps.steady_apply(2), jumps.apply(jumps.weights(1), a)
-        result.append(
-            jumps.steady_totals(3)
-            - 3 * _dot(jumps.column_sums(2), a)
-            - 3 * _dot(u, v2p)
-            + 6 * _dot(u, v1a)
-            - 6 * c1 * _dot(u, a)
-        )
+        z = jumps.apply(1, a)
+        z *= -2.0
+        z += jumps.apply(2)
+        z += 2.0 * c1[:, None, :] * a
+        result.append(jumps.totals(3) - 3 * _dot(jumps.column_sums(2), a) - 3 * _dot(u, z))
     return np.stack(result, axis=-1)
 
 
