@@ -235,12 +235,34 @@ class PairGroup:
         return len(self.lower)
 
     def dimensions(self, direction: int) -> tuple[int, int]:
-        """The padded target and source dimensions ``(m_x, m_y)`` of a direction (electron in: 0, out: 1)."""
+        """The padded target and source dimensions of a direction.
+
+        Parameters
+        ----------
+        direction : int
+            0 for an electron in (lower to upper sector), 1 for out.
+
+        Returns
+        -------
+        tuple of int
+            ``(m_x, m_y)``: the target's and the source's.
+        """
         return (self.m_upper, self.m_lower) if direction == 0 else (self.m_lower, self.m_upper)
 
     def whole_gain(self, direction: int) -> bool:
-        """Whether a direction's gain is stored whole, ``gain[x, y, x', y']`` (source sectors of at
-        most :data:`WHOLE_GAIN_MAX` states), rather than per target row pair, ``gain[p, y, y']``."""
+        """Whether a direction's gain is stored whole or per target row pair.
+
+        Parameters
+        ----------
+        direction : int
+            0 for an electron in, 1 for out.
+
+        Returns
+        -------
+        bool
+            True for ``gain[x, y, x', y']`` (source sectors of at most :data:`WHOLE_GAIN_MAX`
+            states), False for ``gain[p, y, y']``.
+        """
         return self.dimensions(direction)[1] <= WHOLE_GAIN_MAX
 
     def gain_shape(self, direction: int) -> tuple[int, ...]:
@@ -261,7 +283,18 @@ class PairGroup:
         return (x * y, x * y) if self.whole_gain(direction) else (x * (x + 1) // 2, y, y)
 
     def gain_elements(self, direction: int) -> int:
-        """The entries of one pair's padded gain in a direction (:meth:`gain_shape`)."""
+        """The entries of one pair's padded gain in a direction.
+
+        Parameters
+        ----------
+        direction : int
+            0 for an electron in, 1 for out.
+
+        Returns
+        -------
+        int
+            The product of :meth:`gain_shape`.
+        """
         return int(np.prod(self.gain_shape(direction)))
 
     def loss_elements(self, rank: int) -> tuple[int, int]:
