@@ -54,9 +54,10 @@ __all__ = ["APPROACHES", "CoherentKernel", "GroupTerms", "complex_sources"]
 #: The coherent approaches, by the names :meth:`CompiledNetwork.steady_state` takes.
 APPROACHES = ("lindblad", "redfield", "1vn")
 
-#: Liouville spaces of at most this many real parameters are solved as one dense kernel (an LU of
-#: ``M^3 / 3`` flops per point costs less than a Python step per charge level).
-DENSE_MAX = 128
+#: Liouville spaces of at most this many real parameters are solved as one dense kernel: numpy's
+#: batched LU of ``M^3 / 3`` flops per point costs less than a Python step per charge level (at
+#: M = 36, 18 us a point); at M = 70 (16 states, spinless) the elimination is already faster.
+DENSE_MAX = 64
 
 #: Output entries of one point's Liouvillian above which the sparse map is applied point by
 #: point (each point's sources and blocks stay in cache) rather than to the whole chunk at once.
