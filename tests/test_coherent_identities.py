@@ -53,6 +53,7 @@ def test_level_elimination_gives_the_dense_solution(orbitals, spin, approach, pr
     path.write_text(re.sub(r"(\[\[lead\]\]\n)", r"\1band = [-1e4, 1e4]\n", random_model_text(orbitals, spin, 3)))
     axes = {"V": np.linspace(-1.5, 1.5, 5)}
     solvers = [load_model(path).compile(), load_model(path).compile()]
+    monkeypatch.setattr(coherent, "DENSE_MAX", 10**6)  # a kernel built now solves one dense kernel
     dense = solvers[0].sweep(axes, approach=approach, principal_parts=principal_parts)
     monkeypatch.setattr(coherent, "DENSE_MAX", 0)  # a kernel built from now on eliminates level by level
     levels = solvers[1].sweep(axes, approach=approach, principal_parts=principal_parts)
