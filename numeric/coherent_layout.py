@@ -63,9 +63,7 @@ class SectorParameters:
 
     Examples
     --------
-    >>> sector = SectorParameters(2)
-    >>> sector.matrix(np.array([[0.7, 0.3, 0.1, -0.2]])).round(3).tolist()
-    [[[(0.7+0j), (0.1-0.2j)], [(0.1+0.2j), (0.3+0j)]]]
+    >>> sector = SectorParameters(2)  # rho = [[x0, x2 + i x3], [x2 - i x3, x1]]
     >>> sector.real_index.tolist(), sector.imaginary_index.tolist()
     ([[0, 2], [-1, 1]], [[-1, 3], [-1, -1]])
     """
@@ -74,34 +72,11 @@ class SectorParameters:
         self.size = d = int(size)
         rows, columns = np.triu_indices(d, 1)
         pairs = len(rows)
-        self._diagonal, self._upper, self._lower = np.arange(d) * (d + 1), rows * d + columns, columns * d + rows
         self.real_index = np.full((d, d), -1, dtype=np.int64)
         self.imaginary_index = np.full((d, d), -1, dtype=np.int64)
         self.real_index[np.arange(d), np.arange(d)] = np.arange(d)
         self.real_index[rows, columns] = d + np.arange(pairs)
         self.imaginary_index[rows, columns] = d + pairs + np.arange(pairs)
-
-    def matrix(self, parameters: np.ndarray) -> np.ndarray:
-        """The Hermitian blocks of real parameters.
-
-        Parameters
-        ----------
-        parameters : numpy.ndarray
-            ``(batch, d^2)`` real.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(batch, d, d)`` complex.
-        """
-        d, batch = self.size, parameters.shape[0]
-        pairs = len(self._upper)
-        rho = np.empty((batch, d * d), dtype=complex)
-        rho[:, self._diagonal] = parameters[:, :d]
-        above = parameters[:, d : d + pairs] + 1j * parameters[:, d + pairs :]
-        rho[:, self._upper] = above
-        rho[:, self._lower] = np.conj(above)
-        return rho.reshape(batch, d, d)
 
 
 class DensityLayout:
@@ -313,6 +288,21 @@ class PairGroup:
         """
         return self.m_lower**rank, self.m_upper**rank
 
+    def source_entries(self, rank: int) -> int:
+        """The group's source entries per point: gains in and out, losses of a rank, for all pairs.
+
+        Parameters
+        ----------
+        rank : int
+            The rank of the loss tensors (2 or 3).
+
+        Returns
+        -------
+        int
+            Complex (or real) entries, in the order the map reads them.
+        """
+        return self.pairs * (self.gain_elements(0) + self.gain_elements(1) + sum(self.loss_elements(rank)))
+
 
 def _entries(upper: int, lower: int) -> int:
     """Source entries per point of one pair of these dimensions (gains both ways, 1vN losses)."""
@@ -434,25 +424,6 @@ class LiouvilleMap:
         self.state_offsets = tuple(int(o) for o in np.cumsum([0] + [s.size for s in layout.sectors]))
         self._matrices: dict[tuple, csr_array | tuple[np.ndarray, csr_array]] = {}
 
-    def sections(self, *, rank: int) -> list[tuple[int, int]]:
-        """Each group's four sources as (group, elements) in source order (gain in, gain out, loss in, loss out).
-
-        Parameters
-        ----------
-        rank : int
-            The rank of the loss tensors (2 or 3).
-
-        Returns
-        -------
-        list of (int, int)
-            ``(group index, numbers of entries)``; the energies come first and are not listed.
-        """
-        out = []
-        for g, group in enumerate(self.groups):
-            losses = group.loss_elements(rank)
-            out += [(g, group.pairs * group.gain_elements(d)) for d in (0, 1)] + [(g, group.pairs * n) for n in losses]
-        return out
-
     def source_size(self, *, rank: int, complex_sources: bool) -> int:
         """Float64 numbers of one point's sources.
 
@@ -469,7 +440,7 @@ class LiouvilleMap:
             The energies (padded to an even count) and every section.
         """
         width = 2 if complex_sources else 1
-        return self.energy_width + width * sum(n for _, n in self.sections(rank=rank))
+        return self.energy_width + width * sum(group.source_entries(rank) for group in self.groups)
 
     @property
     def energy_width(self) -> int:
@@ -686,7 +657,7 @@ def work_numbers(layout: DensityLayout, groups, *, rank: int) -> int:
         and the elimination's transfer and censored matrices with LAPACK's copies.
     """
     sizes = layout.level_sizes
-    sources = sum(2 * g.pairs * (g.gain_elements(0) + g.gain_elements(1) + sum(g.loss_elements(rank))) for g in groups)
+    sources = sum(2 * group.source_entries(rank) for group in groups)
     largest = max((2 * g.pairs * max(g.gain_elements(0), g.gain_elements(1)) for g in groups), default=0)
     blocks = sum(r * r for r in sizes) + 2 * sum(a * b for a, b in zip(sizes, sizes[1:]))
     elimination = sum(2 * a * b + 3 * b * b for a, b in zip(sizes, sizes[1:]))
