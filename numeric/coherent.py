@@ -25,14 +25,18 @@ pair:
 - the loss on the source, ``d rho_s[p, q]/dt = sum_r loss[p, r, q] rho_s[r, q] + h.c. part``:
   ``-1/2 J^+ J``; ``-P^+ (P o w)``; ``loss[i, j, k] = -sum_x conj(P[x, i]) P[x, j] w[x, k]``.
 
-The Kronecker-product gains are GEMMs over the stacked links of a group of equally shaped sector
-pairs (:class:`~symbolic_pme.numeric.coherent_layout.PairGroup`); one sparse product
-(:class:`~symbolic_pme.numeric.coherent_layout.LiouvilleMap`) turns them, the losses and ``-i [H,
-rho]`` into the real Liouvillian's level blocks directly.  Tunnelling amplitudes and energies are
-stacked once per eigensystem (a bias sweep stacks them once).  The steady state solves ``L rho =
-0`` with ``Tr rho = 1``: ``L`` links a sector only to itself and to sectors one charge up or
-down, so it is solved by block elimination down the charge levels (one LU per level block,
-batched over the grid points of a chunk), not as one ``M x M`` system.
+The gains are GEMMs over the stacked links of a group of sector pairs, zero-padded to one shape
+(:class:`~symbolic_pme.numeric.coherent_layout.PairGroup`): one per pair for small source
+sectors (the whole tensor), one per target row pair ``x <= x'`` for large ones.  One sparse
+product (:class:`~symbolic_pme.numeric.coherent_layout.LiouvilleMap`, applied to the entries
+that are not zero by structure) turns them, the losses and ``-i [H, rho]`` into the real
+Liouvillian directly.  Tunnelling amplitudes and energies are stacked once per eigensystem (a
+bias sweep stacks them once).  The steady state solves ``L rho = 0`` with ``Tr rho = 1``: for
+small models (``M <=`` :data:`DENSE_MAX`) as one dense system, otherwise by block elimination
+down the charge levels, since ``L`` links a sector only to itself and to sectors one charge up or
+down (one LU per level block, batched over the grid points of a chunk, not one ``M x M``
+system); with real amplitudes and no principal parts the blocks between levels do not mix
+symmetric and antisymmetric parameters, and the elimination's products are taken half by half.
 """
 
 from __future__ import annotations

@@ -4,15 +4,17 @@ The coherent kernels of :mod:`~symbolic_pme.numeric.coherent` keep a density mat
 diagonal over the sectors (equal charge and, where H conserves it, equal S_z) and solve for its
 *real* parameters: per sector of dimension ``d`` the ``d`` populations, then the real parts of the
 ``d (d - 1)/2`` elements above the diagonal, then their imaginary parts (:class:`SectorParameters`);
-the sectors of one charge form a level (:class:`DensityLayout`).
+the sectors of one charge form a level (:class:`DensityLayout`: the symmetric parameters of all
+its sectors, then the antisymmetric ones).
 
 The Liouvillian is assembled per grid point from a few dense *source* tensors (one complex or real
 array per group of equally shaped sector pairs and direction, see
 :class:`~symbolic_pme.numeric.coherent.CoherentKernel`):
 
 - ``gain[p, y, y']``: ``d rho_t[x, x']/dt = sum_{y, y'} gain[p, y, y'] rho_s[y, y']`` for each
-  row pair ``p = (x, x')``, ``x <= x'`` (the others follow by Hermiticity), an electron in (source
-  sector s one charge below the target t) or out (s one charge above);
+  row pair ``p = (x, x')``, ``x <= x'`` (the others follow by Hermiticity), or for small source
+  sectors the whole ``gain[x, y, x', y']``, an electron in (source sector s one charge below the
+  target t) or out (s one charge above);
 - ``loss[p, r, q]`` (``loss[p, r]`` where it does not depend on q): ``d rho_s[p, q]/dt =
   sum_r loss[p, r, q] rho_s[r, q] + sum_r conj(loss[q, r, p]) rho_s[p, r]`` on the source sector;
 - the eigenenergies, for ``-i [H, rho]``.
