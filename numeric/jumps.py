@@ -52,7 +52,7 @@ def stack_columns(parts: list[np.ndarray]) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``(batch, n, sum m_i)``.
+        ``(batch, n, sum m_i)`` (the part itself if there is one).
 
     Examples
     --------
@@ -61,6 +61,8 @@ def stack_columns(parts: list[np.ndarray]) -> np.ndarray:
     >>> stacked.shape, stacked.strides[0] == stacked.itemsize
     ((3, 2, 2), True)
     """
+    if len(parts) == 1:
+        return parts[0]
     if all(part.strides[0] == part.itemsize for part in parts):
         return np.concatenate([part.transpose(2, 1, 0) for part in parts]).transpose(2, 1, 0)
     return np.concatenate(parts, axis=2)
@@ -106,7 +108,12 @@ class FlatIncidence:
         #: ``(n, n)``: the entries of the generator that may be non-zero (the diagonal and the transitions).
         self.pattern = np.eye(n, dtype=bool)
         self.pattern[flat.target, flat.source] = True
-        self._scaled: dict[tuple[str, bytes], sparse.csr_array] = {}
+        size = len(flat.upper)
+        #: Per lead, its transitions: the slices of its entering and of its leaving ones.
+        self.lead_transitions = [
+            (entries, slice(size + entries.start, size + entries.stop)) for entries in flat.lead_entries
+        ]
+        self._scaled: dict[tuple, sparse.csr_array] = {}
 
     def scaled(self, name: str, factors: np.ndarray) -> sparse.csr_array:
         """The matrix ``name`` with its columns times ``factors`` (kept: what a jump carries of a
@@ -126,6 +133,49 @@ class FlatIncidence:
         key = (name, factors.tobytes())
         if key not in self._scaled:
             self._scaled[key] = sparse.csr_array(getattr(self, name).multiply(factors))
+        return self._scaled[key]
+
+    def slices(self, leads: tuple[int, ...]) -> list[slice]:
+        """The transitions of some leads, as slices of the 2K (entering ones, then leaving ones).
+
+        Parameters
+        ----------
+        leads:
+            Lead indices, ascending.
+
+        Returns
+        -------
+        list of slice
+        """
+        return [pair[0] for pair in (self.lead_transitions[k] for k in leads)] + [
+            pair[1] for pair in (self.lead_transitions[k] for k in leads)
+        ]
+
+    def restricted(self, name: str, leads: tuple[int, ...], factors: np.ndarray | None = None) -> sparse.csr_array:
+        """The columns of the matrix ``name`` of some leads' transitions, in the order of
+        :meth:`slices`, optionally times ``factors`` (kept).
+
+        Parameters
+        ----------
+        name:
+            ``"lead_matrix"``, ``"into"``, ``"out_of"`` or ``"net"``.
+        leads:
+            Lead indices, ascending.
+        factors:
+            ``(2K,)``, one per transition (None: ones).
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+        """
+        key = (name, leads, None if factors is None else factors.tobytes())
+        if key not in self._scaled:
+            columns = np.concatenate([np.arange(part.start, part.stop) for part in self.slices(leads)] + [[]])
+            columns = columns.astype(np.intp)
+            matrix = getattr(self, name)
+            if factors is not None:
+                matrix = matrix.multiply(factors)
+            self._scaled[key] = sparse.csr_array(sparse.csc_array(matrix)[:, columns])
         return self._scaled[key]
 
     @staticmethod
@@ -184,7 +234,7 @@ class FlatJumps:
         self._steady_products: dict[int, np.ndarray] = {}  # by the id of a kept folded matrix
         self._steady: np.ndarray | None = None  # the steady states (n, batch)
         self._flux_array: np.ndarray | None = None  # rates * P_source, (2K, batch), made when first needed
-        self._last_flows: tuple[np.ndarray, np.ndarray] | None = None  # (weights, weights * P_source)
+        self._last_flows: tuple | None = None  # (weights, leads, weights * P_source)
 
     @classmethod
     def of(
@@ -341,14 +391,26 @@ class FlatJumps:
         """The steady states at each transition's source, ``(2K, batch)``, into ``out``."""
         return np.take(self._steady, self._incidence.source, axis=0, out=out, mode="clip")  # "raise" buffers
 
-    def _steady_flows(self, weights: np.ndarray) -> np.ndarray:
-        """``weights * P_source`` in a reused buffer (the last one kept: a direction's flow and its
-        totals share it; it never leaves the jumps)."""
-        if self._last_flows is None or self._last_flows[0] is not weights:
+    def _steady_flows(self, weights: np.ndarray, leads: tuple[int, ...] | None = None) -> np.ndarray:
+        """``weights * P_source`` in a reused buffer, of the transitions of ``leads`` only (in the
+        order of :meth:`FlatIncidence.slices`; None: all).  The last one is kept (a direction's
+        flow and its totals share it); it never leaves the jumps."""
+        if self._last_flows is not None and self._last_flows[0] is weights and self._last_flows[1] == leads:
+            return self._last_flows[2]
+        if leads is None:
             flows = self._gathered(self._work.array("steady flows", weights.shape))
             flows *= weights
-            self._last_flows = (weights, flows)
-        return self._last_flows[1]
+        else:
+            parts = self._incidence.slices(leads)
+            flows = self._work.array("steady flows", (sum(p.stop - p.start for p in parts), weights.shape[1]))
+            start = 0
+            for part in parts:
+                rows = flows[start : start + part.stop - part.start]
+                np.take(self._steady, self._incidence.source[part], axis=0, out=rows, mode="clip")
+                rows *= weights[part]
+                start += part.stop - part.start
+        self._last_flows = (weights, leads, flows)
+        return flows
 
     def _product(self, name: str, weights: int | np.ndarray, x: np.ndarray | None) -> np.ndarray:
         """The incidence matrix ``name`` times each transition's weight times ``x`` of its lead's
@@ -399,24 +461,29 @@ class FlatJumps:
         """
         return self._product("lead_matrix", weights, x).T
 
-    def derivative_totals(self, d_rates: np.ndarray, d_carried: np.ndarray | None) -> np.ndarray:
+    def derivative_totals(
+        self, d_rates: np.ndarray, d_carried: np.ndarray | None, *, leads: tuple[int, ...] | None = None
+    ) -> np.ndarray:
         """``1^T dW_alpha P`` per lead in the steady states: :meth:`totals` of :meth:`derivative_weights`.
 
         Parameters
         ----------
         d_rates, d_carried:
             As in :meth:`derivative_weights`.
+        leads:
+            The leads whose rates change (the others' ``d_rates`` are zero); None: any.
 
         Returns
         -------
         numpy.ndarray
             ``(batch, leads)``.
         """
-        flows = self._steady_flows(d_rates)  # shared with the flow of the same direction
-        matrix = self._matrix("lead_matrix", 1)
-        if matrix is not None and d_carried is None:
-            return (matrix @ flows).T
-        flows = flows * self.carried
+        if self.carried.shape[1] == 1 and d_carried is None:  # q folded into the matrix
+            flows = self._steady_flows(d_rates, leads)  # shared with the flow of the same direction
+            if leads is None:
+                return (self._matrix("lead_matrix", 1) @ flows).T
+            return (self._incidence.restricted("lead_matrix", leads, self.carried[:, 0]) @ flows).T
+        flows = self._steady_flows(d_rates) * self.carried
         if d_carried is not None:
             flows += self._flux * np.concatenate([d_carried, -d_carried])
         return (self._incidence.lead_matrix @ flows).T
@@ -461,7 +528,9 @@ class FlatJumps:
                 self._column_sums[power] = self._by_lead(matrix @ self.rates)
         return self._column_sums[power]
 
-    def flow(self, weights: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+    def flow(
+        self, weights: np.ndarray, x: np.ndarray | None = None, *, leads: tuple[int, ...] | None = None
+    ) -> np.ndarray:
         """``(W - diag(1^T W)) x`` summed over leads (``W`` the weighted rates).
 
         Parameters
@@ -470,6 +539,9 @@ class FlatJumps:
             From :meth:`weights` or :meth:`derivative_weights`.
         x:
             ``(batch, n, m)``; None: the steady states (:meth:`set_steady_state`), ``m = 1``.
+        leads:
+            In the steady states, the leads whose weights are not zero (only their transitions
+            are summed); None: all.
 
         Returns
         -------
@@ -478,7 +550,9 @@ class FlatJumps:
         """
         net, source = self._incidence.net, self._incidence.source
         if x is None:
-            return (net @ self._steady_flows(weights)).T[:, :, None]
+            if leads is not None:
+                net = self._incidence.restricted("net", leads)
+            return (net @ self._steady_flows(weights, leads)).T[:, :, None]
         columns = np.ascontiguousarray(np.moveaxis(x, 0, -1).swapaxes(0, 1))  # (m, n, batch)
         flows = np.stack([net @ (weights * np.take(column, source, axis=0)) for column in columns])
         return np.moveaxis(flows, (0, 2), (2, 0))
@@ -687,13 +761,18 @@ class BlockJumps:
             out[:, lower, lead] += (column[:, None, upper] @ w_out)[:, 0]
         return out
 
-    def derivative_totals(self, d_rates: list, d_carried: list | None) -> np.ndarray:
+    def derivative_totals(
+        self, d_rates: list, d_carried: list | None, *, leads: tuple[int, ...] | None = None
+    ) -> np.ndarray:
         """``1^T dW_alpha P`` per lead in the steady states: :meth:`totals` of :meth:`derivative_weights`.
 
         Parameters
         ----------
         d_rates, d_carried:
             As in :meth:`derivative_weights`.
+        leads:
+            The leads whose rates change (accepted for the interface of
+            :meth:`FlatJumps.derivative_totals`; every block is summed).
 
         Returns
         -------
@@ -723,7 +802,7 @@ class BlockJumps:
             out[:, upper, lead] += w_out.sum(axis=2)
         return out
 
-    def flow(self, weights: list, x: np.ndarray | None = None) -> np.ndarray:
+    def flow(self, weights: list, x: np.ndarray | None = None, *, leads: tuple[int, ...] | None = None) -> np.ndarray:
         """``(W - diag(1^T W)) x`` summed over leads (``W`` the weighted rates).
 
         Parameters
@@ -732,6 +811,8 @@ class BlockJumps:
             From :meth:`weights` or :meth:`derivative_weights`.
         x:
             ``(batch, n, m)``; None: the steady states (:meth:`set_steady_state`), ``m = 1``.
+        leads:
+            The leads whose weights are not zero (only their blocks are summed); None: all.
 
         Returns
         -------
@@ -740,7 +821,9 @@ class BlockJumps:
         """
         x = self._steady if x is None else x
         out = np.zeros(x.shape)
-        for (_, lower, upper), (w_in, w_out) in zip(self.places, weights):
+        for (lead, lower, upper), (w_in, w_out) in zip(self.places, weights):
+            if leads is not None and lead not in leads:
+                continue
             x_lower, x_upper = x[:, lower], x[:, upper]
             out[:, upper] += w_in @ x_lower
             out[:, lower] -= w_in.sum(axis=1)[:, :, None] * x_lower

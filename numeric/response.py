@@ -439,6 +439,9 @@ class Change(NamedTuple):
         What the second derivatives need of a direction's first order (None for a pair).
     amplitudes:
         The chunk's amplitudes, shared by its directions (None for a pair).
+    leads:
+        The leads whose rates change (the others' are zero: a bias moves one lead's), in
+        ascending order; None: any of them.
     """
 
     rates: object
@@ -447,6 +450,7 @@ class Change(NamedTuple):
     temperature: np.ndarray
     order: _FirstOrder | None = None
     amplitudes: _Amplitudes | None = None
+    leads: tuple[int, ...] | None = None
 
 
 def chunk_changes(
@@ -492,13 +496,26 @@ def chunk_changes(
     for name in names:
         slots, d_mu, d_t = differentiator.slots(name, values)
         order = amplitudes.derivatives(slots, name)
+        leads = _moved_leads(blocks, order, d_mu, d_t)
         if isinstance(jumps, FlatJumps):
             out = jumps.buffer(f"rates along {name}", jumps.rates.shape)
-            change = _flat_changes(blocks, jumps, coefficients, shape, order.energies, order.gammas, d_mu, d_t, out)
+            change = _flat_changes(
+                blocks, jumps, coefficients, shape, order.energies, order.gammas, d_mu, d_t, out, leads
+            )
         else:
             change = _block_changes(blocks, jumps, coefficients, shape, order.energies, order.gammas, d_mu, d_t)
-        changes.append(Change(*change, _by_lead(d_mu, shape), _by_lead(d_t, shape), order, amplitudes))
-    return changes, stack_columns([jumps.flow(change.rates) for change in changes])
+        changes.append(Change(*change, _by_lead(d_mu, shape), _by_lead(d_t, shape), order, amplitudes, leads))
+    return changes, stack_columns([jumps.flow(change.rates, leads=change.leads) for change in changes])
+
+
+def _moved_leads(blocks: TransportBlocks, order: _FirstOrder, d_mu: list, d_t: list) -> tuple[int, ...] | None:
+    """The leads whose rates change along a direction (None: all, where the energies change)."""
+    if order.energies is not None:
+        return None
+    moved = {lead for lead in range(len(blocks.lead_names)) if np.any(d_mu[lead]) or np.any(d_t[lead])}
+    if order.gammas is not None:
+        moved |= {link.lead for link, d_gamma in zip(blocks.links, order.gammas) if d_gamma is not None}
+    return tuple(sorted(moved))
 
 
 def chunk_derivatives(
@@ -544,7 +561,7 @@ def chunk_derivatives(
         found[quantity] = d_i = np.empty((len(changes), jumps.leads, d_p.shape[0]))
         for k, change in enumerate(changes):
             d_carried = change.carried if quantity == ENERGY else None
-            d_i[k] = counted.derivative_totals(change.rates, d_carried).T + through_p[k]
+            d_i[k] = counted.derivative_totals(change.rates, d_carried, leads=change.leads).T + through_p[k]
     if HEAT in quantities:
         d_mu = np.stack([change.mu for change in changes])
         found[HEAT] = found[ENERGY] - d_mu * current - mu * found[CHARGE]
@@ -994,12 +1011,12 @@ def _block_changes(blocks, jumps: BlockJumps, coefficients, shape, d_energies, d
     return d_rates, None if d_energies is None else d_delta
 
 
-def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t, out):
+def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_gammas, d_mu, d_t, out, leads):
     """On the flat layout: d rates ``(2K, batch)`` (in ``out``) and the change of E_b - E_a of
     the entering transitions, ``(K, batch)`` (None where the energies do not change).
 
-    A lead whose mu, T and amplitudes do not change along the direction, with energies that do
-    not either (a bias direction, for every lead but the biased one), keeps zero rows.
+    The leads not among ``leads`` (:func:`_moved_leads`: their mu, T and amplitudes do not
+    change, nor the energies; for a bias, every lead but the biased one) keep zero rows.
     """
     flat, ndim = blocks.flat, len(shape)
     size = len(flat.upper)
@@ -1011,7 +1028,7 @@ def _flat_changes(blocks, jumps: FlatJumps, coefficients, shape, d_energies, d_g
     for lead, ((mu_slot, t_slot, band), entries) in enumerate(zip(blocks.lead_slots, flat.lead_entries)):
         d_in, d_out = out[entries], out[size + entries.start : size + entries.stop]
         shifts, heats = d_delta is not None or np.any(d_mu[lead]), np.any(d_t[lead])
-        if not (shifts or heats or d_gamma is not None):
+        if leads is not None and lead not in leads:
             d_in.fill(0.0)
             d_out.fill(0.0)
             continue
