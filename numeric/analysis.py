@@ -40,7 +40,7 @@ from symbolic_pme.quantities import CHARGE, HEAT
 from .blocks import TransportBlocks
 from .chunks import SteadyStateAssembly
 from .inputs import Grid, row_chunks
-from .jumps import check_quantity, stack_columns
+from .jumps import check_quantity
 from .memory import MemoryEstimate
 from .resolvent import check_method, chunk_operators, work_per_point
 from .response import (
@@ -230,7 +230,7 @@ def analyse(
         if names:
             changes, flows = chunk_changes(differentiator, jumps, coefficients, part, part_shape, names)
             columns.append(flows)
-        solved = resolvent.right(stack_columns(columns)) if columns else None
+        solved = resolvent.right(columns) if columns else None
         if cumulants:
             a = solved[:, :, : len(leads)] if cumulants >= 2 else None
             c[(slice(None),) * 2 + at] = np.moveaxis(chunk_cumulants(counted, resolvent, a, cumulants), 0, -1).reshape(

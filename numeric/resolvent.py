@@ -72,18 +72,22 @@ class BatchLastLU:
         fill-in reaches: a transport generator ordered by charge is block tridiagonal, and the
         triangle's 8 states take 73 multiply-adds a point to factorize instead of 140.
 
+    work : Workspace, optional
+        Reused buffers (the elimination's updates in ``"lu update"``; default: a fresh one).
+
     Raises
     ------
     NonUniqueSteadyState
         Where a pivot is zero or not finite (the gauge-fixed generator is singular).
     """
 
-    def __init__(self, matrices: np.ndarray, *, pattern: np.ndarray | None = None):
+    def __init__(self, matrices: np.ndarray, *, pattern: np.ndarray | None = None, work: Workspace | None = None):
         a, n = matrices, matrices.shape[0]
         self._below, self._right, self._above, self._left = _fill_ranges(n, pattern)
         sizes = [(r.stop - r.start, c.stop - c.start) for r, c in zip(self._below, self._right)]
         # one buffer for every step's update (a fresh temporary a step costs its page faults)
-        update = np.empty(max(r * c for r, c in sizes) * a.shape[2])
+        work = Workspace() if work is None else work
+        update = work.array("lu update", (max(r * c for r, c in sizes) * a.shape[2],))
         with np.errstate(divide="ignore", invalid="ignore"):
             for k in range(n - 1):
                 rows, columns = self._below[k], self._right[k]
@@ -161,6 +165,10 @@ class DenseResolvent:
     pattern:
         ``(n, n)`` booleans: the entries of the generators that may be non-zero (default: all;
         see :class:`BatchLastLU`).
+    work:
+        Reused buffers for the factorization's updates and the vectors of :meth:`right` and
+        :meth:`left` (default: the resolvent's own).  The vectors returned live in them: each is
+        valid until the next application of the same kind.
 
     Raises
     ------
@@ -169,7 +177,12 @@ class DenseResolvent:
     """
 
     def __init__(
-        self, generators: np.ndarray, probabilities: np.ndarray | None = None, *, pattern: np.ndarray | None = None
+        self,
+        generators: np.ndarray,
+        probabilities: np.ndarray | None = None,
+        *,
+        pattern: np.ndarray | None = None,
+        work: Workspace | None = None,
     ):
         if probabilities is None:
             normalized = generators.copy()
@@ -178,6 +191,7 @@ class DenseResolvent:
         #: Steady states ``(batch, n)``.
         self.probabilities = probabilities
         self._generators, self._pattern = generators, pattern
+        self._work = Workspace() if work is None else work
         # the gauge-fixed -W, factorized when first needed: batch-last factors up to SMALL
         # states, else the matrices for LAPACK
         self._factors: BatchLastLU | np.ndarray | None = None
@@ -197,7 +211,7 @@ class DenseResolvent:
         row = (self._gauge * n * batch + self._points)[None, :] + (np.arange(n) * batch)[:, None]
         fixed.reshape(-1)[row] = 0.0  # by flat index: faster than advanced indexing of strided rows
         fixed.reshape(-1)[self._gauge * ((n + 1) * batch) + self._points] = 1.0
-        self._factors = BatchLastLU(fixed, pattern=self._pattern)
+        self._factors = BatchLastLU(fixed, pattern=self._pattern, work=self._work)
 
     def _solve(self, rhs: np.ndarray, *, transposed: bool) -> np.ndarray:
         """``x`` of ``W x = rhs`` (or ``W^T x = rhs``) off the gauge state, ``x_s = 0``; ``rhs``
@@ -215,47 +229,64 @@ class DenseResolvent:
         except np.linalg.LinAlgError:
             raise _singular() from None
 
-    def right(self, y: np.ndarray) -> np.ndarray:
+    def right(self, y: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """``R y``: the solution x of ``W x = y - P (1^T y)`` with ``1^T x = 0``.
 
         Parameters
         ----------
         y:
-            ``(batch, n, m)``: ``m`` right-hand sides per point.
+            ``(batch, n, m)``: ``m`` right-hand sides per point, or parts ``(batch, n, m_i)`` of
+            them side by side (stacked straight into the work buffer).
 
         Returns
         -------
         numpy.ndarray
-            ``(batch, n, m)``, each column summing to zero.
+            ``(batch, n, m)``, each column summing to zero (in the work buffer ``"right"``).
         """
-        # in place on a copy in y's memory layout: a fresh result of mixed layouts (batch-last y,
-        # numpy's choice for p * sums) is iterated an order of magnitude slower
         p = self.probabilities[:, :, None]
-        x = y.copy(order="K")
-        x -= p * x.sum(axis=1, keepdims=True)
+        x = self._columns("right", y)
+        x -= self._product(p, x.sum(axis=1, keepdims=True), x)
         x = self._solve(x, transposed=False)
-        x -= p * x.sum(axis=1, keepdims=True)
+        x -= self._product(p, x.sum(axis=1, keepdims=True), x)
         return x
 
-    def left(self, v: np.ndarray) -> np.ndarray:
+    def left(self, v: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """``R^T v``: the solution u of ``W^T u = v - 1 (P^T v)`` with ``P^T u = 0``.
 
         Parameters
         ----------
         v:
-            ``(batch, n, m)``: ``m`` right-hand sides per point.
+            ``(batch, n, m)``: ``m`` right-hand sides per point, or parts of them side by side.
 
         Returns
         -------
         numpy.ndarray
-            ``(batch, n, m)``, each column orthogonal to the steady state.
+            ``(batch, n, m)``, each column orthogonal to the steady state (in the work buffer
+            ``"left"``).
         """
-        p = self.probabilities[:, :, None]
-        u = v.copy(order="K")
-        u -= (p * u).sum(axis=1, keepdims=True)
+        u = self._columns("left", v)
+        u -= np.einsum("bn,bnm->bm", self.probabilities, u)[:, None, :]
         u = self._solve(u, transposed=True)
-        u -= (p * u).sum(axis=1, keepdims=True)
+        u -= np.einsum("bn,bnm->bm", self.probabilities, u)[:, None, :]
         return u
+
+    def _columns(self, name: str, parts: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """The right-hand sides copied into the work buffer ``name``, batch-last in memory
+        (``(m, n, batch)`` seen as ``(batch, n, m)``: the factors' layout; never a fresh array
+        of mixed layouts, which numpy iterates an order of magnitude slower)."""
+        parts = [parts] if isinstance(parts, np.ndarray) else list(parts)
+        batch, n = parts[0].shape[:2]
+        buffer = self._work.array(name, (sum(part.shape[2] for part in parts), n, batch))
+        start = 0
+        for part in parts:
+            buffer[start : start + part.shape[2]] = part.transpose(2, 1, 0)
+            start += part.shape[2]
+        return buffer.transpose(2, 1, 0)
+
+    def _product(self, p: np.ndarray, sums: np.ndarray, like: np.ndarray) -> np.ndarray:
+        """``p * sums`` in a work buffer of the memory layout of ``like``."""
+        out = self._work.array("projection", like.shape[::-1]).transpose(2, 1, 0)
+        return np.multiply(p, sums, out=out)
 
 
 def _gauge_fixed(generators: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -351,13 +382,14 @@ class LevelResolvent:
         #: Steady states ``(batch, n)``.
         self.probabilities = probabilities
 
-    def right(self, y: np.ndarray) -> np.ndarray:
+    def right(self, y: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """``R y``: the solution x of ``W x = y - P (1^T y)`` with ``1^T x = 0``.
 
         Parameters
         ----------
         y:
-            ``(batch, n, m)``: ``m`` right-hand sides per point.
+            ``(batch, n, m)``: ``m`` right-hand sides per point, or parts ``(batch, n, m_i)`` of
+            them side by side.
 
         Returns
         -------
@@ -365,6 +397,7 @@ class LevelResolvent:
             ``(batch, n, m)``, each column summing to zero.
         """
         p = self.probabilities[:, :, None]
+        y = y if isinstance(y, np.ndarray) else np.concatenate(y, axis=2)
         y = y - p * y.sum(axis=1, keepdims=True)
         parts = [y[:, members] for members in self._levels]
         top = len(parts) - 1
@@ -381,13 +414,13 @@ class LevelResolvent:
             x[:, self._levels[n]] = previous
         return x - p * x.sum(axis=1, keepdims=True)
 
-    def left(self, v: np.ndarray) -> np.ndarray:
+    def left(self, v: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """``R^T v``: the solution u of ``W^T u = v - 1 (P^T v)`` with ``P^T u = 0``.
 
         Parameters
         ----------
         v:
-            ``(batch, n, m)``: ``m`` right-hand sides per point.
+            ``(batch, n, m)``: ``m`` right-hand sides per point, or parts of them side by side.
 
         Returns
         -------
@@ -395,6 +428,7 @@ class LevelResolvent:
             ``(batch, n, m)``, each column orthogonal to the steady state.
         """
         p = self.probabilities[:, :, None]
+        v = v if isinstance(v, np.ndarray) else np.concatenate(v, axis=2)
         v = v - (p * v).sum(axis=1, keepdims=True)
         parts = [v[:, members] for members in self._levels]
         top = len(parts) - 1
@@ -488,7 +522,7 @@ def chunk_operators(
         probabilities = probabilities.T  # batch-last in memory, as the factors and the jumps use it
         pattern = FlatIncidence.of(blocks).pattern
         resolvent = DenseResolvent(
-            np.moveaxis(generators, -1, 0), None if failed.any() else probabilities, pattern=pattern
+            np.moveaxis(generators, -1, 0), None if failed.any() else probabilities, pattern=pattern, work=work
         )
         jumps.set_steady_state(resolvent.probabilities)
         return jumps, resolvent

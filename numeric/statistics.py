@@ -164,6 +164,5 @@ def chunk_cumulants(
 
 
 def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Column-wise ``u . v`` of ``(batch, n, leads)`` arrays, ``(batch, leads)`` (in the memory
-    layout they share)."""
-    return (u * v).sum(axis=1)
+    """Column-wise ``u . v`` of ``(batch, n, leads)`` arrays, ``(batch, leads)``."""
+    return np.einsum("bnl,bnl->bl", u, v)
