@@ -461,6 +461,40 @@ class CoherentKernel:
         padded = np.concatenate([parameters, np.zeros((parameters.shape[0], 1))], axis=1)
         return padded[:, self._real] + 1j * (padded[:, self._imaginary] * self._signs)
 
+    def occupations(self, densities: np.ndarray, coefficients: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+        """``Tr(rho n_mode)`` of every mode, with the coherences.
+
+        Per sector, the Fock-basis populations ``diag(U rho U^+)`` (``U`` its eigenvectors over
+        its Fock states) times the Fock states' occupations.
+
+        Parameters
+        ----------
+        densities : numpy.ndarray
+            ``(batch, sum_s d_s^2)``, from :meth:`densities`.
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions of the chunk (for the eigenvectors).
+        shape : tuple of int
+            The chunk's grid shape.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, modes)``, modes in the order of the Fock space's.
+        """
+        batch = densities.shape[0]
+        total = np.zeros((batch, self.blocks.spectrum.space.n_modes))
+        offsets = self.density_offsets
+        for k, (plan, (_, vectors)) in enumerate(zip(self.blocks.sectors, self.blocks.eigensystems(coefficients))):
+            d = len(plan.states)
+            rho = densities[:, offsets[k] : offsets[k + 1]].reshape(batch, d, d)
+            if vectors is None:  # Fock states: the populations are the Fock-basis diagonal
+                fock = np.diagonal(rho, axis1=1, axis2=2).real
+            else:
+                rotated = vectors @ rho.reshape(shape + (d, d))  # (..., fock, d)
+                fock = np.sum(rotated * np.conj(vectors), axis=-1).real.reshape(batch, -1)
+            total += fock @ plan.occupations
+        return total
+
     def stacked_densities(self, densities: np.ndarray, group: int) -> tuple[np.ndarray, np.ndarray]:
         """A group's lower and upper density-matrix blocks, stacked and zero-padded like its terms.
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from symbolic_pme.errors import NonUniqueSteadyState
+from symbolic_pme.quantities import OCCUPATION_PREFIX
 
 from .blocks import TransportBlocks
 from .chunks import SteadyStateAssembly, located
@@ -53,7 +54,11 @@ class CoherentSteadyState(SteadyState):
 
     :attr:`probabilities` are the populations ``rho_bb`` in the eigenbasis (they may be
     slightly negative for Redfield and 1vN, which do not preserve positivity); the currents
-    and state values are as in :class:`SteadyState`.
+    and state values are as in :class:`SteadyState`.  The occupations of the modes are
+    ``Tr(rho n_mode)`` with the coherences (``n_mode`` is not diagonal in the eigenbasis of a
+    sector that hoppings mix): :meth:`expectation` of an ``n_<mode>`` state value takes them
+    from :attr:`mode_occupations`, every other state value (energy, charge, S_z: diagonal in
+    the eigenbasis) from the populations.
 
     Attributes
     ----------
@@ -66,12 +71,37 @@ class CoherentSteadyState(SteadyState):
     density_matrices : tuple of numpy.ndarray
         Per sector, its block of the density matrix, ``shape + (d, d)`` complex, rows and
         columns following :attr:`sectors`.
+    mode_occupations : dict of str to numpy.ndarray
+        ``{"n_<mode>": Tr(rho n_mode)}`` of :attr:`shape`, by state-value name.
     """
 
     approach: str = "lindblad"
     principal_parts: bool = False
     sectors: tuple[tuple[str, ...], ...] = ()
     density_matrices: tuple[np.ndarray, ...] = field(default_factory=tuple)
+    mode_occupations: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def expectation(self, name: str) -> np.ndarray:
+        """``Tr(rho v)`` of a state value: the occupation of a mode with the coherences.
+
+        Parameters
+        ----------
+        name : str
+            The state value, e.g. ``"charge"``, ``"energy"``, ``"n_a"``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Array of :attr:`shape`.
+
+        Raises
+        ------
+        ValueError
+            For a state value the result does not hold.
+        """
+        if name in self.mode_occupations:
+            return self.mode_occupations[name]
+        return super().expectation(name)
 
     def largest_coherence(self) -> np.ndarray:
         """The largest modulus of an off-diagonal element of the density matrix, at every point.
@@ -177,6 +207,8 @@ def coherent_steady_state(
     state_values = {name: np.broadcast_to(v, shape + (n,)) for name, v in computed.items()}
     assembly = SteadyStateAssembly(grid, compiled.states, channels, blocks.quantities, state_values, progress=progress)
     densities = np.empty(shape + (kernel.density_offsets[-1],), dtype=complex)
+    modes = compiled.blocks.spectrum.space.modes
+    occupations = np.empty(shape + (len(modes),))
     for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, _chunk_size(kernel.work_per_point())):
         coefficients = blocks.coefficients(chunk)
         energies, terms = kernel.group_terms(coefficients, principal_parts=principal_parts)
@@ -191,6 +223,7 @@ def coherent_steady_state(
         densities[where] = rho.reshape(chunk_shape + rho.shape[1:])
         populations = parameters[:, kernel.population_parameters]
         assembly.probabilities[where] = populations.reshape(chunk_shape + populations.shape[1:])
+        occupations[where] = kernel.occupations(rho, coefficients, chunk_shape).reshape(chunk_shape + (len(modes),))
         assembly.add_currents(rows, chunk_shape, chunk_currents)
     labels = tuple(tuple(compiled.states[i] for i in plan.states) for plan in blocks.sectors)
     return assembly.result(
@@ -202,6 +235,7 @@ def coherent_steady_state(
             densities[..., a:b].reshape(shape + (sector.size, sector.size))
             for a, b, sector in zip(kernel.density_offsets, kernel.density_offsets[1:], layout.sectors)
         ),
+        mode_occupations={f"{OCCUPATION_PREFIX}{mode}": occupations[..., m] for m, mode in enumerate(modes)},
     )
 
 

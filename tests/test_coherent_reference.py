@@ -5,7 +5,8 @@ Which entries are matched, and why:
 - ``<approach>|dband=10000.0|itype=2`` (principal parts neglected) for every model -- the
   triangle, the single level and the random models of 16 and 64 states --, populations in the
   eigenbasis (matched by charge and energy; degenerate groups as sorted sets), particle, energy
-  and heat currents per lead, to 1e-9 relative to the largest value.  Our infinite band equals
+  and heat currents per lead and the occupation ``Tr(rho n_i)`` of every spin-orbital (with the
+  coherences), to 1e-9 relative to the largest value.  Our infinite band equals
   QmeQ's band of 1e4 here (no transition energy lies outside it).
 - ``Lindblad|...|itype=0`` equals ``itype=2`` (QmeQ's Lindblad jump operators use the golden-rule
   rates only): matched as well.
@@ -49,7 +50,7 @@ def close(ours, theirs, what):
     assert error <= TOLERANCE * scale, f"{what}: max error {error:.3g}, largest value {scale:.3g}"
 
 
-def compare(result, data, entry, leads, channels, what):
+def compare(result, data, entry, leads, channels, modes, what):
     points = data["results"][entry]
     reference = np.array([p["prob_eigen"] for p in points])
     ours, theirs = [], []
@@ -57,6 +58,9 @@ def compare(result, data, entry, leads, channels, what):
         ours.append(np.sort(result.probabilities[:, mine], axis=-1))
         theirs.append(np.sort(reference[:, indices], axis=-1))
     close(np.concatenate(ours, -1), np.concatenate(theirs, -1), f"{what} populations")
+    # Tr(rho n_i) with the coherences; QmeQ's spin-orbital order is ours
+    occupations = np.stack([result.occupations[mode] for mode in modes], axis=-1)
+    close(occupations, np.array([p["orbital_occupation"] for p in points]), f"{what} occupations")
     for quantity in QUANTITIES:
         expected = np.array([[sum(p[quantity][c] for c in channels[lead]) for lead in leads] for p in points])
         got = np.stack([getattr(result, quantity)[lead] for lead in leads], axis=-1)
@@ -72,19 +76,21 @@ def seed_case(request):
         model.hamiltonian,
         [Lead(lead.name, lead.mu, lead.temperature, lead.coupling, band=(-1e4, 1e4)) for lead in model.leads],
     )
-    return data, model.compile(), banded.compile(), [lead.name for lead in model.leads]
+    modes = model.hamiltonian.space.modes
+    return data, model.compile(), banded.compile(), [lead.name for lead in model.leads], modes
 
 
 @pytest.mark.parametrize("approach", sorted(APPROACHES))
 @pytest.mark.parametrize("itype", [2, 0])
 def test_seed_models(seed_case, approach, itype):
-    data, compiled, banded, leads = seed_case
+    data, compiled, banded, leads, modes = seed_case
     x = np.array([p["x"] for p in data["results"][f"Lindblad|dband=10000.0|itype={itype}"]])
     principal = itype == 0 and approach != "lindblad"
     solver = banded if principal else compiled
     result = solver.sweep({"x": x}, approach=approach, principal_parts=principal)
     channels = {lead: [k] for k, lead in enumerate(leads)}
-    compare(result, data, f"{APPROACHES[approach]}|dband=10000.0|itype={itype}", leads, channels, approach)
+    entry = f"{APPROACHES[approach]}|dband=10000.0|itype={itype}"
+    compare(result, data, entry, leads, channels, modes, approach)
 
 
 @pytest.fixture(
@@ -104,7 +110,9 @@ def test_random_models_itype_2(random_case, approach):
     channels = data["params"]["physical_leads"]
     for itype in (2, 0) if approach == "lindblad" else (2,):
         entry = f"{APPROACHES[approach]}|dband=10000.0|itype={itype}"
-        compare(result, data, entry, list(device.leads), channels, f"{approach} itype={itype}")
+        compare(
+            result, data, entry, list(device.leads), channels, device.model.space.modes, f"{approach} itype={itype}"
+        )
 
 
 def test_principal_parts_of_a_small_random_model_need_and_use_the_band(tmp_path):

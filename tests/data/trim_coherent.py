@@ -2,7 +2,7 @@
 
 One file ``coherent_<model>.json`` per reference model of at most 64 states: the model
 parameters, the states and, per entry ``<approach>|dband=10000.0|itype=<0 or 2>``, the points'
-sweep value, eigenbasis populations and currents.  Run from the repository root:
+sweep value, eigenbasis populations, currents and spin-orbital occupations.  Run from the repository root:
 
     python tests/data/trim_coherent.py ../shared/reference
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 ENTRIES = [f"{a}|dband=10000.0|itype={k}" for a in ("Lindblad", "Redfield", "1vN") for k in (0, 2)]
 STATE_KEYS = ("index", "charge", "energy")
-POINT_KEYS = ("x", "mulst", "prob_eigen", "current", "energy_current", "heat_current")
+POINT_KEYS = ("x", "mulst", "prob_eigen", "current", "energy_current", "heat_current", "orbital_occupation")
 FILES = [
     "a_triangle_noU",
     "c_single_level",
