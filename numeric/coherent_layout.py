@@ -564,14 +564,15 @@ class LiouvilleMap:
         if self.dense:
             return rows * self.layout.size + columns
         starts, sizes = np.array(self.level_starts), np.array(self.layout.level_sizes)
-        row_level = np.searchsorted(starts, rows, side="right") - 1
-        column_level = np.searchsorted(starts, columns, side="right") - 1
+        level = np.repeat(np.arange(len(sizes)), sizes)  # of each parameter
+        offsets = np.zeros((len(sizes), len(sizes)), dtype=np.int64)  # of each block, by its levels
+        offsets[np.arange(len(sizes)), np.arange(len(sizes))] = self.diagonal_offsets
+        offsets[np.arange(1, len(sizes)), np.arange(len(sizes) - 1)] = self.up_offsets
+        offsets[np.arange(len(sizes) - 1), np.arange(1, len(sizes))] = self.down_offsets
+        row_level, column_level = level[rows], level[columns]
+        # every block is row-major with as many columns as its column level has parameters
         local_row, local_column = rows - starts[row_level], columns - starts[column_level]
-        diagonal = np.array(self.diagonal_offsets)[row_level] + local_row * sizes[row_level] + local_column
-        up = np.array(self.up_offsets + (0,))[column_level] + local_row * sizes[column_level] + local_column
-        above = sizes[np.minimum(row_level + 1, len(sizes) - 1)]
-        down = np.array(self.down_offsets + (0,))[row_level] + local_row * above + local_column
-        return np.select([row_level == column_level, row_level == column_level + 1], [diagonal, up], down)
+        return offsets[row_level, column_level] + local_row * sizes[column_level] + local_column
 
 
 def _expand(p, q, r, s, elem, conjugate, target: SectorParameters, source: SectorParameters):
