@@ -229,6 +229,8 @@ class FlatJumps:
         self.rates, self.carried, self.leads = rates, carried, self._incidence.leads
         self.delta = None  # the entries' E_upper - E_lower, where :meth:`of` built the jumps
         self._work = Workspace() if work is None else work
+        self._tag = ""  # what the names of the buffers of jumps of another quantity end in (counting)
+        self._counting: dict[str, FlatJumps] = {}
         self._weights: dict[int, np.ndarray] = {}
         self._column_sums: dict[int, np.ndarray] = {}
         self._steady_products: dict[int, np.ndarray] = {}  # by the id of a kept folded matrix
@@ -286,7 +288,8 @@ class FlatJumps:
         return self._work.array(name, shape)
 
     def counting(self, quantity: str) -> FlatJumps:
-        """The same jumps weighted by another quantity (jumps built by :meth:`of`), in the same steady state.
+        """The same jumps weighted by another quantity (jumps built by :meth:`of`), in the same steady
+        state (made once per quantity: they share these jumps' buffers under names of their own).
 
         Parameters
         ----------
@@ -297,12 +300,16 @@ class FlatJumps:
         -------
         FlatJumps
         """
-        blocks, coefficients, shape = self._inputs
-        carried = flat_carried(blocks, coefficients, self.delta, shape, quantity)
-        jumps = FlatJumps(blocks, self.rates, carried)  # buffers of its own: its flows are kept apart
-        jumps.delta, jumps._inputs = self.delta, self._inputs
-        jumps._steady, jumps._flux_array = self._steady, self._flux
-        return jumps
+        if quantity not in self._counting:
+            blocks, coefficients, shape = self._inputs
+            tag = f" {quantity}"
+            out = self._work.array("carried" + tag, self.rates.shape)
+            carried = flat_carried(blocks, coefficients, self.delta, shape, quantity, out=out)
+            jumps = FlatJumps(blocks, self.rates, carried, work=self._work)
+            jumps.delta, jumps._inputs, jumps._tag = self.delta, self._inputs, tag
+            jumps._steady, jumps._flux_array = self._steady, self._flux
+            self._counting[quantity] = jumps
+        return self._counting[quantity]
 
     def set_steady_state(self, probabilities: np.ndarray) -> None:
         """Keep the steady states (``x=None`` of :meth:`totals`, :meth:`apply` and :meth:`flow`).
@@ -313,6 +320,7 @@ class FlatJumps:
             ``(batch, n)``; a transposed view of ``(n, batch)`` memory is gathered without a copy.
         """
         self._steady, self._flux_array = np.ascontiguousarray(probabilities.T), None
+        self._counting, self._steady_products, self._last_flows = {}, {}, None  # of the former steady state
 
     @property
     def _flux(self) -> np.ndarray:
@@ -377,7 +385,9 @@ class FlatJumps:
         if power == 0:
             return self.rates
         if power not in self._weights:  # kept: the powers of q that are not folded into the matrices
-            self._weights[power] = self.rates * self.carried**power
+            shape = np.broadcast_shapes(self.rates.shape, self.carried.shape)
+            weights = np.power(self.carried, power, out=self._work.array(f"weights {power}{self._tag}", shape))
+            self._weights[power] = np.multiply(weights, self.rates, out=weights)
         return self._weights[power]
 
     def _matrix(self, name: str, power: int) -> sparse.csr_array | None:
@@ -398,11 +408,12 @@ class FlatJumps:
         if self._last_flows is not None and self._last_flows[0] is weights and self._last_flows[1] == leads:
             return self._last_flows[2]
         if leads is None:
-            flows = self._gathered(self._work.array("steady flows", weights.shape))
+            flows = self._gathered(self._work.array("steady flows" + self._tag, weights.shape))
             flows *= weights
         else:
             parts = self._incidence.slices(leads)
-            flows = self._work.array("steady flows", (sum(p.stop - p.start for p in parts), weights.shape[1]))
+            rows = sum(p.stop - p.start for p in parts)
+            flows = self._work.array("steady flows" + self._tag, (rows, weights.shape[1]))
             start = 0
             for part in parts:
                 rows = flows[start : start + part.stop - part.start]
@@ -429,7 +440,7 @@ class FlatJumps:
                 return self._steady_products[id(matrix)].copy()
         if x is None:
             return matrix @ self._steady_flows(weights)
-        flows = self._work.array("flows of x", weights.shape)
+        flows = self._work.array("flows of x" + self._tag, weights.shape)
         if x.shape[2] == 1:
             np.take(np.ascontiguousarray(x[:, :, 0].T), self._incidence.source, axis=0, out=flows, mode="clip")
         else:
@@ -483,10 +494,16 @@ class FlatJumps:
             if leads is None:
                 return (self._matrix("lead_matrix", 1) @ flows).T
             return (self._incidence.restricted("lead_matrix", leads, self.carried[:, 0]) @ flows).T
-        flows = self._steady_flows(d_rates) * self.carried
-        if d_carried is not None:
-            flows += self._flux * np.concatenate([d_carried, -d_carried])
-        return (self._incidence.lead_matrix @ flows).T
+        flows = self._steady_flows(d_rates)
+        weighted = np.multiply(flows, self.carried, out=self._work.array("derivative flows" + self._tag, flows.shape))
+        if d_carried is not None:  # + rates d(q) P_source, d(q) = +-d(E_b - E_a)
+            size = len(d_carried)
+            change = self._work.array("carried flows" + self._tag, flows.shape)
+            np.multiply(self._flux[:size], d_carried, out=change[:size])
+            np.multiply(self._flux[size:], d_carried, out=change[size:])
+            np.negative(change[size:], out=change[size:])
+            weighted += change
+        return (self._incidence.lead_matrix @ weighted).T
 
     def apply(self, weights: int | np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """``W_alpha x_alpha`` per lead.
@@ -565,9 +582,16 @@ def _incidence(rows: np.ndarray, size: int) -> sparse.csr_array:
 
 
 def flat_carried(
-    blocks: TransportBlocks, coefficients: list, delta: np.ndarray, shape: tuple[int, ...], quantity: str
+    blocks: TransportBlocks,
+    coefficients: list,
+    delta: np.ndarray,
+    shape: tuple[int, ...],
+    quantity: str,
+    *,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """What each transition of the flat layout carries into the dot, ``(2K, batch)`` or ``(2K, 1)``."""
+    """What each transition of the flat layout carries into the dot, ``(2K, batch)`` (into
+    ``out``, a reused ``(2K, batch)`` buffer, if given) or ``(2K, 1)`` (the same at every point)."""
     flat, batch = blocks.flat, math.prod(shape)
     size = len(flat.upper)
     if quantity == CHARGE:
@@ -579,7 +603,11 @@ def flat_carried(
         if quantity == HEAT:
             mus = [np.broadcast_to(coefficients[s[0]], shape).reshape(1, batch) for s in blocks.lead_slots]
             q = q - np.concatenate([mus[lead] for lead in flat.lead.tolist()], axis=0)
-    return np.concatenate([q, -q])
+    if out is None or q.shape[1] == 1:
+        return np.concatenate([q, -q])
+    np.negative(q, out=out[size:])
+    out[:size] = q
+    return out
 
 
 class BlockJumps:
