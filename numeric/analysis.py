@@ -19,11 +19,20 @@ one part asked for.
 Why one combined call rather than a cache behind separate calls: a cache can only share the
 work of a grid that fits in one chunk (keeping every chunk's factorization of a larger grid
 would exceed the chunk budget, which is what bounds the memory of a solve), it has to be keyed
-on (and hash) the whole grid, and it holds memory nobody asked for after the last call.  The
-combined pass shares the work chunk by chunk at any grid size, holds one chunk's operators at a
-time, and batches the solves of the statistics and of the derivatives into one, which separate
-calls cannot.  A caller (the command line's ``--noise`` and ``--derivative``) knows beforehand
-what it needs.
+on (and hash) the whole grid, and it would keep results nobody asked for after the last call.
+The combined pass shares the work chunk by chunk at any grid size, holds one chunk's operators
+at a time, and batches the solves of the statistics and of the derivatives into one, which
+separate calls cannot.  A caller (the command line's ``--noise`` and ``--derivative``) knows
+beforehand what it needs.
+
+Small models (the flat layout) take the plain steady state's own steps and reused buffers (the
+compiled model's :class:`~symbolic_pme.numeric.chunks.Workspace`: the rates, the transfer matrix,
+GTH's updates), and keep their own large arrays there too (the generators and their factors, the
+transitions' flows, the rate changes, the right-hand sides): a fresh array of a large chunk costs
+page faults comparable to its arithmetic.  Like the plain steady state's, these buffers stay
+with the model between calls, one chunk's worth.  On the triangle's 100 x 100 map the pass with
+the noise, the Fano factor and the exact dI/dV costs about 2 times the plain map
+(``benchmarks/triangle_noise.py``; issue 11's target is 3).
 """
 
 from __future__ import annotations
