@@ -70,17 +70,8 @@ class FlatRates:
         self.target = np.concatenate([self.upper, self.lower])
         slots = self.target * n_states + self.source
         #: ``(n*n, 2K)``, sparse: one 1 per transition, at ``target * n + source``; its product with
-        #: the rates is the transfer matrix (:meth:`transfer_matrix` forms it without the product).
+        #: the rates is the transfer matrix (:meth:`transfer_matrix`).
         self.transfer = csr_array((np.ones(2 * size), (slots, np.arange(2 * size))), shape=(n_states**2, 2 * size))
-        # the transitions in layers of distinct slots (the leads that link the same two states
-        # share one): the transfer matrix is the first layer placed and the others added
-        self._layers = []
-        remaining = np.arange(2 * size)
-        while len(remaining):
-            first = np.sort(np.unique(slots[remaining], return_index=True)[1])
-            self._layers.append((slots[remaining[first]], remaining[first]))
-            remaining = np.delete(remaining, first)
-        self._n_states = n_states
         self.signs = np.zeros((n_leads, 2 * size))
         self.signs[self.lead, np.arange(size)] = 1.0
         self.signs[self.lead, size + np.arange(size)] = -1.0
@@ -104,22 +95,23 @@ class FlatRates:
         shape = np.broadcast_shapes(*(b.shape[:-2] for b in blocks))
         return np.concatenate([np.broadcast_to(b, shape + b.shape[-2:]).reshape(shape + (-1,)) for b in blocks], -1)
 
-    def transfer_matrix(self, rates: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+    def transfer_matrix(self, rates: np.ndarray) -> np.ndarray:
         """The GTH transfer matrices ``T[target * n + source]`` of rates in this layout.
+
+        One sparse product with :attr:`transfer`: an index sum (on the triangle's 100 x 100 map
+        0.7 ms, where a dense GEMM took 3.3 ms and placing the rates by slot into a kept buffer
+        as fast in the pipeline, but twice as slow for a 201-point sweep).
 
         Parameters
         ----------
         rates : numpy.ndarray
             Rates of every transition, ``(2K, batch)``: entering ones, then leaving ones.
-        out : numpy.ndarray, optional
-            A ``(n*n, batch)`` array to fill (a reused buffer: a fresh array of a large batch
-            costs page faults comparable to the arithmetic).
 
         Returns
         -------
         numpy.ndarray
-            ``(n*n, batch)``: the sum of the rates of the transitions from each state to each
-            other one, zero where none links them.
+            ``(n*n, batch)``, a new array: the sum of the rates of the transitions from each
+            state to each other one, zero where none links them.
 
         Examples
         --------
@@ -127,14 +119,7 @@ class FlatRates:
         >>> flat.transfer_matrix(np.array([[2.0], [3.0]])).ravel().tolist()  # 0 -> 1 at 2, 1 -> 0 at 3
         [0.0, 3.0, 2.0, 0.0]
         """
-        shape = (self._n_states**2, rates.shape[1])
-        out = np.empty(shape) if out is None else out
-        out.fill(0.0)
-        (slots, transitions), *others = self._layers
-        out[slots] = rates[transitions]
-        for slots, transitions in others:
-            out[slots] += rates[transitions]
-        return out
+        return self.transfer @ rates
 
     def currents(
         self, rates: np.ndarray, delta: np.ndarray, probabilities: np.ndarray, *, work: np.ndarray | None = None

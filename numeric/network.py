@@ -984,7 +984,7 @@ class CompiledNetwork(TakesParameters):
         transitions = 2 * len(blocks.flat.upper)
         # the large arrays are reused buffers: fresh ones cost page faults on every chunk
         rates, delta = blocks.flat_rates(coefficients, shape, out=work.array("rates", (transitions, batch)))
-        transfer = blocks.flat.transfer_matrix(rates, out=work.array("transfer", (n * n, batch)))
+        transfer = blocks.flat.transfer_matrix(rates)
         probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch), work=work.array("gth", (n, n, batch)))
         if failed.any():
             generators = blocks.generator(*blocks.rates(coefficients, shape)[:2], batch)[failed]

@@ -513,7 +513,7 @@ def chunk_operators(
         work = Workspace() if work is None else work
         jumps = FlatJumps.of(blocks, coefficients, shape, quantity, work=work)
         n = blocks.n_states
-        transfer = blocks.flat.transfer_matrix(jumps.rates, out=work.array("transfer", (n * n, batch)))
+        transfer = blocks.flat.transfer_matrix(jumps.rates)
         transfer = transfer.reshape(n, n, batch)
         # the generators from the same matrix (GTH overwrites it), batch-last in memory as the
         # resolvent factorizes them, the diagonal minus the column sums (no transition stays put)
