@@ -42,6 +42,7 @@ symmetric and antisymmetric parameters, and the elimination's products are taken
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,8 +125,6 @@ class CoherentKernel:
 
     Attributes
     ----------
-    blocks : TransportBlocks
-        As given.
     layout : DensityLayout
         Where the density-matrix parameters sit.
     groups : tuple of PairGroup
@@ -135,7 +134,9 @@ class CoherentKernel:
     """
 
     def __init__(self, blocks: TransportBlocks):
-        self.blocks = blocks
+        # a weak reference: the kernel is cached per blocks (coherent_steady.coherent_kernel), and
+        # a strong one from the cache's value would keep every compiled model alive for ever
+        self._blocks = weakref.ref(blocks)
         charges = [sector.charge for sector in blocks.spectrum.sectors]
         sizes = [len(plan.states) for plan in blocks.sectors]
         self.layout = DensityLayout(sizes, charges)
@@ -186,6 +187,14 @@ class CoherentKernel:
         self.link_leads[np.arange(len(links)), [link.lead for link in links]] = 1.0
         #: ``(links,)``: the S_z an electron in through each link carries (0 without spin).
         self.link_spins = np.array([0.0 if link.spin is None else float(link.spin) for link in links])
+
+    @property
+    def blocks(self) -> TransportBlocks:
+        """The compiled model's blocks (eigensystems per sector, tunnelling amplitudes per link)."""
+        blocks = self._blocks()
+        if blocks is None:  # pragma: no cover - the caller holds the compiled model
+            raise ReferenceError("the compiled model of this coherent kernel is gone")
+        return blocks
 
     def work_per_point(self) -> int:
         """Float64 numbers held per grid point while a chunk is solved.

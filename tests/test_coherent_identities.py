@@ -6,13 +6,16 @@
   coherent approach gives the Pauli currents to 1e-3 of their largest value.
 - The elimination over charge levels (with the half-by-half products of real sources) gives
   the dense solve's steady state, with and without principal parts, spinless and spinful.
+- A compiled model solved with a coherent approach is freed when dropped (its cached kernel).
 - ``solve --approach`` JSON keys, ``check`` output and the refusal of a model whose kernel
   cannot fit in memory, with the estimate.
 """
 
+import gc
 import json
 import re
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +66,17 @@ def test_level_elimination_gives_the_dense_solution(orbitals, spin, approach, pr
         np.testing.assert_allclose(levels.current[lead], current, rtol=1e-10, atol=1e-16)
     for a, b in zip(levels.density_matrices, dense.density_matrices):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
+
+
+def test_a_compiled_model_is_freed_after_a_coherent_solve(tmp_path):
+    path = tmp_path / "random.toml"
+    path.write_text(random_model_text(3, False, 5))
+    compiled = load_model(path).compile()
+    compiled.solve(V=0.2, approach="redfield")
+    blocks = weakref.ref(compiled.blocks)
+    del compiled
+    gc.collect()
+    assert blocks() is None  # the kernel cached for it holds its blocks weakly
 
 
 def test_approaches_coincide_with_pauli_when_spacings_exceed_broadening():
