@@ -46,6 +46,7 @@ import weakref
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_array
 
 from symbolic_pme.errors import NonUniqueSteadyState
 
@@ -271,7 +272,7 @@ class CoherentKernel:
             terms.append(GroupTerms(group, amplitude, energy, particle, hole))
         return energies, terms
 
-    def _stacked_terms(self, coefficients: list[np.ndarray]):
+    def _stacked_terms(self, coefficients: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Energies, and per group T ``(..., G, L, m_u, m_l)`` and E_u - E_l ``(..., G, 1, m_u, m_l)``.
 
         Kept while the blocks' memoised eigensystems and amplitudes are the same objects (a bias
@@ -541,7 +542,13 @@ def complex_sources(terms: list[GroupTerms]) -> bool:
     return any(np.iscomplexobj(t.amplitude) or np.iscomplexobj(t.particle) for t in terms)
 
 
-def _eliminated(diagonal, up, down, lowest_trace: np.ndarray, halves=None) -> list[np.ndarray]:
+def _eliminated(
+    diagonal: list[np.ndarray],
+    up: list[np.ndarray],
+    down: list[np.ndarray],
+    lowest_trace: np.ndarray,
+    halves: tuple[int, ...] | None = None,
+) -> list[np.ndarray]:
     """Level parameters (unnormalized) by elimination from the top level down; with ``halves``
     (each level's symmetric parameters), ``down`` is block diagonal and multiplied half by half."""
     levels, batch = len(diagonal), diagonal[0].shape[0]
@@ -572,7 +579,9 @@ def _eliminated(diagonal, up, down, lowest_trace: np.ndarray, halves=None) -> li
     return result
 
 
-def _assembled(diagonal, up, down, layout: DensityLayout) -> np.ndarray:
+def _assembled(
+    diagonal: list[np.ndarray], up: list[np.ndarray], down: list[np.ndarray], layout: DensityLayout
+) -> np.ndarray:
     """The whole kernel ``(batch, M, M)`` from its level blocks."""
     sizes, batch = layout.level_sizes, diagonal[0].shape[0]
     starts = np.cumsum((0,) + sizes)
@@ -602,7 +611,7 @@ def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
         ) from None
 
 
-def _apply(matrix, rows: np.ndarray, sources: np.ndarray, out: np.ndarray) -> None:
+def _apply(matrix: csr_array, rows: np.ndarray, sources: np.ndarray, out: np.ndarray) -> None:
     """``out[z, rows] = matrix @ sources[z]`` for every point z."""
     batch = sources.shape[0]
     if batch == 1 or matrix.shape[0] > POINTWISE_OUTPUTS:
@@ -629,6 +638,7 @@ def _adjoint(a: np.ndarray) -> np.ndarray:
 
 
 def _conj(a: np.ndarray) -> np.ndarray:
+    """The complex conjugate (the array itself when real)."""
     return np.conj(a) if np.iscomplexobj(a) else a
 
 
