@@ -62,6 +62,7 @@ from .results import SteadyState
 from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth, steady_state_levels
 from .spectrum import NumericSpectrum
 from .statistics import CountingStatistics
+from .threads import blas_threads_for
 
 __all__ = ["CompiledNetwork", "compile_network"]
 
@@ -751,17 +752,18 @@ class CompiledNetwork(TakesParameters):
         True
         """
         grid = self.grid(values, axes, **parameters)
-        return analyse(
-            self,
-            grid,
-            cumulants=cumulants,
-            quantity=quantity,
-            derivatives=derivatives,
-            second_derivatives=second_derivatives,
-            derivative_quantities=derivative_quantities,
-            method=method,
-            progress=progress,
-        )
+        with blas_threads_for(math.prod(grid.shape)):  # one BLAS thread for many points (see .threads)
+            return analyse(
+                self,
+                grid,
+                cumulants=cumulants,
+                quantity=quantity,
+                derivatives=derivatives,
+                second_derivatives=second_derivatives,
+                derivative_quantities=derivative_quantities,
+                method=method,
+                progress=progress,
+            )
 
     def counting_statistics(
         self,
@@ -1147,9 +1149,10 @@ class CompiledNetwork(TakesParameters):
                 )
             if executor is not None:
                 raise ValueError(f"executor: the {approach!r} approach solves in this process only; give no executor")
-            return coherent_steady_state(
-                self, grid, approach=approach, principal_parts=principal_parts, progress=progress
-            )
+            with blas_threads_for(math.prod(grid.shape)):
+                return coherent_steady_state(
+                    self, grid, approach=approach, principal_parts=principal_parts, progress=progress
+                )
         if principal_parts:
             raise ValueError("principal parts: the Pauli rates have none; choose approach 'redfield' or '1vn'")
         if self._closed is not None:
@@ -1195,10 +1198,12 @@ class CompiledNetwork(TakesParameters):
         self, chunk: Mapping[sympy.Symbol, np.ndarray], shape: tuple[int, ...], method: str
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk of
-        symbol values (from :meth:`symbol_values`), on either path: what a worker runs."""
-        if self._blocks is not None:
-            return self._block_chunk(chunk, shape, method)
-        return self._steady_chunk(self._kernel(chunk), shape, method)
+        symbol values (from :meth:`symbol_values`), on either path: what a worker runs (with one
+        BLAS thread for many points, see :mod:`.threads`)."""
+        with blas_threads_for(math.prod(shape)):
+            if self._blocks is not None:
+                return self._block_chunk(chunk, shape, method)
+            return self._steady_chunk(self._kernel(chunk), shape, method)
 
     def currents_for(self, grid: Grid, populations: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
         """Currents of every carried quantity per channel for given populations.
