@@ -752,7 +752,7 @@ class CompiledNetwork(TakesParameters):
         True
         """
         grid = self.grid(values, axes, **parameters)
-        with blas_threads_for(math.prod(grid.shape)):  # one BLAS thread for many points (see .threads)
+        with blas_threads_for(math.prod(grid.shape), len(self.states)):  # see .threads
             return analyse(
                 self,
                 grid,
@@ -1149,7 +1149,7 @@ class CompiledNetwork(TakesParameters):
                 )
             if executor is not None:
                 raise ValueError(f"executor: the {approach!r} approach solves in this process only; give no executor")
-            with blas_threads_for(math.prod(grid.shape)):
+            with blas_threads_for(math.prod(grid.shape), len(self.states)):
                 return coherent_steady_state(
                     self, grid, approach=approach, principal_parts=principal_parts, progress=progress
                 )
@@ -1200,7 +1200,7 @@ class CompiledNetwork(TakesParameters):
         """Probabilities ``(n, batch)`` and currents ``{quantity: (channels, batch)}`` of one chunk of
         symbol values (from :meth:`symbol_values`), on either path: what a worker runs (with one
         BLAS thread for many points, see :mod:`.threads`)."""
-        with blas_threads_for(math.prod(shape)):
+        with blas_threads_for(math.prod(shape), len(self.states)):
             if self._blocks is not None:
                 return self._block_chunk(chunk, shape, method)
             return self._steady_chunk(self._kernel(chunk), shape, method)

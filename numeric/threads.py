@@ -6,7 +6,8 @@ little on those, and OpenBLAS's waiting threads spin: when another process holds
 stall every call.  Measured on a 2-core machine with the other core busy, a 101-point bias sweep
 of 1024 states took 40 s with OpenBLAS's two threads and 2.85 s with one; the triangle's 100 x 100
 map 37 ms against 15 ms.  A single point of a large model (a few dense factorizations of
-hundreds of states) keeps the library's threads.  Parallelism over grid points is the
+hundreds of states) keeps the library's threads, and so does a small solve (see
+:data:`SMALL_WORK`).  Parallelism over grid points is the
 executors' (:mod:`~symbolic_pme.numeric.distributed`), one process per core.
 
 The limit is set with threadpoolctl (maintained with joblib and scikit-learn: it finds the BLAS
@@ -20,7 +21,7 @@ from functools import cache
 
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["blas_threads_for"]
+__all__ = ["SMALL_WORK", "blas_threads_for"]
 
 
 @cache
@@ -29,28 +30,36 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def blas_threads_for(points: int) -> AbstractContextManager:
-    """A context in which BLAS runs with the threads right for a chunk of ``points`` points.
+#: Points times states below which the BLAS threads are left alone: the calls are then too
+#: small for OpenBLAS to thread, and switching the limit (0.2-0.3 ms with the pools' resync,
+#: measured on a 201-point sweep of the 8-state triangle) would cost more than it saves.
+SMALL_WORK = 4096
+
+
+def blas_threads_for(points: int, states: int) -> AbstractContextManager:
+    """A context in which BLAS runs with the threads right for solving ``points`` points together.
 
     Parameters
     ----------
     points : int
-        Grid points solved together in the chunk.
+        Grid points solved together.
+    states : int
+        States of the model.
 
     Returns
     -------
     contextlib.AbstractContextManager
-        For more than one point, a limit of one BLAS thread (entering and leaving it costs
-        about 20 us); for one point, a context that changes nothing.
+        For more than one point and at least :data:`SMALL_WORK` points times states, a limit
+        of one BLAS thread; otherwise a context that changes nothing.
 
     Examples
     --------
     >>> import numpy as np
-    >>> with blas_threads_for(201):
+    >>> with blas_threads_for(10_000, 8):  # the triangle's 100 x 100 map: one thread
     ...     product = np.ones((2, 2)) @ np.ones((2, 2))
     >>> product.tolist()
     [[2.0, 2.0], [2.0, 2.0]]
     """
-    if points <= 1:
+    if points <= 1 or points * states < SMALL_WORK:
         return nullcontext()
     return _controller().limit(limits=1, user_api="blas")
