@@ -88,6 +88,16 @@ class SectorPlan:
     components: tuple[tuple[np.ndarray, np.ndarray], ...] | None
     occupations: np.ndarray
 
+    @property
+    def whole(self) -> bool:
+        """True when one component spans the sector with its Fock states and its eigenstates in
+        order: ``U`` is then the block's ``eigh`` itself."""
+        if self.components is None or len(self.components) != 1:
+            return False
+        fock, members = self.components[0]
+        size = len(self.occupations)
+        return len(fock) == size and bool(np.all(fock == np.arange(size)) and np.all(members == np.arange(size)))
+
 
 @dataclass(frozen=True)
 class Link:
@@ -456,6 +466,8 @@ class TransportBlocks:
             h = h.real
         if plan.components is None:  # one Fock state per eigenstate, in the same (basis) order
             return np.real(np.diagonal(h, axis1=-2, axis2=-1)).copy(), None
+        if plan.whole:  # one component, in basis and energy order: no gather, no scatter
+            return np.linalg.eigh(h)
         energies = np.empty(shape + (m,))
         vectors = np.zeros(shape + (m, m), dtype=h.dtype)
         for fock, members in plan.components:
@@ -505,7 +517,13 @@ class TransportBlocks:
     def _tunnelling_rates(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         # the amplitudes themselves are not kept: a Pauli solve needs only their moduli, and
         # keeping both would hold a complex copy of every block (38 MiB more at 4096 states)
-        return [2 * np.pi * modulus_squared(d) for d in self._tunnelling_amplitudes(coefficients)]
+        rates = []
+        for d in self._tunnelling_amplitudes(coefficients):
+            # a real block is squared in place (it is this call's own array): no temporaries
+            rate = modulus_squared(d) if np.iscomplexobj(d) else np.multiply(d, d, out=d)
+            rate *= 2 * np.pi
+            rates.append(rate)
+        return rates
 
     def _tunnelling_amplitudes(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         systems = self.eigensystems(coefficients)
