@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -65,6 +66,10 @@ class LeadSlots(NamedTuple):
     band: tuple[int, int] | None
 
 
+#: Largest sector whose Hamiltonian block is made by one product with a kept matrix of entries.
+SMALL_BLOCK = 32
+
+
 @dataclass(frozen=True)
 class SectorPlan:
     """What the kernel needs of one sector, computed once.
@@ -88,7 +93,47 @@ class SectorPlan:
     components: tuple[tuple[np.ndarray, np.ndarray], ...] | None
     occupations: np.ndarray
 
-    @property
+    def hamiltonian(self, coefficients: list[np.ndarray]) -> np.ndarray:
+        """The sector's block of H, ``(..., m, m)``, over the grid axes its coefficients have.
+
+        A small block (``m <= SMALL_BLOCK``) is one product of the coefficients with its kept
+        ``(slots, m*m)`` matrix of entries: placing each coefficient's entries in turn cost a
+        fancy-indexed update per slot, most of a small model's cold solve.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions.
+
+        Returns
+        -------
+        numpy.ndarray
+            Real, or complex where a coefficient is.
+        """
+        m = len(self.occupations)
+        used = [coefficients[k] for k, *_ in self.entries]
+        dtype = np.result_type(*used, float) if used else float
+        if used and m <= SMALL_BLOCK:
+            if all(c.ndim == 0 for c in used):  # one point: no broadcasting (numpy's costs 40 us here)
+                return (np.array(used, dtype=dtype) @ self._entry_matrix).reshape(m, m)
+            values = np.stack(np.broadcast_arrays(*used), axis=-1).astype(dtype, copy=False)
+            return (values @ self._entry_matrix).reshape(values.shape[:-1] + (m, m))
+        shape = np.broadcast_shapes(*(c.shape for c in used)) if used else ()
+        h = np.zeros(shape + (m, m), dtype=dtype)
+        for k, rows, columns, signs in self.entries:
+            h[..., rows, columns] += coefficients[k][..., None] * signs
+        return h
+
+    @cached_property
+    def _entry_matrix(self) -> np.ndarray:
+        """``(slots, m*m)``: the signs of each entry slot's entries in the flattened block."""
+        m = len(self.occupations)
+        matrix = np.zeros((len(self.entries), m * m))
+        for row, (_, rows, columns, signs) in enumerate(self.entries):
+            np.add.at(matrix[row], rows * m + columns, signs)
+        return matrix
+
+    @cached_property
     def whole(self) -> bool:
         """True when one component spans the sector with its Fock states and its eigenstates in
         order: ``U`` is then the block's ``eigh`` itself."""
@@ -457,11 +502,8 @@ class TransportBlocks:
     @staticmethod
     def _eigensystem(plan: SectorPlan, coefficients: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         m = len(plan.occupations)
-        used = [coefficients[k] for k, *_ in plan.entries]
-        shape = np.broadcast_shapes(*(c.shape for c in used)) if used else ()
-        h = np.zeros(shape + (m, m), dtype=np.result_type(*used, float) if used else float)
-        for k, rows, columns, signs in plan.entries:
-            h[..., rows, columns] += coefficients[k][..., None] * signs
+        h = plan.hamiltonian(coefficients)
+        shape = h.shape[:-2]
         if np.iscomplexobj(h) and not np.any(h.imag):
             h = h.real
         if plan.components is None:  # one Fock state per eigenstate, in the same (basis) order
