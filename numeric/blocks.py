@@ -38,7 +38,16 @@ from .functions import golden_rule_pair, modulus_squared
 from .kernel import ExpressionKernel
 from .solver import GTH_MAX_STATES
 
-__all__ = ["LeadSlots", "Link", "SectorPlan", "TransportBlocks"]
+__all__ = [
+    "LeadSlots",
+    "Link",
+    "SMALL_BLOCK",
+    "SectorPlan",
+    "SparseCreation",
+    "TransportBlocks",
+    "entry_matrix",
+    "place_entries",
+]
 
 
 Entries = tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]  # (slot, rows, columns, signs)
@@ -66,8 +75,68 @@ class LeadSlots(NamedTuple):
     band: tuple[int, int] | None
 
 
-#: Largest sector whose Hamiltonian block is made by one product with a kept matrix of entries.
+#: Largest sector (states) whose blocks of H and D are made by one product with a kept matrix
+#: of entries (:func:`place_entries`).
 SMALL_BLOCK = 32
+
+
+def entry_matrix(entries: Entries, shape: tuple[int, int]) -> np.ndarray:
+    """``(slots, rows * columns)``: each slot's signs at its entries in the flattened block.
+
+    Parameters
+    ----------
+    entries : tuple of (int, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        ``(slot, rows, columns, signs)`` per coefficient slot.
+    shape : tuple of int
+        The block's ``(rows, columns)``.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    matrix = np.zeros((len(entries), shape[0] * shape[1]))
+    for row, (_, rows, columns, signs) in enumerate(entries):
+        np.add.at(matrix[row], rows * shape[1] + columns, signs)
+    return matrix
+
+
+def place_entries(
+    entries: Entries, coefficients: list[np.ndarray], shape: tuple[int, int], matrix: np.ndarray | None
+) -> np.ndarray:
+    """The block ``sum_slot c_slot * signs`` at the entries, over the grid axes its coefficients have.
+
+    With ``matrix`` (from :func:`entry_matrix`, for small blocks) one product of the coefficients
+    with it; otherwise each slot's entries are added in turn (a fancy-indexed update per slot,
+    which dominated a small model's cold solve).
+
+    Parameters
+    ----------
+    entries : tuple of (int, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        ``(slot, rows, columns, signs)`` per coefficient slot.
+    coefficients : list of numpy.ndarray
+        The compiled parameter expressions.
+    shape : tuple of int
+        The block's ``(rows, columns)``.
+    matrix : numpy.ndarray or None
+        The kept entry matrix, or None.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(..., rows, columns)``, real, or complex where a coefficient is.
+    """
+    used = [coefficients[k] for k, *_ in entries]
+    dtype = np.result_type(*used, float) if used else float
+    if used and matrix is not None:
+        if all(c.ndim == 0 for c in used):  # one point: no broadcasting (numpy's costs 40 us here)
+            return (np.array(used, dtype=dtype) @ matrix).reshape(shape)
+        values = np.stack(np.broadcast_arrays(*used), axis=-1).astype(dtype, copy=False)
+        return (values @ matrix).reshape(values.shape[:-1] + shape)
+    grid = np.broadcast_shapes(*(c.shape for c in used)) if used else ()
+    block = np.zeros(grid + shape, dtype=dtype)
+    for k, rows, columns, signs in entries:
+        block[..., rows, columns] += coefficients[k][..., None] * signs
+    return block
 
 
 @dataclass(frozen=True)
@@ -96,10 +165,6 @@ class SectorPlan:
     def hamiltonian(self, coefficients: list[np.ndarray]) -> np.ndarray:
         """The sector's block of H, ``(..., m, m)``, over the grid axes its coefficients have.
 
-        A small block (``m <= SMALL_BLOCK``) is one product of the coefficients with its kept
-        ``(slots, m*m)`` matrix of entries: placing each coefficient's entries in turn cost a
-        fancy-indexed update per slot, most of a small model's cold solve.
-
         Parameters
         ----------
         coefficients : list of numpy.ndarray
@@ -108,30 +173,16 @@ class SectorPlan:
         Returns
         -------
         numpy.ndarray
-            Real, or complex where a coefficient is.
+            Real, or complex where a coefficient is (see :func:`place_entries`).
         """
         m = len(self.occupations)
-        used = [coefficients[k] for k, *_ in self.entries]
-        dtype = np.result_type(*used, float) if used else float
-        if used and m <= SMALL_BLOCK:
-            if all(c.ndim == 0 for c in used):  # one point: no broadcasting (numpy's costs 40 us here)
-                return (np.array(used, dtype=dtype) @ self._entry_matrix).reshape(m, m)
-            values = np.stack(np.broadcast_arrays(*used), axis=-1).astype(dtype, copy=False)
-            return (values @ self._entry_matrix).reshape(values.shape[:-1] + (m, m))
-        shape = np.broadcast_shapes(*(c.shape for c in used)) if used else ()
-        h = np.zeros(shape + (m, m), dtype=dtype)
-        for k, rows, columns, signs in self.entries:
-            h[..., rows, columns] += coefficients[k][..., None] * signs
-        return h
+        return place_entries(self.entries, coefficients, (m, m), self._entry_matrix if m <= SMALL_BLOCK else None)
 
     @cached_property
     def _entry_matrix(self) -> np.ndarray:
-        """``(slots, m*m)``: the signs of each entry slot's entries in the flattened block."""
+        """``(slots, m*m)``: each entry slot's signs in the flattened block."""
         m = len(self.occupations)
-        matrix = np.zeros((len(self.entries), m * m))
-        for row, (_, rows, columns, signs) in enumerate(self.entries):
-            np.add.at(matrix[row], rows * m + columns, signs)
-        return matrix
+        return entry_matrix(self.entries, (m, m))
 
     @cached_property
     def whole(self) -> bool:
@@ -329,6 +380,7 @@ class TransportBlocks:
         self._eigensystems, self._state_values, self._deltas, self._tunnelling = (_Memo() for _ in range(4))
         self._amplitudes = _Memo()
         self._creation_matrices: dict[int, SparseCreation] = {}
+        self._link_matrices: dict[int, np.ndarray] = {}
         self._flat_gammas, self._flat_deltas = _Memo(), _Memo()
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
         entries = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
@@ -583,9 +635,10 @@ class TransportBlocks:
                 stacked = np.moveaxis(u_lower, -2, 0)  # (m_a, ..., m_a): U_a of every grid point side by side
                 d = np.moveaxis((sparse @ stacked.reshape(m_lower, -1)).reshape((m_upper,) + stacked.shape[1:]), 0, -2)
             else:
-                d = np.zeros(shape + (m_upper, m_lower), dtype=np.result_type(*used, float))
-                for k, rows, columns, signs in link.creation:
-                    d[..., rows, columns] += coefficients[k][..., None] * signs
+                small = m_upper <= SMALL_BLOCK and m_lower <= SMALL_BLOCK
+                d = place_entries(
+                    link.creation, coefficients, (m_upper, m_lower), self._link_matrix(index) if small else None
+                )
                 if u_lower is not None:
                     d = d @ u_lower
             if u_upper is not None:
@@ -593,6 +646,14 @@ class TransportBlocks:
                 d = (np.conj(adjoint) if np.iscomplexobj(adjoint) else adjoint) @ d
             result.append(d)
         return result
+
+    def _link_matrix(self, index: int) -> np.ndarray:
+        """The entry matrix of link ``index``'s ``D`` (:func:`entry_matrix`), made on first use and kept."""
+        if index not in self._link_matrices:
+            link = self._links[index]
+            shape = (len(self._sectors[link.upper].occupations), len(self._sectors[link.lower].occupations))
+            self._link_matrices[index] = entry_matrix(link.creation, shape)
+        return self._link_matrices[index]
 
     def _creation_matrix(self, index: int, m_upper: int, m_lower: int) -> SparseCreation:
         """The CSR structure of link ``index``'s ``D``, made on first use and kept."""
