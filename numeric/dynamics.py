@@ -211,7 +211,7 @@ def expm(matrices: ArrayLike, *, order: int = 18) -> np.ndarray:
 def evolve_network(
     network: CompiledNetwork,
     times: ArrayLike,
-    initial: str | Mapping[str, float] | ArrayLike,
+    initial: str | Mapping[str, float] | ArrayLike | None = None,
     values: Mapping[str, ArrayLike] | None = None,
     /,
     *,
@@ -220,14 +220,19 @@ def evolve_network(
 ) -> Evolution:
     """Populations and currents of a compiled rate network against time: ``network.evolve(...)``.
 
+    An open network evolves as ``dP/dt = W P + s`` (sources inject population per unit time,
+    sinks remove it); :func:`evolve_open_network` is this function under the name of earlier
+    releases.
+
     Parameters
     ----------
     network : CompiledNetwork
         The compiled network.
     times : array_like
         1-D, finite, non-negative and non-decreasing (time unit = 1 / rate unit).
-    initial : str, mapping of str to float or array_like
-        A state label, ``{state: probability}`` or probabilities summing to one.
+    initial : str, mapping of str to float, array_like or None, optional
+        A state label, ``{state: probability}`` or probabilities summing to one (an open
+        network: any populations); None starts an open network empty.
     values : mapping of str to array_like, optional
         Parameter values (numbers or broadcasting arrays).
     axes : mapping of str to array_like, optional
@@ -255,44 +260,5 @@ def evolve_network(
     return network.evolve(times, initial, values, axes=axes, **parameters)
 
 
-def evolve_open_network(
-    compiled: CompiledNetwork,
-    times: ArrayLike,
-    initial: str | Mapping[str, float] | ArrayLike | None = None,
-    values: Mapping[str, ArrayLike] | None = None,
-    /,
-    *,
-    axes: Mapping[str, ArrayLike] | None = None,
-    **parameters: ArrayLike,
-) -> Evolution:
-    """Populations and currents of an open network against time: ``compiled.evolve(...)``.
-
-    The network evolves as ``dP/dt = W P + s`` (sources inject population per unit time, sinks
-    remove it).
-
-    Parameters
-    ----------
-    compiled : CompiledNetwork
-        The compiled open network.
-    times : array_like
-        1-D, finite, non-negative and non-decreasing (time unit = 1 / rate unit).
-    initial : str, mapping of str to float, array_like or None, optional
-        A state label, ``{state: probability}`` or an array of populations; None (the default)
-        starts empty.
-    values : mapping of str to array_like, optional
-        Parameter values (numbers or broadcasting arrays).
-    axes : mapping of str to array_like, optional
-        Named 1-D sweep axes.
-    **parameters : array_like
-        Parameter values by name.
-
-    Returns
-    -------
-    Evolution
-        Populations ``grid + (n_times, n)`` and currents ``grid + (n_times,)``.
-
-    See Also
-    --------
-    symbolic_pme.numeric.network.CompiledNetwork.evolve : the same, with its errors.
-    """
-    return compiled.evolve(times, initial, values, axes=axes, **parameters)
+#: :func:`evolve_network` for open networks (sources and sinks), under its earlier name.
+evolve_open_network = evolve_network
