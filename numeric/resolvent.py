@@ -49,7 +49,7 @@ from .blocks import TransportBlocks
 from .chunks import Workspace
 from .jumps import BlockJumps, FlatIncidence, FlatJumps
 from .memory import MemoryEstimate
-from .solver import GTH_MAX_STATES, solve_normalized, steady_state, steady_state_gth
+from .solver import GTH_MAX_STATES, censored_level, solve_normalized, steady_state, steady_state_gth
 
 __all__ = ["BatchLastLU", "DenseResolvent", "LevelResolvent", "chunk_operators"]
 
@@ -356,16 +356,7 @@ class LevelResolvent:
         self._inverse: list[np.ndarray] = [np.empty(0)] * count
         returns = None  # down[N] X_{N+1}: rates of excursions above N returning to each state of N
         for n in range(count - 1, 0, -1):
-            size = down[n - 1].shape[2]
-            diagonal = down[n - 1].sum(axis=1)
-            if returns is None:
-                a = np.zeros((batch, size, size))
-            else:
-                a = -returns
-                diagonal += returns.sum(axis=1) - np.diagonal(returns, axis1=1, axis2=2)
-            index = np.arange(size)
-            a[:, index, index] = diagonal
-            self._inverse[n] = np.linalg.inv(a)
+            self._inverse[n] = np.linalg.inv(censored_level(down[n - 1], returns))
             self._x[n] = self._inverse[n] @ up[n - 1]
             returns = np.matmul(down[n - 1], self._x[n])
         size = up[0].shape[2]

@@ -14,7 +14,15 @@ from numpy.typing import ArrayLike
 
 from symbolic_pme.errors import NonUniqueSteadyState
 
-__all__ = ["GTH_MAX_STATES", "NEGATIVE_TOLERANCE", "solve_normalized", "steady_state", "steady_state_gth"]
+__all__ = [
+    "GTH_MAX_STATES",
+    "NEGATIVE_TOLERANCE",
+    "censored_level",
+    "solve_normalized",
+    "steady_state",
+    "steady_state_gth",
+    "steady_state_levels",
+]
 
 #: Networks with up to this many states are solved by GTH state reduction vectorized across the
 #: grid (faster than LAPACK's per-matrix calls for small matrices: 8 states, 10^4 points: 3.4 ms
@@ -168,6 +176,36 @@ def steady_state_gth(transfer: np.ndarray, *, work: np.ndarray | None = None) ->
     return probabilities, failed
 
 
+def censored_level(down: np.ndarray, returns: np.ndarray | None) -> np.ndarray:
+    """``A_N``, the negated generator of the chain censored on the levels up to N, within level N.
+
+    Parameters
+    ----------
+    down : numpy.ndarray
+        ``(batch, m_{N-1}, m_N)``: the rates from level N down.
+    returns : numpy.ndarray or None
+        ``(batch, m_N, m_N)``: the rates of excursions above N returning to each state of N
+        (``down[N] X_{N+1}``); None at the top level.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(batch, m_N, m_N)``: ``-returns`` off the diagonal; on it, the rates down plus the
+        returns' column sums off the diagonal (formed without subtraction, as in GTH: the
+        censored chain conserves probability).
+    """
+    batch, size = down.shape[0], down.shape[2]
+    diagonal = down.sum(axis=1)  # rates from each state of level N down
+    if returns is None:
+        a = np.zeros((batch, size, size))
+    else:
+        a = -returns
+        diagonal += returns.sum(axis=1) - np.diagonal(returns, axis1=1, axis2=2)
+    index = np.arange(size)
+    a[:, index, index] = diagonal
+    return a
+
+
 def steady_state_levels(up: list[np.ndarray], down: list[np.ndarray]) -> list[np.ndarray]:
     """Steady states of block-tridiagonal generators by block elimination down the levels.
 
@@ -214,16 +252,7 @@ def steady_state_levels(up: list[np.ndarray], down: list[np.ndarray]) -> list[np
     x: list[np.ndarray] = [np.empty(0)] * levels
     returns = None  # down[N] X_{N+1}: rates of excursions above N returning to each state of N
     for n in range(levels - 1, 0, -1):
-        size = down[n - 1].shape[2]
-        diagonal = down[n - 1].sum(axis=1)  # rates from each state of level n down
-        if returns is None:
-            a = np.zeros((batch, size, size))
-        else:
-            a = -returns
-            diagonal += returns.sum(axis=1) - np.diagonal(returns, axis1=1, axis2=2)
-        index = np.arange(size)
-        a[:, index, index] = diagonal
-        x[n] = np.linalg.solve(a, up[n - 1])
+        x[n] = np.linalg.solve(censored_level(down[n - 1], returns), up[n - 1])
         returns = np.matmul(down[n - 1], x[n])
     if up[0].shape[2] == 1:
         p0 = np.ones((batch, 1))
