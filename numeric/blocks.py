@@ -359,6 +359,7 @@ class TransportBlocks:
         entries = _sector_entries(spectrum, actions, action_slots)
         self._sectors = tuple(self._plan(sector, entries[k]) for k, sector in enumerate(spectrum.sectors))
         links: dict[tuple, Link] = {}
+        positions: dict[tuple, int] = {}  # each key's place in links (list(links).index(key) per group was O(links^2))
         self._group_links: dict[int, int] = {}
         for group in groups:
             key = (group.lower.index, group.upper.index, group.lead.name, group.spin)
@@ -372,7 +373,8 @@ class TransportBlocks:
                 lead = self.lead_names.index(group.lead.name)
                 level = int(level_of[group.lower.states[0]])
                 links[key] = Link(key[0], key[1], lead, group.spin, creation, level, *_placements(rows, columns))
-            self._group_links[id(group)] = list(links).index(key)
+                positions[key] = len(positions)
+            self._group_links[id(group)] = positions[key]
         self._links = tuple(links.values())
         self._kernel = ExpressionKernel(list(slots), arguments)
         self._hamiltonian_slots = tuple(sorted(set(action_slots)))

@@ -76,7 +76,7 @@ def test_sparse_creation_matrix_equals_the_dense_sum_of_its_entries():
     blocks = compiled.blocks
     coefficients = blocks.coefficients(compiled.symbol_values(compiled.grid({}).values))
     checked = 0
-    for link in blocks._links:
+    for link in blocks.links:
         m_upper = len(blocks.sectors[link.upper].occupations)
         m_lower = len(blocks.sectors[link.lower].occupations)
         dense = np.zeros((m_upper, m_lower))
