@@ -185,10 +185,11 @@ def golden_rule_pair(
     temperature = np.asarray(temperature, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         z = np.asarray(np.multiply(x, np.reciprocal(temperature), out=None if out is None else out[1]))
-        if not np.all(temperature > 0):
+        # (a float comparison for the usual single temperature: NumPy's calls cost microseconds)
+        if not (float(temperature) > 0 if temperature.ndim == 0 else (temperature > 0).all()):
             z[...] = np.where(temperature == 0, np.where(x == 0, 0.0, np.copysign(np.inf, x)), z)
         tail = None
-        if z.size and np.max(z) > _EXP_LIMIT:  # one reduction where the mask would cost three passes
+        if z.size and z.max() > _EXP_LIMIT:  # one reduction where the mask would cost three passes
             beyond = z > _EXP_LIMIT
             tail = np.exp(-z)
             np.minimum(z, _EXP_LIMIT, out=z)

@@ -93,6 +93,10 @@ def row_chunks(
 
 
 def _as_real_array(name: str, value) -> np.ndarray:
+    if isinstance(value, float):  # the usual single number (NumPy float64 included)
+        if not math.isfinite(value):
+            raise ValueError(f"parameter {name!r}: NaN or infinite value")
+        return np.array(float(value))
     try:
         array = np.asarray(value)
     except Exception as error:  # noqa: BLE001 - report any conversion failure against the name
@@ -105,7 +109,7 @@ def _as_real_array(name: str, value) -> np.ndarray:
         except (TypeError, ValueError):
             raise ValueError(f"parameter {name!r}: {value!r} is not a real number or array") from None
     array = array.astype(float, copy=False)
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         raise ValueError(f"parameter {name!r}: NaN or infinite value")
     return array
 
@@ -186,8 +190,9 @@ def arrange(
     missing = [name for name in parameters if name not in arrays]
     if missing:
         raise ValueError(f"no value for parameter(s) {', '.join(map(repr, missing))}")
+    shapes = {a.shape for a in arrays.values() if a.ndim}  # (NumPy's broadcast_shapes costs microseconds)
     try:
-        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+        shape = shapes.pop() if len(shapes) == 1 else np.broadcast_shapes(*shapes)
     except ValueError:
         shapes = ", ".join(f"{n}: {a.shape}" for n, a in arrays.items() if a.ndim)
         raise ValueError(f"parameter arrays do not broadcast together ({shapes})") from None
