@@ -36,6 +36,7 @@ from .chunks import Workspace
 from .flat import FlatRates
 from .functions import golden_rule_pair, modulus_squared
 from .kernel import ExpressionKernel
+from .loops import compiled_loops
 from .solver import GTH_MAX_STATES
 
 __all__ = [
@@ -235,8 +236,9 @@ class _Memo:
         self._key: tuple | None = None
         self._value = None
 
-    def get(self, inputs: Sequence[np.ndarray], compute):
-        key = tuple((a.shape, a.dtype.str, a.tobytes()) for a in inputs)
+    def get(self, inputs: Sequence[np.ndarray], compute, *, also: tuple = ()):
+        """``compute()``, or the kept value if ``inputs`` (and ``also``) are those of the last call."""
+        key = (also,) + tuple((a.shape, a.dtype.str, a.tobytes()) for a in inputs)
         if key != self._key:
             self._value, self._key = compute(), key
         return self._value
@@ -749,25 +751,50 @@ class TransportBlocks:
             on (length one along the others).
         """
         flat, batch, ndim = self.flat, math.prod(shape), len(shape)
-        energies = self.state_values(coefficients)[ENERGY]
+
+        def deltas() -> np.ndarray:
+            energies = self.state_values(coefficients)[ENERGY]
+            return _entry_major(energies[..., flat.upper] - energies[..., flat.lower], ndim)
+
+        # kept entry-major for this number of grid axes (the layout depends on it)
         inputs = [coefficients[k] for k in self._hamiltonian_slots]
-        delta = self._flat_deltas.get(inputs, lambda: energies[..., flat.upper] - energies[..., flat.lower])
-        delta = _entry_major(delta, ndim)
+        delta = self._flat_deltas.get(inputs, deltas, also=(ndim,))
         inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
-        gamma = self._flat_gammas.get(inputs, lambda: flat.concatenate(self.tunnelling_rates(coefficients)))
-        gamma = _entry_major(gamma, ndim)  # the memo is of the grid-shaped array: ndim may change
+        gamma = self._flat_gammas.get(
+            inputs, lambda: _entry_major(flat.concatenate(self.tunnelling_rates(coefficients)), ndim), also=(ndim,)
+        )
         size = len(flat.upper)
         rates = (np.empty((2 * size, batch)) if out is None else out).reshape((2 * size,) + shape)
-        for (mu_slot, t_slot, band), entries in zip(self._lead_slots, flat.lead_entries):
-            gamma_lead, delta_lead = gamma[entries], delta[entries]
-            if band is not None:
-                low, high = coefficients[band[0]], coefficients[band[1]]
-                gamma_lead = gamma_lead * ((delta_lead >= low) & (delta_lead <= high))
-            # written in place: x = delta - mu in the leaving rows, then both rates over it
+        for t_slot, leads, entries in self._flat_temperature_runs:
+            weight = gamma[entries]
+            for lead in leads:
+                mu_slot, _, band = self._lead_slots[lead]
+                own = flat.lead_entries[lead]
+                # written in place: x = delta - mu in the leaving rows, then both rates over it
+                np.subtract(delta[own], coefficients[mu_slot], out=rates[size + own.start : size + own.stop])
+                if band is not None:  # (a run with band edges has one lead)
+                    low, high = coefficients[band[0]], coefficients[band[1]]
+                    weight = weight * ((delta[own] >= low) & (delta[own] <= high))
             leaving = rates[size + entries.start : size + entries.stop]
-            np.subtract(delta_lead, coefficients[mu_slot], out=leaving)
-            golden_rule_pair(gamma_lead, leaving, coefficients[t_slot], out=(rates[entries], leaving))
+            golden_rule_pair(weight, leaving, coefficients[t_slot], out=(rates[entries], leaving))
         return rates.reshape(2 * size, batch), delta
+
+    @cached_property
+    def _flat_temperature_runs(self) -> list[tuple[int, list[int], slice]]:
+        """Consecutive leads of one temperature and no band edges, whose rates are one
+        :func:`golden_rule_pair` call (NumPy's per-call overhead is most of a small model's
+        sweep): ``[(temperature slot, leads, their entries)]``; a lead with band edges is a run
+        of its own."""
+        runs: list[tuple[int, list[int], slice]] = []
+        for lead, ((_, t_slot, band), entries) in enumerate(zip(self._lead_slots, self.flat.lead_entries)):
+            last = runs[-1] if runs else None
+            joins = last is not None and last[0] == t_slot and band is None
+            joins = joins and self._lead_slots[last[1][-1]][2] is None and last[2].stop == entries.start
+            if joins:
+                runs[-1] = (t_slot, last[1] + [lead], slice(last[2].start, entries.stop))
+            else:
+                runs.append((t_slot, [lead], entries))
+        return runs
 
     def flat_currents(
         self,
@@ -992,9 +1019,10 @@ class TransportBlocks:
         if conserve:
             names = (CHARGE, ENERGY) + ((SPIN,) if SPIN in net and self.spectrum.hamiltonian.conserves_sz else ())
             _remove_residuals([net[name] for name in names], gross)
-        batch = gross.shape[1]
-        mus = np.stack([_batched(coefficients[s[0]], shape, (), batch) for s in self._lead_slots])
-        net[HEAT] = net[ENERGY] - mus * net[CHARGE]
+        mus = np.empty((len(self._lead_slots),) + tuple(shape))
+        for lead, (mu_slot, _, _) in enumerate(self._lead_slots):
+            mus[lead] = coefficients[mu_slot]  # broadcast to the grid
+        net[HEAT] = net[ENERGY] - mus.reshape(len(mus), -1) * net[CHARGE]
         return {q: net[q] for q in self.quantities}
 
 
@@ -1024,7 +1052,19 @@ def _remove_residuals(currents: list[np.ndarray], gross: np.ndarray) -> None:
     The residual (the sum over the leads, per point) is subtracted in proportion to each lead's
     gross flux ``gross``; the lead of the largest gross flux then takes minus the sum of the
     others, so that the sum vanishes to the rounding of the small values, not of the residual.
-    The shares and the strongest leads depend on ``gross`` only: found once for all currents."""
+    The shares and the strongest leads depend on ``gross`` only: found once for all currents.
+    The compiled loops (:mod:`.loops`), where built, do the same arithmetic point by point."""
+    loops = compiled_loops()
+    if loops is not None and gross.dtype == np.float64 and gross.flags.c_contiguous:
+        if all(v.dtype == np.float64 and v.flags.c_contiguous and v.shape == gross.shape for v in currents):
+            for values in currents:
+                loops.remove_residuals(values, gross, *gross.shape)
+            return
+    _remove_residuals_numpy(currents, gross)
+
+
+def _remove_residuals_numpy(currents: list[np.ndarray], gross: np.ndarray) -> None:
+    """:func:`_remove_residuals` in NumPy calls: the reference of the compiled loops."""
     total = gross.sum(axis=0)
     share = np.divide(gross, total, out=np.zeros_like(gross), where=total > 0)
     strongest = (np.argmax(gross, axis=0), np.arange(gross.shape[1]))

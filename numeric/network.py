@@ -56,6 +56,7 @@ from .dynamics import Evolution, propagate, time_axis
 from .first_passage import Trapping
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
 from .kernel import ExpressionKernel, stack_outputs
+from .loops import COMPILED, GTH_STATES
 from .memory import MemoryEstimate
 from .response import Derivatives, Thermoelectric
 from .results import SteadyState
@@ -143,6 +144,7 @@ class CompiledNetwork(TakesParameters):
         if spectrum is not None:
             free |= spectrum.parameters
         self._workspace = Workspace()
+        self._state_value_views: tuple | None = None  # see _broadcast_state_values
         if network.groups:
             self._parameters = Parameters(free, defaults=defaults)
             symbols = list(self._parameters.symbols.values())
@@ -986,8 +988,9 @@ class CompiledNetwork(TakesParameters):
         transitions = 2 * len(blocks.flat.upper)
         # the large arrays are reused buffers: fresh ones cost page faults on every chunk
         rates, delta = blocks.flat_rates(coefficients, shape, out=work.array("rates", (transitions, batch)))
-        transfer = blocks.flat.transfer_matrix(rates)
-        probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch), work=work.array("gth", (n, n, batch)))
+        transfer = blocks.flat.transfer_matrix(rates, out=work.array("transfer", (n * n, batch)))
+        gth_work = None if COMPILED and n <= GTH_STATES else work.array("gth", (n, n, batch))  # NumPy's updates
+        probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch), work=gth_work)
         if failed.any():
             generators = blocks.generator(*blocks.rates(coefficients, shape)[:2], batch)[failed]
             probabilities[:, failed] = self._dense_steady_state(generators, np.flatnonzero(failed)).T
@@ -1041,7 +1044,7 @@ class CompiledNetwork(TakesParameters):
         for kernel, expr, what in self._checks:
             (result,) = kernel(values)
             result = np.asarray(result)
-            if np.any(result < 0):
+            if float(result) < 0 if result.ndim == 0 else (result < 0).any():
                 raise ValueError(f"{what} is negative ({expr} = {float(result.min()):.6g}); it must be >= 0")
         if self._spectrum is not None:
             values.update(self._spectrum.evaluate(values))
@@ -1169,8 +1172,9 @@ class CompiledNetwork(TakesParameters):
         self._memory(total, chunk_size, method).check()
         symbol_values = self.symbol_values(grid.values)
         if self._blocks is not None:
-            computed = self._blocks.state_values(self._blocks.coefficients(symbol_values))
-            state_values = {name: np.broadcast_to(v, shape + (n,)) for name, v in computed.items()}
+            state_values = self._broadcast_state_values(
+                self._blocks.state_values(self._blocks.coefficients(symbol_values)), shape
+            )
             quantities = self._blocks.quantities
         else:
             values = self._value_kernel(symbol_values)
@@ -1190,9 +1194,21 @@ class CompiledNetwork(TakesParameters):
                 p, chunk_currents = chunk_result()
             except NonUniqueSteadyState as error:
                 raise located(error, grid, rows, chunk_shape) from None
-            assembly.probabilities[rows] = np.moveaxis(p.reshape((n,) + chunk_shape), 0, -1)
+            # (n, batch) to the chunk's grid shape + (n,); a transpose, not moveaxis (microseconds)
+            assembly.probabilities[rows] = p.reshape((n,) + chunk_shape).transpose(
+                tuple(range(1, 1 + len(chunk_shape))) + (0,)
+            )
             assembly.add_currents(rows, chunk_shape, chunk_currents)
         return assembly.result()
+
+    def _broadcast_state_values(self, computed: dict[str, np.ndarray], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+        """The block path's state values broadcast to ``shape + (n,)`` (read-only views), kept
+        while the same values (the blocks' memo of them) are broadcast to the same shape."""
+        kept = self._state_value_views
+        if kept is None or kept[0] is not computed or kept[1] != shape:
+            views = {name: np.broadcast_to(v, shape + (len(self.states),)) for name, v in computed.items()}
+            kept = self._state_value_views = (computed, shape, views)
+        return dict(kept[2])
 
     def _solve_chunk(
         self, chunk: Mapping[sympy.Symbol, np.ndarray], shape: tuple[int, ...], method: str

@@ -14,6 +14,8 @@ from numpy.typing import ArrayLike
 
 from symbolic_pme.errors import NonUniqueSteadyState
 
+from .loops import GTH_STATES, compiled_loops
+
 __all__ = [
     "GTH_MAX_STATES",
     "NEGATIVE_TOLERANCE",
@@ -150,7 +152,29 @@ def steady_state_gth(transfer: np.ndarray, *, work: np.ndarray | None = None) ->
     cannot reach the states before it: a reducible network, or an absorbing state at T = 0) the
     point is flagged in ``failed`` and its probabilities are meaningless; solve those points
     with :func:`solve_normalized`.
+
+    Where the compiled loops are built (:mod:`.loops`), a C-contiguous float64 ``transfer`` of
+    at most :data:`~symbolic_pme.numeric.loops.GTH_STATES` states is reduced by them, with the
+    same operations in the same order (bitwise the same result), point by point in chunks that
+    stay in the cache; ``work`` is then not used.
     """
+    loops = compiled_loops()
+    if (
+        loops is not None
+        and transfer.dtype == np.float64
+        and transfer.flags.c_contiguous
+        and transfer.shape[0] <= GTH_STATES
+    ):
+        n, batch = transfer.shape[0], transfer.shape[2]
+        probabilities, failed = np.empty((n, batch)), np.empty(batch, dtype=np.uint8)
+        loops.steady_state_gth(transfer, probabilities, failed, n, batch)
+        return probabilities, failed.view(bool)
+    return _steady_state_gth_numpy(transfer, work=work)
+
+
+def _steady_state_gth_numpy(transfer: np.ndarray, *, work: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`steady_state_gth` in NumPy calls vectorized over the grid: the reference of the
+    compiled loops (:mod:`.loops`), and what runs where they are not built."""
     n, batch = transfer.shape[0], transfer.shape[2]
     escape = np.empty((n, batch))
     scale = np.empty(batch)

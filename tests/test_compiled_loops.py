@@ -1,0 +1,178 @@
+"""The compiled loops of the small-model solve (numeric/_loops.c) against their NumPy references.
+
+Each compiled loop does the NumPy version's arithmetic in the same order, so the two agree to the
+last bit on the same inputs; the whole solve of a model agrees with the NumPy path (run in a child
+process with ``SYMBOLIC_PME_NUMPY_LOOPS=1``) to rounding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from symbolic_pme.numeric import loops
+from symbolic_pme.numeric.blocks import _remove_residuals, _remove_residuals_numpy
+from symbolic_pme.numeric.flat import FlatRates
+from symbolic_pme.numeric.solver import _steady_state_gth_numpy, steady_state_gth
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+needs_compiled = pytest.mark.skipif(not loops.COMPILED, reason="compiled loops switched off (SYMBOLIC_PME_NUMPY_LOOPS)")
+
+
+def test_the_install_built_the_compiled_loops():
+    """The README's install builds the extension: a failed build must not pass unnoticed."""
+    if os.environ.get("SYMBOLIC_PME_NUMPY_LOOPS", "") not in ("", "0"):
+        pytest.skip("compiled loops switched off on purpose")
+    assert loops.COMPILED
+    assert loops.compiled_loops() is not None
+
+
+def _random_transfer(rng, n: int, batch: int) -> np.ndarray:
+    """Rates spanning eleven orders of magnitude, some points with an unreachable state."""
+    transfer = rng.random((n, n, batch)) * 10.0 ** rng.uniform(-8, 3, (n, n, batch))
+    if batch > 2 and n > 1:
+        transfer[:, n - 1, 0] = 0.0  # state n-1 cannot leave at point 0: a failed point
+        transfer[: n - 1, 1 % n, 1] = 0.0
+    return transfer
+
+
+@needs_compiled
+@pytest.mark.parametrize("n, batch", [(1, 4), (2, 3), (3, 0), (5, 70), (8, 201), (12, 129), (16, 65)])
+def test_gth_equals_the_numpy_reduction_bitwise(n, batch):
+    transfer = _random_transfer(np.random.default_rng(n * 1000 + batch), n, batch)
+    compiled, compiled_failed = steady_state_gth(transfer.copy())
+    reference, reference_failed = _steady_state_gth_numpy(transfer.copy())
+    assert compiled.shape == (n, batch) and compiled_failed.dtype == bool
+    np.testing.assert_array_equal(compiled_failed, reference_failed)
+    good = ~reference_failed
+    np.testing.assert_array_equal(compiled[:, good], reference[:, good])
+    if batch > 2 and n > 1:
+        assert compiled_failed[0]
+    if good.any():
+        np.testing.assert_allclose(compiled[:, good].sum(axis=0), 1.0, rtol=1e-14)
+        assert np.all(compiled[:, good] >= 0)
+
+
+@needs_compiled
+def test_gth_of_more_states_than_the_loops_take_runs_in_numpy():
+    transfer = _random_transfer(np.random.default_rng(7), loops.GTH_STATES + 1, 5)
+    compiled, _ = steady_state_gth(transfer.copy())
+    reference, _ = _steady_state_gth_numpy(transfer.copy())
+    np.testing.assert_array_equal(compiled, reference)
+
+
+def _layout(rng) -> tuple[FlatRates, int]:
+    """Three leads' blocks between the states of a 7-state model."""
+    blocks = [
+        (np.array([1, 2]), np.array([0]), 0),
+        (np.array([3, 4, 5]), np.array([1, 2]), 0),
+        (np.array([1, 2]), np.array([0]), 1),
+        (np.array([6]), np.array([3, 4, 5]), 1),
+        (np.array([3, 4, 5]), np.array([1, 2]), 2),
+    ]
+    return FlatRates(blocks, 7, 3), 7
+
+
+@needs_compiled
+def test_transfer_matrix_equals_the_sparse_product():
+    rng = np.random.default_rng(3)
+    flat, n = _layout(rng)
+    rates = rng.random((2 * len(flat.upper), 33))
+    buffer = np.full(n * n * 40, np.nan)  # a reused buffer larger than needed, with stale values
+    compiled = flat.transfer_matrix(rates, out=buffer)
+    np.testing.assert_array_equal(compiled, flat.transfer @ rates)
+    assert np.shares_memory(compiled, buffer)
+
+
+@needs_compiled
+@pytest.mark.parametrize("varying_energies", [False, True])
+def test_flat_currents_equal_the_numpy_sums(varying_energies):
+    rng = np.random.default_rng(4)
+    flat, n = _layout(rng)
+    batch, size = 29, len(flat.upper)
+    rates = rng.random((2 * size, batch)) * 10.0 ** rng.uniform(-8, 0, (2 * size, batch))
+    probabilities = rng.random((n, batch))
+    probabilities /= probabilities.sum(axis=0)
+    delta = rng.normal(size=(size, batch if varying_energies else 1))
+    charge, energy, gross = flat.currents(rates, delta, probabilities)
+    reference = flat._currents_numpy(rates, delta, probabilities)
+    np.testing.assert_allclose(gross, reference[2], rtol=1e-14)  # (the NumPy sums are a product)
+    scale = np.abs(reference[2]).max(axis=0)  # each point's gross flux bounds the rounding
+    np.testing.assert_allclose(charge, reference[0], rtol=0, atol=1e-15 * scale.max())
+    np.testing.assert_allclose(energy, reference[1], rtol=0, atol=1e-14 * scale.max())
+    # the currents are the sums over each lead's own entries
+    lead = 1
+    entries = np.flatnonzero(flat.lead == lead)
+    inflow = probabilities[flat.lower[entries]] * rates[entries]
+    outflow = probabilities[flat.upper[entries]] * rates[size + entries]
+    np.testing.assert_allclose(gross[lead], (inflow + outflow).sum(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(charge[lead], (inflow - outflow).sum(axis=0), rtol=1e-12, atol=1e-15 * scale.max())
+
+
+@needs_compiled
+@pytest.mark.parametrize("leads", [1, 2, 3, 5])
+def test_remove_residuals_equals_the_numpy_version_bitwise(leads):
+    rng = np.random.default_rng(leads)
+    gross = rng.random((leads, 301)) * 10.0 ** rng.uniform(-9, 0, (leads, 301))
+    gross[:, 0] = 0.0  # no flux at all: no shares
+    gross[:, 1] = 1.0  # equal fluxes: the first lead takes the rest
+    values = rng.normal(size=(leads, 301)) * gross
+    compiled, reference = values.copy(), values.copy()
+    _remove_residuals([compiled], gross)
+    _remove_residuals_numpy([reference], gross)
+    np.testing.assert_array_equal(compiled, reference)
+    assert np.all(np.abs(compiled.sum(axis=0)) <= 1e-15 * np.abs(compiled).max(axis=0) + 1e-300)
+
+
+def test_loops_reject_inconsistent_buffers():
+    module = loops.compiled_loops()
+    if module is None:
+        pytest.skip("compiled loops switched off")
+    with pytest.raises(ValueError, match="transfer holds"):
+        module.steady_state_gth(np.zeros(7), np.zeros(2), np.zeros(1, dtype=np.uint8), 2, 1)
+    with pytest.raises(ValueError, match="1 <= n"):
+        module.steady_state_gth(np.zeros(17 * 17), np.zeros(17), np.zeros(1, dtype=np.uint8), 17, 1)
+    with pytest.raises(ValueError, match="out of range"):
+        module.transfer_matrix(np.zeros(2), np.array([0, 9], dtype=np.int64), np.zeros(4), 2, 4, 1)
+    with pytest.raises(ValueError, match="at least one lead"):
+        module.remove_residuals(np.zeros(0), np.zeros(0), 0, 0)
+
+
+SWEEP_CHILD = """
+import json, sys
+import numpy as np
+from symbolic_pme.files.model_file import load_model
+from symbolic_pme.numeric import loops
+result = load_model(sys.argv[1]).compile().sweep({"V": np.linspace(-1.0, 1.0, 41)})
+print(json.dumps({
+    "compiled": loops.COMPILED,
+    "probabilities": result.probabilities.tolist(),
+    "currents": {q: {c: v.tolist() for c, v in per.items()} for q, per in result.currents.items()},
+}))
+"""
+
+
+def _sweep_in_child(model: Path, numpy_loops: bool) -> dict:
+    environment = dict(os.environ, SYMBOLIC_PME_NUMPY_LOOPS="1" if numpy_loops else "0")
+    child = subprocess.run(
+        [sys.executable, "-c", SWEEP_CHILD, str(model)], capture_output=True, text=True, env=environment, check=True
+    )
+    return json.loads(child.stdout)
+
+
+@needs_compiled
+def test_the_triangle_sweep_agrees_with_the_numpy_path():
+    compiled = _sweep_in_child(EXAMPLES / "triangle.toml", numpy_loops=False)
+    reference = _sweep_in_child(EXAMPLES / "triangle.toml", numpy_loops=True)
+    assert compiled["compiled"] and not reference["compiled"]
+    np.testing.assert_allclose(compiled["probabilities"], reference["probabilities"], rtol=1e-13, atol=1e-300)
+    for quantity, per_lead in reference["currents"].items():
+        largest = max(np.abs(v).max() for v in per_lead.values())
+        for lead, values in per_lead.items():
+            np.testing.assert_allclose(compiled["currents"][quantity][lead], values, rtol=0, atol=1e-13 * largest)
