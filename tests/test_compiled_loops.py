@@ -158,18 +158,25 @@ print(json.dumps({
 """
 
 
-def _sweep_in_child(model: Path, numpy_loops: bool) -> dict:
+def _sweep_in_child(model: Path, numpy_loops: bool, folder: Path) -> dict:
+    """The sweep in a fresh process started in ``folder`` (not the checkout, whose source tree
+    would shadow the installed package on the child's path)."""
     environment = dict(os.environ, SYMBOLIC_PME_NUMPY_LOOPS="1" if numpy_loops else "0")
     child = subprocess.run(
-        [sys.executable, "-c", SWEEP_CHILD, str(model)], capture_output=True, text=True, env=environment, check=True
+        [sys.executable, "-c", SWEEP_CHILD, str(model)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+        cwd=folder,
     )
     return json.loads(child.stdout)
 
 
 @needs_compiled
-def test_the_triangle_sweep_agrees_with_the_numpy_path():
-    compiled = _sweep_in_child(EXAMPLES / "triangle.toml", numpy_loops=False)
-    reference = _sweep_in_child(EXAMPLES / "triangle.toml", numpy_loops=True)
+def test_the_triangle_sweep_agrees_with_the_numpy_path(tmp_path):
+    compiled = _sweep_in_child(EXAMPLES / "triangle.toml", numpy_loops=False, folder=tmp_path)
+    reference = _sweep_in_child(EXAMPLES / "triangle.toml", numpy_loops=True, folder=tmp_path)
     assert compiled["compiled"] and not reference["compiled"]
     np.testing.assert_allclose(compiled["probabilities"], reference["probabilities"], rtol=1e-13, atol=1e-300)
     for quantity, per_lead in reference["currents"].items():
