@@ -42,6 +42,7 @@ symmetric and antisymmetric parameters, and the elimination's products are taken
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 from dataclasses import dataclass
 
@@ -345,34 +346,27 @@ class CoherentKernel:
             raise ValueError(f"approach: unknown coherent approach {approach!r}; choose from {', '.join(APPROACHES)}")
         rank = 3 if approach == "1vn" else 2
         complex_ = complex_sources(terms)
-        rows, matrix = self.map.compressed(rank=rank, complex_sources=complex_)
-        batch = int(np.prod(shape, dtype=np.int64))
-        sources = np.empty((batch, matrix.shape[1]))
+        rows, columns, matrix = self.map.compressed(rank=rank, complex_sources=complex_)
+        sections = self.map.source_sections(rank=rank, complex_sources=complex_)
+        batch = math.prod(shape)
+        sources = np.empty((batch, self.map.source_size(rank=rank, complex_sources=complex_)))
         states = energies.shape[-1]
-        sources[:, :states] = np.broadcast_to(energies, shape + (states,)).reshape(batch, states)
-        start = self.map.energy_width
-        sources[:, states:start] = 0.0
-        width = 2 if complex_ else 1
-        build = {"lindblad": _lindblad, "redfield": _redfield, "1vn": _neumann}[approach]
-        for term in terms:
-            group = term.group
-            # the gains in and out, one m_y x m_y matrix per target row pair (x <= x'): (G, P, Y, Y)
-            tails = [(group.pairs,) + group.gain_shape(direction) for direction in (0, 1)]
-            # the losses of an electron in (on the lower sector) and out: (G, Y, Y) or (G, Y Y, Y)
-            tails += [(group.pairs, m ** (rank - 1), m) for m in (group.m_lower, group.m_upper)]
+        _reshaped(sources[:, :states], shape + (states,))[...] = energies
+        sources[:, states : self.map.energy_width] = 0.0
+        build = _BUILDERS[approach]
+        for term, placed in zip(terms, sections):
             views = []
-            for tail in tails:
-                size = int(np.prod(tail))
-                view = sources[:, start : start + width * size]
+            for start, stop, tail in placed:
+                view = sources[:, start:stop]
                 views.append(_reshaped(view.view(complex) if complex_ else view, shape + tail))
-                start += width * size
-            t, u, v = term.amplitude, term.particle, term.hole
-            build(t, u, views[0], views[2], whole=group.whole_gain(0))  # an electron in: P = T, w = u
-            build(_adjoint(t), _adjoint(v), views[1], views[3], whole=group.whole_gain(1))  # out: P = T^+, w = v^+
+            group, t = term.group, term.amplitude
+            # an electron in: P = T, w = u; out: P = T^+, w = v^+
+            build(t, term.particle, views[0], views[2], whole=group.whole_gain(0))
+            build(_adjoint(t), _adjoint(term.hole), views[1], views[3], whole=group.whole_gain(1))
         out = self._outputs.get((rank, complex_))
         if out is None or out.shape[0] != batch:  # entries outside ``rows`` stay zero: never written
             out = self._outputs[rank, complex_] = np.zeros((batch, self.map.output_size))
-        _apply(matrix, rows, sources, out)
+        _apply(matrix, rows, columns, sources, out)
         return out
 
     def level_blocks(self, liouvillian: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -611,14 +605,14 @@ def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
         ) from None
 
 
-def _apply(matrix: csr_array, rows: np.ndarray, sources: np.ndarray, out: np.ndarray) -> None:
-    """``out[z, rows] = matrix @ sources[z]`` for every point z."""
+def _apply(matrix: csr_array, rows: np.ndarray, columns: np.ndarray, sources: np.ndarray, out: np.ndarray) -> None:
+    """``out[z, rows] = matrix @ sources[z, columns]`` for every point z."""
     batch = sources.shape[0]
     if batch == 1 or matrix.shape[0] > POINTWISE_OUTPUTS:
         for z in range(batch):
-            out[z, rows] = matrix @ sources[z]
-    else:
-        out[:, rows] = (matrix @ np.ascontiguousarray(sources.T)).T
+            out[z, rows] = matrix @ sources[z, columns]
+    else:  # the read sources gathered straight into the (columns, batch) operand the product needs
+        out[:, rows] = (matrix @ sources.T[columns]).T
 
 
 def _reshaped(view: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -728,3 +722,7 @@ def _neumann(p: np.ndarray, w: np.ndarray, gain: np.ndarray, loss: np.ndarray, *
     pairs = pairs.reshape(pairs.shape[:-5] + (pairs.shape[-5], -1, y * y))  # (..., G, L X, Y Y)
     w = w.reshape(w.shape[:-4] + (w.shape[-4], -1, y))  # (..., G, L X, Y)
     _matmul(np.swapaxes(pairs, -1, -2), w, loss, scale=-1.0)
+
+
+#: The builder of each approach's gains and losses.
+_BUILDERS = {"lindblad": _lindblad, "redfield": _redfield, "1vn": _neumann}

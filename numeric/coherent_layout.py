@@ -29,6 +29,7 @@ happen inside that one product.  Units and signs as in ``docs/conventions.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.sparse import csr_array
@@ -196,12 +197,13 @@ class PairGroup:
     lower_sizes: np.ndarray
     upper_sizes: np.ndarray
 
-    @property
+    # cached: the kernels read them several times per chunk, and each reduction costs microseconds
+    @cached_property
     def m_upper(self) -> int:
         """The padded upper dimension."""
         return int(self.upper_sizes.max())
 
-    @property
+    @cached_property
     def m_lower(self) -> int:
         """The padded lower dimension."""
         return int(self.lower_sizes.max())
@@ -424,7 +426,7 @@ class LiouvilleMap:
         self.output_size = layout.size**2 if dense else int(offsets[-1])
         self.level_starts = layout.level_starts
         self.state_offsets = tuple(int(o) for o in np.cumsum([0] + [s.size for s in layout.sectors]))
-        self._matrices: dict[tuple, csr_array | tuple[np.ndarray, csr_array]] = {}
+        self._matrices: dict[tuple, object] = {}  # the maps, their compressed forms and the source sections, per kind
 
     def source_size(self, *, rank: int, complex_sources: bool) -> int:
         """Float64 numbers of one point's sources.
@@ -441,8 +443,47 @@ class LiouvilleMap:
         int
             The energies (padded to an even count) and every section.
         """
-        width = 2 if complex_sources else 1
-        return self.energy_width + width * sum(group.source_entries(rank) for group in self.groups)
+        sections = self.source_sections(rank=rank, complex_sources=complex_sources)
+        return sections[-1][-1][1] if sections else self.energy_width
+
+    def source_sections(self, *, rank: int, complex_sources: bool) -> tuple[tuple[tuple[int, int, tuple], ...], ...]:
+        """Where each group's source tensors sit among one point's sources; made once per kind.
+
+        Parameters
+        ----------
+        rank : int
+            The rank of the loss tensors (2 or 3).
+        complex_sources : bool
+            Whether the gains and losses are complex (two numbers each).
+
+        Returns
+        -------
+        tuple of tuple of (int, int, tuple of int)
+            Per group, ``(start, stop, shape)`` of its gain in, gain out, loss in and loss out:
+            ``start`` and ``stop`` in float64 numbers, ``shape`` the tensor's in its (real or
+            complex) entries, ``(G, ...)``: gains ``(G,) +`` :meth:`PairGroup.gain_shape`, losses
+            ``(G, m^(rank - 1), m)`` of the lower sector (in) and the upper one (out).
+
+        Examples
+        --------
+        >>> group = PairGroup(np.array([0]), np.array([1]), np.array([[0]]), np.array([1]), np.array([1]))
+        >>> LiouvilleMap(DensityLayout([1, 1], [0, 1]), [group]).source_sections(rank=2, complex_sources=True)
+        (((2, 4, (1, 1, 1)), (4, 6, (1, 1, 1)), (6, 8, (1, 1, 1)), (8, 10, (1, 1, 1))),)
+        """
+        key = ("sections", rank, complex_sources)
+        if key not in self._matrices:
+            width, start, sections = 2 if complex_sources else 1, self.energy_width, []
+            for group in self.groups:
+                shapes = [(group.pairs,) + group.gain_shape(direction) for direction in (0, 1)]
+                shapes += [(group.pairs, m ** (rank - 1), m) for m in (group.m_lower, group.m_upper)]
+                placed = []
+                for shape in shapes:
+                    stop = start + width * int(np.prod(shape))
+                    placed.append((start, stop, shape))
+                    start = stop
+                sections.append(tuple(placed))
+            self._matrices[key] = tuple(sections)
+        return self._matrices[key]
 
     @property
     def energy_width(self) -> int:
@@ -472,11 +513,15 @@ class LiouvilleMap:
             self._matrices[key] = self._build(rank, complex_sources)
         return self._matrices[key]
 
-    def compressed(self, *, rank: int, complex_sources: bool) -> tuple[np.ndarray, csr_array]:
-        """:meth:`matrix` without its empty rows: the outputs that are not always zero, and their map.
+    def compressed(self, *, rank: int, complex_sources: bool) -> tuple[np.ndarray, np.ndarray, csr_array]:
+        """:meth:`matrix` without its empty rows and columns: the outputs that are not always zero,
+        the sources that are read, and the map between them.
 
         Most entries of the level blocks are zero by structure (a diagonal block has about
-        ``2 d`` entries per row); a work array that keeps them zero needs only the others.
+        ``2 d`` entries per row), and most sources are never read (the zero padding of a group,
+        the row pairs ``x > x'`` of a whole gain, the imaginary parts of real sources): a work
+        array that keeps the zeros needs only the others, and gathering the read sources makes
+        the product's dense operand a fraction of all of them (a sixth for a 16-state model).
 
         Parameters
         ----------
@@ -489,14 +534,20 @@ class LiouvilleMap:
         -------
         rows : numpy.ndarray
             The output positions that can be non-zero.
+        columns : numpy.ndarray
+            The source positions that are read, ascending.
         matrix : scipy.sparse.csr_array
-            ``(len(rows), source_size)``.
+            ``(len(rows), len(columns))``.
         """
         key = ("compressed", rank, complex_sources)
         if key not in self._matrices:
             full = self.matrix(rank=rank, complex_sources=complex_sources)
             rows = np.flatnonzero(np.diff(full.indptr))
-            self._matrices[key] = (rows, full[rows])
+            kept = full[rows]
+            columns, read = np.unique(kept.indices, return_inverse=True)
+            read = read.astype(kept.indices.dtype)
+            matrix = csr_array((kept.data, read, kept.indptr), shape=(len(rows), len(columns)))
+            self._matrices[key] = (rows, columns, matrix)
         return self._matrices[key]
 
     def _build(self, rank: int, complex_sources: bool) -> csr_array:
