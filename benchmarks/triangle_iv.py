@@ -92,7 +92,10 @@ def main() -> None:
     from symbolic_pme.files.model_file import load_model
 
     load = os.getloadavg()
+    from symbolic_pme.numeric.loops import COMPILED
+
     print(f"triangle I-V: {args.model}, {args.points} bias points")
+    print(f"compiled loops (numeric/_loops.c): {'in use' if COMPILED else 'NOT in use: the NumPy versions run'}")
     threads = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in THREAD_VARIABLES[:2])
     print(
         f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min); "
