@@ -144,7 +144,10 @@ class CoherentKernel:
         self.layout = DensityLayout(sizes, charges)
         self.groups = pair_groups(blocks.links, sizes)
         self.map = LiouvilleMap(self.layout, self.groups, dense=self.layout.size <= DENSE_MAX)
-        self._lead_of_link = np.array([link.lead for link in blocks.links], dtype=np.int64)
+        lead_of_link = np.array([link.lead for link in blocks.links], dtype=np.int64)
+        #: Per group, the lead of each of its links, ``(G, L)``.
+        self._group_leads = tuple(lead_of_link[group.links] for group in self.groups)
+        self._trace = self.layout.trace_row()
         self._stacked: tuple | None = None  # (the blocks' lists they come from, the stacked arrays)
         self._outputs: dict[tuple, np.ndarray] = {}  # per kind of map: the last chunk's Liouvillian
         self._work = work_numbers(self.layout, self.groups, rank=3)
@@ -245,26 +248,18 @@ class CoherentKernel:
                         "log(bandwidth); give it a band (e.g. band = [-1e4, 1e4]) or neglect them"
                     )
         energies, stacked = self._stacked_terms(coefficients)
-
-        def by_lead(values: list[np.ndarray]) -> np.ndarray:
-            shape = np.broadcast_shapes(*(np.shape(v) for v in values))
-            return np.stack([np.broadcast_to(v, shape) for v in values], axis=-1)
-
-        def per_link(leads: np.ndarray, links: np.ndarray) -> np.ndarray:
-            return leads[..., self._lead_of_link[links]][..., None, None]
-
-        mus = by_lead([coefficients[s.mu] for s in slots])
-        temperatures = by_lead([coefficients[s.temperature] for s in slots])
+        mus, temperatures = self.lead_parameters(coefficients)
         banded = any(s.band is not None for s in slots)
         if banded:
-            lows = by_lead([np.asarray(-np.inf) if s.band is None else coefficients[s.band[0]] for s in slots])
-            highs = by_lead([np.asarray(np.inf) if s.band is None else coefficients[s.band[1]] for s in slots])
+            lows = _by_lead([np.asarray(-np.inf) if s.band is None else coefficients[s.band[0]] for s in slots])
+            highs = _by_lead([np.asarray(np.inf) if s.band is None else coefficients[s.band[1]] for s in slots])
         terms = []
-        for group, (amplitude, energy) in zip(self.groups, stacked):
-            mu, temperature = per_link(mus, group.links), per_link(temperatures, group.links)
+        for group, (amplitude, energy), leads in zip(self.groups, stacked, self._group_leads):
+            # each link's lead values, (..., G, L, 1, 1) against the (..., G, 1, m_u, m_l) energies
+            mu, temperature = mus[..., leads, None, None], temperatures[..., leads, None, None]
             weight = np.pi
             if banded:
-                low, high = per_link(lows, group.links), per_link(highs, group.links)
+                low, high = lows[..., leads, None, None], highs[..., leads, None, None]
                 weight = np.pi * ((energy >= low) & (energy <= high))
             particle, hole = golden_rule_pair(weight, energy - mu, temperature)
             if principal_parts:
@@ -272,6 +267,23 @@ class CoherentKernel:
                 particle, hole = particle + 1j * real_particle, hole - 1j * real_hole
             terms.append(GroupTerms(group, amplitude, energy, particle, hole))
         return energies, terms
+
+    def lead_parameters(self, coefficients: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Every lead's chemical potential and temperature, the leads along the last axis.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`TransportBlocks.coefficients`.
+
+        Returns
+        -------
+        mus, temperatures : numpy.ndarray
+            ``(..., leads)`` each (the grid axes they depend on), leads in the order of
+            :attr:`TransportBlocks.lead_names`.
+        """
+        slots = self.blocks.lead_slots
+        return _by_lead([coefficients[s.mu] for s in slots]), _by_lead([coefficients[s.temperature] for s in slots])
 
     def _stacked_terms(self, coefficients: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Energies, and per group T ``(..., G, L, m_u, m_l)`` and E_u - E_l ``(..., G, 1, m_u, m_l)``.
@@ -434,8 +446,7 @@ class CoherentKernel:
             Where the kernel has more than one steady state (its ``indices`` give the points of
             the chunk).
         """
-        layout = self.layout
-        trace = layout.trace_row()
+        layout, trace = self.layout, self._trace
         if self.map.dense:
             parameters = _solved(liouvillian.reshape(-1, layout.size, layout.size).copy(), trace)
         else:
@@ -499,24 +510,29 @@ class CoherentKernel:
             total += fock @ plan.occupations
         return total
 
-    def stacked_densities(self, densities: np.ndarray, group: int) -> tuple[np.ndarray, np.ndarray]:
-        """A group's lower and upper density-matrix blocks, stacked and zero-padded like its terms.
+    def stacked_densities(self, densities: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every group's lower and upper density-matrix blocks, stacked and zero-padded like its terms.
 
         Parameters
         ----------
         densities : numpy.ndarray
             ``(batch, sum_s d_s^2)``, from :meth:`densities`.
-        group : int
-            The group's index in :attr:`groups`.
 
         Returns
         -------
-        lower, upper : numpy.ndarray
-            ``(batch, G, m_lower, m_lower)`` and ``(batch, G, m_upper, m_upper)`` complex.
+        list of (numpy.ndarray, numpy.ndarray)
+            Per group in the order of :attr:`groups`, ``(batch, G, m_lower, m_lower)`` and
+            ``(batch, G, m_upper, m_upper)`` complex.
         """
         padded = np.concatenate([densities, np.zeros((densities.shape[0], 1))], axis=1)
-        lower, upper = self._stacked_densities[group]
-        return padded[:, lower], padded[:, upper]
+        return [(padded[:, lower], padded[:, upper]) for lower, upper in self._stacked_densities]
+
+
+def _by_lead(values: list[np.ndarray]) -> np.ndarray:
+    """One value per lead, stacked along a new last axis (broadcast first only where the shapes differ)."""
+    if len({v.shape for v in values}) > 1:
+        values = np.broadcast_arrays(*values)
+    return np.stack(values, axis=-1)
 
 
 def complex_sources(terms: list[GroupTerms]) -> bool:

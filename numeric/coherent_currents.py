@@ -62,9 +62,9 @@ def coherent_currents(
     blocks = kernel.blocks
     batch = densities.shape[0]
     particles, energies = [], []
-    for g, term in enumerate(terms):
+    for term, stacked in zip(terms, kernel.stacked_densities(densities)):
         links = term.group.links.shape
-        lower, upper = (rho.reshape(shape + rho.shape[1:]) for rho in kernel.stacked_densities(densities, g))
+        lower, upper = (rho.reshape(shape + rho.shape[1:]) for rho in stacked)
         particle, energy = _group_currents(term, lower, upper, approach)
         particles.append(np.broadcast_to(particle, shape + links).reshape(batch, -1))
         energies.append(np.broadcast_to(energy, shape + links).reshape(batch, -1))
@@ -72,7 +72,8 @@ def coherent_currents(
     net = {CHARGE: flows @ kernel.link_leads, ENERGY: np.concatenate(energies, axis=1) @ kernel.link_leads}
     if SPIN in blocks.quantities:
         net[SPIN] = (flows * kernel.link_spins) @ kernel.link_leads
-    mus = np.stack([np.broadcast_to(coefficients[s.mu], shape).reshape(batch) for s in blocks.lead_slots], axis=1)
+    mus, _ = kernel.lead_parameters(coefficients)
+    mus = np.broadcast_to(mus, shape + mus.shape[-1:]).reshape(batch, -1)
     net[HEAT] = net[ENERGY] - mus * net[CHARGE]
     return {q: np.ascontiguousarray(net[q].T) for q in blocks.quantities}
 
