@@ -45,6 +45,7 @@ import functools
 import math
 import weakref
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.sparse import csr_array
@@ -148,10 +149,38 @@ class CoherentKernel:
         #: Per group, the lead of each of its links, ``(G, L)``.
         self._group_leads = tuple(lead_of_link[group.links] for group in self.groups)
         self._trace = self.layout.trace_row()
+        self._stacking()
         self._stacked: tuple | None = None  # (the blocks' lists they come from, the stacked arrays)
         self._outputs: dict[tuple, np.ndarray] = {}  # per kind of map: the last chunk's Liouvillian
         self._work = work_numbers(self.layout, self.groups, rank=3)
         self._gathers()
+
+    def _stacking(self) -> None:
+        """Index arrays stacking each group's links and energies into its zero-padded arrays.
+
+        ``_amplitude_places[g]``: where the entries of the group's link blocks (raveled one after
+        the other, in the order of ``group.links.ravel()``) go in its flat padded amplitudes.
+        ``_energy_places[g]``: ``(upper, lower, inside)``, the eigenenergies (indices into the
+        sectors' energies one after the other) of each pair's upper ``(G, 1, m_u, 1)`` and lower
+        ``(G, 1, 1, m_l)`` states, and where both exist ``(G, 1, m_u, m_l)``.
+        """
+        offsets = self.map.state_offsets
+        self._amplitude_places, self._energy_places = [], []
+        for group in self.groups:
+            m_u, m_l = group.m_upper, group.m_lower
+            block = np.arange(m_u * m_l).reshape(m_u, m_l)
+            inner = [block[:d_u, :d_l].ravel() for d_u, d_l in zip(group.upper_sizes, group.lower_sizes)]
+            starts = np.arange(group.links.size).reshape(group.links.shape) * (m_u * m_l)  # of each link's block
+            positions = [starts[g, link] + inner[g] for g, link in np.ndindex(group.links.shape)]
+            self._amplitude_places.append(_Places(np.concatenate(positions), group.links.size * m_u * m_l))
+            upper = np.zeros((group.pairs, 1, m_u, 1), dtype=np.int64)
+            lower = np.zeros((group.pairs, 1, 1, m_l), dtype=np.int64)
+            inside = np.zeros((group.pairs, 1, m_u, m_l), dtype=bool)
+            for g, (u, low, d_u, d_l) in enumerate(zip(group.upper, group.lower, group.upper_sizes, group.lower_sizes)):
+                upper[g, 0, :d_u, 0] = offsets[u] + np.arange(d_u)
+                lower[g, 0, 0, :d_l] = offsets[low] + np.arange(d_l)
+                inside[g, 0, :d_u, :d_l] = True
+            self._energy_places.append((upper, lower, inside))
 
     def _gathers(self) -> None:
         """Index arrays from the solved parameters ``x`` (all levels, one after the other) to the
@@ -288,34 +317,29 @@ class CoherentKernel:
     def _stacked_terms(self, coefficients: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Energies, and per group T ``(..., G, L, m_u, m_l)`` and E_u - E_l ``(..., G, 1, m_u, m_l)``.
 
+        Each group's amplitudes are placed into its zero-padded array by one scatter, and its
+        energy differences taken from the eigenenergies by index (:meth:`_stacking`).
+
         Kept while the blocks' memoised eigensystems and amplitudes are the same objects (a bias
         sweep stacks them once).
         """
         blocks = self.blocks
-        sources = (
-            blocks.eigensystems(coefficients),
-            blocks.tunnelling_amplitudes(coefficients),
-            blocks.energy_differences(coefficients),
-        )
+        sources = (blocks.eigensystems(coefficients), blocks.tunnelling_amplitudes(coefficients))
         if self._stacked is not None and all(a is b for a, b in zip(self._stacked[0], sources)):
             return self._stacked[1]
-        systems, amplitudes, deltas = sources
-        values = [e for e, _ in systems]
-        shape = np.broadcast_shapes(*(e.shape[:-1] for e in values))
-        energies = np.concatenate([np.broadcast_to(e, shape + e.shape[-1:]) for e in values], axis=-1)
+        systems, amplitudes = sources
+        energies = np.concatenate(_common_shape([e for e, _ in systems]), axis=-1)
         stacked = []
-        for group in self.groups:
-            block = (group.m_upper, group.m_lower)
-            links = [amplitudes[k] for k in group.links.ravel()]
-            shape = np.broadcast_shapes(*(a.shape[:-2] for a in links))
-            amplitude = np.zeros(shape + group.links.shape + block, dtype=np.result_type(*links))
-            for (g, link), a in zip(np.ndindex(group.links.shape), links):
-                amplitude[..., g, link, : a.shape[-2], : a.shape[-1]] = a
-            gaps = [deltas[k] for k in group.links[:, 0]]
-            shape = np.broadcast_shapes(*(a.shape[:-2] for a in gaps))
-            energy = np.zeros(shape + (group.pairs, 1) + block)
-            for g, a in enumerate(gaps):
-                energy[..., g, 0, : a.shape[-2], : a.shape[-1]] = a
+        for group, places, (upper, lower, inside) in zip(self.groups, self._amplitude_places, self._energy_places):
+            blocks_of_group = _common_shape([amplitudes[k] for k in group.links.ravel()], trailing=2)
+            shape = blocks_of_group[0].shape[:-2]
+            values = np.concatenate([a.reshape(shape + (-1,)) for a in blocks_of_group], axis=-1)
+            amplitude = np.zeros(shape + (places.padded,), dtype=values.dtype)
+            amplitude[..., places.positions] = values
+            amplitude = amplitude.reshape(shape + group.links.shape + (group.m_upper, group.m_lower))
+            # E_upper - E_lower of each pair's sectors, zero in the padding
+            gaps = energies[..., upper], energies[..., lower]
+            energy = np.subtract(*gaps, where=inside, out=np.zeros(np.broadcast_shapes(*(g.shape for g in gaps))))
             stacked.append((amplitude, energy))
         self._stacked = (sources, (energies, stacked))
         return energies, stacked
@@ -526,6 +550,22 @@ class CoherentKernel:
         """
         padded = np.concatenate([densities, np.zeros((densities.shape[0], 1))], axis=1)
         return [(padded[:, lower], padded[:, upper]) for lower, upper in self._stacked_densities]
+
+
+class _Places(NamedTuple):
+    """Where a group's amplitude entries go in its flat zero-padded array, and that array's length."""
+
+    positions: np.ndarray
+    padded: int
+
+
+def _common_shape(arrays: list[np.ndarray], *, trailing: int = 1) -> list[np.ndarray]:
+    """The arrays broadcast to their common leading shape (the last ``trailing`` axes kept); the
+    arrays themselves where they have it already (a bias sweep: no NumPy call)."""
+    if len({a.shape[:-trailing] for a in arrays}) == 1:
+        return arrays
+    shape = np.broadcast_shapes(*(a.shape[:-trailing] for a in arrays))
+    return [np.broadcast_to(a, shape + a.shape[-trailing:]) for a in arrays]
 
 
 def _by_lead(values: list[np.ndarray]) -> np.ndarray:
