@@ -102,10 +102,14 @@ class TunnellingGroup:
         """Names of the carried quantities: charge, energy, heat and, with spin, S_z."""
         return (CHARGE, ENERGY, HEAT) + ((SPIN,) if self.spin is not None else ())
 
-    @property
-    def parameters(self) -> set[sympy.Symbol]:
-        """Free symbols of the lead and amplitudes (the sector energies are the spectrum's)."""
-        return self.lead.parameters | _free_symbols(tuple(self.amplitudes.values()))
+    @cached_property
+    def parameters(self) -> frozenset[sympy.Symbol]:
+        """Free symbols of the lead and amplitudes (the sector energies are the spectrum's).
+
+        Kept: a large model asks each of its thousands of groups more than once, and the
+        amplitudes' tuple hashes sympy numbers (microseconds each)."""
+        symbolic = tuple(t for t in self.amplitudes.values() if not t.is_Number)  # (hashing a Float: microseconds)
+        return frozenset(self.lead.parameters) | _free_symbols(symbolic)
 
     @property
     def _component_links(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
