@@ -922,9 +922,13 @@ class TransportBlocks:
                 (up, (batch, sizes[n + 1], sizes[n]), "up"),
                 (down, (batch, sizes[n], sizes[n + 1]), "down"),
             ):
-                block = np.empty(shape) if work is None else work.array(f"{name} {n}", shape)
-                if self._covering[n] is None:  # one link covering the pair whole overwrites it: no fill
-                    block.fill(0.0)
+                covered = self._covering[n] is not None  # one link covering the pair whole overwrites it
+                if work is not None:
+                    block = work.array(f"{name} {n}", shape)
+                    if not covered:
+                        block.fill(0.0)
+                else:  # np.zeros takes pages the system zeroed: no pass over blocks that stay zero
+                    block = np.empty(shape) if covered else np.zeros(shape)
                 blocks.append(block)
         for k, (link, r_in, r_out) in enumerate(zip(self._links, rates_in, rates_out)):
             if self._covering[link.level] == k:
