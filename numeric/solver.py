@@ -28,8 +28,11 @@ __all__ = [
 
 #: Networks with up to this many states are solved by GTH state reduction vectorized across the
 #: grid (faster than LAPACK's per-matrix calls for small matrices: 8 states, 10^4 points: 3.4 ms
-#: against 7.9 ms measured in one run); larger ones by the batched LU solve.
-GTH_MAX_STATES = 12
+#: against 7.9 ms measured in one run), transport models on the flat layout; larger ones by the
+#: batched LU solve or the block elimination.  16 since the compiled loops (:mod:`.loops`, which
+#: take up to 16 states): an 11-point sweep of a 16-state random dot takes 0.29 ms on the flat
+#: layout against 2.9 ms by block elimination (1.05 ms with the NumPy loops).
+GTH_MAX_STATES = 16
 
 #: Probabilities in [-NEGATIVE_TOLERANCE, 0) are rounding noise and are set to zero; anything more
 #: negative means the solve lost accuracy and is reported.

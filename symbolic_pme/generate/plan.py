@@ -31,7 +31,7 @@ from symbolic_pme.numeric.kernel import stable_form
 __all__ = ["MAX_STATES", "Block", "SolverPlan", "Transition", "solver_plan"]
 
 #: Most states of a model the generated solvers cover: the package's small-model sizes (it solves
-#: up to 12 states on its flat GTH path), and spinful two-orbital models (16 states).
+#: up to 16 states on its flat GTH path: spinless up to 4 orbitals, spinful up to 2).
 MAX_STATES = 16
 
 
