@@ -42,6 +42,7 @@ from pathlib import Path
 
 MODEL = Path(__file__).resolve().parent.parent / "examples" / "triangle.toml"
 SWEEP_TARGET = 0.5e-3
+QUOTED_FLOOR = 0.14e-3  # issue 9's floor of the same sweep, quoted beside its target
 COMPILE_TARGET = 0.100
 
 FRESH_CHILD = """
@@ -200,6 +201,12 @@ def main() -> None:
     print("Targets (issue 9; quoted there before the rewrite: sweep 1.5 ms, floor 0.14 ms, compile 125-135 ms):")
     verdict = "PASS" if sweep_median <= SWEEP_TARGET else "FAIL"
     print(f"  {verdict:<5} {args.points}-point I-V sweep after compile <= 0.5 ms    {ms(sweep_median).strip()}")
+    # the same target in units of the floor, which drifts with the machine as the sweep does
+    implied = SWEEP_TARGET / QUOTED_FLOOR
+    print(
+        f"        (in floors: the issue's 0.5 ms over its quoted 0.14 ms floor is {implied:.1f}x; "
+        f"measured median ratio {ratio:.2f}x)"
+    )
     for title, times in (("cold", cold), ("warm", warm)):
         median = float(np.median(times["total"]))
         verdict = "PASS" if median <= COMPILE_TARGET else "FAIL"
