@@ -56,7 +56,6 @@ from .dynamics import Evolution, propagate, time_axis
 from .first_passage import Trapping
 from .inputs import Grid, Parameters, TakesParameters, row_chunks
 from .kernel import ExpressionKernel, stack_outputs
-from .loops import COMPILED, GTH_STATES
 from .memory import MemoryEstimate
 from .response import Derivatives, Thermoelectric
 from .results import SteadyState
@@ -989,8 +988,7 @@ class CompiledNetwork(TakesParameters):
         # the large arrays are reused buffers: fresh ones cost page faults on every chunk
         rates, delta = blocks.flat_rates(coefficients, shape, out=work.array("rates", (transitions, batch)))
         transfer = blocks.flat.transfer_matrix(rates, out=work.array("transfer", (n * n, batch)))
-        gth_work = None if COMPILED and n <= GTH_STATES else work.array("gth", (n, n, batch))  # NumPy's updates
-        probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch), work=gth_work)
+        probabilities, failed = steady_state_gth(transfer.reshape(n, n, batch), work=work)
         if failed.any():
             generators = blocks.generator(*blocks.rates(coefficients, shape)[:2], batch)[failed]
             probabilities[:, failed] = self._dense_steady_state(generators, np.flatnonzero(failed)).T

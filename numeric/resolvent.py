@@ -504,7 +504,7 @@ def chunk_operators(
         work = Workspace() if work is None else work
         jumps = FlatJumps.of(blocks, coefficients, shape, quantity, work=work)
         n = blocks.n_states
-        transfer = blocks.flat.transfer_matrix(jumps.rates)
+        transfer = blocks.flat.transfer_matrix(jumps.rates, out=work.array("transfer", (n * n, batch)))
         transfer = transfer.reshape(n, n, batch)
         # the generators from the same matrix (GTH overwrites it), batch-last in memory as the
         # resolvent factorizes them, the diagonal minus the column sums (no transition stays put)
@@ -512,7 +512,7 @@ def chunk_operators(
         np.copyto(generators, transfer)
         index = np.arange(n)
         generators[index, index] = -generators.sum(axis=0)
-        probabilities, failed = steady_state_gth(transfer, work=work.array("gth", (n, n, batch)))
+        probabilities, failed = steady_state_gth(transfer, work=work)
         probabilities = probabilities.T  # batch-last in memory, as the factors and the jumps use it
         pattern = FlatIncidence.of(blocks).pattern
         resolvent = DenseResolvent(

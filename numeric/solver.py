@@ -9,12 +9,17 @@ systems are solved with one batched LAPACK call (``numpy.linalg.solve``) over al
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from symbolic_pme.errors import NonUniqueSteadyState
 
 from .loops import GTH_STATES, compiled_loops
+
+if TYPE_CHECKING:
+    from .chunks import Workspace
 
 __all__ = [
     "GTH_MAX_STATES",
@@ -125,7 +130,7 @@ def _non_unique(a: np.ndarray) -> NonUniqueSteadyState:
     )
 
 
-def steady_state_gth(transfer: np.ndarray, *, work: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def steady_state_gth(transfer: np.ndarray, *, work: Workspace | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Steady states by Grassmann–Taksar–Heyman state reduction, vectorized over the grid.
 
     Parameters
@@ -133,9 +138,10 @@ def steady_state_gth(transfer: np.ndarray, *, work: np.ndarray | None = None) ->
     transfer : numpy.ndarray
         Array ``(n, n, batch)`` with ``transfer[j, i]`` = rate i -> j for i != j (the diagonal is
         ignored).  It is overwritten.
-    work : numpy.ndarray, optional
-        A reused buffer of at least ``n * n * batch`` floats for the elimination's updates (a
-        fresh one of a large batch costs page faults comparable to the arithmetic).
+    work : Workspace, optional
+        Where the NumPy version keeps its ``(n, n, batch)`` buffer of the elimination's updates
+        (buffer ``"gth"``; a fresh one of a large batch costs page faults comparable to the
+        arithmetic).  The compiled loops need none.
 
     Returns
     -------
@@ -159,7 +165,7 @@ def steady_state_gth(transfer: np.ndarray, *, work: np.ndarray | None = None) ->
     Where the compiled loops are built (:mod:`.loops`), a C-contiguous float64 ``transfer`` of
     at most :data:`~symbolic_pme.numeric.loops.GTH_STATES` states is reduced by them, with the
     same operations in the same order (bitwise the same result), point by point in chunks that
-    stay in the cache; ``work`` is then not used.
+    stay in the cache.
     """
     loops = compiled_loops()
     if (
@@ -172,7 +178,8 @@ def steady_state_gth(transfer: np.ndarray, *, work: np.ndarray | None = None) ->
         probabilities, failed = np.empty((n, batch)), np.empty(batch, dtype=np.uint8)
         loops.steady_state_gth(transfer, probabilities, failed, n, batch)
         return probabilities, failed.view(bool)
-    return _steady_state_gth_numpy(transfer, work=work)
+    n, batch = transfer.shape[0], transfer.shape[2]
+    return _steady_state_gth_numpy(transfer, work=None if work is None else work.array("gth", (n, n, batch)))
 
 
 def _steady_state_gth_numpy(transfer: np.ndarray, *, work: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
