@@ -38,6 +38,13 @@ from .functions import golden_rule_pair, modulus_squared
 from .kernel import ExpressionKernel
 from .loops import compiled_loops
 from .solver import GTH_MAX_STATES
+from .symmetry import (
+    Eigensystems,
+    SpinFlip,
+    couplings_symmetric,
+    flip_symmetric_eigensystem,
+    flipped_hamiltonian_matches,
+)
 
 __all__ = [
     "LeadSlots",
@@ -363,6 +370,7 @@ class TransportBlocks:
         links: dict[tuple, Link] = {}
         positions: dict[tuple, int] = {}  # each key's place in links (list(links).index(key) per group was O(links^2))
         self._group_links: dict[int, int] = {}
+        link_modes: list[tuple[int, ...]] = []  # each link's modes, in the order of its creation entries
         for group in groups:
             key = (group.lower.index, group.upper.index, group.lead.name, group.spin)
             if key not in links:
@@ -375,9 +383,15 @@ class TransportBlocks:
                 lead = self.lead_names.index(group.lead.name)
                 level = int(level_of[group.lower.states[0]])
                 links[key] = Link(key[0], key[1], lead, group.spin, creation, level, *_placements(rows, columns))
+                link_modes.append(tuple(group.amplitudes))
                 positions[key] = len(positions)
             self._group_links[id(group)] = positions[key]
         self._links = tuple(links.values())
+        self._link_modes = tuple(link_modes)
+        #: The spin flip of the sectors and eigenstates (None without spin, or where it does not
+        #: map the sectors and the tunnelling blocks onto each other; see :mod:`.symmetry`).
+        self._mirror_links: tuple[int, ...] | None = None
+        self.spin_flip = self._spin_flip()
         self._kernel = ExpressionKernel(list(slots), arguments)
         self._hamiltonian_slots = tuple(sorted(set(action_slots)))
         self._amplitude_slots = tuple(sorted({k for link in self._links for k, *_ in link.creation}))
@@ -406,6 +420,33 @@ class TransportBlocks:
             self.flat = FlatRates(layout, self.n_states, len(leads))
             spins = [0.0 if k.spin is None else float(k.spin) for k in self._links]
             self._flat_spins = np.concatenate([np.full(len(u) * len(l_), s) for (u, l_, _), s in zip(layout, spins)])
+
+    def _spin_flip(self) -> SpinFlip | None:
+        """The model's spin flip where its sectors and couplings respect it (:mod:`.symmetry`)."""
+        plans = self._sectors
+        if not self.spectrum.space.spin or not all(p.components is None or p.whole for p in plans):
+            return None
+        exact = [p.components is None for p in plans]
+        flip = SpinFlip.of([p.occupations for p in plans], [p.states for p in plans], exact, self.levels)
+        if flip is None:
+            return None
+        links = [
+            ((k.lower, k.upper, k.lead, k.spin), dict(zip(modes, (slot for slot, *_ in k.creation))))
+            for k, modes in zip(self._links, self._link_modes)
+        ]
+        mirrors = couplings_symmetric(flip, links, self.spectrum.space.n_modes)
+        if mirrors is None:
+            return None
+        # a mirror's rates are its link's elementwise where both sectors keep their state order
+        # under the flip: mixed sectors (eigenstate k <-> k) and exact ones the flip leaves in place
+        in_order = [
+            p.components is not None or np.array_equal(m, np.arange(len(m))) for p, m in zip(plans, flip.fock_maps)
+        ]
+        self._mirror_links = tuple(
+            m if in_order[link.lower] and in_order[link.upper] else k
+            for k, (link, m) in enumerate(zip(self._links, mirrors))
+        )
+        return flip
 
     def _plan(self, sector: Sector, entries: Entries) -> SectorPlan:
         spectrum, space = self.spectrum, self.spectrum.space
@@ -553,12 +594,34 @@ class TransportBlocks:
             eigenstate is a Fock state (in basis order).
         """
         inputs = [coefficients[k] for k in self._hamiltonian_slots]
-        return self._eigensystems.get(inputs, lambda: [self._eigensystem(plan, coefficients) for plan in self._sectors])
+        return self._eigensystems.get(inputs, lambda: self._compute_eigensystems(coefficients))
+
+    def _compute_eigensystems(self, coefficients: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Every sector's eigensystem (:mod:`.symmetry`): a mixed sector whose flip image came
+        first and whose block is the image's with the Fock states mapped takes the image's, and a
+        mixed sector of S_z = 0 that commutes with the flip is diagonalized by its even and odd
+        parts."""
+        flip, systems, blocks = self.spin_flip, Eigensystems(), {}
+        systems.flip_symmetric = flip is not None
+        for s, plan in enumerate(self._sectors):
+            h = blocks[s] = plan.hamiltonian(coefficients)
+            image = None if flip is None or plan.components is None else flip.partners[s]
+            if image is not None and image < s and flipped_hamiltonian_matches(h, blocks[image], flip.fock_maps[s]):
+                energies, vectors = systems[image]
+                systems.append((energies.copy(), vectors[..., flip.fock_maps[s], :]))
+            elif image == s and flipped_hamiltonian_matches(h, h, flip.fock_maps[s]):
+                systems.append(flip_symmetric_eigensystem(h, flip.fock_maps[s]))
+            else:
+                systems.flip_symmetric &= image is None or image > s  # an image's own eigh is fine
+                systems.append(self._eigensystem(plan, h))
+            if flip is None or flip.partners[s] <= s:  # no later sector needs this block
+                del blocks[s]
+        return systems
 
     @staticmethod
-    def _eigensystem(plan: SectorPlan, coefficients: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+    def _eigensystem(plan: SectorPlan, h: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(energies, U or None)`` of one sector from its Hamiltonian block ``h``."""
         m = len(plan.occupations)
-        h = plan.hamiltonian(coefficients)
         shape = h.shape[:-2]
         if np.iscomplexobj(h) and not np.any(h.imag):
             h = h.real
@@ -615,18 +678,50 @@ class TransportBlocks:
     def _tunnelling_rates(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         # the amplitudes themselves are not kept: a Pauli solve needs only their moduli, and
         # keeping both would hold a complex copy of every block (38 MiB more at 4096 states)
-        rates = []
-        for d in self._tunnelling_amplitudes(coefficients):
+        # a link's mirror (see .symmetry) has the same |T|^2 in the same eigenstate order: with
+        # flip-symmetric eigensystems T' = +-T (signs per eigenstate of S_z = 0), so it is read, not made
+        mirrors = self.mirror_links(coefficients)
+        rates: list[np.ndarray] = []
+        for index, d in enumerate(self._tunnelling_amplitudes(coefficients, mirrors=mirrors)):
+            if d is None:
+                rates.append(rates[mirrors[index]])
+                continue
             # a real block is squared in place (it is this call's own array): no temporaries
             rate = modulus_squared(d) if np.iscomplexobj(d) else np.multiply(d, d, out=d)
             rate *= 2 * np.pi
             rates.append(rate)
         return rates
 
-    def _tunnelling_amplitudes(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
+    def mirror_links(self, coefficients: list[np.ndarray]) -> tuple[int, ...] | None:
+        """Per link, the earlier link with the same rates by the spin flip (its own index if none).
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+
+        Returns
+        -------
+        tuple of int or None
+            None unless the model's couplings and these eigensystems respect the flip
+            (:mod:`.symmetry`); then a link ``k`` with ``mirrors[k] < k`` has the rates of link
+            ``mirrors[k]``, in both directions, and its energy differences, elementwise in
+            eigenstate order.
+        """
+        if self._mirror_links is None or not self.eigensystems(coefficients).flip_symmetric:
+            return None
+        return self._mirror_links
+
+    def _tunnelling_amplitudes(
+        self, coefficients: list[np.ndarray], *, mirrors: tuple[int, ...] | None = None
+    ) -> list[np.ndarray | None]:
+        """``T = U_b^+ D U_a`` per link; None for a link whose ``mirrors`` entry is an earlier link."""
         systems = self.eigensystems(coefficients)
-        result = []
+        result: list[np.ndarray | None] = []
         for index, link in enumerate(self._links):
+            if mirrors is not None and mirrors[index] < index:
+                result.append(None)
+                continue
             used = [coefficients[k] for k, *_ in link.creation]
             shape = np.broadcast_shapes(*(c.shape for c in used))
             m_upper, m_lower = len(self._sectors[link.upper].occupations), len(self._sectors[link.lower].occupations)
@@ -689,9 +784,15 @@ class TransportBlocks:
         """
         gammas = self.tunnelling_rates(coefficients)
         deltas = self.energy_differences(coefficients)
+        mirrors = self.mirror_links(coefficients)
         batch = math.prod(shape)
-        rates_in, rates_out = [], []
-        for link, gamma, delta in zip(self._links, gammas, deltas):
+        rates_in: list[np.ndarray] = []
+        rates_out: list[np.ndarray] = []
+        for k, (link, gamma, delta) in enumerate(zip(self._links, gammas, deltas)):
+            if mirrors is not None and mirrors[k] < k:  # the same lead, |T|^2 and energies
+                rates_in.append(rates_in[mirrors[k]])
+                rates_out.append(rates_out[mirrors[k]])
+                continue
             mu_slot, t_slot, band = self._lead_slots[link.lead]
             x = delta - coefficients[mu_slot][..., None, None]
             temperature = coefficients[t_slot][..., None, None]
@@ -720,8 +821,14 @@ class TransportBlocks:
         inputs = [coefficients[k] for k in self._hamiltonian_slots]
 
         def compute() -> list[np.ndarray]:
-            systems = self.eigensystems(coefficients)
-            return [systems[k.upper][0][..., :, None] - systems[k.lower][0][..., None, :] for k in self._links]
+            systems, mirrors = self.eigensystems(coefficients), self.mirror_links(coefficients)
+            deltas: list[np.ndarray] = []
+            for k, link in enumerate(self._links):
+                if mirrors is not None and mirrors[k] < k:  # the same energies, in the same order
+                    deltas.append(deltas[mirrors[k]])
+                else:
+                    deltas.append(systems[link.upper][0][..., :, None] - systems[link.lower][0][..., None, :])
+            return deltas
 
         return self._deltas.get(inputs, compute)
 
