@@ -37,13 +37,17 @@ from .flat import FlatRates
 from .functions import golden_rule_pair, modulus_squared
 from .kernel import ExpressionKernel
 from .loops import compiled_loops
-from .solver import GTH_MAX_STATES
+from .solver import GTH_MAX_STATES, steady_state_levels
 from .symmetry import (
     Eigensystems,
+    LumpedLink,
     SpinFlip,
     couplings_symmetric,
+    expanded_levels,
     flip_symmetric_eigensystem,
     flipped_hamiltonian_matches,
+    lumped_level_blocks,
+    lumped_links,
 )
 
 __all__ = [
@@ -391,6 +395,7 @@ class TransportBlocks:
         #: The spin flip of the sectors and eigenstates (None without spin, or where it does not
         #: map the sectors and the tunnelling blocks onto each other; see :mod:`.symmetry`).
         self._mirror_links: tuple[int, ...] | None = None
+        self._lumped_links: tuple[LumpedLink, ...] = ()
         self.spin_flip = self._spin_flip()
         self._kernel = ExpressionKernel(list(slots), arguments)
         self._hamiltonian_slots = tuple(sorted(set(action_slots)))
@@ -445,6 +450,12 @@ class TransportBlocks:
         self._mirror_links = tuple(
             m if in_order[link.lower] and in_order[link.upper] else k
             for k, (link, m) in enumerate(zip(self._links, mirrors))
+        )
+        position = np.empty(self.n_states, dtype=np.int64)
+        for members in self.levels:
+            position[members] = np.arange(len(members))
+        self._lumped_links = lumped_links(
+            flip, [(k.level, position[plans[k.lower].states], position[plans[k.upper].states]) for k in self._links]
         )
         return flip
 
@@ -1045,6 +1056,49 @@ class TransportBlocks:
                 up[link.level][link.up_index] += r_in
                 down[link.level][link.down_index] += np.swapaxes(r_out, -1, -2)
         return up, down
+
+    def level_steady_state(
+        self,
+        coefficients: list[np.ndarray],
+        rates_in: list[np.ndarray],
+        rates_out: list[np.ndarray],
+        batch: int,
+        *,
+        work: Workspace | None = None,
+    ) -> list[np.ndarray]:
+        """The steady state by block elimination down the charge levels (:func:`.solver.steady_state_levels`).
+
+        Where the spin flip holds (the couplings and these eigensystems respect it, see
+        :mod:`.symmetry`) the chain lumped on the orbits ``{a, pi a}`` is solved instead: its
+        level blocks, about half as large, are made straight from the links whose lower states
+        are orbits' first states, and each orbit's weight is shared by its states.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+        rates_in, rates_out : list of numpy.ndarray
+            Per link, from :meth:`rates`.
+        batch : int
+            Number of grid points.
+        work : Workspace, optional
+            Where to keep the full level blocks between calls (see :meth:`level_blocks`).
+
+        Returns
+        -------
+        list of numpy.ndarray
+            ``[P_0, P_1, ...]``, each ``(batch, m_N)`` in level order.
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            Where a level block is singular (see :func:`.solver.steady_state_levels`).
+        """
+        flip = self.spin_flip
+        if flip is not None and self.eigensystems(coefficients).flip_symmetric:
+            lumped = lumped_level_blocks(rates_in, rates_out, self._lumped_links, flip)
+            return expanded_levels(steady_state_levels(*lumped), flip)
+        return steady_state_levels(*self.level_blocks(rates_in, rates_out, batch, work=work))
 
     def generator(self, rates_in: list[np.ndarray], rates_out: list[np.ndarray], batch: int) -> np.ndarray:
         """Dense generators (for small models and inspection).

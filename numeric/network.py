@@ -59,10 +59,9 @@ from .kernel import ExpressionKernel, stack_outputs
 from .memory import MemoryEstimate
 from .response import Derivatives, Thermoelectric
 from .results import SteadyState
-from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth, steady_state_levels
+from .solver import GTH_MAX_STATES, solve_normalized, steady_state_gth
 from .spectrum import NumericSpectrum
 from .statistics import CountingStatistics
-from .symmetry import expanded_levels, lumped_levels
 from .threads import blas_threads_for
 
 __all__ = ["CompiledNetwork", "compile_network"]
@@ -968,8 +967,7 @@ class CompiledNetwork(TakesParameters):
                 # kept between the chunks of a grid (fresh blocks cost page faults each time), not
                 # for one point, where they would only hold memory after the solve
                 work = self._workspace if batch > 1 else None
-                up_down = blocks.level_blocks(rates_in, rates_out, batch, work=work)
-                levels = self._level_steady_state(coefficients, *up_down)
+                levels = blocks.level_steady_state(coefficients, rates_in, rates_out, batch, work=work)
                 probabilities = np.empty((batch, n))
                 for members, p in zip(blocks.levels, levels):
                     probabilities[:, members] = p
@@ -982,14 +980,6 @@ class CompiledNetwork(TakesParameters):
             np.maximum(probabilities, 0.0, out=probabilities)
         currents = blocks.currents(coefficients, rates, probabilities, shape, conserve=True)
         return probabilities.T, currents
-
-    def _level_steady_state(self, coefficients: list, up: list[np.ndarray], down: list[np.ndarray]) -> list[np.ndarray]:
-        """:func:`.solver.steady_state_levels`, on the chain lumped by the spin flip where the
-        rates are symmetric (:mod:`.symmetry`: about a quarter of the work)."""
-        blocks = self._blocks
-        if blocks.spin_flip is None or not blocks.eigensystems(coefficients).flip_symmetric:
-            return steady_state_levels(up, down)
-        return expanded_levels(steady_state_levels(*lumped_levels(up, down, blocks.spin_flip)), blocks.spin_flip)
 
     def _flat_chunk(self, coefficients: list, shape: tuple[int, ...], batch: int):
         """:meth:`_block_chunk` of a small model by GTH on the flat layout (see :mod:`.flat`)."""

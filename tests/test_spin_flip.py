@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-from symbolic_pme.numeric.symmetry import flip_symmetric_eigensystem
+from symbolic_pme.numeric.symmetry import flip_symmetric_eigensystem, lumped_level_blocks
 
 from symbolic_pme import FockSpace, Hamiltonian, Lead, TransportModel
 from symbolic_pme.files.model_file import load_model
@@ -144,6 +144,33 @@ def test_lumped_solve_equals_the_full_chain(reference_model, biases):
     for result in (ours, full):
         for value in result.spin_current.values():
             assert np.max(np.abs(value)) <= 1e-13 * charge_scale
+
+
+def _lumped_by_definition(block, target_image, source_image):
+    """``sum_{a in A} W[a, b]`` for each target orbit A and the first state b of each source orbit."""
+    first_target = np.flatnonzero(target_image >= np.arange(len(target_image)))
+    first_source = np.flatnonzero(source_image >= np.arange(len(source_image)))
+    lumped = np.zeros(block.shape[:1] + (len(first_target), len(first_source)))
+    for o, a in enumerate(first_target):
+        members = {a, target_image[a]}
+        lumped[:, o] = sum(block[:, m][:, first_source] for m in members)
+    return lumped
+
+
+def test_lumped_blocks_are_the_full_blocks_lumped(reference_model):
+    compiled = reference_model.compile()
+    blocks, coefficients = _coefficients(compiled, V=np.array([-0.5, 0.3]))
+    rates_in, rates_out, _ = blocks.rates(coefficients, (2,))
+    up, down = blocks.level_blocks(rates_in, rates_out, 2)
+    lumped_up, lumped_down = lumped_level_blocks(rates_in, rates_out, blocks._lumped_links, blocks.spin_flip)
+    pi = blocks.spin_flip.levels
+    for n in range(len(up)):
+        scale = max(up[n].max(), down[n].max())
+        # the symmetry the lumping rests on, W[pi b, pi a] = W[b, a], to rounding
+        assert np.abs(up[n][:, pi[n + 1]][:, :, pi[n]] - up[n]).max() <= 1e-14 * scale
+        assert np.abs(down[n][:, pi[n]][:, :, pi[n + 1]] - down[n]).max() <= 1e-14 * scale
+        assert np.abs(lumped_up[n] - _lumped_by_definition(up[n], pi[n + 1], pi[n])).max() <= 1e-15 * scale
+        assert np.abs(lumped_down[n] - _lumped_by_definition(down[n], pi[n], pi[n + 1])).max() <= 1e-15 * scale
 
 
 @pytest.mark.parametrize(
