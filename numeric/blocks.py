@@ -590,7 +590,7 @@ class TransportBlocks:
         """
         return [np.asarray(v) for v in self._kernel(values)]
 
-    def eigensystems(self, coefficients: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    def eigensystems(self, coefficients: list[np.ndarray]) -> Eigensystems:
         """Eigensystem of every sector; kept while the Hamiltonian's coefficients are unchanged.
 
         Parameters
@@ -600,14 +600,15 @@ class TransportBlocks:
 
         Returns
         -------
-        list of (numpy.ndarray, numpy.ndarray or None)
-            ``[(energies (..., m), U (..., m_fock, m) or None)]`` per sector; None where every
-            eigenstate is a Fock state (in basis order).
+        Eigensystems
+            A list: ``[(energies (..., m), U (..., m_fock, m) or None)]`` per sector; None where
+            every eigenstate is a Fock state (in basis order).  Its ``flip_symmetric`` says
+            whether they respect the spin flip (:mod:`.symmetry`).
         """
         inputs = [coefficients[k] for k in self._hamiltonian_slots]
         return self._eigensystems.get(inputs, lambda: self._compute_eigensystems(coefficients))
 
-    def _compute_eigensystems(self, coefficients: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    def _compute_eigensystems(self, coefficients: list[np.ndarray]) -> Eigensystems:
         """Every sector's eigensystem (:mod:`.symmetry`): a mixed sector whose flip image came
         first and whose block is the image's with the Fock states mapped takes the image's, and a
         mixed sector of S_z = 0 that commutes with the flip is diagonalized by its even and odd
