@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
+from contextlib import nullcontext
 from functools import cached_property
 
 import numpy as np
@@ -1187,16 +1188,19 @@ class CompiledNetwork(TakesParameters):
             solved = ((r, s, lambda c=c, s=s: self._solve_chunk(c, s, method)) for r, c, s in chunks)
         else:
             solved = solve_chunks(self._recipe, grid, chunks, executor, method=method)
-        for rows, chunk_shape, chunk_result in solved:
-            try:
-                p, chunk_currents = chunk_result()
-            except NonUniqueSteadyState as error:
-                raise located(error, grid, rows, chunk_shape) from None
-            # (n, batch) to the chunk's grid shape + (n,); a transpose, not moveaxis (microseconds)
-            assembly.probabilities[rows] = p.reshape((n,) + chunk_shape).transpose(
-                tuple(range(1, 1 + len(chunk_shape))) + (0,)
-            )
-            assembly.add_currents(rows, chunk_shape, chunk_currents)
+        # the BLAS threads are chosen for the whole grid, not per chunk: a grid of many points
+        # cut into chunks of a few is still many points (see .threads)
+        with blas_threads_for(total, n) if executor is None else nullcontext():
+            for rows, chunk_shape, chunk_result in solved:
+                try:
+                    p, chunk_currents = chunk_result()
+                except NonUniqueSteadyState as error:
+                    raise located(error, grid, rows, chunk_shape) from None
+                # (n, batch) to the chunk's grid shape + (n,); a transpose, not moveaxis (microseconds)
+                assembly.probabilities[rows] = p.reshape((n,) + chunk_shape).transpose(
+                    tuple(range(1, 1 + len(chunk_shape))) + (0,)
+                )
+                assembly.add_currents(rows, chunk_shape, chunk_currents)
         return assembly.result()
 
     def _broadcast_state_values(self, computed: dict[str, np.ndarray], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
