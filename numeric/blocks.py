@@ -34,7 +34,7 @@ from symbolic_pme.transport.spectrum import Sector, Spectrum
 
 from .chunks import Workspace
 from .flat import FlatRates
-from .functions import golden_rule_pair, modulus_squared
+from .functions import FACTOR_LIMIT, golden_rule_pair, golden_rule_pair_factored, modulus_squared
 from .kernel import ExpressionKernel
 from .loops import compiled_loops
 from .solver import GTH_MAX_STATES, steady_state_levels
@@ -401,10 +401,10 @@ class TransportBlocks:
         self._hamiltonian_slots = tuple(sorted(set(action_slots)))
         self._amplitude_slots = tuple(sorted({k for link in self._links for k, *_ in link.creation}))
         self._eigensystems, self._state_values, self._deltas, self._tunnelling = (_Memo() for _ in range(4))
-        self._amplitudes = _Memo()
+        self._amplitudes, self._boltzmann = _Memo(), _Memo()
         self._creation_matrices: dict[int, SparseCreation] = {}
         self._link_matrices: dict[int, np.ndarray] = {}
-        self._flat_gammas, self._flat_deltas = _Memo(), _Memo()
+        self._flat_gammas, self._flat_deltas, self._flat_factors = _Memo(), _Memo(), _Memo()
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
         entries = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
         sizes = [len(m) for m in self.levels]
@@ -797,6 +797,7 @@ class TransportBlocks:
         gammas = self.tunnelling_rates(coefficients)
         deltas = self.energy_differences(coefficients)
         mirrors = self.mirror_links(coefficients)
+        factors = self.boltzmann_factors(coefficients)
         batch = math.prod(shape)
         rates_in: list[np.ndarray] = []
         rates_out: list[np.ndarray] = []
@@ -806,6 +807,17 @@ class TransportBlocks:
                 rates_out.append(rates_out[mirrors[k]])
                 continue
             mu_slot, t_slot, band = self._lead_slots[link.lead]
+            if factors[k] is not None:  # exp(E/T) kept: one product per rate
+                chemical = np.broadcast_to(-coefficients[mu_slot] / coefficients[t_slot], shape).reshape(batch)
+                if np.abs(chemical).max(initial=0.0) <= FACTOR_LIMIT:
+                    block = gamma.shape[-2:]
+                    weight, boltzmann = (
+                        a if a.ndim == 2 else _batched(a, shape, block, batch) for a in (gamma, factors[k])
+                    )
+                    entering, leaving = golden_rule_pair_factored(weight, boltzmann, np.exp(chemical)[:, None, None])
+                    rates_in.append(entering)
+                    rates_out.append(leaving)
+                    continue
             x = delta - coefficients[mu_slot][..., None, None]
             temperature = coefficients[t_slot][..., None, None]
             if band is not None:
@@ -816,6 +828,43 @@ class TransportBlocks:
             rates_in.append(_batched(entering, shape, block, batch))
             rates_out.append(_batched(leaving, shape, block, batch))
         return rates_in, rates_out, deltas
+
+    def boltzmann_factors(self, coefficients: list[np.ndarray]) -> list[np.ndarray | None]:
+        """``exp((E_upper - E_lower)/T)`` per link, where the golden rule may use it as a factor.
+
+        Kept while the Hamiltonian's coefficients and the temperatures are unchanged (a bias
+        sweep: see :func:`~.functions.golden_rule_pair_factored`).
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+
+        Returns
+        -------
+        list of numpy.ndarray or None
+            ``(..., m_upper, m_lower)`` per link (the energies' grid axes); None where the lead's
+            temperature changes along the grid or is not positive, the lead has band edges,
+            ``|E/T|`` exceeds :data:`~.functions.FACTOR_LIMIT`, or the link is a mirror (its
+            rates are read, see :meth:`mirror_links`).
+        """
+        inputs = [coefficients[k] for k in self._hamiltonian_slots + self._temperature_slots]
+
+        def compute() -> list[np.ndarray | None]:
+            deltas, mirrors = self.energy_differences(coefficients), self.mirror_links(coefficients)
+            factors: list[np.ndarray | None] = []
+            for k, (link, delta) in enumerate(zip(self._links, deltas)):
+                _, t_slot, band = self._lead_slots[link.lead]
+                temperature = coefficients[t_slot]
+                usable = band is None and temperature.ndim == 0 and float(temperature) > 0
+                usable = usable and (mirrors is None or mirrors[k] == k)
+                if usable and np.abs(delta).max(initial=0.0) <= FACTOR_LIMIT * float(temperature):
+                    factors.append(np.exp(delta / float(temperature)))
+                else:
+                    factors.append(None)
+            return factors
+
+        return self._boltzmann.get(inputs, compute)
 
     def energy_differences(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         """``E_upper - E_lower`` per link; kept while the Hamiltonian's coefficients are unchanged.
@@ -884,8 +933,16 @@ class TransportBlocks:
         )
         size = len(flat.upper)
         rates = (np.empty((2 * size, batch)) if out is None else out).reshape((2 * size,) + shape)
-        for t_slot, leads, entries in self._flat_temperature_runs:
+        temperatures = [coefficients[k] for k in self._hamiltonian_slots + self._temperature_slots]
+        factors = self._flat_factors.get(temperatures, lambda: self._flat_boltzmann(delta, coefficients), also=(ndim,))
+        for (t_slot, leads, entries), factor in zip(self._flat_temperature_runs, factors):
             weight = gamma[entries]
+            if factor is not None and self._flat_factored(coefficients, t_slot, leads, entries, factor, rates):
+                entering, leaving = rates[entries], rates[size + entries.start : size + entries.stop]
+                np.add(leaving, 1.0, out=entering)
+                np.divide(weight, entering, out=entering)
+                np.multiply(entering, leaving, out=leaving)
+                continue
             for lead in leads:
                 mu_slot, _, band = self._lead_slots[lead]
                 own = flat.lead_entries[lead]
@@ -897,6 +954,44 @@ class TransportBlocks:
             leaving = rates[size + entries.start : size + entries.stop]
             golden_rule_pair(weight, leaving, coefficients[t_slot], out=(rates[entries], leaving))
         return rates.reshape(2 * size, batch), delta
+
+    def _flat_boltzmann(self, delta: np.ndarray, coefficients: list[np.ndarray]) -> list[np.ndarray | None]:
+        """Per temperature run of the flat layout, ``exp(delta/T)`` of its entries (with the grid
+        axes of the energies), where ``T`` is one positive number, the run has no band edges and
+        ``|delta/T| <= FACTOR_LIMIT`` (see :func:`~.functions.golden_rule_pair_factored`).  The
+        choice does not depend on how the grid is chunked, except where some ``|delta/T|`` or
+        ``|mu/T|`` exceeds the limit."""
+        factors: list[np.ndarray | None] = []
+        for t_slot, leads, entries in self._flat_temperature_runs:
+            temperature = coefficients[t_slot]
+            fixed = temperature.ndim == 0 and float(temperature) > 0
+            fixed = fixed and all(self._lead_slots[lead][2] is None for lead in leads)
+            own = delta[entries]
+            if fixed and np.abs(own).max(initial=0.0) <= FACTOR_LIMIT * float(temperature):
+                factors.append(np.exp(own / float(temperature)))
+            else:
+                factors.append(None)
+        return factors
+
+    def _flat_factored(
+        self, coefficients: list[np.ndarray], t_slot: int, leads: list[int], entries: slice, factor, rates
+    ) -> bool:
+        """Write ``z = exp(delta/T) exp(-mu/T)`` into the leaving rows of a temperature run; False
+        (nothing written) where some ``|mu/T|`` exceeds :data:`~.functions.FACTOR_LIMIT`."""
+        temperature, size = float(coefficients[t_slot]), len(self.flat.upper)
+        chemical = [-np.asarray(coefficients[self._lead_slots[lead][0]]) / temperature for lead in leads]
+        if any(np.abs(c).max(initial=0.0) > FACTOR_LIMIT for c in chemical):
+            return False
+        for lead, c in zip(leads, chemical):
+            own = self.flat.lead_entries[lead]
+            local = slice(own.start - entries.start, own.stop - entries.start)
+            np.multiply(factor[local], np.exp(c), out=rates[size + own.start : size + own.stop])
+        return True
+
+    @cached_property
+    def _temperature_slots(self) -> tuple[int, ...]:
+        """The slots of the leads' temperatures."""
+        return tuple(sorted({t_slot for _, t_slot, _ in self._lead_slots}))
 
     @cached_property
     def _flat_temperature_runs(self) -> list[tuple[int, list[int], slice]]:

@@ -8,7 +8,9 @@ from numpy.typing import ArrayLike
 __all__ = [
     "fermi",
     "fermi_complement",
+    "FACTOR_LIMIT",
     "golden_rule_pair",
+    "golden_rule_pair_factored",
     "modulus_squared",
     "weighted_fermi",
     "weighted_fermi_complement",
@@ -202,6 +204,51 @@ def golden_rule_pair(
         if tail is not None:
             np.copyto(entering, weight * tail, where=beyond)
     return entering, leaving
+
+
+#: Largest ``|E/T|`` of either factor of :func:`golden_rule_pair_factored`: each factor and their
+#: product stay normal floats (``e^{+-350}`` is ``1e+-152``).
+FACTOR_LIMIT = 350.0
+
+
+def golden_rule_pair_factored(
+    weight: np.ndarray, boltzmann: np.ndarray, chemical: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`golden_rule_pair` with ``exp((E - mu)/T)`` as the product ``exp(E/T) exp(-mu/T)``.
+
+    A bias sweep changes ``mu`` and not the energy differences ``E``: ``exp(E/T)`` is computed
+    once per block, ``exp(-mu/T)`` once per grid point, and each rate costs a multiplication
+    instead of an exponential (the exponential was a third of a 101-point sweep of 1024 states).
+    The argument's own rounding, ``eps max(|E|, |mu|)/T``, bounds the accuracy of either form;
+    the product's is at most twice that.
+
+    Parameters
+    ----------
+    weight : numpy.ndarray
+        The prefactors ``2 pi |T|^2`` (not negative).
+    boltzmann : numpy.ndarray
+        ``exp(E/T)`` of the energy differences, each ``|E/T| <= FACTOR_LIMIT``.
+    chemical : numpy.ndarray
+        ``exp(-mu/T)``, each ``|mu/T| <= FACTOR_LIMIT``.  The three broadcast; the product of
+        the last two has the result's shape.
+
+    Returns
+    -------
+    entering, leaving : numpy.ndarray
+        ``weight f`` and ``weight (1 - f)``.
+
+    Examples
+    --------
+    >>> x, mu, t = np.array([[0.3, -0.2]]), np.array([0.1, 0.0]), 0.05
+    >>> entering, leaving = golden_rule_pair_factored(np.ones((1, 2)), np.exp(x / t), np.exp(-mu / t)[:, None, None])
+    >>> direct = golden_rule_pair(1.0, x[None] - mu[:, None, None], t)
+    >>> bool(np.allclose(entering, direct[0], rtol=1e-14) and np.allclose(leaving, direct[1], rtol=1e-14))
+    True
+    """
+    z = np.multiply(chemical, boltzmann)
+    entering = np.add(z, 1.0)
+    np.divide(weight, entering, out=entering)
+    return entering, np.multiply(entering, z, out=z)
 
 
 def modulus_squared(z: ArrayLike) -> np.ndarray:
