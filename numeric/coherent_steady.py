@@ -218,7 +218,9 @@ def coherent_steady_state(
         except NonUniqueSteadyState as error:
             raise located(error, grid, rows, chunk_shape) from None
         rho = kernel.densities(parameters)
-        chunk_currents = coherent_currents(kernel, terms, rho, coefficients, chunk_shape, approach=approach)
+        chunk_currents = coherent_currents(
+            kernel, terms, rho, coefficients, chunk_shape, approach=approach, energies=energies
+        )
         where = assembly.at(rows)
         densities[where] = rho.reshape(chunk_shape + rho.shape[1:])
         populations = parameters[:, kernel.population_parameters]
