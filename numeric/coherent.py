@@ -652,9 +652,12 @@ class CoherentKernel:
             if vectors is None:  # Fock states: the diagonal
                 matrix[2 * (offsets[k] + np.arange(d) * (d + 1))] = plan.occupations
                 continue
-            weights = np.einsum("fp,fq,fm->pqm", vectors, np.conj(vectors), plan.occupations).reshape(d * d, -1)
-            matrix[2 * offsets[k] : 2 * offsets[k + 1] : 2] = weights.real
-            matrix[2 * offsets[k] + 1 : 2 * offsets[k + 1] : 2] = -weights.imag if np.iscomplexobj(weights) else 0.0
+            pairs = (vectors[:, :, None] * np.conj(vectors)[:, None, :]).reshape(d, d * d)  # U[f, p] conj(U[f, q])
+            weights = pairs.T @ plan.occupations  # (d d, modes)
+            if np.iscomplexobj(weights):
+                matrix[2 * offsets[k] + 1 : 2 * offsets[k + 1] : 2] = -weights.imag
+                weights = weights.real
+            matrix[2 * offsets[k] : 2 * offsets[k + 1] : 2] = weights
         self._occupations_of = (systems, matrix)
         return matrix
 
