@@ -347,9 +347,10 @@ class CoherentKernel:
         if self._stacked is not None and self._stacked[0][0] is systems and self._stacked[0][1] == inputs:
             return self._stacked[1]
         energies = np.concatenate(_common_shape([e for e, _ in systems]), axis=-1)
+        vectors = _padded_vectors(systems)
         stacked = []
         for group, creation, (upper, lower, inside) in zip(self.groups, self._creations, self._energy_places):
-            amplitude = _group_amplitudes(group, creation, systems, coefficients)
+            amplitude = _group_amplitudes(group, creation, vectors, coefficients)
             # E_upper - E_lower of each pair's sectors, zero in the padding
             gaps = energies[..., upper], energies[..., lower]
             energy = np.subtract(*gaps, where=inside, out=np.zeros(np.broadcast_shapes(*(g.shape for g in gaps))))
@@ -646,12 +647,11 @@ class CoherentKernel:
         if self._occupations_of[0] is systems:
             return self._occupations_of[1]
         offsets = self.density_offsets
-        matrix = np.zeros((2 * offsets[-1], self.blocks.spectrum.space.n_modes))
+        matrix = self._fock_occupations.copy()
         for k, (plan, (_, vectors)) in enumerate(zip(self.blocks.sectors, systems)):
-            d = len(plan.states)
-            if vectors is None:  # Fock states: the diagonal
-                matrix[2 * (offsets[k] + np.arange(d) * (d + 1))] = plan.occupations
+            if vectors is None:
                 continue
+            d = len(plan.states)
             pairs = (vectors[:, :, None] * np.conj(vectors)[:, None, :]).reshape(d, d * d)  # U[f, p] conj(U[f, q])
             weights = pairs.T @ plan.occupations  # (d d, modes)
             if np.iscomplexobj(weights):
@@ -659,6 +659,18 @@ class CoherentKernel:
                 weights = weights.real
             matrix[2 * offsets[k] : 2 * offsets[k + 1] : 2] = weights
         self._occupations_of = (systems, matrix)
+        return matrix
+
+    @functools.cached_property
+    def _fock_occupations(self) -> np.ndarray:
+        """The part of :meth:`_occupation_matrix` the eigensystem does not change: the diagonals of
+        the sectors of Fock eigenstates (zeros elsewhere)."""
+        offsets = self.density_offsets
+        matrix = np.zeros((2 * offsets[-1], self.blocks.spectrum.space.n_modes))
+        for k, plan in enumerate(self.blocks.sectors):
+            if plan.components is None:  # Fock states, in basis order: the diagonal
+                d = len(plan.states)
+                matrix[2 * (offsets[k] + np.arange(d) * (d + 1))] = plan.occupations
         return matrix
 
     def stacked_densities(self, densities: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -679,12 +691,30 @@ class CoherentKernel:
         return [(padded[:, lower], padded[:, upper]) for lower, upper in self._stacked_densities]
 
 
-def _group_amplitudes(group: PairGroup, creation: tuple, systems: list, coefficients: list[np.ndarray]) -> np.ndarray:
+def _padded_vectors(systems: list) -> np.ndarray:
+    """Every sector's eigenvectors over its Fock states, zero-padded: ``(..., sectors, m, m)``
+    (the identity for sectors of Fock eigenstates)."""
+    given = [v for _, v in systems if v is not None]
+    if not all(v.ndim == 2 for v in given):  # grid axes: broadcast them (one eigensystem: none)
+        shape = np.broadcast_shapes(*(v.shape[:-2] for v in given))
+    else:
+        shape = ()
+    size = max(e.shape[-1] for e, _ in systems)
+    padded = np.zeros(shape + (len(systems), size, size), dtype=np.result_type(float, *given))
+    for k, (energies, vectors) in enumerate(systems):
+        m = energies.shape[-1]
+        padded[..., k, :m, :m] = np.eye(m) if vectors is None else vectors
+    return padded
+
+
+def _group_amplitudes(
+    group: PairGroup, creation: tuple, vectors: np.ndarray, coefficients: list[np.ndarray]
+) -> np.ndarray:
     """``T = U_upper^+ D U_lower`` of every link of a group, zero-padded: ``(..., G, L, m_u, m_l)``.
 
     ``D`` of all the group's links is one product of the coefficients with the group's entry
-    matrix; the eigenvectors of each pair's sectors are stacked (the identity for sectors of Fock
-    eigenstates), zero-padded, and multiplied in by two batched products.
+    matrix; the eigenvectors of each pair's sectors (from :func:`_padded_vectors`) are gathered
+    and multiplied in by two batched products.
     """
     slots, entries = creation
     used = [coefficients[k] for k in slots]
@@ -694,22 +724,9 @@ def _group_amplitudes(group: PairGroup, creation: tuple, systems: list, coeffici
         values = np.stack(np.broadcast_arrays(*used), axis=-1).astype(np.result_type(*used, float), copy=False)
     m_u, m_l = group.m_upper, group.m_lower
     d = (values @ entries).reshape(values.shape[:-1] + group.links.shape + (m_u, m_l))
-    for sectors, size, right in ((group.lower, m_l, True), (group.upper, m_u, False)):
-        vectors = [systems[k][1] for k in sectors]
-        if all(v is None for v in vectors):
-            continue
-        given = [v for v in vectors if v is not None]
-        shape = np.broadcast_shapes(*(v.shape[:-2] for v in given))
-        stacked = np.zeros(shape + (len(sectors), 1, size, size), dtype=np.result_type(*given))
-        for g, (k, v) in enumerate(zip(sectors, vectors)):
-            m = systems[k][0].shape[-1]
-            stacked[..., g, 0, :m, :m] = np.eye(m) if v is None else v
-        if right:
-            d = d @ stacked
-        else:
-            adjoint = np.swapaxes(stacked, -1, -2)
-            d = (np.conj(adjoint) if np.iscomplexobj(adjoint) else adjoint) @ d
-    return d
+    lower = vectors[..., group.lower, None, :m_l, :m_l]  # (..., G, 1, m_l, m_l)
+    upper = np.swapaxes(vectors[..., group.upper, None, :m_u, :m_u], -1, -2)
+    return (np.conj(upper) if np.iscomplexobj(upper) else upper) @ (d @ lower)
 
 
 def _common_shape(arrays: list[np.ndarray], *, trailing: int = 1) -> list[np.ndarray]:
