@@ -161,6 +161,7 @@ class CoherentKernel:
         self._factored_matrices: dict[tuple, tuple] = {}  # per kind: (the stacked arrays, their matrices)
         self._monomials: tuple = (None, None, None)  # (the chunk's lead factors, the terms, its monomials)
         self._occupations_of: tuple = (None, None)  # (the eigensystems, their occupation functionals)
+        self._leads_of: tuple = (None, None)  # (the last coefficients, their leads' mu and T)
         self._trace = self.layout.trace_row()
         self._stacking()
         self._stacked: tuple | None = None  # (the blocks' lists they come from, the stacked arrays)
@@ -325,10 +326,15 @@ class CoherentKernel:
         -------
         mus, temperatures : numpy.ndarray
             ``(..., leads)`` each (the grid axes they depend on), leads in the order of
-            :attr:`TransportBlocks.lead_names`.
+            :attr:`TransportBlocks.lead_names`; kept for the same list of coefficients (not to be
+            written to).
         """
+        if self._leads_of[0] is coefficients:  # a chunk's terms and currents ask alike
+            return self._leads_of[1]
         slots = self.blocks.lead_slots
-        return _by_lead([coefficients[s.mu] for s in slots]), _by_lead([coefficients[s.temperature] for s in slots])
+        values = _by_lead([coefficients[s.mu] for s in slots]), _by_lead([coefficients[s.temperature] for s in slots])
+        self._leads_of = (coefficients, values)
+        return values
 
     def _stacked_terms(self, coefficients: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Energies, and per group T ``(..., G, L, m_u, m_l)`` and E_u - E_l ``(..., G, 1, m_u, m_l)``.
@@ -469,7 +475,7 @@ class CoherentKernel:
         return listed, kept[1]
 
     def monomials(self, listed: FactoredTerms, terms: list[GroupTerms], batch: int) -> np.ndarray:
-        """The lead-factor monomials of the points of a chunk, ``(batch, listed.monomials + 1)``.
+        """The lead-factor monomials of the points of a chunk, ``(listed.monomials + 1, batch)``.
 
         Parameters
         ----------
@@ -504,7 +510,7 @@ class CoherentKernel:
         out = self._outputs.get(key)
         if out is None or out.shape[0] != batch:  # entries outside the rows stay zero: never written
             out = self._outputs[key] = np.zeros((batch, self.map.output_size))
-        out[:, listed.kernel_rows] = (matrices.kernel @ self.monomials(listed, terms, batch).T).T
+        out[:, listed.kernel_rows] = (matrices.kernel @ self.monomials(listed, terms, batch)).T
         return out
 
     def level_blocks(self, liouvillian: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:

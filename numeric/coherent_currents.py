@@ -97,12 +97,13 @@ def _factored_currents(
 ) -> dict[str, np.ndarray]:
     """The currents of a chunk of one eigensystem: ``I_lead = sum_k Phi_k (C_k . rho)`` over its monomials."""
     batch, monomials = densities.shape[0], listed.monomials
-    phi = kernel.monomials(listed, terms, batch)[:, :monomials]
-    functionals = (matrices.currents @ np.ascontiguousarray(densities).view(float).T).T  # (batch, 2 monomials)
-    flows = phi * functionals[:, :monomials]
-    net = {CHARGE: flows @ listed.leads, ENERGY: (phi * functionals[:, monomials:]) @ listed.leads}
+    phi = kernel.monomials(listed, terms, batch)[:monomials]  # (monomials, batch)
+    functionals = matrices.currents @ np.ascontiguousarray(densities).view(float).T  # (2 monomials, batch)
+    flows = phi * functionals[:monomials]
+    # (leads, batch) products, handed on as (batch, leads) views
+    net = {CHARGE: (listed.leads.T @ flows).T, ENERGY: (listed.leads.T @ (phi * functionals[monomials:])).T}
     if SPIN in kernel.blocks.quantities:
-        net[SPIN] = flows @ listed.spins
+        net[SPIN] = (listed.spins.T @ flows).T
     return _completed(kernel, net, coefficients, shape, batch)
 
 

@@ -430,18 +430,19 @@ class FactoredTerms:
         Returns
         -------
         numpy.ndarray
-            ``(batch, monomials + 1)`` float64.
+            ``(monomials + 1, batch)`` float64, C-contiguous: the monomials along the first axis
+            (the operand the sparse products take).
         """
         batch = particle.shape[0]
         if self.approach == "lindblad":
-            jumps = np.sqrt(np.maximum(2.0 * np.concatenate([particle.real, hole.real], axis=1), 0.0))
+            jumps = np.sqrt(np.maximum(2.0 * np.concatenate([particle.real.T, hole.real.T]), 0.0))  # (2n, batch)
             a, b = self.pair_factors
-            values = jumps[:, a] * jumps[:, b]
+            values = jumps[a] * jumps[b]
         else:
-            values = np.concatenate([particle, hole], axis=1)
-            if self.complex:
-                values = np.ascontiguousarray(values, dtype=complex).view(float)
-        return np.concatenate([values, np.ones((batch, 1))], axis=1)
+            values = np.concatenate([particle.T, hole.T])  # (2n, batch)
+            if self.complex:  # real and imaginary parts of each factor, one after the other
+                values = np.stack([values.real, values.imag], axis=1).reshape(-1, batch)
+        return np.concatenate([values, np.ones((1, batch))])
 
 
 def _structure(indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> csr_array:
