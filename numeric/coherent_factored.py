@@ -180,22 +180,29 @@ class FactoredTerms:
             first, second = (tau(x, y), tau(x_, y_)) if redfield else (tau(x, y_), tau(x_, y))
             terms.add(**common, coefficient=1.0, monomial=self._factor(which, first, conjugated))
             terms.add(**common, coefficient=1.0, monomial=self._factor(which, second, not conjugated))
-        # losses on the source: (p, q) <- (r, q) by loss[p, r, q] = -sum_x conj(P[x p]) P[x r] w[x, r or q],
-        # and (p, q) <- (p, r) by conj(loss[q, r, p]) = -sum_x P[x q] conj(P[x r]) conj(w[x, r or p])
+        # losses on the source sector, x over the target:
+        #   (p, q) <- (r, q) by loss[p, r, q] = -sum_x conj(P[x p]) P[x r] w[x, r (Redfield) or q (1vN)]
+        #   (p, q) <- (p, r) by conj(loss[q, r, p]) = -sum_x P[x q] conj(P[x r]) conj(w[x, r or p])
+        # (Lindblad: -1/2 J^+ J, with s[x p] s[x r] and s[x q] s[x r])
         x, p, r, q = (a.ravel() for a in np.indices((d_x, d_y, d_y, d_y)))
         scale = -0.5 if lindblad else -1.0
-        for column, source_row, outer, inner, flip in ((r, p, p, q, False), (p, r, q, p, True)):
-            # flip: the conjugate of loss[q, r, p] (the second kind)
-            common = dict(target=source, source=source, p=p, q=q, r=column if not flip else p, s=q if not flip else r)
-            common.update(
-                first=self._amplitude(tau(x, outer), conjugated != (not flip)),
-                second=self._amplitude(tau(x, r), conjugated != flip),
+        for conjugate_loss in (False, True):
+            outer, inner, (r_, s_) = (q, p, (p, r)) if conjugate_loss else (p, q, (r, q))
+            common = dict(
+                target=source,
+                source=source,
+                p=p,
+                q=q,
+                r=r_,
+                s=s_,
+                first=self._amplitude(tau(x, outer), conjugated == conjugate_loss),
+                second=self._amplitude(tau(x, r), conjugated != conjugate_loss),
             )
-            if lindblad:  # -1/2 J^+ J: s[x outer] s[x r]
+            if lindblad:
                 terms.add(**common, coefficient=scale, monomial=self._pair(which, tau(x, outer), tau(x, r)))
             else:
-                at = r if redfield else inner
-                terms.add(**common, coefficient=scale, monomial=self._factor(which, tau(x, at), conjugated != flip))
+                at = tau(x, r) if redfield else tau(x, inner)
+                terms.add(**common, coefficient=scale, monomial=self._factor(which, at, conjugated != conjugate_loss))
 
     def _current_terms(self, terms, base, m_lower, upper, lower, d_u, d_l):
         """The particle-current terms of one link (energy currents weigh each by ``E[energy]``)."""
