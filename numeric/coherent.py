@@ -31,7 +31,10 @@ sectors (the whole tensor), one per target row pair ``x <= x'`` for large ones. 
 product (:class:`~symbolic_pme.numeric.coherent_layout.LiouvilleMap`, applied to the entries
 that are not zero by structure) turns them, the losses and ``-i [H, rho]`` into the real
 Liouvillian directly.  Tunnelling amplitudes and energies are stacked once per eigensystem (a
-bias sweep stacks them once).  The steady state solves ``L rho = 0`` with ``Tr rho = 1``: for
+bias sweep stacks them once).  A small model (dense kernel) on a chunk of one eigensystem (a bias
+sweep) takes instead the factored kernels of :mod:`~symbolic_pme.numeric.coherent_factored`:
+sparse matrices summed from the amplitudes once per eigensystem, times the lead-factor
+monomials of each point.  The steady state solves ``L rho = 0`` with ``Tr rho = 1``: for
 small models (``M <=`` :data:`DENSE_MAX`) as one dense system, otherwise by block elimination
 down the charge levels, since ``L`` links a sector only to itself and to sectors one charge up or
 down (one LU per level block, batched over the grid points of a chunk, not one ``M x M``
@@ -45,7 +48,6 @@ import functools
 import math
 import weakref
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 from scipy.sparse import csr_array
@@ -53,6 +55,7 @@ from scipy.sparse import csr_array
 from symbolic_pme.errors import NonUniqueSteadyState
 
 from .blocks import TransportBlocks
+from .coherent_factored import FactoredMatrices, FactoredTerms
 from .coherent_layout import DensityLayout, LiouvilleMap, PairGroup, pair_groups, work_numbers
 from .functions import golden_rule_pair
 from .lead_integrals import principal_values
@@ -62,10 +65,13 @@ __all__ = ["APPROACHES", "CoherentKernel", "GroupTerms", "complex_sources"]
 #: The coherent approaches, by the names :meth:`CompiledNetwork.steady_state` takes.
 APPROACHES = ("lindblad", "redfield", "1vn")
 
-#: Liouville spaces of at most this many real parameters are solved as one dense kernel: numpy's
-#: batched LU of ``M^3 / 3`` flops per point costs less than a Python step per charge level (at
-#: M = 36, 18 us a point); at M = 70 (16 states, spinless) the elimination is already faster.
-DENSE_MAX = 64
+#: Liouville spaces of at most this many real parameters are solved as one dense kernel (and, on
+#: a chunk of one eigensystem, built from the factored matrices of
+#: :mod:`~symbolic_pme.numeric.coherent_factored`): numpy's batched LU of ``M^3 / 3`` flops per
+#: point costs less than a Python step per charge level; at M = 70 (16 states, spinless, 11
+#: points) the dense solve took 0.43 ms and the elimination 0.40-0.60 ms, and the factored
+#: kernels need the dense layout.
+DENSE_MAX = 100
 
 #: Output entries of one point's Liouvillian above which the sparse map is applied point by
 #: point (each point's sources and blocks stay in cache) rather than to the whole chunk at once.
@@ -148,6 +154,14 @@ class CoherentKernel:
         lead_of_link = np.array([link.lead for link in blocks.links], dtype=np.int64)
         #: Per group, the lead of each of its links, ``(G, L)``.
         self._group_leads = tuple(lead_of_link[group.links] for group in self.groups)
+        spin_of_link = np.array([0.0 if link.spin is None else float(link.spin) for link in blocks.links])
+        #: Per group, the S_z an electron in through each of its links carries, ``(G, L)``.
+        self._group_spins = tuple(spin_of_link[group.links] for group in self.groups)
+        self._factored_terms: dict[tuple, FactoredTerms] = {}  # per kind: the terms, listed once
+        self._factored_matrices: dict[tuple, tuple] = {}  # per kind: (the stacked arrays, their matrices)
+        self._monomials: tuple = (None, None, None)  # (the chunk's lead factors, the terms, its monomials)
+        self._occupations_of: tuple = (None, None)  # (the eigensystems, their occupation functionals)
+        self._leads_of: tuple = (None, None)  # (the last coefficients, their leads' mu and T)
         self._trace = self.layout.trace_row()
         self._stacking()
         self._stacked: tuple | None = None  # (the blocks' lists they come from, the stacked arrays)
@@ -158,21 +172,24 @@ class CoherentKernel:
     def _stacking(self) -> None:
         """Index arrays stacking each group's links and energies into its zero-padded arrays.
 
-        ``_amplitude_places[g]``: where the entries of the group's link blocks (raveled one after
-        the other, in the order of ``group.links.ravel()``) go in its flat padded amplitudes.
+        ``_creations[g]``: ``(slots, entries)``, the coefficient slots of the group's
+        ``D = sum_i t_i <b|d_i^+|a>`` and each slot's signs in its flat padded ``(G, L, m_u, m_l)``
+        array (``D`` of every link of the group is one product, ``values @ entries``).
         ``_energy_places[g]``: ``(upper, lower, inside)``, the eigenenergies (indices into the
         sectors' energies one after the other) of each pair's upper ``(G, 1, m_u, 1)`` and lower
         ``(G, 1, 1, m_l)`` states, and where both exist ``(G, 1, m_u, m_l)``.
         """
         offsets = self.map.state_offsets
-        self._amplitude_places, self._energy_places = [], []
+        self._creations, self._energy_places = [], []
         for group in self.groups:
             m_u, m_l = group.m_upper, group.m_lower
-            block = np.arange(m_u * m_l).reshape(m_u, m_l)
-            inner = [block[:d_u, :d_l].ravel() for d_u, d_l in zip(group.upper_sizes, group.lower_sizes)]
-            starts = np.arange(group.links.size).reshape(group.links.shape) * (m_u * m_l)  # of each link's block
-            positions = [starts[g, link] + inner[g] for g, link in np.ndindex(group.links.shape)]
-            self._amplitude_places.append(_Places(np.concatenate(positions), group.links.size * m_u * m_l))
+            creation = [self.blocks.links[k].creation for k in group.links.ravel()]
+            slots = sorted({slot for entries in creation for slot, *_ in entries})
+            entries = np.zeros((len(slots), group.links.size * m_u * m_l))
+            for k, link_entries in enumerate(creation):  # link k of the group's links raveled
+                for slot, rows, columns, signs in link_entries:
+                    np.add.at(entries[slots.index(slot)], (k * m_u + rows) * m_l + columns, signs)
+            self._creations.append((tuple(slots), entries))
             upper = np.zeros((group.pairs, 1, m_u, 1), dtype=np.int64)
             lower = np.zeros((group.pairs, 1, 1, m_l), dtype=np.int64)
             inside = np.zeros((group.pairs, 1, m_u, m_l), dtype=bool)
@@ -309,34 +326,37 @@ class CoherentKernel:
         -------
         mus, temperatures : numpy.ndarray
             ``(..., leads)`` each (the grid axes they depend on), leads in the order of
-            :attr:`TransportBlocks.lead_names`.
+            :attr:`TransportBlocks.lead_names`; kept for the same list of coefficients (not to be
+            written to).
         """
+        if self._leads_of[0] is coefficients:  # a chunk's terms and currents ask alike
+            return self._leads_of[1]
         slots = self.blocks.lead_slots
-        return _by_lead([coefficients[s.mu] for s in slots]), _by_lead([coefficients[s.temperature] for s in slots])
+        values = _by_lead([coefficients[s.mu] for s in slots]), _by_lead([coefficients[s.temperature] for s in slots])
+        self._leads_of = (coefficients, values)
+        return values
 
     def _stacked_terms(self, coefficients: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Energies, and per group T ``(..., G, L, m_u, m_l)`` and E_u - E_l ``(..., G, 1, m_u, m_l)``.
 
-        Each group's amplitudes are placed into its zero-padded array by one scatter, and its
-        energy differences taken from the eigenenergies by index (:meth:`_stacking`).
+        Each group's amplitudes ``T = U_u^+ D U_l`` are made in its zero-padded arrays by two
+        batched products (:func:`_group_amplitudes`), and its energy differences taken from the
+        eigenenergies by index (:meth:`_stacking`).
 
-        Kept while the blocks' memoised eigensystems and amplitudes are the same objects (a bias
-        sweep stacks them once).
+        Kept while the blocks' memoised eigensystems are the same object and the amplitudes'
+        coefficients unchanged (a bias sweep stacks them once).
         """
         blocks = self.blocks
-        sources = (blocks.eigensystems(coefficients), blocks.tunnelling_amplitudes(coefficients))
-        if self._stacked is not None and all(a is b for a, b in zip(self._stacked[0], sources)):
+        systems = blocks.eigensystems(coefficients)
+        inputs = tuple((a.shape, a.dtype.str, a.tobytes()) for a in (coefficients[k] for k in blocks.amplitude_slots))
+        sources = (systems, inputs)
+        if self._stacked is not None and self._stacked[0][0] is systems and self._stacked[0][1] == inputs:
             return self._stacked[1]
-        systems, amplitudes = sources
         energies = np.concatenate(_common_shape([e for e, _ in systems]), axis=-1)
+        vectors = _padded_vectors(systems)
         stacked = []
-        for group, places, (upper, lower, inside) in zip(self.groups, self._amplitude_places, self._energy_places):
-            blocks_of_group = _common_shape([amplitudes[k] for k in group.links.ravel()], trailing=2)
-            shape = blocks_of_group[0].shape[:-2]
-            values = np.concatenate([a.reshape(shape + (-1,)) for a in blocks_of_group], axis=-1)
-            amplitude = np.zeros(shape + (places.padded,), dtype=values.dtype)
-            amplitude[..., places.positions] = values
-            amplitude = amplitude.reshape(shape + group.links.shape + (group.m_upper, group.m_lower))
+        for group, creation, (upper, lower, inside) in zip(self.groups, self._creations, self._energy_places):
+            amplitude = _group_amplitudes(group, creation, vectors, coefficients)
             # E_upper - E_lower of each pair's sectors, zero in the padding
             gaps = energies[..., upper], energies[..., lower]
             energy = np.subtract(*gaps, where=inside, out=np.zeros(np.broadcast_shapes(*(g.shape for g in gaps))))
@@ -380,6 +400,9 @@ class CoherentKernel:
         """
         if approach not in APPROACHES:
             raise ValueError(f"approach: unknown coherent approach {approach!r}; choose from {', '.join(APPROACHES)}")
+        factored = self.factored(energies, terms, approach=approach)
+        if factored is not None:
+            return self._factored_liouvillian(*factored, terms, math.prod(shape))
         rank = 3 if approach == "1vn" else 2
         complex_ = complex_sources(terms)
         rows, columns, matrix = self.map.compressed(rank=rank, complex_sources=complex_)
@@ -403,6 +426,91 @@ class CoherentKernel:
         if out is None or out.shape[0] != batch:  # entries outside ``rows`` stay zero: never written
             out = self._outputs[rank, complex_] = np.zeros((batch, self.map.output_size))
         _apply(matrix, rows, columns, sources, out)
+        return out
+
+    def factored(
+        self, energies: np.ndarray, terms: list[GroupTerms], *, approach: str
+    ) -> tuple[FactoredTerms, FactoredMatrices] | None:
+        """The kernel and currents of one eigensystem as sparse matrices (:mod:`.coherent_factored`).
+
+        For a dense kernel (small models) on a chunk whose amplitudes and energies are the same
+        at every point (a sweep that does not change the Hamiltonian): the terms are listed once
+        per kind and summed into matrices once per eigensystem.
+
+        Parameters
+        ----------
+        energies : numpy.ndarray
+            ``(..., n_states)``, from :meth:`group_terms`.
+        terms : list of GroupTerms
+            From :meth:`group_terms`.
+        approach : {"lindblad", "redfield", "1vn"}
+            The kernel.
+
+        Returns
+        -------
+        (FactoredTerms, FactoredMatrices) or None
+            None where the chunk's eigensystems differ from point to point, or the kernel is
+            not dense.
+        """
+        if not self.map.dense or energies.ndim != 1 or any(t.amplitude.ndim != 4 for t in terms):
+            return None
+        key = (approach, complex_sources(terms))
+        listed = self._factored_terms.get(key)
+        if listed is None:
+            listed = self._factored_terms[key] = FactoredTerms(
+                self.layout,
+                self.groups,
+                self._group_leads,
+                self._group_spins,
+                leads=len(self.blocks.lead_names),
+                approach=approach,
+                complex_sources=key[1],
+            )
+        sources = (energies,) + tuple(t.amplitude for t in terms)
+        kept = self._factored_matrices.get(key)
+        if kept is None or len(kept[0]) != len(sources) or not all(a is b for a, b in zip(kept[0], sources)):
+            amplitudes = np.concatenate([t.amplitude.ravel() for t in terms])
+            gaps = np.concatenate([np.broadcast_to(t.energy, t.amplitude.shape).ravel() for t in terms])
+            kept = self._factored_matrices[key] = (sources, listed.matrices(amplitudes, energies, gaps))
+        return listed, kept[1]
+
+    def monomials(self, listed: FactoredTerms, terms: list[GroupTerms], batch: int) -> np.ndarray:
+        """The lead-factor monomials of the points of a chunk, ``(listed.monomials + 1, batch)``.
+
+        Parameters
+        ----------
+        listed : FactoredTerms
+            From :meth:`factored`.
+        terms : list of GroupTerms
+            From :meth:`group_terms`.
+        batch : int
+            The chunk's points.
+
+        Returns
+        -------
+        numpy.ndarray
+            See :meth:`FactoredTerms.monomial_values`.
+        """
+        if self._monomials[0] is terms[0].particle and self._monomials[1] is listed:  # the chunk's kernel had them
+            return self._monomials[2]
+
+        def flat(factors: list[np.ndarray]) -> np.ndarray:  # (batch, transitions), group after group
+            return np.concatenate([a.reshape(batch, -1) for a in _common_shape(factors, trailing=4)], axis=1)
+
+        particle, hole = flat([t.particle for t in terms]), flat([t.hole for t in terms])
+        values = listed.monomial_values(particle, hole)
+        self._monomials = (terms[0].particle, listed, values)
+        return values
+
+    def _factored_liouvillian(
+        self, listed: FactoredTerms, matrices: FactoredMatrices, terms: list[GroupTerms], batch: int
+    ) -> np.ndarray:
+        """The dense kernels of a chunk from the factored matrices: one sparse product."""
+        key = ("factored", listed.approach, listed.complex)
+        out = self._outputs.get(key)
+        if out is None or out.shape[0] != batch:  # entries outside the rows stay zero: never written
+            out = self._outputs[key] = np.zeros((batch, self.map.output_size))
+        out[:, listed.kernel_rows] = (matrices.kernel @ self.monomials(listed, terms, batch)).T
         return out
 
     def level_blocks(self, liouvillian: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -504,7 +612,8 @@ class CoherentKernel:
         """``Tr(rho n_mode)`` of every mode, with the coherences.
 
         Per sector, the Fock-basis populations ``diag(U rho U^+)`` (``U`` its eigenvectors over
-        its Fock states) times the Fock states' occupations.
+        its Fock states) times the Fock states' occupations; with one eigensystem for the whole
+        chunk, one product of the flat densities with :meth:`_occupation_matrix`.
 
         Parameters
         ----------
@@ -520,10 +629,13 @@ class CoherentKernel:
         numpy.ndarray
             ``(batch, modes)``, modes in the order of the Fock space's.
         """
+        systems = self.blocks.eigensystems(coefficients)
+        if all(vectors is None or vectors.ndim == 2 for _, vectors in systems):  # one eigensystem
+            return np.ascontiguousarray(densities).view(float) @ self._occupation_matrix(systems)
         batch = densities.shape[0]
         total = np.zeros((batch, self.blocks.spectrum.space.n_modes))
         offsets = self.density_offsets
-        for k, (plan, (_, vectors)) in enumerate(zip(self.blocks.sectors, self.blocks.eigensystems(coefficients))):
+        for k, (plan, (_, vectors)) in enumerate(zip(self.blocks.sectors, systems)):
             d = len(plan.states)
             rho = densities[:, offsets[k] : offsets[k + 1]].reshape(batch, d, d)
             if vectors is None:  # Fock states: the populations are the Fock-basis diagonal
@@ -533,6 +645,39 @@ class CoherentKernel:
                 fock = np.sum(rotated * np.conj(vectors), axis=-1).real.reshape(batch, -1)
             total += fock @ plan.occupations
         return total
+
+    def _occupation_matrix(self, systems: list) -> np.ndarray:
+        """``(2 sum_s d_s^2, modes)``: ``Tr(rho n_mode)`` as a functional of the flat densities (real
+        and imaginary parts side by side), ``sum_pq rho[p, q] A[p, q]`` with ``A[p, q] = sum_f
+        U[f, p] conj(U[f, q]) n_mode(f)``; kept while the eigensystems are the same object."""
+        if self._occupations_of[0] is systems:
+            return self._occupations_of[1]
+        offsets = self.density_offsets
+        matrix = self._fock_occupations.copy()
+        for k, (plan, (_, vectors)) in enumerate(zip(self.blocks.sectors, systems)):
+            if vectors is None:
+                continue
+            d = len(plan.states)
+            pairs = (vectors[:, :, None] * np.conj(vectors)[:, None, :]).reshape(d, d * d)  # U[f, p] conj(U[f, q])
+            weights = pairs.T @ plan.occupations  # (d d, modes)
+            if np.iscomplexobj(weights):
+                matrix[2 * offsets[k] + 1 : 2 * offsets[k + 1] : 2] = -weights.imag
+                weights = weights.real
+            matrix[2 * offsets[k] : 2 * offsets[k + 1] : 2] = weights
+        self._occupations_of = (systems, matrix)
+        return matrix
+
+    @functools.cached_property
+    def _fock_occupations(self) -> np.ndarray:
+        """The part of :meth:`_occupation_matrix` the eigensystem does not change: the diagonals of
+        the sectors of Fock eigenstates (zeros elsewhere)."""
+        offsets = self.density_offsets
+        matrix = np.zeros((2 * offsets[-1], self.blocks.spectrum.space.n_modes))
+        for k, plan in enumerate(self.blocks.sectors):
+            if plan.components is None:  # Fock states, in basis order: the diagonal
+                d = len(plan.states)
+                matrix[2 * (offsets[k] + np.arange(d) * (d + 1))] = plan.occupations
+        return matrix
 
     def stacked_densities(self, densities: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Every group's lower and upper density-matrix blocks, stacked and zero-padded like its terms.
@@ -552,11 +697,42 @@ class CoherentKernel:
         return [(padded[:, lower], padded[:, upper]) for lower, upper in self._stacked_densities]
 
 
-class _Places(NamedTuple):
-    """Where a group's amplitude entries go in its flat zero-padded array, and that array's length."""
+def _padded_vectors(systems: list) -> np.ndarray:
+    """Every sector's eigenvectors over its Fock states, zero-padded: ``(..., sectors, m, m)``
+    (the identity for sectors of Fock eigenstates)."""
+    given = [v for _, v in systems if v is not None]
+    if not all(v.ndim == 2 for v in given):  # grid axes: broadcast them (one eigensystem: none)
+        shape = np.broadcast_shapes(*(v.shape[:-2] for v in given))
+    else:
+        shape = ()
+    size = max(e.shape[-1] for e, _ in systems)
+    padded = np.zeros(shape + (len(systems), size, size), dtype=np.result_type(float, *given))
+    for k, (energies, vectors) in enumerate(systems):
+        m = energies.shape[-1]
+        padded[..., k, :m, :m] = np.eye(m) if vectors is None else vectors
+    return padded
 
-    positions: np.ndarray
-    padded: int
+
+def _group_amplitudes(
+    group: PairGroup, creation: tuple, vectors: np.ndarray, coefficients: list[np.ndarray]
+) -> np.ndarray:
+    """``T = U_upper^+ D U_lower`` of every link of a group, zero-padded: ``(..., G, L, m_u, m_l)``.
+
+    ``D`` of all the group's links is one product of the coefficients with the group's entry
+    matrix; the eigenvectors of each pair's sectors (from :func:`_padded_vectors`) are gathered
+    and multiplied in by two batched products.
+    """
+    slots, entries = creation
+    used = [coefficients[k] for k in slots]
+    if all(c.ndim == 0 for c in used):  # one point: no broadcasting
+        values = np.array(used, dtype=np.result_type(*used, float))
+    else:
+        values = np.stack(np.broadcast_arrays(*used), axis=-1).astype(np.result_type(*used, float), copy=False)
+    m_u, m_l = group.m_upper, group.m_lower
+    d = (values @ entries).reshape(values.shape[:-1] + group.links.shape + (m_u, m_l))
+    lower = vectors[..., group.lower, None, :m_l, :m_l]  # (..., G, 1, m_l, m_l)
+    upper = np.swapaxes(vectors[..., group.upper, None, :m_u, :m_u], -1, -2)
+    return (np.conj(upper) if np.iscomplexobj(upper) else upper) @ (d @ lower)
 
 
 def _common_shape(arrays: list[np.ndarray], *, trailing: int = 1) -> list[np.ndarray]:

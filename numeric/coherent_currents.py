@@ -24,6 +24,7 @@ import numpy as np
 from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
 
 from .coherent import CoherentKernel, GroupTerms
+from .coherent_factored import FactoredMatrices, FactoredTerms
 
 __all__ = ["coherent_currents"]
 
@@ -36,8 +37,13 @@ def coherent_currents(
     shape: tuple[int, ...],
     *,
     approach: str,
+    energies: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Currents of every lead at the points of a chunk.
+
+    A chunk of one eigensystem (:meth:`CoherentKernel.factored`) takes one sparse product with
+    the functionals of its monomials (:mod:`~symbolic_pme.numeric.coherent_factored`); others
+    the products per group below.
 
     Parameters
     ----------
@@ -53,6 +59,8 @@ def coherent_currents(
         The chunk's grid shape.
     approach : {"lindblad", "redfield", "1vn"}
         The kernel the densities come from.
+    energies : numpy.ndarray
+        ``(..., n_states)``: the eigenenergies, from :meth:`CoherentKernel.group_terms`.
 
     Returns
     -------
@@ -61,17 +69,47 @@ def coherent_currents(
     """
     blocks = kernel.blocks
     batch = densities.shape[0]
-    particles, energies = [], []
+    factored = kernel.factored(energies, terms, approach=approach)
+    if factored is not None:
+        return _factored_currents(kernel, *factored, terms, densities, coefficients, shape)
+    particles, carried = [], []
     for term, stacked in zip(terms, kernel.stacked_densities(densities)):
         links = term.group.links.shape
         lower, upper = (rho.reshape(shape + rho.shape[1:]) for rho in stacked)
         particle, energy = _group_currents(term, lower, upper, approach)
         particles.append(np.broadcast_to(particle, shape + links).reshape(batch, -1))
-        energies.append(np.broadcast_to(energy, shape + links).reshape(batch, -1))
+        carried.append(np.broadcast_to(energy, shape + links).reshape(batch, -1))
     flows = np.concatenate(particles, axis=1)
-    net = {CHARGE: flows @ kernel.link_leads, ENERGY: np.concatenate(energies, axis=1) @ kernel.link_leads}
+    net = {CHARGE: flows @ kernel.link_leads, ENERGY: np.concatenate(carried, axis=1) @ kernel.link_leads}
     if SPIN in blocks.quantities:
         net[SPIN] = (flows * kernel.link_spins) @ kernel.link_leads
+    return _completed(kernel, net, coefficients, shape, batch)
+
+
+def _factored_currents(
+    kernel: CoherentKernel,
+    listed: FactoredTerms,
+    matrices: FactoredMatrices,
+    terms: list[GroupTerms],
+    densities: np.ndarray,
+    coefficients: list[np.ndarray],
+    shape: tuple[int, ...],
+) -> dict[str, np.ndarray]:
+    """The currents of a chunk of one eigensystem: ``I_lead = sum_k Phi_k (C_k . rho)`` over its monomials."""
+    batch, monomials = densities.shape[0], listed.monomials
+    phi = kernel.monomials(listed, terms, batch)[:monomials]  # (monomials, batch)
+    functionals = matrices.currents @ np.ascontiguousarray(densities).view(float).T  # (2 monomials, batch)
+    flows = phi * functionals[:monomials]
+    # (leads, batch) products, handed on as (batch, leads) views
+    net = {CHARGE: (listed.leads.T @ flows).T, ENERGY: (listed.leads.T @ (phi * functionals[monomials:])).T}
+    if SPIN in kernel.blocks.quantities:
+        net[SPIN] = (listed.spins.T @ flows).T
+    return _completed(kernel, net, coefficients, shape, batch)
+
+
+def _completed(kernel: CoherentKernel, net: dict, coefficients: list[np.ndarray], shape: tuple[int, ...], batch: int):
+    """Heat currents ``J - mu I`` added, every quantity as ``(leads, batch)``."""
+    blocks = kernel.blocks
     mus, _ = kernel.lead_parameters(coefficients)
     mus = np.broadcast_to(mus, shape + mus.shape[-1:]).reshape(batch, -1)
     net[HEAT] = net[ENERGY] - mus * net[CHARGE]

@@ -44,6 +44,9 @@ __all__ = ["CoherentSteadyState", "coherent_kernel", "coherent_memory", "coheren
 #: The coherent kernel of each live TransportBlocks (its index layout is built once).
 _KERNELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
+#: The sector labels of each live kernel.
+_LABELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
 #: Numbers of work arrays per chunk (about 64 MB), as on the Pauli path.
 CHUNK_NUMBERS = 1 << 23
 
@@ -203,14 +206,15 @@ def coherent_steady_state(
     n, total = len(compiled.states), math.prod(grid.shape)
     coherent_memory(compiled, total, approach=approach).check()
     symbol_values = compiled.symbol_values(grid.values)
-    computed = blocks.state_values(blocks.coefficients(symbol_values))
+    whole = blocks.coefficients(symbol_values)
+    computed = blocks.state_values(whole)
     state_values = {name: np.broadcast_to(v, shape + (n,)) for name, v in computed.items()}
     assembly = SteadyStateAssembly(grid, compiled.states, channels, blocks.quantities, state_values, progress=progress)
     densities = np.empty(shape + (kernel.density_offsets[-1],), dtype=complex)
     modes = compiled.blocks.spectrum.space.modes
     occupations = np.empty(shape + (len(modes),))
     for rows, chunk, chunk_shape in row_chunks(symbol_values, shape, _chunk_size(kernel.work_per_point())):
-        coefficients = blocks.coefficients(chunk)
+        coefficients = whole if rows == slice(None) else blocks.coefficients(chunk)  # one chunk: the whole grid
         energies, terms = kernel.group_terms(coefficients, principal_parts=principal_parts)
         try:
             liouvillian = kernel.liouvillian(energies, terms, chunk_shape, approach=approach)
@@ -218,19 +222,20 @@ def coherent_steady_state(
         except NonUniqueSteadyState as error:
             raise located(error, grid, rows, chunk_shape) from None
         rho = kernel.densities(parameters)
-        chunk_currents = coherent_currents(kernel, terms, rho, coefficients, chunk_shape, approach=approach)
+        chunk_currents = coherent_currents(
+            kernel, terms, rho, coefficients, chunk_shape, approach=approach, energies=energies
+        )
         where = assembly.at(rows)
         densities[where] = rho.reshape(chunk_shape + rho.shape[1:])
         populations = parameters[:, kernel.population_parameters]
         assembly.probabilities[where] = populations.reshape(chunk_shape + populations.shape[1:])
         occupations[where] = kernel.occupations(rho, coefficients, chunk_shape).reshape(chunk_shape + (len(modes),))
         assembly.add_currents(rows, chunk_shape, chunk_currents)
-    labels = tuple(tuple(compiled.states[i] for i in plan.states) for plan in blocks.sectors)
     return assembly.result(
         CoherentSteadyState,
         approach=approach,
         principal_parts=principal_parts,
-        sectors=labels,
+        sectors=_sector_labels(kernel, compiled.states),
         density_matrices=tuple(
             densities[..., a:b].reshape(shape + (sector.size, sector.size))
             for a, b, sector in zip(kernel.density_offsets, kernel.density_offsets[1:], layout.sectors)
@@ -256,6 +261,14 @@ def coherent_kernel(blocks: TransportBlocks) -> CoherentKernel:
     if kernel is None:
         kernel = _KERNELS[blocks] = CoherentKernel(blocks)
     return kernel
+
+
+def _sector_labels(kernel: CoherentKernel, states: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The state labels of each sector, made once per kernel (a tuple of tuples per solve took tens of us)."""
+    labels = _LABELS.get(kernel)
+    if labels is None:
+        labels = _LABELS[kernel] = tuple(tuple(states[i] for i in plan.states) for plan in kernel.blocks.sectors)
+    return labels
 
 
 def _blocks(compiled: CompiledNetwork):
