@@ -64,6 +64,10 @@ __all__ = [
 
 Entries = tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]  # (slot, rows, columns, signs)
 
+#: Largest memory (bytes) of the kept Boltzmann factors ``exp(E/T)`` (:meth:`TransportBlocks.boltzmann_factors`):
+#: 32 MiB, 4 million rates (a bias sweep of spinless 10 or spinful 6 orbitals keeps them).
+FACTOR_MEMORY = 32 * 2**20
+
 #: Lower sectors of at least this many states take the sparse product for ``D U_a`` (below it, making
 #: the sparse matrix, about 100 us a link, costs more than the dense GEMM).
 SPARSE_MIN_STATES = 32
@@ -407,6 +411,7 @@ class TransportBlocks:
         self._flat_gammas, self._flat_deltas, self._flat_factors = _Memo(), _Memo(), _Memo()
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
         entries = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
+        self._rate_entries = entries
         sizes = [len(m) for m in self.levels]
         self._work_dense = 4 * entries + self.n_states**2
         self._work_levels = 4 * entries + sum(3 * a * b + 2 * b * b for a, b in zip(sizes, sizes[1:]))
@@ -846,8 +851,12 @@ class TransportBlocks:
             ``(..., m_upper, m_lower)`` per link (the energies' grid axes); None where the lead's
             temperature changes along the grid or is not positive, the lead has band edges,
             ``|E/T|`` exceeds :data:`~.functions.FACTOR_LIMIT`, or the link is a mirror (its
-            rates are read, see :meth:`mirror_links`).
+            rates are read, see :meth:`mirror_links`).  All None for a model whose factors
+            would hold more than :data:`FACTOR_MEMORY` (they are kept beside the energy
+            differences: at 16 384 spinless states 570 MiB more for a single solve).
         """
+        if self._rate_entries * 8 > FACTOR_MEMORY:
+            return [None] * len(self._links)
         inputs = [coefficients[k] for k in self._hamiltonian_slots + self._temperature_slots]
 
         def compute() -> list[np.ndarray | None]:

@@ -105,3 +105,18 @@ def test_flat_rates_equal_the_direct_golden_rule(temperature):
     expected = np.concatenate([entering, leaving])
     assert np.all(np.isfinite(rates))
     assert np.abs(rates - expected).max() <= 1e-13 * expected.max()
+
+
+def test_no_factors_are_kept_beyond_their_memory_bound(monkeypatch):
+    import symbolic_pme.numeric.blocks as blocks_module
+
+    compiled = load_model(DATA / "random_spinless_6.toml").compile()
+    blocks = compiled._blocks
+    monkeypatch.setattr(blocks_module, "FACTOR_MEMORY", 8 * blocks._rate_entries - 1)  # one rate too many
+    coefficients = blocks.coefficients(compiled.symbol_values({"V": np.linspace(-1.0, 1.0, 5)}))
+    assert all(f is None for f in blocks.boltzmann_factors(coefficients))
+    rates_in, rates_out, _ = blocks.rates(coefficients, (5,))
+    for (direct_in, direct_out), ours_in, ours_out in zip(
+        _direct_block_rates(blocks, coefficients, (5,)), rates_in, rates_out
+    ):
+        assert np.array_equal(ours_in, direct_in) and np.array_equal(ours_out, direct_out)
