@@ -4,6 +4,7 @@ import pytest
 import sympy as sp
 
 from symbolic_pme import FockSpace, Hamiltonian
+from symbolic_pme.parsing import to_expr
 
 
 def operator_sum(space, terms):
@@ -118,3 +119,30 @@ def test_mixing_orbital_and_spin_orbital_names_is_ambiguous():
     space = FockSpace(["a", "b"], spin=True)
     with pytest.raises(ValueError, match="mix of orbital and spin-orbital"):
         Hamiltonian(space, hopping={("a", "b_up"): 1})
+
+
+@pytest.mark.parametrize(
+    "onsite",
+    [
+        {"a": 0.1, "b": -0.1, "c": 0.0},  # floats, with a zero and a cancelling pair
+        {"a": sp.Rational(1, 3), "b": 2, "c": 0},  # exact numbers
+        {"a": "e", "b": 0.25, "c": "e/2"},  # symbols: Add itself
+    ],
+    ids=["floats", "rationals", "symbols"],
+)
+def test_fock_energy_is_the_sum_of_its_diagonal_terms(onsite):
+    """The numeric fast path of fock_energy returns what sympy.Add returns, type included."""
+    space = FockSpace(["a", "b", "c"])
+    dot = Hamiltonian(space, onsite=onsite, coulomb={("a", "b"): 0.5, ("b", "c"): -0.5})
+    for position, state in enumerate(space.states):
+        terms = []
+        for action in dot.diagonal_actions:
+            hits = [k for k, column in enumerate(action.columns) if column == position]
+            terms += [int(action.signs[k]) * action.coefficient for k in hits]
+        expected = sp.Add(*terms)
+        assert sp.srepr(dot.fock_energy(position)) == sp.srepr(expected), state
+        occupied = [name for name in "abc" if space.occupation(state, space.mode(name))]
+        exact = sum(to_expr(onsite[name], "onsite") for name in occupied) + sp.Rational(1, 2) * (
+            ("a" in occupied and "b" in occupied) - ("b" in occupied and "c" in occupied)
+        )
+        assert sp.simplify(dot.fock_energy(position) - exact) == 0

@@ -194,6 +194,8 @@ class Hamiltonian:
             hit = np.searchsorted(action.columns, position)
             if hit < len(action.columns) and action.columns[hit] == position:
                 terms.append(int(action.signs[hit]) * action.coefficient)
+        if all(term.is_Number for term in terms):
+            return _number_sum(terms)
         return sympy.Add(*terms)
 
     def block(self, key: SectorKey) -> sympy.Matrix:
@@ -394,3 +396,16 @@ def _pair(key, table: str) -> tuple[str, str]:
     if not (isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, str) for k in key)):
         raise ValueError(f"{table} {key!r}: expected a pair of orbital names")
     return key
+
+
+def _number_sum(numbers: list[sympy.Number]) -> sympy.Number:
+    """``sympy.Add(*numbers)`` without ``Add``, whose first call imports ``sympy.tensor`` (55 ms
+    of a numeric model's first load): the same steps (zeros dropped, one number as it is, the
+    rest accumulated in order from zero), so the same number of the same type."""
+    numbers = [n for n in numbers if n is not sympy.S.Zero]
+    if len(numbers) == 1:
+        return numbers[0]
+    total = sympy.S.Zero
+    for number in numbers:
+        total = total + number
+    return total
