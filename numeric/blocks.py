@@ -34,7 +34,7 @@ from symbolic_pme.transport.spectrum import Sector, Spectrum
 
 from .chunks import Workspace
 from .flat import FlatRates
-from .functions import FACTOR_LIMIT, golden_rule_pair, golden_rule_pair_factored, modulus_squared
+from .functions import boltzmann_factor, chemical_factor, golden_rule_pair, golden_rule_pair_factored, modulus_squared
 from .kernel import ExpressionKernel
 from .loops import compiled_loops
 from .solver import GTH_MAX_STATES, steady_state_levels
@@ -400,7 +400,7 @@ class TransportBlocks:
         #: map the sectors and the tunnelling blocks onto each other; see :mod:`.symmetry`).
         self._mirror_links: tuple[int, ...] | None = None
         self._lumped_links: tuple[LumpedLink, ...] = ()
-        self.spin_flip = self._spin_flip()
+        self.spin_flip = self._spin_flip(level_position)
         self._kernel = ExpressionKernel(list(slots), arguments)
         self._hamiltonian_slots = tuple(sorted(set(action_slots)))
         self._amplitude_slots = tuple(sorted({k for link in self._links for k, *_ in link.creation}))
@@ -431,8 +431,9 @@ class TransportBlocks:
             spins = [0.0 if k.spin is None else float(k.spin) for k in self._links]
             self._flat_spins = np.concatenate([np.full(len(u) * len(l_), s) for (u, l_, _), s in zip(layout, spins)])
 
-    def _spin_flip(self) -> SpinFlip | None:
-        """The model's spin flip where its sectors and couplings respect it (:mod:`.symmetry`)."""
+    def _spin_flip(self, level_position: np.ndarray) -> SpinFlip | None:
+        """The model's spin flip where its sectors and couplings respect it (:mod:`.symmetry`);
+        ``level_position`` is each state's position within its charge level."""
         plans = self._sectors
         if not self.spectrum.space.spin or not all(p.components is None or p.whole for p in plans):
             return None
@@ -456,11 +457,12 @@ class TransportBlocks:
             m if in_order[link.lower] and in_order[link.upper] else k
             for k, (link, m) in enumerate(zip(self._links, mirrors))
         )
-        position = np.empty(self.n_states, dtype=np.int64)
-        for members in self.levels:
-            position[members] = np.arange(len(members))
         self._lumped_links = lumped_links(
-            flip, [(k.level, position[plans[k.lower].states], position[plans[k.upper].states]) for k in self._links]
+            flip,
+            [
+                (k.level, level_position[plans[k.lower].states], level_position[plans[k.upper].states])
+                for k in self._links
+            ],
         )
         return flip
 
@@ -812,17 +814,19 @@ class TransportBlocks:
                 rates_out.append(rates_out[mirrors[k]])
                 continue
             mu_slot, t_slot, band = self._lead_slots[link.lead]
-            if factors[k] is not None:  # exp(E/T) kept: one product per rate
-                chemical = np.broadcast_to(-coefficients[mu_slot] / coefficients[t_slot], shape).reshape(batch)
-                if np.abs(chemical).max(initial=0.0) <= FACTOR_LIMIT:
-                    block = gamma.shape[-2:]
-                    weight, boltzmann = (
-                        a if a.ndim == 2 else _batched(a, shape, block, batch) for a in (gamma, factors[k])
-                    )
-                    entering, leaving = golden_rule_pair_factored(weight, boltzmann, np.exp(chemical)[:, None, None])
-                    rates_in.append(entering)
-                    rates_out.append(leaving)
-                    continue
+            chemical = (
+                None if factors[k] is None else chemical_factor(coefficients[mu_slot], float(coefficients[t_slot]))
+            )
+            if chemical is not None:  # exp(E/T) kept: one product per rate
+                chemical = np.broadcast_to(chemical, shape).reshape(batch, 1, 1)
+                block = gamma.shape[-2:]
+                weight, boltzmann = (
+                    a if a.ndim == 2 else _batched(a, shape, block, batch) for a in (gamma, factors[k])
+                )
+                entering, leaving = golden_rule_pair_factored(weight, boltzmann, chemical)
+                rates_in.append(entering)
+                rates_out.append(leaving)
+                continue
             x = delta - coefficients[mu_slot][..., None, None]
             temperature = coefficients[t_slot][..., None, None]
             if band is not None:
@@ -864,13 +868,8 @@ class TransportBlocks:
             factors: list[np.ndarray | None] = []
             for k, (link, delta) in enumerate(zip(self._links, deltas)):
                 _, t_slot, band = self._lead_slots[link.lead]
-                temperature = coefficients[t_slot]
-                usable = band is None and temperature.ndim == 0 and float(temperature) > 0
-                usable = usable and (mirrors is None or mirrors[k] == k)
-                if usable and np.abs(delta).max(initial=0.0) <= FACTOR_LIMIT * float(temperature):
-                    factors.append(np.exp(delta / float(temperature)))
-                else:
-                    factors.append(None)
+                usable = band is None and (mirrors is None or mirrors[k] == k)
+                factors.append(boltzmann_factor(delta, coefficients[t_slot]) if usable else None)
             return factors
 
         return self._boltzmann.get(inputs, compute)
@@ -972,14 +971,8 @@ class TransportBlocks:
         ``|mu/T|`` exceeds the limit."""
         factors: list[np.ndarray | None] = []
         for t_slot, leads, entries in self._flat_temperature_runs:
-            temperature = coefficients[t_slot]
-            fixed = temperature.ndim == 0 and float(temperature) > 0
-            fixed = fixed and all(self._lead_slots[lead][2] is None for lead in leads)
-            own = delta[entries]
-            if fixed and np.abs(own).max(initial=0.0) <= FACTOR_LIMIT * float(temperature):
-                factors.append(np.exp(own / float(temperature)))
-            else:
-                factors.append(None)
+            usable = all(self._lead_slots[lead][2] is None for lead in leads)
+            factors.append(boltzmann_factor(delta[entries], coefficients[t_slot]) if usable else None)
         return factors
 
     def _flat_factored(
@@ -988,13 +981,13 @@ class TransportBlocks:
         """Write ``z = exp(delta/T) exp(-mu/T)`` into the leaving rows of a temperature run; False
         (nothing written) where some ``|mu/T|`` exceeds :data:`~.functions.FACTOR_LIMIT`."""
         temperature, size = float(coefficients[t_slot]), len(self.flat.upper)
-        chemical = [-np.asarray(coefficients[self._lead_slots[lead][0]]) / temperature for lead in leads]
-        if any(np.abs(c).max(initial=0.0) > FACTOR_LIMIT for c in chemical):
+        chemical = [chemical_factor(coefficients[self._lead_slots[lead][0]], temperature) for lead in leads]
+        if any(c is None for c in chemical):
             return False
         for lead, c in zip(leads, chemical):
             own = self.flat.lead_entries[lead]
             local = slice(own.start - entries.start, own.stop - entries.start)
-            np.multiply(factor[local], np.exp(c), out=rates[size + own.start : size + own.stop])
+            np.multiply(factor[local], c, out=rates[size + own.start : size + own.stop])
         return True
 
     @cached_property

@@ -9,6 +9,8 @@ __all__ = [
     "fermi",
     "fermi_complement",
     "FACTOR_LIMIT",
+    "boltzmann_factor",
+    "chemical_factor",
     "golden_rule_pair",
     "golden_rule_pair_factored",
     "modulus_squared",
@@ -209,6 +211,62 @@ def golden_rule_pair(
 #: Largest ``|E/T|`` of either factor of :func:`golden_rule_pair_factored`: each factor and their
 #: product stay normal floats (``e^{+-350}`` is ``1e+-152``).
 FACTOR_LIMIT = 350.0
+
+
+def boltzmann_factor(energies: np.ndarray, temperature: np.ndarray) -> np.ndarray | None:
+    """``exp(E/T)``, the factor :func:`golden_rule_pair_factored` keeps, where it may be kept.
+
+    Parameters
+    ----------
+    energies : numpy.ndarray
+        Energy differences ``E``.
+    temperature : numpy.ndarray
+        The temperature.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        None unless ``temperature`` is one positive number and every ``|E/T| <=
+        FACTOR_LIMIT``.
+
+    Examples
+    --------
+    >>> boltzmann_factor(np.array([0.0, 0.1]), np.asarray(0.1)).round(6).tolist()
+    [1.0, 2.718282]
+    >>> boltzmann_factor(np.array([40.0]), np.asarray(0.1)) is None  # |E/T| = 400
+    True
+    """
+    if temperature.ndim or not float(temperature) > 0:
+        return None
+    if np.abs(energies).max(initial=0.0) > FACTOR_LIMIT * float(temperature):
+        return None
+    return np.exp(energies / float(temperature))
+
+
+def chemical_factor(mu: ArrayLike, temperature: float) -> np.ndarray | None:
+    """``exp(-mu/T)``, the per-point factor of :func:`golden_rule_pair_factored`.
+
+    Parameters
+    ----------
+    mu : array_like
+        Chemical potentials.
+    temperature : float
+        The (positive) temperature.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        None where some ``|mu/T|`` exceeds ``FACTOR_LIMIT``.
+
+    Examples
+    --------
+    >>> chemical_factor(np.array([0.0, -0.1]), 0.1).round(6).tolist()
+    [1.0, 2.718282]
+    """
+    exponent = -np.asarray(mu) / temperature
+    if np.abs(exponent).max(initial=0.0) > FACTOR_LIMIT:
+        return None
+    return np.exp(exponent)
 
 
 def golden_rule_pair_factored(
