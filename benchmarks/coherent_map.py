@@ -21,7 +21,14 @@
    model's Pauli sweep is timed beside, for scale, against QmeQ's Pauli (``itype=3``); the cases
    of a model are timed alternately, repeat by repeat.
 
-Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/coherent_map.py [--points N] [--repeats R]
+QmeQ's recorded times come from another run, on a machine whose speed swings by up to 2x within
+minutes (the same code took 0.94-1.85 ms here in one hour).  With ``--qmeq PYTHON`` (an
+interpreter with QmeQ 1.1, made by ``benchmarks/install_qmeq.sh``) QmeQ is also timed live, the
+same loop as the files record (``benchmarks/qmeq_worker.py``), beside ours repeat by repeat, and the
+ratios to its live times are printed too: measured in one run, both sides in the same phase of
+the machine.  Its currents are checked against ours (to 1e-4) so that both time the same model.
+
+Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/coherent_map.py [--points N] [--repeats R] [--qmeq PYTHON]
 (single-threaded BLAS, as QmeQ's timings are).
 """
 
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -85,12 +93,47 @@ def banded(path: Path, folder: Path) -> Path:
     return target
 
 
-def random_models(repeats: int) -> None:
+class LiveQmeQ:
+    """QmeQ timed on request in its own interpreter (``qmeq_worker.py``)."""
+
+    def __init__(self, python: str) -> None:
+        worker = Path(__file__).with_name("qmeq_worker.py")
+        self._process = subprocess.Popen(
+            [python, str(worker)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def timed(self, model: Path, kerntype: str, itype: int) -> dict:
+        request = {"model": str(model), "kerntype": kerntype, "itype": itype}
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        return json.loads(self._process.stdout.readline())
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        self._process.wait()
+
+
+def check_currents(data: dict, result, live: list) -> None:
+    """Our currents of each lead against QmeQ's (its channels summed), to 1e-4 of the largest (QmeQ's
+    principal parts are quadratures, ours closed forms: they differ by up to 1e-7 of the current)."""
+    channels = np.array(live)
+    for lead, members in data["params"]["physical_leads"].items():
+        theirs = channels[:, members].sum(axis=1)
+        if not np.allclose(result.current[lead], theirs, rtol=0, atol=1e-4 * np.abs(theirs).max()):
+            difference = np.abs(result.current[lead] - theirs).max()
+            raise SystemExit(f"QmeQ's live {lead} current differs from ours by {difference:.1e}: not the same model")
+
+
+def random_models(repeats: int, qmeq: LiveQmeQ | None = None, names: tuple[str, ...] = MODELS) -> None:
     print("random reference models, 11 bias points: ours (sweep, nothing memoised) / QmeQ loop_s")
-    print(f"  {'model':18s} {'approach':8s} itype  best s  median s  QmeQ loop    wall  ratio best  median")
+    live_columns = "  QmeQ live best  median  ratio best  median" if qmeq else ""
+    print(
+        f"  {'model':18s} {'approach':8s} itype  best s  median s  QmeQ loop    wall  ratio best  median{live_columns}"
+    )
     worst = {"best": 0.0, "median": 0.0}
+    worst_live = {"best": 0.0, "median": 0.0}
     with tempfile.TemporaryDirectory() as folder:
-        for name in MODELS:
+        for name in names:
             data = json.loads((REFERENCE / f"{name}.json").read_text())
             biases = np.array(data["params"]["sweep_values"])
             start = time.perf_counter()
@@ -114,37 +157,63 @@ def random_models(repeats: int) -> None:
                 if not (itype == 0 and approach == "lindblad")  # QmeQ's Lindblad has no principal parts
             ]
             runs = {}
-            for approach, itype, _ in cases:
+            for approach, itype, key in cases:
                 options = {"approach": approach, "principal_parts": itype == 0}
                 model = models[0 if itype == 0 else 2]
-                model.sweep({"V": biases}, **options)  # index maps of this kind
-                runs[approach, itype] = (model, options, [])
+                result = model.sweep({"V": biases}, **options)  # index maps of this kind
+                runs[approach, itype] = (model, options, [], [])
+                if qmeq:  # the same model on both sides: the currents agree
+                    check_currents(data, result, qmeq.timed(REFERENCE / f"{name}.json", key, itype)["current"])
             for _ in range(repeats):  # interleaved: a drift in the machine's speed hits every case alike
-                for model, options, seconds in runs.values():
+                for (approach, itype, key), (model, options, seconds, theirs) in zip(cases, runs.values()):
                     forget(model)
                     seconds.append(elapsed(lambda: model.sweep({"V": biases}, **options)))
+                    if qmeq:
+                        theirs.append(qmeq.timed(REFERENCE / f"{name}.json", key, itype)["loop_s"])
             for approach, itype, key in cases:
                 timing = data["results"][f"{key}|dband=10000.0|itype={itype}"]["timing"]
                 ours = {"best": min(runs[approach, itype][2]), "median": float(np.median(runs[approach, itype][2]))}
                 ratio = {kind: seconds / timing["loop_s"] for kind, seconds in ours.items()}
-                if approach != "pauli":
-                    worst = {kind: max(worst[kind], ratio[kind]) for kind in worst}
-                print(
+                line = (
                     f"  {'':18s} {approach:8s} {itype:5d} {ours['best']:7.4f} {ours['median']:9.4f} "
                     f"{timing['loop_s']:10.4f} {timing['wall_s']:7.4f} {ratio['best']:11.2f} {ratio['median']:7.2f}"
                 )
+                if qmeq:  # per repeat, ours over theirs timed right after it
+                    theirs = np.array(runs[approach, itype][3])
+                    pairs = np.array(runs[approach, itype][2]) / theirs
+                    live = {"best": min(runs[approach, itype][2]) / theirs.min(), "median": float(np.median(pairs))}
+                    line += f" {theirs.min():15.4f} {np.median(theirs):7.4f} {live['best']:11.2f} {live['median']:7.2f}"
+                if approach != "pauli":
+                    worst = {kind: max(worst[kind], ratio[kind]) for kind in worst}
+                    if qmeq:
+                        worst_live = {kind: max(worst_live[kind], live[kind]) for kind in worst}
+                print(line)
     print(
         f"  largest ratio of a coherent approach: {worst['best']:.2f} best, {worst['median']:.2f} median (target < 1)"
     )
+    if qmeq:
+        print(
+            f"  largest ratio to QmeQ timed live: {worst_live['best']:.2f} best to best, "
+            f"{worst_live['median']:.2f} median of the per-repeat ratios (target < 1)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--qmeq", metavar="PYTHON", help="an interpreter with QmeQ 1.1: time it live beside ours")
+    parser.add_argument("--skip-triangle", action="store_true", help="only the random reference models")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=MODELS, help="the random models to time")
     options = parser.parse_args()
-    triangle(options.points, options.repeats)
-    random_models(options.repeats)
+    if not options.skip_triangle:
+        triangle(options.points, options.repeats)
+    qmeq = LiveQmeQ(options.qmeq) if options.qmeq else None
+    try:
+        random_models(options.repeats, qmeq, tuple(options.models))
+    finally:
+        if qmeq:
+            qmeq.close()
 
 
 if __name__ == "__main__":

@@ -440,16 +440,28 @@ class FactoredTerms:
             ``(monomials + 1, batch)`` float64, C-contiguous: the monomials along the first axis
             (the operand the sparse products take).
         """
-        batch = particle.shape[0]
+        batch, n = particle.shape
         if self.approach == "lindblad":
-            jumps = np.sqrt(np.maximum(2.0 * np.concatenate([particle.real.T, hole.real.T]), 0.0))  # (2n, batch)
+            # written in place: on a 16-state model's sweep the temporaries had cost 60 us of 85
+            jumps = np.empty((2 * n, batch))  # s = sqrt(2 Re w), (2n, batch)
+            jumps[:n], jumps[n:] = particle.real.T, hole.real.T
+            np.multiply(jumps, 2.0, out=jumps)
+            np.sqrt(np.maximum(jumps, 0.0, out=jumps), out=jumps)
             a, b = self.pair_factors
-            values = jumps[a] * jumps[b]
+            values = np.empty((self.monomials + 1, batch))
+            np.take(jumps, a, axis=0, out=values[:-1])
+            values[:-1] *= np.take(jumps, b, axis=0)
+            values[-1] = 1.0
+            return values
+        values = np.empty((self.monomials + 1, batch))
+        if self.complex:  # real and imaginary parts of each factor, one after the other
+            for k, factor in enumerate((particle, hole)):
+                parts = values[2 * k * n : 2 * (k + 1) * n].reshape(n, 2, batch)
+                parts[:, 0], parts[:, 1] = factor.real.T, factor.imag.T
         else:
-            values = np.concatenate([particle.T, hole.T])  # (2n, batch)
-            if self.complex:  # real and imaginary parts of each factor, one after the other
-                values = np.stack([values.real, values.imag], axis=1).reshape(-1, batch)
-        return np.concatenate([values, np.ones((1, batch))])
+            values[:n], values[n : 2 * n] = particle.T, hole.T
+        values[-1] = 1.0
+        return values
 
 
 def _structure(indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> csr_array:
