@@ -155,6 +155,20 @@ def place_entries(
     return block
 
 
+def _placed_blocks(
+    slots: tuple[int, ...], coefficients: list[np.ndarray], matrix: np.ndarray, places
+) -> list[np.ndarray]:
+    """``(..., m, m)`` blocks ``sum_slot c_slot * signs`` of several sectors by one product with
+    their joined entry matrix (``places``: each block's ``(offset, m)`` in its columns)."""
+    used = [coefficients[k] for k in slots]
+    dtype = np.result_type(*used, float) if used else float
+    if all(c.ndim == 0 for c in used):  # one point: no broadcasting
+        joined = np.array(used, dtype=dtype) @ matrix if used else np.zeros(matrix.shape[1], dtype)
+    else:
+        joined = np.stack(np.broadcast_arrays(*used), axis=-1).astype(dtype, copy=False) @ matrix
+    return [joined[..., offset : offset + m * m].reshape(joined.shape[:-1] + (m, m)) for offset, m in places]
+
+
 @dataclass(frozen=True)
 class SectorPlan:
     """What the kernel needs of one sector, computed once.
@@ -192,13 +206,7 @@ class SectorPlan:
             Real, or complex where a coefficient is (see :func:`place_entries`).
         """
         m = len(self.occupations)
-        return place_entries(self.entries, coefficients, (m, m), self._entry_matrix if m <= SMALL_BLOCK else None)
-
-    @cached_property
-    def _entry_matrix(self) -> np.ndarray:
-        """``(slots, m*m)``: each entry slot's signs in the flattened block."""
-        m = len(self.occupations)
-        return entry_matrix(self.entries, (m, m))
+        return place_entries(self.entries, coefficients, (m, m), None)
 
     @cached_property
     def whole(self) -> bool:
@@ -622,8 +630,8 @@ class TransportBlocks:
         parts."""
         flip, systems, blocks = self.spin_flip, Eigensystems(), {}
         systems.flip_symmetric = flip is not None
-        for s, plan in enumerate(self._sectors):
-            h = blocks[s] = plan.hamiltonian(coefficients)
+        for s, (plan, h) in enumerate(zip(self._sectors, self.hamiltonians(coefficients))):
+            blocks[s] = h
             image = None if flip is None or plan.components is None else flip.partners[s]
             if image is not None and image < s and flipped_hamiltonian_matches(h, blocks[image], flip.fock_maps[s]):
                 energies, vectors = systems[image]
@@ -636,6 +644,43 @@ class TransportBlocks:
             if flip is None or flip.partners[s] <= s:  # no later sector needs this block
                 del blocks[s]
         return systems
+
+    def hamiltonians(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
+        """Every sector's block of H in its Fock states, ``(..., m, m)``, the grid axes its coefficients have.
+
+        The blocks of the sectors of at most :data:`SMALL_BLOCK` states come from one product
+        (one per sector cost a list, a dtype and a product each: 60 us of a 16-state model's
+        cold sweep), larger ones from :meth:`SectorPlan.hamiltonian`.
+
+        Parameters
+        ----------
+        coefficients : list of numpy.ndarray
+            The compiled parameter expressions, from :meth:`coefficients`.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            In the order of :attr:`sectors`; real, or complex where a coefficient is.
+        """
+        slots, matrix, places = self._small_hamiltonian_entries
+        small = dict(zip(places, _placed_blocks(slots, coefficients, matrix, places.values()))) if places else {}
+        return [small[s] if s in small else plan.hamiltonian(coefficients) for s, plan in enumerate(self._sectors)]
+
+    @cached_property
+    def _small_hamiltonian_entries(self) -> tuple[tuple[int, ...], np.ndarray, dict[int, tuple[int, int]]]:
+        """``(slots, (slots, sum m^2) entry matrix, {sector: (offset, m)})`` of the small sectors."""
+        small = [s for s, plan in enumerate(self._sectors) if len(plan.occupations) <= SMALL_BLOCK]
+        slots = tuple(sorted({k for s in small for k, *_ in self._sectors[s].entries}))
+        places, offset = {}, 0
+        for s in small:
+            m = len(self._sectors[s].occupations)
+            places[s], offset = (offset, m), offset + m * m
+        matrix = np.zeros((len(slots), offset))
+        for s in small:
+            (start, m), entries = places[s], self._sectors[s].entries
+            for row, (k, *_) in zip(entry_matrix(entries, (m, m)), entries):
+                matrix[slots.index(k), start : start + m * m] += row
+        return slots, matrix, places
 
     @staticmethod
     def _eigensystem(plan: SectorPlan, h: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -389,9 +389,10 @@ class CoherentKernel:
         Returns
         -------
         numpy.ndarray
-            ``(batch, map.output_size)``: a work array of the kernel (one per kind of map, kept
-            for the next chunk), overwritten by the next call of the same batch size; its entries
-            that are zero by structure are never written.
+            ``(batch, map.output_size)``: the kernels, in a work array kept for the next chunk (one
+            per kind of map; overwritten by the next call of the same batch size, its entries
+            that are zero by structure never written) or, from the factored matrices, a new
+            array that may not be contiguous.
 
         Raises
         ------
@@ -505,13 +506,9 @@ class CoherentKernel:
     def _factored_liouvillian(
         self, listed: FactoredTerms, matrices: FactoredMatrices, terms: list[GroupTerms], batch: int
     ) -> np.ndarray:
-        """The dense kernels of a chunk from the factored matrices: one sparse product."""
-        key = ("factored", listed.approach, listed.complex)
-        out = self._outputs.get(key)
-        if out is None or out.shape[0] != batch:  # entries outside the rows stay zero: never written
-            out = self._outputs[key] = np.zeros((batch, self.map.output_size))
-        out[:, listed.kernel_rows] = (matrices.kernel @ self.monomials(listed, terms, batch)).T
-        return out
+        """The dense kernels of a chunk from the factored matrices: one sparse product, ``(batch, M^2)``
+        (a transposed view of the product: no scatter, no copy)."""
+        return (matrices.kernel @ self.monomials(listed, terms, batch)).T
 
     def level_blocks(self, liouvillian: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
         """Views of a Liouvillian as its blocks between charge levels.
@@ -580,7 +577,7 @@ class CoherentKernel:
         """
         layout, trace = self.layout, self._trace
         if self.map.dense:
-            parameters = _solved(liouvillian.reshape(-1, layout.size, layout.size).copy(), trace)
+            parameters = _solved(_reshaped(liouvillian, (-1, layout.size, layout.size)), trace)
         else:
             blocks = self.level_blocks(liouvillian)
             halves = layout.symmetric_sizes if separable else None
@@ -821,7 +818,11 @@ def _assembled(
 
 
 def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
-    """Parameters of a whole kernel ``(batch, M, M)`` (overwritten), its first equation replaced by the trace."""
+    """Parameters of a whole kernel ``(batch, M, M)``, its first equation replaced by the trace.
+
+    The first row is replaced in place and put back after the solve (numpy's solve copies the
+    matrices into its own work arrays, so the kernel itself is never copied)."""
+    first = kernel[:, 0, :].copy()
     kernel[:, 0, :] = trace  # the first population's equation follows from the others
     rhs = np.zeros((kernel.shape[-1], 1))
     rhs[0, 0] = 1.0
@@ -835,6 +836,8 @@ def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
             "the couplings there split the density matrix into disconnected parts",
             indices=bad,
         ) from None
+    finally:
+        kernel[:, 0, :] = first
 
 
 def _apply(matrix: csr_array, rows: np.ndarray, columns: np.ndarray, sources: np.ndarray, out: np.ndarray) -> None:
@@ -852,7 +855,7 @@ def _reshaped(view: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     out = view.view()
     try:
         out.shape = shape
-    except AttributeError as error:  # pragma: no cover - the source sections always split cleanly
+    except AttributeError as error:  # pragma: no cover - source sections and kernels always split cleanly
         raise ValueError(f"cannot view {view.shape} as {shape} without a copy") from error
     return out
 

@@ -96,14 +96,15 @@ def _factored_currents(
     shape: tuple[int, ...],
 ) -> dict[str, np.ndarray]:
     """The currents of a chunk of one eigensystem: ``I_lead = sum_k Phi_k (C_k . rho)`` over its monomials."""
-    batch, monomials = densities.shape[0], listed.monomials
+    batch, monomials = densities.shape[0], listed.current_monomials
     phi = kernel.monomials(listed, terms, batch)[:monomials]  # (monomials, batch)
     functionals = matrices.currents @ np.ascontiguousarray(densities).view(float).T  # (2 monomials, batch)
-    flows = phi * functionals[:monomials]
-    # (leads, batch) products, handed on as (batch, leads) views
-    net = {CHARGE: (listed.leads.T @ flows).T, ENERGY: (listed.leads.T @ (phi * functionals[monomials:])).T}
+    flows = functionals.reshape(2, monomials, batch)
+    flows *= phi  # particle and energy flows of each monomial
+    carried = listed.leads.T @ flows  # (2, leads, batch), handed on as (batch, leads) views
+    net = {CHARGE: carried[0].T, ENERGY: carried[1].T}
     if SPIN in kernel.blocks.quantities:
-        net[SPIN] = (listed.spins.T @ flows).T
+        net[SPIN] = (listed.spins.T @ flows[0]).T
     return _completed(kernel, net, coefficients, shape, batch)
 
 

@@ -47,13 +47,13 @@ class FactoredMatrices:
     Attributes
     ----------
     kernel : scipy.sparse.csr_array
-        ``(len(FactoredTerms.kernel_rows), monomials + 1)``: the Liouvillian's entries at
-        ``kernel_rows`` (positions in the row-major ``M x M`` kernel) from the monomials and a
-        one (the last column, ``-i [H, rho]``).
+        ``(M^2, monomials + 1)``: the entries of the row-major ``M x M`` Liouvillian (rows that
+        are zero by structure are empty) from the monomials and a one (the last column,
+        ``-i [H, rho]``); its product with the monomials of a chunk is the chunk's kernels.
     currents : scipy.sparse.csr_array
-        ``(2 monomials, 2 sum_s d_s^2)``: row k gives the functional of the flat densities (as
-        float64, real and imaginary parts side by side) that monomial k multiplies in the
-        particle currents, row ``monomials + k`` in the energy currents.
+        ``(2 current_monomials, 2 sum_s d_s^2)``: row k gives the functional of the flat
+        densities (as float64, real and imaginary parts side by side) that monomial k multiplies
+        in the particle currents, row ``current_monomials + k`` in the energy currents.
     """
 
     kernel: csr_array
@@ -102,12 +102,13 @@ class FactoredTerms:
     monomials : int
         The real monomials: ``Re u, Re v`` of every transition (and ``Im u, Im v`` with complex
         sources, interleaved), or Lindblad's products ``s_a s_b`` that occur.
-    kernel_rows : numpy.ndarray
-        The kernel's positions (row-major ``M x M``) that the terms reach.
+    current_monomials : int
+        The first monomials, those the currents take (all but Lindblad's products that only
+        the kernel has).
     leads : numpy.ndarray
-        ``(monomials, leads)``: 1 where a monomial belongs to a lead.
+        ``(current_monomials, leads)``: 1 where a monomial belongs to a lead.
     spins : numpy.ndarray
-        ``(monomials, leads)``: the S_z of its link there (for the spin currents).
+        ``(current_monomials, leads)``: the S_z of its link there (for the spin currents).
     """
 
     def __init__(
@@ -247,27 +248,33 @@ class FactoredTerms:
 
     # ----------------------------------------------------------------------------- numbering
     def _number_monomials(self, kernel, current, lead_of, spin_of, leads) -> None:
-        """The real monomial columns, and each one's lead and spin."""
+        """The real monomial columns, those of the currents first, and each current monomial's lead and spin."""
         n = self.transitions
         if self.approach == "lindblad":
-            self._pairs = np.unique(np.concatenate([kernel["monomial"], current["monomial"]]))
+            # the currents take 1040 of the 2480 products s_a s_b of a 16-state model: kept first,
+            # their rows of the monomials are a slice
+            in_currents = np.unique(current["monomial"])
+            self._pairs = np.concatenate([in_currents, np.setdiff1d(kernel["monomial"], in_currents)])
+            self._pair_order = np.argsort(self._pairs)
             #: Lindblad: ``which * 2n + a`` and ``which * 2n + b`` of each monomial s_a s_b, into (s_u, s_v).
             which, a, b = self._pairs // (n * n), (self._pairs // n) % n, self._pairs % n
             self.pair_factors = (which * n + a, which * n + b)
-            transition = a
+            self.monomials, self.current_monomials = len(self._pairs), len(in_currents)
+            transition = a[: self.current_monomials]
         else:
             self._pairs = None
             per = 2 if self.complex else 1
             transition = np.repeat(np.tile(np.arange(n), 2), per)
-        self.monomials = len(transition)
-        self.leads = np.zeros((self.monomials, leads))
-        self.leads[np.arange(self.monomials), lead_of[transition]] = 1.0
+            self.monomials = self.current_monomials = len(transition)
+        self.leads = np.zeros((self.current_monomials, leads))
+        self.leads[np.arange(self.current_monomials), lead_of[transition]] = 1.0
         self.spins = self.leads * spin_of[transition][:, None]
 
     def _columns(self, keys: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The column of each monomial's real (part 0) or imaginary (part 1) part, and its sign."""
         if self.approach == "lindblad":
-            return np.searchsorted(self._pairs, keys), np.ones(len(keys))
+            order = self._pair_order
+            return order[np.searchsorted(self._pairs[order], keys)], np.ones(len(keys))
         slot, conjugate = keys // 2, keys % 2
         if not self.complex:
             return slot, np.ones(len(keys))
@@ -340,9 +347,8 @@ class FactoredTerms:
             [positions[picked] * width + column, np.concatenate(h_positions) * width + self.monomials]
         )
         unique, slots = np.unique(keys, return_inverse=True)
-        self.kernel_rows, row_of = np.unique(unique // width, return_inverse=True)
-        indptr = np.searchsorted(row_of, np.arange(len(self.kernel_rows) + 1))
-        self._kernel_matrix = _structure(unique % width, indptr, (len(self.kernel_rows), width))
+        indptr = np.searchsorted(unique // width, np.arange(layout.size**2 + 1))
+        self._kernel_matrix = _structure(unique % width, indptr, (layout.size**2, width))
         self._kernel_slots_of = slots.ravel()
         self._kernel_products = self._gathers(kernel, product, coefficient)
         self._hamiltonian = tuple(np.concatenate(a) for a in (h_signs, h_p, h_q))
@@ -365,12 +371,12 @@ class FactoredTerms:
         width = 2 * int(offsets[-1])
         keys = column * width + entries[picked]
         unique, slots = np.unique(keys, return_inverse=True)
-        indptr = np.searchsorted(unique // width, np.arange(self.monomials + 1))
+        indptr = np.searchsorted(unique // width, np.arange(self.current_monomials + 1))
         # particle rows, then energy rows: the same entries twice
         self._current_matrix = _structure(
             np.concatenate([unique % width] * 2),
             np.concatenate([indptr, indptr[1:] + indptr[-1]]),
-            (2 * self.monomials, width),
+            (2 * self.current_monomials, width),
         )
         self._current_slots_of = slots.ravel()
         self._current_products = self._gathers(current, product, coefficient)

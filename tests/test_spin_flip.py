@@ -96,8 +96,8 @@ def test_eigensystems_are_eigensystems_of_their_own_blocks(reference_model):
     compiled = reference_model.compile()
     blocks, coefficients = _coefficients(compiled, V=0.3)
     flip = blocks.spin_flip
-    for s, (plan, (energies, vectors)) in enumerate(zip(blocks.sectors, blocks.eigensystems(coefficients))):
-        h = plan.hamiltonian(coefficients)
+    systems = blocks.eigensystems(coefficients)
+    for s, (h, (energies, vectors)) in enumerate(zip(blocks.hamiltonians(coefficients), systems)):
         if vectors is None:
             assert np.array_equal(energies, np.diagonal(h).real)
             continue
