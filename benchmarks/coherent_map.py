@@ -27,6 +27,11 @@ interpreter with QmeQ 1.1, made by ``benchmarks/install_qmeq.sh``) QmeQ is also 
 same loop as the files record (``benchmarks/qmeq_worker.py``), beside ours repeat by repeat, and the
 ratios to its live times are printed too: measured in one run, both sides in the same phase of
 the machine.  Its currents are checked against ours (to 1e-4) so that both time the same model.
+QmeQ's timed loop follows its untimed ``Builder()``; with ``--qmeq`` ours likewise follows the
+untimed compile of a model from its file (thrown away: the timed sweep is the kept model's, with
+nothing memoised).  Without it our sweep would start on the caches QmeQ's process has just used:
+right after a QmeQ run it took 2.3-2.5 ms instead of 1.2-1.7 ms (medians, random_spinless_4,
+Lindblad); after the compile 1.8-2.2 ms.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/coherent_map.py [--points N] [--repeats R] [--qmeq PYTHON]
 (single-threaded BLAS, as QmeQ's timings are).
@@ -166,6 +171,8 @@ def random_models(repeats: int, qmeq: LiveQmeQ | None = None, names: tuple[str, 
                     check_currents(data, result, qmeq.timed(REFERENCE / f"{name}.json", key, itype)["current"])
             for _ in range(repeats):  # interleaved: a drift in the machine's speed hits every case alike
                 for (approach, itype, key), (model, options, seconds, theirs) in zip(cases, runs.values()):
+                    if qmeq:  # like QmeQ's timed loop, ours follows the untimed build of a model
+                        load_model(REFERENCE / f"{name}.toml").compile()
                     forget(model)
                     seconds.append(elapsed(lambda: model.sweep({"V": biases}, **options)))
                     if qmeq:
