@@ -141,13 +141,10 @@ def place_entries(
     numpy.ndarray
         ``(..., rows, columns)``, real, or complex where a coefficient is.
     """
+    if entries and matrix is not None:
+        return _placed_blocks(tuple(k for k, *_ in entries), coefficients, matrix, [(0, shape)])[0]
     used = [coefficients[k] for k, *_ in entries]
     dtype = np.result_type(*used, float) if used else float
-    if used and matrix is not None:
-        if all(c.ndim == 0 for c in used):  # one point: no broadcasting (numpy's costs 40 us here)
-            return (np.array(used, dtype=dtype) @ matrix).reshape(shape)
-        values = np.stack(np.broadcast_arrays(*used), axis=-1).astype(dtype, copy=False)
-        return (values @ matrix).reshape(values.shape[:-1] + shape)
     grid = np.broadcast_shapes(*(c.shape for c in used)) if used else ()
     block = np.zeros(grid + shape, dtype=dtype)
     for k, rows, columns, signs in entries:
@@ -158,15 +155,17 @@ def place_entries(
 def _placed_blocks(
     slots: tuple[int, ...], coefficients: list[np.ndarray], matrix: np.ndarray, places
 ) -> list[np.ndarray]:
-    """``(..., m, m)`` blocks ``sum_slot c_slot * signs`` of several sectors by one product with
-    their joined entry matrix (``places``: each block's ``(offset, m)`` in its columns)."""
+    """Blocks ``sum_slot c_slot * signs``, ``(..., rows, columns)`` each, by one product of the
+    coefficients with their joined entry matrix (``places``: each block's ``(offset, (rows,
+    columns))`` in its columns)."""
     used = [coefficients[k] for k in slots]
     dtype = np.result_type(*used, float) if used else float
-    if all(c.ndim == 0 for c in used):  # one point: no broadcasting
+    if all(c.ndim == 0 for c in used):  # one point: no broadcasting (numpy's costs 40 us here)
         joined = np.array(used, dtype=dtype) @ matrix if used else np.zeros(matrix.shape[1], dtype)
     else:
         joined = np.stack(np.broadcast_arrays(*used), axis=-1).astype(dtype, copy=False) @ matrix
-    return [joined[..., offset : offset + m * m].reshape(joined.shape[:-1] + (m, m)) for offset, m in places]
+    size = joined.shape[:-1]
+    return [joined[..., offset : offset + math.prod(shape)].reshape(size + shape) for offset, shape in places]
 
 
 @dataclass(frozen=True)
@@ -667,17 +666,17 @@ class TransportBlocks:
         return [small[s] if s in small else plan.hamiltonian(coefficients) for s, plan in enumerate(self._sectors)]
 
     @cached_property
-    def _small_hamiltonian_entries(self) -> tuple[tuple[int, ...], np.ndarray, dict[int, tuple[int, int]]]:
-        """``(slots, (slots, sum m^2) entry matrix, {sector: (offset, m)})`` of the small sectors."""
+    def _small_hamiltonian_entries(self) -> tuple[tuple[int, ...], np.ndarray, dict[int, tuple]]:
+        """``(slots, (slots, sum m^2) entry matrix, {sector: (offset, (m, m))})`` of the small sectors."""
         small = [s for s, plan in enumerate(self._sectors) if len(plan.occupations) <= SMALL_BLOCK]
         slots = tuple(sorted({k for s in small for k, *_ in self._sectors[s].entries}))
         places, offset = {}, 0
         for s in small:
             m = len(self._sectors[s].occupations)
-            places[s], offset = (offset, m), offset + m * m
+            places[s], offset = (offset, (m, m)), offset + m * m
         matrix = np.zeros((len(slots), offset))
         for s in small:
-            (start, m), entries = places[s], self._sectors[s].entries
+            (start, (m, _)), entries = places[s], self._sectors[s].entries
             for row, (k, *_) in zip(entry_matrix(entries, (m, m)), entries):
                 matrix[slots.index(k), start : start + m * m] += row
         return slots, matrix, places
