@@ -51,12 +51,14 @@ from .symmetry import (
 )
 
 __all__ = [
+    "Coefficients",
     "LeadSlots",
     "Link",
     "SMALL_BLOCK",
     "SectorPlan",
     "SparseCreation",
     "TransportBlocks",
+    "coefficient_keys",
     "entry_matrix",
     "place_entries",
 ]
@@ -251,6 +253,37 @@ class Link:
     down_index: tuple
 
 
+class Coefficients(list):
+    """The compiled parameter expressions of one evaluation; each entry's memo key is made once.
+
+    A list of arrays (what :meth:`TransportBlocks.coefficients` returns): the memos of the
+    blocks key their values by the bytes of the entries they depend on, and six memos read
+    overlapping slots, so the keys are kept per entry (64 ``tobytes`` calls of a 16-state
+    model's sweep became 21).  Its entries are not to be changed in place.
+    """
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, arrays) -> None:
+        super().__init__(arrays)
+        self._keys: list[tuple | None] = [None] * len(self)
+
+    def keys(self, slots: Sequence[int]) -> tuple:
+        """The memo keys ``(shape, dtype, bytes)`` of the entries at ``slots``."""
+        keys = self._keys
+        for k in [k for k in slots if keys[k] is None]:
+            a = self[k]
+            keys[k] = (a.shape, a.dtype.str, a.tobytes())
+        return tuple([keys[k] for k in slots])
+
+
+def coefficient_keys(coefficients: list[np.ndarray], slots: Sequence[int]) -> tuple:
+    """The memo keys of ``coefficients[k]`` for ``k`` in ``slots`` (kept per entry by :class:`Coefficients`)."""
+    if isinstance(coefficients, Coefficients):
+        return coefficients.keys(slots)
+    return tuple((a.shape, a.dtype.str, a.tobytes()) for a in (coefficients[k] for k in slots))
+
+
 class _Memo:
     """The last value computed, kept while its key (the inputs' bytes) is unchanged."""
 
@@ -258,9 +291,9 @@ class _Memo:
         self._key: tuple | None = None
         self._value = None
 
-    def get(self, inputs: Sequence[np.ndarray], compute, *, also: tuple = ()):
-        """``compute()``, or the kept value if ``inputs`` (and ``also``) are those of the last call."""
-        key = (also,) + tuple((a.shape, a.dtype.str, a.tobytes()) for a in inputs)
+    def get(self, coefficients: list[np.ndarray], slots: Sequence[int], compute, *, also: tuple = ()):
+        """``compute()``, or the kept value if the coefficients at ``slots`` (and ``also``) are unchanged."""
+        key = (also,) + coefficient_keys(coefficients, slots)
         if key != self._key:
             self._value, self._key = compute(), key
         return self._value
@@ -588,7 +621,7 @@ class TransportBlocks:
         return escape
 
     # ----------------------------------------------------------------------------- stages
-    def coefficients(self, values: Mapping[sympy.Symbol, np.ndarray]) -> list[np.ndarray]:
+    def coefficients(self, values: Mapping[sympy.Symbol, np.ndarray]) -> Coefficients:
         """Every compiled parameter expression.
 
         Parameters
@@ -598,11 +631,11 @@ class TransportBlocks:
 
         Returns
         -------
-        list of numpy.ndarray
-            The Hamiltonian's coefficients and the leads' mu, T, band edges and amplitudes, each
-            broadcastable to the grid.
+        Coefficients
+            A list of arrays: the Hamiltonian's coefficients and the leads' mu, T, band edges and
+            amplitudes, each broadcastable to the grid.
         """
-        return [np.asarray(v) for v in self._kernel(values)]
+        return Coefficients(v if type(v) is np.ndarray else np.asarray(v) for v in self._kernel(values))
 
     def eigensystems(self, coefficients: list[np.ndarray]) -> Eigensystems:
         """Eigensystem of every sector; kept while the Hamiltonian's coefficients are unchanged.
@@ -619,8 +652,9 @@ class TransportBlocks:
             every eigenstate is a Fock state (in basis order).  Its ``flip_symmetric`` says
             whether they respect the spin flip (:mod:`.symmetry`).
         """
-        inputs = [coefficients[k] for k in self._hamiltonian_slots]
-        return self._eigensystems.get(inputs, lambda: self._compute_eigensystems(coefficients))
+        return self._eigensystems.get(
+            coefficients, self._hamiltonian_slots, lambda: self._compute_eigensystems(coefficients)
+        )
 
     def _compute_eigensystems(self, coefficients: list[np.ndarray]) -> Eigensystems:
         """Every sector's eigensystem (:mod:`.symmetry`): a mixed sector whose flip image came
@@ -684,14 +718,14 @@ class TransportBlocks:
     @staticmethod
     def _eigensystem(plan: SectorPlan, h: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """``(energies, U or None)`` of one sector from its Hamiltonian block ``h``."""
-        m = len(plan.occupations)
-        shape = h.shape[:-2]
-        if np.iscomplexobj(h) and not np.any(h.imag):
+        if h.dtype.kind == "c" and not h.imag.any():
             h = h.real
         if plan.components is None:  # one Fock state per eigenstate, in the same (basis) order
-            return np.real(np.diagonal(h, axis1=-2, axis2=-1)).copy(), None
+            diagonal = h.diagonal(0, -2, -1)
+            return (diagonal.real if diagonal.dtype.kind == "c" else diagonal).copy(), None
         if plan.whole:  # one component, in basis and energy order: no gather, no scatter
             return np.linalg.eigh(h)
+        m, shape = len(plan.occupations), h.shape[:-2]
         energies = np.empty(shape + (m,))
         vectors = np.zeros(shape + (m, m), dtype=h.dtype)
         for fock, members in plan.components:
@@ -715,8 +749,8 @@ class TransportBlocks:
         list of numpy.ndarray
             ``(..., m_upper, m_lower)`` per link.
         """
-        inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
-        return self._tunnelling.get(inputs, lambda: self._tunnelling_rates(coefficients))
+        slots = self._hamiltonian_slots + self._amplitude_slots
+        return self._tunnelling.get(coefficients, slots, lambda: self._tunnelling_rates(coefficients))
 
     def tunnelling_amplitudes(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         """Many-body tunnelling amplitudes ``T^alpha_ba = <b| sum_i t_i d_i^+ |a>`` per link, in the eigenbasis.
@@ -735,8 +769,8 @@ class TransportBlocks:
         list of numpy.ndarray
             ``(..., m_upper, m_lower)`` per link, real or complex.
         """
-        inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
-        return self._amplitudes.get(inputs, lambda: self._tunnelling_amplitudes(coefficients))
+        slots = self._hamiltonian_slots + self._amplitude_slots
+        return self._amplitudes.get(coefficients, slots, lambda: self._tunnelling_amplitudes(coefficients))
 
     def _tunnelling_rates(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         # the amplitudes themselves are not kept: a Pauli solve needs only their moduli, and
@@ -905,7 +939,6 @@ class TransportBlocks:
         """
         if self._rate_entries * 8 > FACTOR_MEMORY:
             return [None] * len(self._links)
-        inputs = [coefficients[k] for k in self._hamiltonian_slots + self._temperature_slots]
 
         def compute() -> list[np.ndarray | None]:
             deltas, mirrors = self.energy_differences(coefficients), self.mirror_links(coefficients)
@@ -916,7 +949,7 @@ class TransportBlocks:
                 factors.append(boltzmann_factor(delta, coefficients[t_slot]) if usable else None)
             return factors
 
-        return self._boltzmann.get(inputs, compute)
+        return self._boltzmann.get(coefficients, self._hamiltonian_slots + self._temperature_slots, compute)
 
     def energy_differences(self, coefficients: list[np.ndarray]) -> list[np.ndarray]:
         """``E_upper - E_lower`` per link; kept while the Hamiltonian's coefficients are unchanged.
@@ -931,7 +964,6 @@ class TransportBlocks:
         list of numpy.ndarray
             ``(..., m_upper, m_lower)`` per link.
         """
-        inputs = [coefficients[k] for k in self._hamiltonian_slots]
 
         def compute() -> list[np.ndarray]:
             systems, mirrors = self.eigensystems(coefficients), self.mirror_links(coefficients)
@@ -943,7 +975,7 @@ class TransportBlocks:
                     deltas.append(systems[link.upper][0][..., :, None] - systems[link.lower][0][..., None, :])
             return deltas
 
-        return self._deltas.get(inputs, compute)
+        return self._deltas.get(coefficients, self._hamiltonian_slots, compute)
 
     def flat_rates(
         self, coefficients: list[np.ndarray], shape: tuple[int, ...], *, out: np.ndarray | None = None
@@ -977,16 +1009,21 @@ class TransportBlocks:
             return _entry_major(energies[..., flat.upper] - energies[..., flat.lower], ndim)
 
         # kept entry-major for this number of grid axes (the layout depends on it)
-        inputs = [coefficients[k] for k in self._hamiltonian_slots]
-        delta = self._flat_deltas.get(inputs, deltas, also=(ndim,))
-        inputs = [coefficients[k] for k in self._hamiltonian_slots + self._amplitude_slots]
+        delta = self._flat_deltas.get(coefficients, self._hamiltonian_slots, deltas, also=(ndim,))
         gamma = self._flat_gammas.get(
-            inputs, lambda: _entry_major(flat.concatenate(self.tunnelling_rates(coefficients)), ndim), also=(ndim,)
+            coefficients,
+            self._hamiltonian_slots + self._amplitude_slots,
+            lambda: _entry_major(flat.concatenate(self.tunnelling_rates(coefficients)), ndim),
+            also=(ndim,),
         )
         size = len(flat.upper)
         rates = (np.empty((2 * size, batch)) if out is None else out).reshape((2 * size,) + shape)
-        temperatures = [coefficients[k] for k in self._hamiltonian_slots + self._temperature_slots]
-        factors = self._flat_factors.get(temperatures, lambda: self._flat_boltzmann(delta, coefficients), also=(ndim,))
+        factors = self._flat_factors.get(
+            coefficients,
+            self._hamiltonian_slots + self._temperature_slots,
+            lambda: self._flat_boltzmann(delta, coefficients),
+            also=(ndim,),
+        )
         for (t_slot, leads, entries), factor in zip(self._flat_temperature_runs, factors):
             weight = gamma[entries]
             if factor is not None and self._flat_factored(coefficients, t_slot, leads, entries, factor, rates):
@@ -1119,8 +1156,9 @@ class TransportBlocks:
         dict of str to numpy.ndarray
             ``{"energy", "charge"[, "spin"], "n_<mode>"...: (..., n)}``.
         """
-        inputs = [coefficients[k] for k in self._hamiltonian_slots]
-        return self._state_values.get(inputs, lambda: self._compute_state_values(coefficients))
+        return self._state_values.get(
+            coefficients, self._hamiltonian_slots, lambda: self._compute_state_values(coefficients)
+        )
 
     @cached_property
     def _fixed_state_values(self) -> dict[str, np.ndarray]:

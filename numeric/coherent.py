@@ -54,7 +54,7 @@ from scipy.sparse import csr_array
 
 from symbolic_pme.errors import NonUniqueSteadyState
 
-from .blocks import TransportBlocks
+from .blocks import TransportBlocks, coefficient_keys
 from .coherent_factored import FactoredMatrices, FactoredTerms
 from .coherent_layout import DensityLayout, LiouvilleMap, PairGroup, pair_groups, work_numbers
 from .functions import golden_rule_pair
@@ -159,6 +159,7 @@ class CoherentKernel:
         self._group_spins = tuple(spin_of_link[group.links] for group in self.groups)
         self._factored_terms: dict[tuple, FactoredTerms] = {}  # per kind: the terms, listed once
         self._factored_matrices: dict[tuple, tuple] = {}  # per kind: (the stacked arrays, their matrices)
+        self._factored_of: tuple = (None, None, None)  # (the chunk's terms, the approach, what factored gave)
         self._monomials: tuple = (None, None, None)  # (the chunk's lead factors, the terms, its monomials)
         self._occupations_of: tuple = (None, None)  # (the eigensystems, their occupation functionals)
         self._leads_of: tuple = (None, None)  # (the last coefficients, their leads' mu and T)
@@ -348,7 +349,7 @@ class CoherentKernel:
         """
         blocks = self.blocks
         systems = blocks.eigensystems(coefficients)
-        inputs = tuple((a.shape, a.dtype.str, a.tobytes()) for a in (coefficients[k] for k in blocks.amplitude_slots))
+        inputs = coefficient_keys(coefficients, blocks.amplitude_slots)
         sources = (systems, inputs)
         if self._stacked is not None and self._stacked[0][0] is systems and self._stacked[0][1] == inputs:
             return self._stacked[1]
@@ -453,6 +454,8 @@ class CoherentKernel:
             None where the chunk's eigensystems differ from point to point, or the kernel is
             not dense.
         """
+        if self._factored_of[0] is terms and self._factored_of[1] == approach:  # the chunk's kernel asked
+            return self._factored_of[2]
         if not self.map.dense or energies.ndim != 1 or any(t.amplitude.ndim != 4 for t in terms):
             return None
         key = (approach, complex_sources(terms))
@@ -473,6 +476,7 @@ class CoherentKernel:
             amplitudes = np.concatenate([t.amplitude.ravel() for t in terms])
             gaps = np.concatenate([np.broadcast_to(t.energy, t.amplitude.shape).ravel() for t in terms])
             kept = self._factored_matrices[key] = (sources, listed.matrices(amplitudes, energies, gaps))
+        self._factored_of = (terms, approach, (listed, kept[1]))
         return listed, kept[1]
 
     def monomials(self, listed: FactoredTerms, terms: list[GroupTerms], batch: int) -> np.ndarray:

@@ -203,12 +203,12 @@ def coherent_steady_state(
     blocks = _blocks(compiled)
     kernel = coherent_kernel(blocks)
     layout, shape, channels = kernel.layout, grid.shape, compiled.network.channels
-    n, total = len(compiled.states), math.prod(grid.shape)
+    total = math.prod(grid.shape)
     coherent_memory(compiled, total, approach=approach).check()
     symbol_values = compiled.symbol_values(grid.values)
     whole = blocks.coefficients(symbol_values)
     computed = blocks.state_values(whole)
-    state_values = {name: np.broadcast_to(v, shape + (n,)) for name, v in computed.items()}
+    state_values = compiled.broadcast_state_values(computed, shape)
     assembly = SteadyStateAssembly(grid, compiled.states, channels, blocks.quantities, state_values, progress=progress)
     densities = np.empty(shape + (kernel.density_offsets[-1],), dtype=complex)
     modes = compiled.blocks.spectrum.space.modes

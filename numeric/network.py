@@ -144,7 +144,7 @@ class CompiledNetwork(TakesParameters):
         if spectrum is not None:
             free |= spectrum.parameters
         self._workspace = Workspace()
-        self._state_value_views: tuple | None = None  # see _broadcast_state_values
+        self._state_value_views: tuple | None = None  # see broadcast_state_values
         if network.groups:
             self._parameters = Parameters(free, defaults=defaults)
             symbols = list(self._parameters.symbols.values())
@@ -1171,7 +1171,7 @@ class CompiledNetwork(TakesParameters):
         self._memory(total, chunk_size, method).check()
         symbol_values = self.symbol_values(grid.values)
         if self._blocks is not None:
-            state_values = self._broadcast_state_values(
+            state_values = self.broadcast_state_values(
                 self._blocks.state_values(self._blocks.coefficients(symbol_values)), shape
             )
             quantities = self._blocks.quantities
@@ -1203,12 +1203,32 @@ class CompiledNetwork(TakesParameters):
                 assembly.add_currents(rows, chunk_shape, chunk_currents)
         return assembly.result()
 
-    def _broadcast_state_values(self, computed: dict[str, np.ndarray], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    def broadcast_state_values(self, computed: dict[str, np.ndarray], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
         """The block path's state values broadcast to ``shape + (n,)`` (read-only views), kept
-        while the same values (the blocks' memo of them) are broadcast to the same shape."""
+        while the same values (the blocks' memo of them) are broadcast to the same shape.
+
+        Parameters
+        ----------
+        computed : dict of str to numpy.ndarray
+            From :meth:`TransportBlocks.state_values`, ``(..., n)`` each.
+        shape : tuple of int
+            The grid's shape.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            The same names, ``shape + (n,)`` each.
+        """
         kept = self._state_value_views
         if kept is None or kept[0] is not computed or kept[1] != shape:
-            views = {name: np.broadcast_to(v, shape + (len(self.states),)) for name, v in computed.items()}
+            target, arrays = shape + (len(self.states),), list(computed.values())
+            common = {a.shape for a in arrays}
+            if len(common) == 1:  # one stack and one broadcast (one broadcast each cost 5 us)
+                (given,) = common
+                stacked = np.stack(arrays).reshape((len(arrays),) + (1,) * (len(target) - len(given)) + given)
+                views = dict(zip(computed, np.broadcast_to(stacked, (len(arrays),) + target)))
+            else:
+                views = {name: np.broadcast_to(v, target) for name, v in computed.items()}
             kept = self._state_value_views = (computed, shape, views)
         return dict(kept[2])
 
