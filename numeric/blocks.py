@@ -260,6 +260,11 @@ class Coefficients(list):
     blocks key their values by the bytes of the entries they depend on, and six memos read
     overlapping slots, so the keys are kept per entry (64 ``tobytes`` calls of a 16-state
     model's sweep became 21).  Its entries are not to be changed in place.
+
+    Parameters
+    ----------
+    arrays : iterable of numpy.ndarray
+        The expressions' values, in the kernel's slot order.
     """
 
     __slots__ = ("_keys",)
@@ -269,7 +274,18 @@ class Coefficients(list):
         self._keys: list[tuple | None] = [None] * len(self)
 
     def keys(self, slots: Sequence[int]) -> tuple:
-        """The memo keys ``(shape, dtype, bytes)`` of the entries at ``slots``."""
+        """The memo keys of the entries at ``slots``.
+
+        Parameters
+        ----------
+        slots : sequence of int
+            Entry indices.
+
+        Returns
+        -------
+        tuple
+            ``(shape, dtype, bytes)`` per slot, made on first request and kept.
+        """
         keys = self._keys
         for k in [k for k in slots if keys[k] is None]:
             a = self[k]
@@ -278,7 +294,20 @@ class Coefficients(list):
 
 
 def coefficient_keys(coefficients: list[np.ndarray], slots: Sequence[int]) -> tuple:
-    """The memo keys of ``coefficients[k]`` for ``k`` in ``slots`` (kept per entry by :class:`Coefficients`)."""
+    """The memo keys of ``coefficients[k]`` for ``k`` in ``slots``.
+
+    Parameters
+    ----------
+    coefficients : list of numpy.ndarray
+        A :class:`Coefficients` (its keys are kept per entry) or any list of arrays.
+    slots : sequence of int
+        Entry indices.
+
+    Returns
+    -------
+    tuple
+        ``(shape, dtype, bytes)`` per slot: equal keys, equal values bit for bit.
+    """
     if isinstance(coefficients, Coefficients):
         return coefficients.keys(slots)
     return tuple((a.shape, a.dtype.str, a.tobytes()) for a in (coefficients[k] for k in slots))

@@ -46,3 +46,19 @@ def test_memos_follow_the_values_from_call_to_call(layout):
         assert np.array_equal(ours.probabilities, fresh.probabilities)
         for lead, current in fresh.current.items():
             assert np.array_equal(ours.current[lead], current)
+
+
+def test_coefficient_keys_are_the_bytes_of_each_entry_made_once():
+    """A Coefficients list keys each entry by shape, dtype and bytes, like a plain list, and makes
+    each entry's key once; keys differ where the values differ in any bit (-0.0 and 0.0 too)."""
+    from symbolic_pme.numeric.blocks import Coefficients, coefficient_keys
+
+    arrays = [np.asarray(0.0), np.asarray(-0.0), np.arange(3.0), np.asarray(1.0 + 0j), np.asarray(1.0)]
+    kept = Coefficients(arrays)
+    slots = (0, 2, 4, 2)
+    assert coefficient_keys(kept, slots) == coefficient_keys(list(arrays), slots)
+    first = kept.keys(slots)
+    assert all(a is b for a, b in zip(first, kept.keys(slots)))  # the same key objects: made once
+    keys = kept.keys(range(len(arrays)))
+    assert len(set(keys)) == len(arrays)  # 0.0 / -0.0 and 1.0 / 1+0j are told apart
+    assert isinstance(kept, list) and all(a is b for a, b in zip(kept, arrays, strict=True))
