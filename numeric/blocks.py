@@ -273,6 +273,9 @@ class Coefficients(list):
         super().__init__(arrays)
         self._keys: list[tuple | None] = [None] * len(self)
 
+    def __reduce__(self):  # pickled as its arrays (a worker makes its own keys)
+        return Coefficients, (list(self),)
+
     def keys(self, slots: Sequence[int]) -> tuple:
         """The memo keys of the entries at ``slots``.
 

@@ -62,3 +62,14 @@ def test_coefficient_keys_are_the_bytes_of_each_entry_made_once():
     keys = kept.keys(range(len(arrays)))
     assert len(set(keys)) == len(arrays)  # 0.0 / -0.0 and 1.0 / 1+0j are told apart
     assert isinstance(kept, list) and all(a is b for a, b in zip(kept, arrays, strict=True))
+
+
+def test_coefficients_pickle_as_their_arrays():
+    import pickle
+
+    from symbolic_pme.numeric.blocks import Coefficients
+
+    kept = Coefficients([np.asarray(0.5), np.arange(2.0)])
+    kept.keys((0, 1))
+    copy = pickle.loads(pickle.dumps(kept))
+    assert type(copy) is Coefficients and copy.keys((0, 1)) == kept.keys((0, 1))
