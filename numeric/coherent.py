@@ -176,11 +176,17 @@ class CoherentKernel:
         ``_creations[g]``: ``(slots, entries)``, the coefficient slots of the group's
         ``D = sum_i t_i <b|d_i^+|a>`` and each slot's signs in its flat padded ``(G, L, m_u, m_l)``
         array (``D`` of every link of the group is one product, ``values @ entries``).
-        ``_energy_places[g]``: ``(upper, lower, inside)``, the eigenenergies (indices into the
-        sectors' energies one after the other) of each pair's upper ``(G, 1, m_u, 1)`` and lower
-        ``(G, 1, 1, m_l)`` states, and where both exist ``(G, 1, m_u, m_l)``.
+        ``_energy_places[g]``: ``(upper, lower)``, ``(G, 1, m_u, m_l)`` each, the eigenenergies
+        (indices into the sectors' energies one after the other) of each transition's upper and
+        lower state; both 0 in the padding, where ``E_upper - E_lower`` is then exactly zero.
         """
         offsets = self.map.state_offsets
+        size = max(len(plan.states) for plan in self.blocks.sectors)
+        #: ``(sectors, m, m)``: the identity of each sector of Fock eigenstates, zeros elsewhere.
+        self._identities = np.zeros((len(self.blocks.sectors), size, size))
+        for k, plan in enumerate(self.blocks.sectors):
+            if plan.components is None:
+                self._identities[k, : len(plan.states), : len(plan.states)] = np.eye(len(plan.states))
         self._creations, self._energy_places = [], []
         for group in self.groups:
             m_u, m_l = group.m_upper, group.m_lower
@@ -191,14 +197,12 @@ class CoherentKernel:
                 for slot, rows, columns, signs in link_entries:
                     np.add.at(entries[slots.index(slot)], (k * m_u + rows) * m_l + columns, signs)
             self._creations.append((tuple(slots), entries))
-            upper = np.zeros((group.pairs, 1, m_u, 1), dtype=np.int64)
-            lower = np.zeros((group.pairs, 1, 1, m_l), dtype=np.int64)
-            inside = np.zeros((group.pairs, 1, m_u, m_l), dtype=bool)
+            upper = np.zeros((group.pairs, 1, m_u, m_l), dtype=np.int64)
+            lower = np.zeros((group.pairs, 1, m_u, m_l), dtype=np.int64)
             for g, (u, low, d_u, d_l) in enumerate(zip(group.upper, group.lower, group.upper_sizes, group.lower_sizes)):
-                upper[g, 0, :d_u, 0] = offsets[u] + np.arange(d_u)
-                lower[g, 0, 0, :d_l] = offsets[low] + np.arange(d_l)
-                inside[g, 0, :d_u, :d_l] = True
-            self._energy_places.append((upper, lower, inside))
+                upper[g, 0, :d_u, :d_l] = (offsets[u] + np.arange(d_u))[:, None]
+                lower[g, 0, :d_u, :d_l] = offsets[low] + np.arange(d_l)
+            self._energy_places.append((upper, lower))
 
     def _gathers(self) -> None:
         """Index arrays from the solved parameters ``x`` (all levels, one after the other) to the
@@ -354,13 +358,11 @@ class CoherentKernel:
         if self._stacked is not None and self._stacked[0][0] is systems and self._stacked[0][1] == inputs:
             return self._stacked[1]
         energies = np.concatenate(_common_shape([e for e, _ in systems]), axis=-1)
-        vectors = _padded_vectors(systems)
+        vectors = _padded_vectors(systems, self._identities)
         stacked = []
-        for group, creation, (upper, lower, inside) in zip(self.groups, self._creations, self._energy_places):
+        for group, creation, (upper, lower) in zip(self.groups, self._creations, self._energy_places):
             amplitude = _group_amplitudes(group, creation, vectors, coefficients)
-            # E_upper - E_lower of each pair's sectors, zero in the padding
-            gaps = energies[..., upper], energies[..., lower]
-            energy = np.subtract(*gaps, where=inside, out=np.zeros(np.broadcast_shapes(*(g.shape for g in gaps))))
+            energy = energies[..., upper] - energies[..., lower]  # E_upper - E_lower, zero in the padding
             stacked.append((amplitude, energy))
         self._stacked = (sources, (energies, stacked))
         return energies, stacked
@@ -698,19 +700,20 @@ class CoherentKernel:
         return [(padded[:, lower], padded[:, upper]) for lower, upper in self._stacked_densities]
 
 
-def _padded_vectors(systems: list) -> np.ndarray:
+def _padded_vectors(systems: list, identities: np.ndarray) -> np.ndarray:
     """Every sector's eigenvectors over its Fock states, zero-padded: ``(..., sectors, m, m)``
-    (the identity for sectors of Fock eigenstates)."""
+    (``identities``: the identity for sectors of Fock eigenstates, zeros elsewhere, copied first)."""
     given = [v for _, v in systems if v is not None]
     if not all(v.ndim == 2 for v in given):  # grid axes: broadcast them (one eigensystem: none)
         shape = np.broadcast_shapes(*(v.shape[:-2] for v in given))
     else:
         shape = ()
-    size = max(e.shape[-1] for e, _ in systems)
-    padded = np.zeros(shape + (len(systems), size, size), dtype=np.result_type(float, *given))
+    dtype = np.result_type(float, *given) if any(v.dtype.kind == "c" for v in given) else identities.dtype
+    padded = np.broadcast_to(identities, shape + identities.shape).astype(dtype)  # a copy
     for k, (energies, vectors) in enumerate(systems):
-        m = energies.shape[-1]
-        padded[..., k, :m, :m] = np.eye(m) if vectors is None else vectors
+        if vectors is not None:
+            m = energies.shape[-1]
+            padded[..., k, :m, :m] = vectors
     return padded
 
 
@@ -749,7 +752,7 @@ def _by_lead(values: list[np.ndarray]) -> np.ndarray:
     """One value per lead, stacked along a new last axis (broadcast first only where the shapes differ)."""
     if len({v.shape for v in values}) > 1:
         values = np.broadcast_arrays(*values)
-    return np.stack(values, axis=-1)
+    return np.moveaxis(np.array(values), 0, -1) if values[0].ndim > 1 else np.array(values).T  # no np.stack: 7 calls
 
 
 def complex_sources(terms: list[GroupTerms]) -> bool:
