@@ -1208,17 +1208,37 @@ class TransportBlocks:
     def _compute_state_values(self, coefficients: list[np.ndarray]) -> dict[str, np.ndarray]:
         space = self.spectrum.space
         systems = self.eigensystems(coefficients)
-        shape = np.broadcast_shapes(*(e.shape[:-1] for e, _ in systems))
-        energies = np.empty(shape + (self.n_states,))
-        occupations = np.empty(shape + (self.n_states, space.n_modes))
-        for plan, (e, u) in zip(self._sectors, systems):
-            energies[..., plan.states] = e
-            bits = plan.occupations
-            occupations[..., plan.states, :] = bits if u is None else np.swapaxes(np.abs(u) ** 2, -1, -2) @ bits
+        order, fock_occupations = self._state_order
+        if all(e.ndim == 1 for e, _ in systems):  # one eigensystem (a bias sweep): no broadcasting
+            shape = ()
+            energies = np.concatenate([e for e, _ in systems])[order]
+        else:
+            shape = np.broadcast_shapes(*(e.shape[:-1] for e, _ in systems))
+            energies = np.concatenate([np.broadcast_to(e, shape + e.shape[-1:]) for e, _ in systems], axis=-1)
+            energies = energies[..., order]
+        # the Fock sectors' occupations are the same at every point: a kept copy, the others' |U|^2
+        occupations = np.broadcast_to(fock_occupations, shape + fock_occupations.shape).copy()
+        for plan, (_, u) in zip(self._sectors, systems):
+            if u is not None:
+                weights = u.real * u.real + u.imag * u.imag if u.dtype.kind == "c" else u * u
+                occupations[..., plan.states, :] = np.swapaxes(weights, -1, -2) @ plan.occupations
         values = {ENERGY: energies, **self._fixed_state_values}
         for m, name in enumerate(space.modes):
             values[f"n_{name}"] = occupations[..., m]
         return values
+
+    @cached_property
+    def _state_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each state sits among the sectors' states one after the other, and the mode
+        occupations of the states of Fock sectors ``(n, modes)`` (zeros for the others)."""
+        states = np.concatenate([plan.states for plan in self._sectors])
+        order = np.empty(self.n_states, dtype=np.int64)
+        order[states] = np.arange(self.n_states)
+        fock = np.zeros((self.n_states, self.spectrum.space.n_modes))
+        for plan in self._sectors:
+            if plan.components is None:
+                fock[plan.states] = plan.occupations
+        return order, fock
 
     # ----------------------------------------------------------------------------- generator and solve
     def level_blocks(
