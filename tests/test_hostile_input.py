@@ -406,3 +406,23 @@ def test_hostile_file_in_a_real_process(case, tmp_path):
     assert finished.returncode == 2 and finished.stdout == ""
     assert finished.stderr.count("\n") == 1 and "Traceback" not in finished.stderr
     assert all(fragment in finished.stderr for fragment in fragments), finished.stderr
+
+
+def test_the_time_budget_stops_code_that_swallows_its_alarms():
+    """SymPy catches ``Exception`` in places: the budget's alarm is a BaseException, and it comes
+    again after one is swallowed all the same (a CI run once hung in ``factor`` for minutes)."""
+    swallowed = 0
+    start = time.perf_counter()
+    with pytest.raises(derive._OutOfTime):
+        with derive._time_budget(0.05):
+            while time.perf_counter() - start < 5:
+                try:
+                    time.sleep(0.001)
+                except Exception:  # noqa: BLE001 - what a library may do
+                    pass
+                except derive._OutOfTime:
+                    swallowed += 1
+                    if swallowed > 1:
+                        raise
+    assert swallowed == 2 and time.perf_counter() - start < 1.0
+    time.sleep(0.2)  # no alarm is left armed after the block

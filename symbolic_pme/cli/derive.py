@@ -140,26 +140,43 @@ def _defaults(model: ModelFile) -> str:
     return ", ".join(shown) or "none"
 
 
-class _OutOfTime(Exception):
-    """The time budget of a derivation ran out."""
+class _OutOfTime(BaseException):
+    """The time budget of a derivation ran out.
+
+    A BaseException, like KeyboardInterrupt: SymPy catches ``Exception`` in places (a CI run
+    hung in ``factor`` for minutes after the one alarm had been swallowed there)."""
+
+
+#: Seconds between the alarms after the budget has run out, should one be swallowed all the same.
+_REPEAT = 0.05
 
 
 @contextmanager
 def _time_budget(seconds: float) -> Iterator[None]:
-    """Raise :class:`_OutOfTime` inside the block after ``seconds`` (a real-time timer; where
-    there is none, off the main thread or on Windows, the block runs without a limit)."""
+    """Raise :class:`_OutOfTime` inside the block after ``seconds``, and again every
+    :data:`_REPEAT` seconds until the block has left (a real-time timer; where there is none,
+    off the main thread or on Windows, the block runs without a limit)."""
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
+    armed = True
+
     def out_of_time(_signal: int, _frame: object) -> None:
-        raise _OutOfTime
+        if armed:
+            raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, out_of_time)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
     try:
         yield
     finally:
+        while True:  # an alarm may land here too: disarm until it takes, then no alarm raises
+            try:
+                armed = False
+                break
+            except _OutOfTime:
+                continue
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
