@@ -132,3 +132,63 @@ def test_over_large_model_is_refused_with_its_estimate(tmp_path):
     compiled = load_model(path).compile()
     with pytest.raises(GridTooLarge, match=r"GiB.*184756 x 184756|184756 x 184756.*GiB"):
         compiled.solve(approach="redfield")
+
+
+CUT_OFF = """
+title = "orbital b reaches lead L through h only"
+
+[system]
+orbitals = ["a", "b"]
+spin = false
+
+[parameters]
+V = 0.2
+h = 0.03
+
+[onsite]
+a = 0.1
+b = 0.3
+
+[[lead]]
+name = "L"
+mu = "V/2"
+temperature = 0.1
+coupling = { a = 0.05, b = "h" }
+
+[[lead]]
+name = "R"
+mu = "-V/2"
+temperature = 0.1
+coupling = { a = 0.04 }
+"""
+
+
+@pytest.mark.parametrize(
+    "approach",
+    [
+        "lindblad",
+        pytest.param(
+            "redfield",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known: at h = 0 Redfield's LU meets no exact zero pivot and returns one of the steady "
+                "states; a compiled solve estimating the condition at every point (LAPACK's dgecon) measured "
+                "14-15 % slower than numpy's batched solve on a 16-state sweep, and was not kept",
+            ),
+        ),
+        "1vn",
+    ],
+)
+def test_a_point_where_a_coupling_vanishes_is_reported(approach, tmp_path):
+    """At h = 0 orbital b is cut off from both leads: the steady state is not unique there (its
+    occupation is never set), and the other points still solve."""
+    from symbolic_pme.errors import NonUniqueSteadyState
+    from symbolic_pme.files.model_file import load_model
+
+    path = tmp_path / "cut.toml"
+    path.write_text(CUT_OFF)
+    compiled = load_model(path).compile()
+    result = compiled.sweep({"h": np.array([0.03, 0.02])}, approach=approach)
+    assert np.allclose(result.probabilities.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+    with pytest.raises(NonUniqueSteadyState, match=r"not unique at 1 grid point\(s\), first at index \(1,\)"):
+        compiled.sweep({"h": np.array([0.03, 0.0, 0.02])}, approach=approach)
