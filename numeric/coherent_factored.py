@@ -349,7 +349,9 @@ class FactoredTerms:
         unique, slots = np.unique(keys, return_inverse=True)
         indptr = np.searchsorted(unique // width, np.arange(layout.size**2 + 1))
         self._kernel_matrix = _structure(unique % width, indptr, (layout.size**2, width))
-        self._kernel_slots_of = slots.ravel()
+        slots, products = slots.ravel(), len(picked)
+        # the sub-terms' slots, then those of -i [H, rho] (added after them, as one bincount would)
+        self._kernel_slots_of, self._hamiltonian_slots = slots[:products].copy(), slots[products:].copy()
         self._kernel_products = self._gathers(kernel, product, coefficient)
         self._hamiltonian = tuple(np.concatenate(a) for a in (h_signs, h_p, h_q))
 
@@ -413,8 +415,11 @@ class FactoredTerms:
             amplitudes = amplitudes.astype(complex, copy=False)
         both = np.concatenate([amplitudes, np.conj(amplitudes) if self.complex else amplitudes])
         sign, p, q = self._hamiltonian
-        kernel = np.concatenate([self._weights(both, self._kernel_products), sign * (energies[p] - energies[q])])
-        self._kernel_matrix.data[...] = np.bincount(self._kernel_slots_of, kernel, minlength=self._kernel_matrix.nnz)
+        kernel = np.bincount(
+            self._kernel_slots_of, self._weights(both, self._kernel_products), minlength=len(self._kernel_matrix.data)
+        )
+        np.add.at(kernel, self._hamiltonian_slots, sign * (energies[p] - energies[q]))
+        self._kernel_matrix.data[...] = kernel
         particle = self._weights(both, self._current_products)
         slots, half = self._current_slots_of, self._current_matrix.nnz // 2
         data = self._current_matrix.data
@@ -426,10 +431,12 @@ class FactoredTerms:
     def _weights(both: np.ndarray, gathers) -> np.ndarray:
         """``coefficient part(T T)`` of every sub-term."""
         first, second, part, coefficient = gathers
-        products = both[first] * both[second]
+        products = np.take(both, first)
+        products *= np.take(both, second)
         if part is not None:
             products = products.view(float).reshape(-1, 2)[np.arange(len(part)), part]
-        return coefficient * products
+        products *= coefficient
+        return products
 
     # ----------------------------------------------------------------------------- per point
     def monomial_values(self, particle: np.ndarray, hole: np.ndarray) -> np.ndarray:
