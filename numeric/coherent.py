@@ -824,27 +824,61 @@ def _assembled(
     return kernel
 
 
+#: A kernel whose condition estimate (:func:`_solved`) exceeds this has more than one steady state
+#: in floating point: 1/eps (the kernels of the reference models are near 1e3; where a coupling
+#: vanishes, about 1e18).
+SINGULAR_CONDITION = 1 / np.finfo(float).eps
+
+
 def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
     """Parameters of a whole kernel ``(batch, M, M)``, its first equation replaced by the trace.
 
     The first row is replaced in place and put back after the solve (numpy's solve copies the
-    matrices into its own work arrays, so the kernel itself is never copied)."""
+    matrices into its own work arrays, so the kernel itself is never copied).  Where the steady
+    state is not unique the matrix is singular, but rounding may leave LU no exact zero pivot
+    (Redfield, a coupling zero at a point), and the solve would return one of the steady
+    states: so the same LU also solves for a fixed random vector ``r``, whose image
+    ``|K^-1 r| / |r|`` bounds ``1/sigma_min`` from below (a tiny component of ``r`` along the
+    singular direction is still multiplied by ``1/sigma_min``), and times the kernel's largest
+    diagonal entry (the scale of its rates) it estimates the condition number at the cost of a
+    second right-hand side."""
+    size = kernel.shape[-1]
     first = kernel[:, 0, :].copy()
     kernel[:, 0, :] = trace  # the first population's equation follows from the others
-    rhs = np.zeros((kernel.shape[-1], 1))
+    rhs = np.zeros((size, 2))
     rhs[0, 0] = 1.0
+    rhs[:, 1] = _probe(size)
     try:
-        return np.linalg.solve(kernel, rhs)[..., 0]
-    except np.linalg.LinAlgError:
-        singular = np.linalg.cond(kernel) > 1 / np.finfo(float).eps
-        bad = [(int(i),) for i in np.flatnonzero(singular)]
-        raise NonUniqueSteadyState(
-            f"the coherent steady state is not unique at {len(bad)} point(s) of this chunk: "
-            "the couplings there split the density matrix into disconnected parts",
-            indices=bad,
-        ) from None
+        try:
+            solved = np.linalg.solve(kernel, rhs)
+        except np.linalg.LinAlgError:
+            singular = np.linalg.cond(kernel) > SINGULAR_CONDITION
+            raise _not_unique([(int(i),) for i in np.flatnonzero(singular)]) from None
+        scale = np.abs(np.diagonal(kernel, axis1=1, axis2=2)).max(axis=1)
+        estimate = np.abs(solved[..., 1]).max(axis=1) * scale
+        if not np.all(estimate <= SINGULAR_CONDITION):  # a NaN counts too
+            raise _not_unique([(int(i),) for i in np.flatnonzero(~(estimate <= SINGULAR_CONDITION))])
+        return solved[..., 0]
     finally:
         kernel[:, 0, :] = first
+
+
+@functools.cache
+def _probe(size: int) -> np.ndarray:
+    """A fixed random unit vector of ``size`` entries (the condition probe of :func:`_solved`)."""
+    r = np.random.default_rng(20261202).standard_normal(size)
+    r /= np.abs(r).max()
+    r.setflags(write=False)
+    return r
+
+
+def _not_unique(bad: list[tuple[int]]) -> NonUniqueSteadyState:
+    """The error for the points ``bad`` of a chunk, whose kernels are singular."""
+    return NonUniqueSteadyState(
+        f"the coherent steady state is not unique at {len(bad)} point(s) of this chunk: "
+        "the couplings there split the density matrix into disconnected parts",
+        indices=bad,
+    )
 
 
 def _apply(matrix: csr_array, rows: np.ndarray, columns: np.ndarray, sources: np.ndarray, out: np.ndarray) -> None:

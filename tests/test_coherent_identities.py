@@ -163,25 +163,11 @@ coupling = { a = 0.04 }
 """
 
 
-@pytest.mark.parametrize(
-    "approach",
-    [
-        "lindblad",
-        pytest.param(
-            "redfield",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known: at h = 0 Redfield's LU meets no exact zero pivot and returns one of the steady "
-                "states; a compiled solve estimating the condition at every point (LAPACK's dgecon) measured "
-                "14-15 % slower than numpy's batched solve on a 16-state sweep, and was not kept",
-            ),
-        ),
-        "1vn",
-    ],
-)
+@pytest.mark.parametrize("approach", ["lindblad", "redfield", "1vn"])
 def test_a_point_where_a_coupling_vanishes_is_reported(approach, tmp_path):
     """At h = 0 orbital b is cut off from both leads: the steady state is not unique there (its
-    occupation is never set), and the other points still solve."""
+    occupation is never set), and the other points still solve.  Redfield's LU meets no exact zero
+    pivot there (it had returned one of the steady states): the condition estimate finds it."""
     from symbolic_pme.errors import NonUniqueSteadyState
     from symbolic_pme.files.model_file import load_model
 
@@ -192,3 +178,29 @@ def test_a_point_where_a_coupling_vanishes_is_reported(approach, tmp_path):
     assert np.allclose(result.probabilities.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
     with pytest.raises(NonUniqueSteadyState, match=r"not unique at 1 grid point\(s\), first at index \(1,\)"):
         compiled.sweep({"h": np.array([0.03, 0.0, 0.02])}, approach=approach)
+
+
+def test_the_condition_estimate_finds_kernels_singular_in_floating_point():
+    """``_solved`` solves a fixed random vector by the same LU: a kernel whose rows are dependent
+    only up to rounding (no exact zero pivot) is reported, a well-conditioned one solved as numpy
+    solves it (to rounding: two right-hand sides take other BLAS kernels than one), and the
+    estimate never exceeds the infinity-norm condition number."""
+    from symbolic_pme.errors import NonUniqueSteadyState
+
+    rng = np.random.default_rng(7)
+    size = 12
+    trace = np.zeros(size)
+    trace[:4] = 1.0
+    regular = rng.standard_normal((3, size, size)) + size * np.eye(size)
+    replaced = regular.copy()
+    replaced[:, 0, :] = trace
+    expected = np.linalg.solve(replaced, np.eye(size)[:, :1])[..., 0]
+    assert np.allclose(coherent._solved(regular.copy(), trace), expected, rtol=0, atol=1e-14)
+    estimate = np.abs(np.linalg.solve(replaced, coherent._probe(size))).max(axis=1)
+    estimate *= np.abs(np.diagonal(replaced, axis1=1, axis2=2)).max(axis=1)
+    assert np.all(estimate <= np.linalg.cond(replaced, np.inf))
+    singular = regular.copy()
+    singular[1, 2, :] = 0.3 * singular[1, 1, :]  # dependent rows, up to the rounding of 0.3
+    with pytest.raises(NonUniqueSteadyState, match="not unique at 1 point") as caught:
+        coherent._solved(singular, trace)
+    assert caught.value.indices == [(1,)]
