@@ -780,12 +780,22 @@ def _eliminated(
     halves: tuple[int, ...] | None = None,
 ) -> list[np.ndarray]:
     """Level parameters (unnormalized) by elimination from the top level down; with ``halves``
-    (each level's symmetric parameters), ``down`` is block diagonal and multiplied half by half."""
+    (each level's symmetric parameters), ``down`` is block diagonal and multiplied half by half.
+
+    A steady state that is not unique has a closed part that never reaches the lowest level (the
+    empty dot: one state), so the kernel censored on the levels above it is singular: its solve
+    takes the condition probe of :func:`_solved` as one more right-hand side."""
     levels, batch = len(diagonal), diagonal[0].shape[0]
     transfer: list[np.ndarray] = [np.empty(0)] * levels
     censored = diagonal[-1]
     for n in range(levels - 1, 0, -1):
-        transfer[n] = np.linalg.solve(censored, up[n - 1])
+        if n == 1:
+            probe = np.broadcast_to(_probe(censored.shape[-1]), (batch, censored.shape[-1], PROBES))
+            solved = np.linalg.solve(censored, np.concatenate([up[0], probe], axis=-1))
+            _check_condition(censored, solved[..., -PROBES:])
+            transfer[1] = solved[..., :-PROBES]
+        else:
+            transfer[n] = np.linalg.solve(censored, up[n - 1])
         block, x = down[n - 1], transfer[n]
         if halves is None:
             censored = np.matmul(block, x)
@@ -824,10 +834,14 @@ def _assembled(
     return kernel
 
 
-#: A kernel whose condition estimate (:func:`_solved`) exceeds this has more than one steady state
-#: in floating point: 1/eps (the kernels of the reference models are near 1e3; where a coupling
-#: vanishes, about 1e18).
-SINGULAR_CONDITION = 1 / np.finfo(float).eps
+#: A kernel whose condition estimate (:func:`_check_condition`) exceeds this has more than one steady
+#: state in floating point.  The estimate is a lower bound, 0.002-0.08 of the condition number on the
+#: kernels measured; those of the reference models are below 1e3, and where a coupling vanishes
+#: it was 2.5e14-3e17 (conditions 1e17-1e18): 1/(100 eps), 4.5e13, lies between.
+SINGULAR_ESTIMATE = 1 / (100 * np.finfo(float).eps)
+
+#: Random right-hand sides solved with each kernel for its condition estimate.
+PROBES = 2
 
 
 def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
@@ -837,37 +851,44 @@ def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
     matrices into its own work arrays, so the kernel itself is never copied).  Where the steady
     state is not unique the matrix is singular, but rounding may leave LU no exact zero pivot
     (Redfield, a coupling zero at a point), and the solve would return one of the steady
-    states: so the same LU also solves for a fixed random vector ``r``, whose image
-    ``|K^-1 r| / |r|`` bounds ``1/sigma_min`` from below (a tiny component of ``r`` along the
-    singular direction is still multiplied by ``1/sigma_min``), and times the kernel's largest
-    diagonal entry (the scale of its rates) it estimates the condition number at the cost of a
-    second right-hand side."""
+    states: so the same LU also solves the condition probes (:func:`_check_condition`), a few
+    more right-hand sides."""
     size = kernel.shape[-1]
     first = kernel[:, 0, :].copy()
     kernel[:, 0, :] = trace  # the first population's equation follows from the others
-    rhs = np.zeros((size, 2))
+    rhs = np.zeros((size, 1 + PROBES))
     rhs[0, 0] = 1.0
-    rhs[:, 1] = _probe(size)
+    rhs[:, 1:] = _probe(size)
     try:
         try:
             solved = np.linalg.solve(kernel, rhs)
         except np.linalg.LinAlgError:
-            singular = np.linalg.cond(kernel) > SINGULAR_CONDITION
+            singular = np.linalg.cond(kernel) > 1 / np.finfo(float).eps
             raise _not_unique([(int(i),) for i in np.flatnonzero(singular)]) from None
-        scale = np.abs(np.diagonal(kernel, axis1=1, axis2=2)).max(axis=1)
-        estimate = np.abs(solved[..., 1]).max(axis=1) * scale
-        if not np.all(estimate <= SINGULAR_CONDITION):  # a NaN counts too
-            raise _not_unique([(int(i),) for i in np.flatnonzero(~(estimate <= SINGULAR_CONDITION))])
+        _check_condition(kernel, solved[..., 1:])
         return solved[..., 0]
     finally:
         kernel[:, 0, :] = first
 
 
+def _check_condition(matrix: np.ndarray, probed: np.ndarray) -> None:
+    """NonUniqueSteadyState for the points whose ``(batch, m, m)`` matrix has a condition estimate
+    above :data:`SINGULAR_ESTIMATE`.
+
+    ``probed`` ``(batch, m, PROBES)``: the matrix's solves for :func:`_probe`, by the same LU as the
+    steady state.  ``max |A^-1 r| / max |r|`` bounds ``|A^-1|`` from below (a small component of
+    some ``r`` along the singular direction is still multiplied by ``1/sigma_min``), and the
+    largest diagonal entry (the scale of the rates) stands for ``|A|``."""
+    estimate = np.abs(probed).max(axis=(1, 2)) * np.abs(np.diagonal(matrix, axis1=1, axis2=2)).max(axis=1)
+    if not np.all(estimate <= SINGULAR_ESTIMATE):  # a NaN counts too
+        raise _not_unique([(int(i),) for i in np.flatnonzero(~(estimate <= SINGULAR_ESTIMATE))])
+
+
 @functools.cache
 def _probe(size: int) -> np.ndarray:
-    """A fixed random unit vector of ``size`` entries (the condition probe of :func:`_solved`)."""
-    r = np.random.default_rng(20261202).standard_normal(size)
-    r /= np.abs(r).max()
+    """:data:`PROBES` fixed random vectors of ``size`` entries, ``(size, PROBES)``, largest entry one."""
+    r = np.random.default_rng(20261202).standard_normal((size, PROBES))
+    r /= np.abs(r).max(axis=0)
     r.setflags(write=False)
     return r
 

@@ -164,16 +164,21 @@ coupling = { a = 0.04 }
 
 
 @pytest.mark.parametrize("approach", ["lindblad", "redfield", "1vn"])
-def test_a_point_where_a_coupling_vanishes_is_reported(approach, tmp_path):
+@pytest.mark.parametrize("dense", [True, False])  # one LU of the whole kernel, or elimination by level
+def test_a_point_where_a_coupling_vanishes_is_reported(approach, dense, tmp_path, monkeypatch):
     """At h = 0 orbital b is cut off from both leads: the steady state is not unique there (its
     occupation is never set), and the other points still solve.  Redfield's LU meets no exact zero
-    pivot there (it had returned one of the steady states): the condition estimate finds it."""
+    pivot there, nor 1vN's elimination (they had returned one of the steady states): the
+    condition estimate finds them."""
     from symbolic_pme.errors import NonUniqueSteadyState
     from symbolic_pme.files.model_file import load_model
 
+    if not dense:
+        monkeypatch.setattr(coherent, "DENSE_MAX", 0)
     path = tmp_path / "cut.toml"
     path.write_text(CUT_OFF)
     compiled = load_model(path).compile()
+    assert coherent_kernel(compiled.blocks).map.dense == dense
     result = compiled.sweep({"h": np.array([0.03, 0.02])}, approach=approach)
     assert np.allclose(result.probabilities.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
     with pytest.raises(NonUniqueSteadyState, match=r"not unique at 1 grid point\(s\), first at index \(1,\)"):
@@ -196,7 +201,7 @@ def test_the_condition_estimate_finds_kernels_singular_in_floating_point():
     replaced[:, 0, :] = trace
     expected = np.linalg.solve(replaced, np.eye(size)[:, :1])[..., 0]
     assert np.allclose(coherent._solved(regular.copy(), trace), expected, rtol=0, atol=1e-14)
-    estimate = np.abs(np.linalg.solve(replaced, coherent._probe(size))).max(axis=1)
+    estimate = np.abs(np.linalg.solve(replaced, coherent._probe(size))).max(axis=(1, 2))
     estimate *= np.abs(np.diagonal(replaced, axis1=1, axis2=2)).max(axis=1)
     assert np.all(estimate <= np.linalg.cond(replaced, np.inf))
     singular = regular.copy()
