@@ -426,3 +426,25 @@ def test_the_time_budget_stops_code_that_swallows_its_alarms():
                         raise
     assert swallowed == 2 and time.perf_counter() - start < 1.0
     time.sleep(0.2)  # no alarm is left armed after the block
+
+
+def test_an_alarm_that_lands_in_a_finalizer_is_not_reported(monkeypatch):
+    """A finalizer swallows what it raises and Python reports it on stderr: within the budget, its
+    alarm is dropped quietly there (the next one stops the block), every other report still goes
+    to the hook that was in place, and that hook is back afterwards."""
+    import sys
+    import types
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+
+    def report(error):
+        return types.SimpleNamespace(
+            exc_type=type(error), exc_value=error, exc_traceback=None, err_msg=None, object=None
+        )
+
+    with derive._time_budget(5):
+        sys.unraisablehook(report(derive._OutOfTime()))
+        sys.unraisablehook(report(RuntimeError("a finalizer's own error")))
+    assert [type(r.exc_value) for r in reported] == [RuntimeError]
+    assert sys.unraisablehook == reported.append

@@ -15,6 +15,7 @@ and keeps what it has printed.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -166,7 +167,14 @@ def _time_budget(seconds: float) -> Iterator[None]:
         if armed:
             raise _OutOfTime
 
+    unraisable = sys.unraisablehook
+
+    def quiet(report) -> None:  # an alarm that lands in a finalizer is dropped there: the next one comes
+        if not isinstance(report.exc_value, _OutOfTime):
+            unraisable(report)
+
     previous = signal.signal(signal.SIGALRM, out_of_time)
+    sys.unraisablehook = quiet
     signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
     try:
         yield
@@ -179,6 +187,7 @@ def _time_budget(seconds: float) -> Iterator[None]:
                 continue
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = unraisable
 
 
 def _sizes(model: ModelFile) -> str:
