@@ -810,9 +810,12 @@ def _eliminated(
     else:
         censored = censored.copy() if levels == 1 else censored  # never the caller's block
         censored[:, 0, :] = lowest_trace
-        rhs = np.zeros((censored.shape[-1], 1))
+        rhs = np.zeros((censored.shape[-1], 1 + PROBES))
         rhs[0, 0] = 1.0
-        lowest = np.linalg.solve(censored, rhs)[..., 0]
+        rhs[:, 1:] = _probe(censored.shape[-1])
+        solved = np.linalg.solve(censored, rhs)
+        _check_condition(censored, solved[..., 1:])  # a lowest level of several states: it may hold one too
+        lowest = solved[..., 0]
     result = [lowest]
     for n in range(1, levels):
         result.append(-(transfer[n] @ result[-1][..., None])[..., 0])
