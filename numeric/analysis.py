@@ -214,9 +214,7 @@ def analyse(
 
     values = compiled.symbol_values(grid.values)
     work = compiled._workspace  # the model's reused buffers, shared with its plain steady states
-    state_values = {
-        name: np.broadcast_to(v, shape + (n,)) for name, v in blocks.state_values(blocks.coefficients(values)).items()
-    }
+    state_values = compiled.broadcast_state_values(blocks.state_values(blocks.coefficients(values)), shape)
     assembly = SteadyStateAssembly(grid, compiled.states, channels, blocks.quantities, state_values, progress=progress)
     probabilities = assembly.probabilities
     c = np.empty((len(leads), cumulants) + shape)

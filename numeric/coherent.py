@@ -808,14 +808,7 @@ def _eliminated(
     if censored.shape[-1] == 1:
         lowest = np.ones((batch, 1))
     else:
-        censored = censored.copy() if levels == 1 else censored  # never the caller's block
-        censored[:, 0, :] = lowest_trace
-        rhs = np.zeros((censored.shape[-1], 1 + PROBES))
-        rhs[0, 0] = 1.0
-        rhs[:, 1:] = _probe(censored.shape[-1])
-        solved = np.linalg.solve(censored, rhs)
-        _check_condition(censored, solved[..., 1:])  # a lowest level of several states: it may hold one too
-        lowest = solved[..., 0]
+        lowest = _solved(censored, lowest_trace)  # probed too: a lowest level of several states may hold one
     result = [lowest]
     for n in range(1, levels):
         result.append(-(transfer[n] @ result[-1][..., None])[..., 0])
