@@ -288,11 +288,356 @@ static PyObject *remove_residuals_py(PyObject *self, PyObject *args)
     return result;
 }
 
+/* out[slot[t] * width + j] += c[t] * values[first[t] * width + j] * values[second[t] * width + j] for
+   every term t and column j (numeric/coherent_factored.py: the weights of the factored kernel's
+   sub-terms and the Lindblad monomials s_a s_b).  Without slots (slots == NULL) row t of out is
+   written, not added to; without coefficients c[t] = 1.  The indices were checked by the caller. */
+static void pair_product_sums(const double *values, const long long *first, const long long *second, const double *c,
+                              const long long *slot, double *out, Py_ssize_t terms, Py_ssize_t width)
+{
+    if (width == 1 && slot != NULL && c != NULL) { /* the factored matrices' entries: one value per term */
+        for (Py_ssize_t t = 0; t < terms; ++t) {
+            out[slot[t]] += c[t] * (values[first[t]] * values[second[t]]);
+        }
+        return;
+    }
+    for (Py_ssize_t t = 0; t < terms; ++t) {
+        const double *a = values + first[t] * width, *b = values + second[t] * width;
+        double *target = out + (slot ? slot[t] : t) * width;
+        if (slot == NULL && c == NULL) {
+            for (Py_ssize_t j = 0; j < width; ++j) {
+                target[j] = a[j] * b[j];
+            }
+        } else if (slot == NULL) {
+            for (Py_ssize_t j = 0; j < width; ++j) {
+                target[j] = c[t] * (a[j] * b[j]);
+            }
+        } else {
+            double weight = c ? c[t] : 1.0;
+            for (Py_ssize_t j = 0; j < width; ++j) {
+                target[j] += weight * (a[j] * b[j]);
+            }
+        }
+    }
+}
+
+/* Whether every index lies in [0, bound). */
+static int in_range(const long long *index, Py_ssize_t n, Py_ssize_t bound)
+{
+    int outside = 0; /* no early exit: the loop vectorizes */
+    for (Py_ssize_t i = 0; i < n; ++i) {
+        outside |= (index[i] < 0) | (index[i] >= bound);
+    }
+    return !outside;
+}
+
+/* pair_product_sums(values, first, second, coefficients, slots, out, width): values float64 (V,
+   width), first and second int64 (T,), coefficients float64 (T,) or empty, slots int64 (T,) or
+   empty, out float64 (S, width) (S = T without slots), all C-contiguous. */
+static PyObject *pair_product_sums_py(PyObject *self, PyObject *args)
+{
+    Py_buffer values, first, second, coefficients, slots, out;
+    Py_ssize_t width;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*n", &values, &first, &second, &coefficients, &slots, &out, &width)) {
+        return NULL;
+    }
+    Py_ssize_t terms = first.len / 8, rows = width > 0 ? values.len / 8 / width : 0;
+    Py_ssize_t targets = width > 0 ? out.len / 8 / width : 0;
+    if (width < 1 || !expect(&values, rows * width, 8, "values") || !expect(&first, terms, 8, "first") ||
+        !expect(&second, terms, 8, "second") || !expect(&out, targets * width, 8, "out") ||
+        (coefficients.len && !expect(&coefficients, terms, 8, "coefficients")) ||
+        (slots.len && !expect(&slots, terms, 8, "slots"))) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "_loops.pair_product_sums: width must be positive");
+        }
+    } else if (!in_range(first.buf, terms, rows) || !in_range(second.buf, terms, rows) ||
+               (slots.len ? !in_range(slots.buf, terms, targets) : targets != terms)) {
+        PyErr_SetString(PyExc_ValueError, "_loops.pair_product_sums: an index is out of range");
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        pair_product_sums(values.buf, first.buf, second.buf, coefficients.len ? coefficients.buf : NULL,
+                          slots.len ? slots.buf : NULL, out.buf, terms, width);
+        Py_END_ALLOW_THREADS
+        result = Py_None;
+        Py_INCREF(result);
+    }
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&first);
+    PyBuffer_Release(&second);
+    PyBuffer_Release(&coefficients);
+    PyBuffer_Release(&slots);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* LAPACK's LU, from the capsules of scipy.linalg.cython_lapack (LP64: int indices). */
+typedef void (*getrf_t)(int *, int *, double *, int *, int *, int *);
+typedef void (*getrs_t)(char *, int *, int *, double *, int *, int *, double *, int *, int *);
+
+/* Points whose kernels are made together (dense_steady): their copies are then read in the order
+   they lie in memory, whichever axis is the fastest. */
+#define GROUP 16
+
+/* Where the kernels of dense_steady come from: a strided dense array (data == NULL; entry (r, c)
+   of point b at k[b * sb + r * sr + c * sc], strides in items), or the factored product of
+   numeric/coherent_factored.py, entry e = r * size + c of point b = sum over the CSR row e of
+   data[j] * monomials[indices[j] * points + b], summed in the order of j as SciPy's product does. */
+typedef struct {
+    const double *k;
+    Py_ssize_t sb, sr, sc;
+    const int *indptr, *indices;
+    const double *data, *monomials;
+    Py_ssize_t points;
+} kernel_source;
+
+/* The row-major kernels of points start .. start + width - 1 into copies (entries apart), their
+   first rows left out (the trace replaces them). */
+static void fill_kernels(const kernel_source *source, double *copies, Py_ssize_t start, Py_ssize_t width, int size)
+{
+    size_t entries = (size_t)size * size;
+    if (source->data != NULL) {
+        double sums[GROUP];
+        for (size_t e = size; e < entries; ++e) {
+            for (Py_ssize_t b = 0; b < width; ++b) {
+                sums[b] = 0.0;
+            }
+            for (int j = source->indptr[e]; j < source->indptr[e + 1]; ++j) {
+                double d = source->data[j];
+                const double *m = source->monomials + (Py_ssize_t)source->indices[j] * source->points + start;
+                for (Py_ssize_t b = 0; b < width; ++b) {
+                    sums[b] += d * m[b];
+                }
+            }
+            for (Py_ssize_t b = 0; b < width; ++b) {
+                copies[b * entries + e] = sums[b];
+            }
+        }
+        return;
+    }
+    const double *kg = source->k + start * source->sb;
+    Py_ssize_t sb = source->sb, sr = source->sr, sc = source->sc;
+    for (int r = 1; r < size; ++r) {
+        if (sb < sc) { /* points fastest in memory */
+            for (int c = 0; c < size; ++c) {
+                const double *entry = kg + r * sr + c * sc;
+                double *target = copies + (size_t)r * size + c;
+                for (Py_ssize_t b = 0; b < width; ++b) {
+                    target[b * entries] = entry[b * sb];
+                }
+            }
+        } else {
+            for (Py_ssize_t b = 0; b < width; ++b) {
+                const double *row = kg + b * sb + r * sr;
+                double *target = copies + b * entries + (size_t)r * size;
+                for (int c = 0; c < size; ++c) {
+                    target[c] = row[c * sc];
+                }
+            }
+        }
+    }
+}
+
+/* The steady state of each point's kernel A, as numeric/coherent.py's _solved does with NumPy: A
+   with its first row replaced by the trace, solved for e_0 and for the probes (size x probes,
+   row-major) by one LU.  solution[b * size + i] receives x, estimate[b] the condition estimate
+   max|A^-1 probe| times max|A_ii| (infinite where LU meets an exact zero pivot, NaN where a value
+   is not finite).  The LU is of A transposed, which is A's row-major copy read as column-major:
+   dgetrs solves A x = b with trans = 'T'.  Returns 0, or -1 where memory ran out. */
+static int dense_steady(const kernel_source *source, const double *trace, const double *probe, double *solution,
+                        double *estimate, int size, int probes, Py_ssize_t batch, getrf_t getrf, getrs_t getrs)
+{
+    size_t entries = (size_t)size * size;
+    /* at most GROUP points, and copies of about 32 MB where the kernels are large */
+    Py_ssize_t group = (Py_ssize_t)(((size_t)1 << 22) / entries);
+    group = group < 1 ? 1 : (group > GROUP ? GROUP : group);
+    int columns = 1 + probes, info = 0;
+    double *copies = malloc(sizeof(double) * ((size_t)group * entries + (size_t)size * columns));
+    int *pivots = malloc(sizeof(int) * (size_t)size);
+    if (copies == NULL || pivots == NULL) {
+        free(copies);
+        free(pivots);
+        return -1;
+    }
+    double *rhs = copies + (size_t)group * entries;
+    char transposed = 'T';
+    for (Py_ssize_t start = 0; start < batch; start += group) {
+        Py_ssize_t width = batch - start < group ? batch - start : group;
+        fill_kernels(source, copies, start, width, size);
+        for (Py_ssize_t b = 0; b < width; ++b) {
+            double *a = copies + b * entries, *x = solution + (start + b) * size;
+            memcpy(a, trace, sizeof(double) * size);
+            double scale = 0.0;
+            for (int i = 0; i < size; ++i) {
+                double d = fabs(a[(size_t)i * size + i]);
+                scale = d > scale ? d : scale;
+            }
+            memset(rhs, 0, sizeof(double) * size);
+            rhs[0] = 1.0;
+            for (int p = 0; p < probes; ++p) {
+                for (int i = 0; i < size; ++i) {
+                    rhs[(size_t)(p + 1) * size + i] = probe[(size_t)i * probes + p];
+                }
+            }
+            getrf(&size, &size, a, &size, pivots, &info);
+            if (info > 0) {
+                memset(x, 0, sizeof(double) * size);
+                estimate[start + b] = HUGE_VAL;
+                continue;
+            }
+            getrs(&transposed, &size, &columns, a, &size, pivots, rhs, &size, &info);
+            double largest = 0.0;
+            int finite = isfinite(scale);
+            for (int i = 0; i < size; ++i) {
+                x[i] = rhs[i];
+                finite = finite && isfinite(rhs[i]);
+            }
+            for (size_t i = size; i < (size_t)size * columns; ++i) {
+                double v = fabs(rhs[i]);
+                finite = finite && isfinite(v);
+                largest = v > largest ? v : largest;
+            }
+            estimate[start + b] = finite ? largest * scale : NAN;
+        }
+    }
+    free(copies);
+    free(pivots);
+    return 0;
+}
+
+/* The function pointer of a cython_lapack capsule, or NULL with an exception set. */
+static void *lapack_function(PyObject *capsule)
+{
+    if (!PyCapsule_CheckExact(capsule)) {
+        PyErr_SetString(PyExc_TypeError, "_loops.dense_steady: expected a capsule of scipy.linalg.cython_lapack");
+        return NULL;
+    }
+    return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule));
+}
+
+/* The LU routines of the capsules, or 0 with an exception set. */
+static int lapack_functions(PyObject *getrf_capsule, PyObject *getrs_capsule, getrf_t *getrf, getrs_t *getrs)
+{
+    *getrf = (getrf_t)lapack_function(getrf_capsule);
+    *getrs = *getrf ? (getrs_t)lapack_function(getrs_capsule) : NULL;
+    return *getrs != NULL;
+}
+
+/* dense_steady(source, trace, probes, solutions, estimates, getrf, getrs) after the checks common
+   to both kinds of kernels: trace float64 (size,), probes float64 (size, P), solutions float64
+   (batch, size), estimates float64 (batch,). */
+static PyObject *solve_kernels(kernel_source *source, Py_ssize_t size, Py_ssize_t batch, Py_buffer *trace,
+                               Py_buffer *probes, Py_buffer *solutions, Py_buffer *estimates, PyObject *getrf_capsule,
+                               PyObject *getrs_capsule)
+{
+    getrf_t getrf;
+    getrs_t getrs;
+    Py_ssize_t items = probes->len / 8 / size;
+    if (!expect(trace, size, 8, "trace") || items < 1 || !expect(probes, size * items, 8, "probes") ||
+        !expect(solutions, batch * size, 8, "solutions") || !expect(estimates, batch, 8, "estimates") ||
+        !lapack_functions(getrf_capsule, getrs_capsule, &getrf, &getrs)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "_loops: needs at least one probe");
+        }
+        return NULL;
+    }
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    status = dense_steady(source, trace->buf, probes->buf, solutions->buf, estimates->buf, (int)size, (int)items, batch,
+                          getrf, getrs);
+    Py_END_ALLOW_THREADS
+    if (status < 0) {
+        return PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
+}
+
+/* dense_steady(kernels, trace, probes, solutions, estimates, getrf, getrs): kernels any float64
+   (batch, size, size) array (strided). */
+static PyObject *dense_steady_py(PyObject *self, PyObject *args)
+{
+    PyObject *kernels_object, *getrf_capsule, *getrs_capsule, *result = NULL;
+    Py_buffer kernels, trace, probes, solutions, estimates;
+    if (!PyArg_ParseTuple(args, "Oy*y*w*w*OO", &kernels_object, &trace, &probes, &solutions, &estimates,
+                          &getrf_capsule, &getrs_capsule)) {
+        return NULL;
+    }
+    if (PyObject_GetBuffer(kernels_object, &kernels, PyBUF_RECORDS_RO) == 0) {
+        int valid = kernels.ndim == 3 && kernels.itemsize == 8 && kernels.format != NULL &&
+                    strcmp(kernels.format, "d") == 0 && kernels.shape[1] == kernels.shape[2] &&
+                    kernels.shape[1] >= 1 && kernels.shape[1] <= 4096;
+        for (int i = 0; valid && i < 3; ++i) {
+            valid = kernels.strides[i] % 8 == 0;
+        }
+        if (!valid) {
+            PyErr_SetString(PyExc_ValueError, "_loops.dense_steady: kernels must be float64 (batch, size, size)");
+        } else {
+            kernel_source source = {kernels.buf, kernels.strides[0] / 8, kernels.strides[1] / 8, kernels.strides[2] / 8,
+                                    NULL, NULL, NULL, NULL, 0};
+            result = solve_kernels(&source, kernels.shape[1], kernels.shape[0], &trace, &probes, &solutions, &estimates,
+                                   getrf_capsule, getrs_capsule);
+        }
+        PyBuffer_Release(&kernels);
+    }
+    PyBuffer_Release(&trace);
+    PyBuffer_Release(&probes);
+    PyBuffer_Release(&solutions);
+    PyBuffer_Release(&estimates);
+    return result;
+}
+
+/* factored_steady(indptr, indices, data, monomials, size, trace, probes, solutions, estimates, getrf,
+   getrs): the CSR matrix (size^2 rows; int32 indptr and indices, float64 data) of the factored
+   kernel and its float64 (columns, batch) monomials, C-contiguous. */
+static PyObject *factored_steady_py(PyObject *self, PyObject *args)
+{
+    PyObject *getrf_capsule, *getrs_capsule, *result = NULL;
+    Py_buffer indptr, indices, data, monomials, trace, probes, solutions, estimates;
+    Py_ssize_t size, batch;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nny*y*w*w*OO", &indptr, &indices, &data, &monomials, &size, &batch, &trace,
+                          &probes, &solutions, &estimates, &getrf_capsule, &getrs_capsule)) {
+        return NULL;
+    }
+    Py_ssize_t rows = size * size, nonzero = data.len / 8, columns = batch > 0 ? monomials.len / 8 / batch : 0;
+    const int *pointer = indptr.buf, *column = indices.buf;
+    int valid = size >= 1 && size <= 4096 && batch >= 1 && expect(&indptr, rows + 1, 4, "indptr") &&
+                expect(&indices, nonzero, 4, "indices") && expect(&monomials, columns * batch, 8, "monomials");
+    valid = valid && pointer[0] == 0 && pointer[rows] == nonzero;
+    for (Py_ssize_t e = 0; valid && e < rows; ++e) {
+        valid = pointer[e] <= pointer[e + 1];
+    }
+    int outside = 0;
+    for (Py_ssize_t j = 0; valid && j < nonzero; ++j) {
+        outside |= (column[j] < 0) | (column[j] >= columns);
+    }
+    if (!valid || outside) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "_loops.factored_steady: not a CSR matrix of size^2 rows on the monomials");
+        }
+    } else {
+        kernel_source source = {NULL, 0, 0, 0, pointer, column, data.buf, monomials.buf, batch};
+        result = solve_kernels(&source, size, batch, &trace, &probes, &solutions, &estimates, getrf_capsule,
+                               getrs_capsule);
+    }
+    PyBuffer_Release(&indptr);
+    PyBuffer_Release(&indices);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&monomials);
+    PyBuffer_Release(&trace);
+    PyBuffer_Release(&probes);
+    PyBuffer_Release(&solutions);
+    PyBuffer_Release(&estimates);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"steady_state_gth", steady_state_gth, METH_VARARGS, "GTH steady states of (n, n, batch) transfer matrices."},
     {"transfer_matrix", transfer_matrix, METH_VARARGS, "Rates summed into their (target, source) slots."},
     {"flat_currents", flat_currents_py, METH_VARARGS, "Currents per lead from the flat layout's rates."},
     {"remove_residuals", remove_residuals_py, METH_VARARGS, "A current's conservation residual removed in place."},
+    {"pair_product_sums", pair_product_sums_py, METH_VARARGS, "Weighted products of pairs of rows, summed into slots."},
+    {"dense_steady", dense_steady_py, METH_VARARGS, "Steady states of dense kernels by LAPACK's LU, with probes."},
+    {"factored_steady", factored_steady_py, METH_VARARGS, "Steady states of factored kernels by LAPACK's LU."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -59,6 +59,7 @@ from .coherent_factored import FactoredMatrices, FactoredTerms
 from .coherent_layout import DensityLayout, LiouvilleMap, PairGroup, pair_groups, work_numbers
 from .functions import golden_rule_pair
 from .lead_integrals import principal_values
+from .loops import compiled_loops
 
 __all__ = ["APPROACHES", "CoherentKernel", "GroupTerms", "complex_sources"]
 
@@ -391,11 +392,11 @@ class CoherentKernel:
 
         Returns
         -------
-        numpy.ndarray
+        numpy.ndarray or FactoredKernels
             ``(batch, map.output_size)``: the kernels, in a work array kept for the next chunk (one
             per kind of map; overwritten by the next call of the same batch size, its entries
-            that are zero by structure never written) or, from the factored matrices, a new
-            array that may not be contiguous.
+            that are zero by structure never written) or, from the factored matrices, their
+            product not yet taken (:meth:`steady_state` takes it point by point).
 
         Raises
         ------
@@ -511,10 +512,9 @@ class CoherentKernel:
 
     def _factored_liouvillian(
         self, listed: FactoredTerms, matrices: FactoredMatrices, terms: list[GroupTerms], batch: int
-    ) -> np.ndarray:
-        """The dense kernels of a chunk from the factored matrices: one sparse product, ``(batch, M^2)``
-        (a transposed view of the product: no scatter, no copy)."""
-        return (matrices.kernel @ self.monomials(listed, terms, batch)).T
+    ) -> FactoredKernels:
+        """The dense kernels of a chunk from the factored matrices, as the product not yet taken."""
+        return FactoredKernels(matrices.kernel, self.monomials(listed, terms, batch))
 
     def level_blocks(self, liouvillian: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
         """Views of a Liouvillian as its blocks between charge levels.
@@ -562,7 +562,7 @@ class CoherentKernel:
 
         Parameters
         ----------
-        liouvillian : numpy.ndarray
+        liouvillian : numpy.ndarray or FactoredKernels
             ``(batch, map.output_size)``, from :meth:`liouvillian` (left as it is).
         separable : bool, optional
             The blocks between levels map symmetric parameters onto symmetric ones and
@@ -582,7 +582,9 @@ class CoherentKernel:
             the chunk).
         """
         layout, trace = self.layout, self._trace
-        if self.map.dense:
+        if isinstance(liouvillian, FactoredKernels):
+            parameters = liouvillian.solved(trace)
+        elif self.map.dense:
             parameters = _solved(_reshaped(liouvillian, (-1, layout.size, layout.size)), trace)
         else:
             blocks = self.level_blocks(liouvillian)
@@ -772,6 +774,48 @@ def complex_sources(terms: list[GroupTerms]) -> bool:
     return any(np.iscomplexobj(t.amplitude) or np.iscomplexobj(t.particle) for t in terms)
 
 
+@dataclass(frozen=True)
+class FactoredKernels:
+    """The dense kernels of a chunk as the product ``(matrix @ monomials).T`` (``(batch, M^2)``), not
+    taken: the compiled solve makes each point's kernel from them in its own work array.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_array
+        ``B`` of :class:`~.coherent_factored.FactoredMatrices`, ``(M^2, monomials + 1)``.
+    monomials : numpy.ndarray
+        ``(monomials + 1, batch)`` C-contiguous, from :meth:`CoherentKernel.monomials`.
+    """
+
+    matrix: csr_array
+    monomials: np.ndarray
+
+    def array(self) -> np.ndarray:
+        """The kernels ``(batch, M^2)``: a transposed view of the product (no scatter, no copy)."""
+        return (self.matrix @ self.monomials).T
+
+    def solved(self, trace: np.ndarray) -> np.ndarray:
+        """The unnormalized parameters ``(batch, M)``, as :func:`_solved` gives them of :meth:`array`.
+
+        Raises
+        ------
+        NonUniqueSteadyState
+            Where a kernel is singular (see :func:`_check_condition`).
+        """
+        size = len(trace)
+        loops = compiled_loops()
+        if loops is None:
+            return _solved(_reshaped(self.array(), (-1, size, size)), trace)
+        batch = self.monomials.shape[1]
+        solutions, estimates = np.empty((batch, size)), np.empty(batch)
+        m = self.matrix
+        loops.factored_steady(
+            m.indptr, m.indices, m.data, self.monomials, size, batch, trace, _probe(size), solutions, estimates, *_lu()
+        )
+        _check_estimates(estimates)
+        return solutions
+
+
 def _eliminated(
     diagonal: list[np.ndarray],
     up: list[np.ndarray],
@@ -843,12 +887,22 @@ PROBES = 2
 def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
     """Parameters of a whole kernel ``(batch, M, M)``, its first equation replaced by the trace.
 
-    The first row is replaced in place and put back after the solve (numpy's solve copies the
-    matrices into its own work arrays, so the kernel itself is never copied).  Where the steady
-    state is not unique the matrix is singular, but rounding may leave LU no exact zero pivot
-    (Redfield, a coupling zero at a point), and the solve would return one of the steady
-    states: so the same LU also solves the condition probes (:func:`_check_condition`), a few
-    more right-hand sides."""
+    Where the steady state is not unique the matrix is singular, but rounding may leave LU no
+    exact zero pivot (Redfield, a coupling zero at a point), and the solve would return one of
+    the steady states: so the same LU also solves the condition probes
+    (:func:`_check_condition`), a few more right-hand sides.  The kernel is left as it is.  By
+    the compiled loop (one LU per point by SciPy's LAPACK) where it is built, else by NumPy."""
+    loops = compiled_loops()
+    if loops is not None and kernel.dtype == np.float64:
+        return _compiled_solved(loops, kernel, trace)
+    return _solved_numpy(kernel, trace)
+
+
+def _solved_numpy(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
+    """:func:`_solved` in NumPy calls: the reference of the compiled loop (and the fallback).
+
+    The first row is replaced in place and put back after the solve (NumPy's solve copies the
+    matrices into its own work arrays, so the kernel itself is never copied)."""
     size = kernel.shape[-1]
     first = kernel[:, 0, :].copy()
     kernel[:, 0, :] = trace  # the first population's equation follows from the others
@@ -865,6 +919,31 @@ def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
         return solved[..., 0]
     finally:
         kernel[:, 0, :] = first
+
+
+def _compiled_solved(loops, kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
+    """:func:`_solved` by the compiled loop: one LU per point by LAPACK (SciPy's), no copies of the
+    kernels beyond the LU's own, the kernel left as it is."""
+    batch, size = kernel.shape[0], kernel.shape[-1]
+    solutions, estimates = np.empty((batch, size)), np.empty(batch)
+    loops.dense_steady(kernel, np.ascontiguousarray(trace, dtype=float), _probe(size), solutions, estimates, *_lu())
+    _check_estimates(estimates)
+    return solutions
+
+
+def _check_estimates(estimates: np.ndarray) -> None:
+    """NonUniqueSteadyState for the points whose condition estimate exceeds :data:`SINGULAR_ESTIMATE`
+    (infinite where LU met an exact zero pivot, NaN where a value was not finite)."""
+    if not np.all(estimates <= SINGULAR_ESTIMATE):  # a NaN counts too
+        raise _not_unique([(int(i),) for i in np.flatnonzero(~(estimates <= SINGULAR_ESTIMATE))])
+
+
+@functools.cache
+def _lu() -> tuple[object, object]:
+    """The capsules of LAPACK's ``dgetrf`` and ``dgetrs`` in ``scipy.linalg.cython_lapack``."""
+    from scipy.linalg.cython_lapack import __pyx_capi__ as functions
+
+    return functions["dgetrf"], functions["dgetrs"]
 
 
 def _check_condition(matrix: np.ndarray, probed: np.ndarray) -> None:

@@ -32,6 +32,7 @@ import numpy as np
 from scipy.sparse import csr_array
 
 from .coherent_layout import DensityLayout, _expand
+from .loops import compiled_loops
 
 __all__ = ["FactoredMatrices", "FactoredTerms"]
 
@@ -258,7 +259,7 @@ class FactoredTerms:
             self._pair_order = np.argsort(self._pairs)
             #: Lindblad: ``which * 2n + a`` and ``which * 2n + b`` of each monomial s_a s_b, into (s_u, s_v).
             which, a, b = self._pairs // (n * n), (self._pairs // n) % n, self._pairs % n
-            self.pair_factors = (which * n + a, which * n + b)
+            self.pair_factors = ((which * n + a).astype(np.int64), (which * n + b).astype(np.int64))
             self.monomials, self.current_monomials = len(self._pairs), len(in_currents)
             transition = a[: self.current_monomials]
         else:
@@ -389,7 +390,8 @@ class FactoredTerms:
         """Per sub-term: the indices of its two amplitudes into ``(T, conj(T))``, the part of their
         product it takes (complex sources; None for real ones) and its coefficient."""
         if not self.complex:
-            return terms["first"][product], terms["second"][product], None, coefficient
+            first, second = (terms[k][product].astype(np.int64) for k in ("first", "second"))
+            return first, second, None, np.ascontiguousarray(coefficient, dtype=float)
         return terms["first"][product // 2], terms["second"][product // 2], product % 2, coefficient
 
     # ----------------------------------------------------------------------------- per eigensystem
@@ -415,9 +417,7 @@ class FactoredTerms:
             amplitudes = amplitudes.astype(complex, copy=False)
         both = np.concatenate([amplitudes, np.conj(amplitudes) if self.complex else amplitudes])
         sign, p, q = self._hamiltonian
-        kernel = np.bincount(
-            self._kernel_slots_of, self._weights(both, self._kernel_products), minlength=len(self._kernel_matrix.data)
-        )
+        kernel = _weight_sums(both, self._kernel_products, self._kernel_slots_of, len(self._kernel_matrix.data))
         np.add.at(kernel, self._hamiltonian_slots, sign * (energies[p] - energies[q]))
         self._kernel_matrix.data[...] = kernel
         particle = self._weights(both, self._current_products)
@@ -431,6 +431,10 @@ class FactoredTerms:
     def _weights(both: np.ndarray, gathers) -> np.ndarray:
         """``coefficient part(T T)`` of every sub-term."""
         first, second, part, coefficient = gathers
+        if part is None and both.dtype == np.float64:
+            products = np.empty(len(first))
+            pair_products(both[:, None], first, second, products[:, None], coefficient=coefficient)
+            return products
         products = np.take(both, first)
         products *= np.take(both, second)
         if part is not None:
@@ -460,10 +464,8 @@ class FactoredTerms:
             jumps[:n], jumps[n:] = particle.real.T, hole.real.T
             np.multiply(jumps, 2.0, out=jumps)
             np.sqrt(np.maximum(jumps, 0.0, out=jumps), out=jumps)
-            a, b = self.pair_factors
             values = np.empty((self.monomials + 1, batch))
-            np.take(jumps, a, axis=0, out=values[:-1])
-            values[:-1] *= np.take(jumps, b, axis=0)
+            pair_products(jumps, *self.pair_factors, values[:-1])
             values[-1] = 1.0
             return values
         values = np.empty((self.monomials + 1, batch))
@@ -475,6 +477,68 @@ class FactoredTerms:
             values[:n], values[n : 2 * n] = particle.T, hole.T
         values[-1] = 1.0
         return values
+
+
+def _weight_sums(both: np.ndarray, gathers, slots: np.ndarray, length: int) -> np.ndarray:
+    """``sum coefficient part(T T)`` of the sub-terms in each of ``length`` slots."""
+    first, second, part, coefficient = gathers
+    if part is None and both.dtype == np.float64:
+        sums = np.zeros(length)
+        pair_products(both[:, None], first, second, sums[:, None], coefficient=coefficient, slots=slots)
+        return sums
+    return np.bincount(slots, FactoredTerms._weights(both, gathers), minlength=length)
+
+
+def pair_products(
+    values: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    out: np.ndarray,
+    *,
+    coefficient: np.ndarray | None = None,
+    slots: np.ndarray | None = None,
+) -> None:
+    """Rows' pairwise products: ``out[t] = c[t] values[first[t]] values[second[t]]``, or with ``slots``
+    summed, ``out[slots[t]] += ...`` (in the order of t, as ``numpy.bincount`` sums).
+
+    By the compiled loop where it is built (the same arithmetic, without the temporaries of the
+    NumPy gathers), else by NumPy.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(rows, width)`` float64, C-contiguous.
+    first, second : numpy.ndarray
+        ``(terms,)`` int64: the rows of each product's factors.
+    out : numpy.ndarray
+        ``(terms, width)``, or with ``slots`` ``(targets, width)`` (added to), float64 C-contiguous.
+    coefficient : numpy.ndarray, optional
+        ``(terms,)`` float64; default 1.
+    slots : numpy.ndarray, optional
+        ``(terms,)`` int64: the row of ``out`` each product is added to.
+    """
+    loops = compiled_loops()
+    if loops is not None:
+        none = np.empty(0)
+        loops.pair_product_sums(
+            values,
+            first,
+            second,
+            none if coefficient is None else coefficient,
+            none if slots is None else slots,
+            out,
+            values.shape[1],
+        )
+        return
+    products = np.take(values, first, axis=0)
+    products *= np.take(values, second, axis=0)
+    if coefficient is not None:
+        products *= coefficient[:, None]
+    if slots is None:
+        out[...] = products
+    else:
+        for j in range(values.shape[1]):
+            out[:, j] += np.bincount(slots, products[:, j], minlength=out.shape[0])
 
 
 def _structure(indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> csr_array:

@@ -21,6 +21,7 @@ from symbolic_pme.numeric.flat import FlatRates
 from symbolic_pme.numeric.solver import _steady_state_gth_numpy, steady_state_gth
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DATA = Path(__file__).resolve().parent / "data"
 
 needs_compiled = pytest.mark.skipif(not loops.COMPILED, reason="compiled loops switched off (SYMBOLIC_PME_NUMPY_LOOPS)")
 
@@ -149,7 +150,8 @@ import json, sys
 import numpy as np
 from symbolic_pme.files.model_file import load_model
 from symbolic_pme.numeric import loops
-result = load_model(sys.argv[1]).compile().sweep({"V": np.linspace(-1.0, 1.0, 41)})
+approach = sys.argv[2] if len(sys.argv) > 2 else "pauli"
+result = load_model(sys.argv[1]).compile().sweep({"V": np.linspace(-1.0, 1.0, 41)}, approach=approach)
 print(json.dumps({
     "compiled": loops.COMPILED,
     "probabilities": result.probabilities.tolist(),
@@ -158,12 +160,12 @@ print(json.dumps({
 """
 
 
-def _sweep_in_child(model: Path, numpy_loops: bool, folder: Path) -> dict:
+def _sweep_in_child(model: Path, numpy_loops: bool, folder: Path, approach: str = "pauli") -> dict:
     """The sweep in a fresh process started in ``folder`` (not the checkout, whose source tree
     would shadow the installed package on the child's path)."""
     environment = dict(os.environ, SYMBOLIC_PME_NUMPY_LOOPS="1" if numpy_loops else "0")
     child = subprocess.run(
-        [sys.executable, "-c", SWEEP_CHILD, str(model)],
+        [sys.executable, "-c", SWEEP_CHILD, str(model), approach],
         capture_output=True,
         text=True,
         env=environment,
@@ -174,12 +176,152 @@ def _sweep_in_child(model: Path, numpy_loops: bool, folder: Path) -> dict:
 
 
 @needs_compiled
-def test_the_triangle_sweep_agrees_with_the_numpy_path(tmp_path):
-    compiled = _sweep_in_child(EXAMPLES / "triangle.toml", numpy_loops=False, folder=tmp_path)
-    reference = _sweep_in_child(EXAMPLES / "triangle.toml", numpy_loops=True, folder=tmp_path)
+@pytest.mark.parametrize(
+    "model, approach",
+    [
+        (EXAMPLES / "triangle.toml", "pauli"),
+        (DATA / "random_spinless_4.toml", "lindblad"),  # the factored dense kernel
+        (DATA / "random_spinful_2.toml", "1vn"),
+    ],
+)
+def test_a_sweep_agrees_with_the_numpy_path(tmp_path, model, approach):
+    compiled = _sweep_in_child(model, numpy_loops=False, folder=tmp_path, approach=approach)
+    reference = _sweep_in_child(model, numpy_loops=True, folder=tmp_path, approach=approach)
     assert compiled["compiled"] and not reference["compiled"]
-    np.testing.assert_allclose(compiled["probabilities"], reference["probabilities"], rtol=1e-13, atol=1e-300)
+    # (the coherent solves differ in their LU: LAPACK's of the transposed kernel, by point)
+    np.testing.assert_allclose(compiled["probabilities"], reference["probabilities"], rtol=1e-13, atol=1e-14)
+    scale = max(np.abs(v).max() for per_lead in reference["currents"].values() for v in per_lead.values())
     for quantity, per_lead in reference["currents"].items():
         largest = max(np.abs(v).max() for v in per_lead.values())
+        if largest < 1e-12 * scale:  # vanishes by symmetry (spin, with no field): rounding on both sides
+            largest = scale
         for lead, values in per_lead.items():
             np.testing.assert_allclose(compiled["currents"][quantity][lead], values, rtol=0, atol=1e-13 * largest)
+
+
+def _generators(rng, size: int, batch: int, *, twist: float = 0.1) -> np.ndarray:
+    """Kernels ``(batch, size, size)`` of random rate matrices (columns summing to zero), plus a small
+    random part (as a coherent kernel's commutator adds) that keeps them regular."""
+    rates = rng.random((batch, size, size)) * 10.0 ** rng.uniform(-3, 1, (batch, size, size))
+    rates[:, np.arange(size), np.arange(size)] = 0.0
+    return _with_diagonal(rates) + twist * rng.normal(size=(batch, size, size))
+
+
+def _with_diagonal(rates: np.ndarray) -> np.ndarray:
+    """The generators of the off-diagonal rates: each column sums to zero."""
+    size = rates.shape[-1]
+    off = rates * (1 - np.eye(size))
+    return off - np.eye(size) * off.sum(axis=-2)[..., None, :]
+
+
+@needs_compiled
+@pytest.mark.parametrize("size, batch", [(1, 3), (7, 5), (36, 19), (70, 11)])
+def test_dense_steady_equals_the_numpy_solve(size, batch):
+    from symbolic_pme.numeric.coherent import _solved, _solved_numpy
+
+    rng = np.random.default_rng(size * 100 + batch)
+    kernel = _generators(rng, size, batch)
+    trace = (rng.random(size) < 0.5).astype(float)
+    trace[0] = 1.0
+    kept = kernel.copy()
+    reference = _solved_numpy(kernel.copy(), trace)
+    for layout in (kernel, np.ascontiguousarray(np.swapaxes(kernel, 0, 2)).swapaxes(0, 2)):  # any strides
+        compiled = _solved(layout, trace)
+        np.testing.assert_allclose(compiled, reference, rtol=1e-10, atol=1e-12 * np.abs(reference).max())
+        np.testing.assert_array_equal(layout, kept)  # the kernel is left as it is
+    # the solution solves the kernel with its first row replaced by the trace
+    system = kernel.copy()
+    system[:, 0, :] = trace
+    residual = np.einsum("bij,bj->bi", system, compiled) - np.eye(size)[0]
+    assert np.abs(residual).max() < 1e-10 * np.abs(system).max() * np.abs(compiled).max()
+
+
+@needs_compiled
+def test_dense_steady_reports_the_points_with_two_steady_states():
+    from symbolic_pme.numeric.coherent import _solved
+
+    from symbolic_pme.errors import NonUniqueSteadyState
+
+    rng = np.random.default_rng(11)
+    kernel = _generators(rng, 6, 4, twist=0.0)
+    kernel[1, :3, 3:] = kernel[1, 3:, :3] = 0.0  # point 1: states 0-2 and 3-5 never meet
+    kernel[3, :, 5] = kernel[3, 5, :] = 0.0  # point 3: nothing reaches state 5, which never leaves
+    kernel = _with_diagonal(kernel)
+    with pytest.raises(NonUniqueSteadyState) as raised:
+        _solved(kernel, np.ones(6))
+    assert raised.value.indices == [(1,), (3,)]
+    assert _solved(kernel[[0, 2]], np.ones(6)).shape == (2, 6)  # the other points are unique
+
+
+@needs_compiled
+@pytest.mark.parametrize("batch", [1, 11, 37])
+def test_factored_steady_equals_the_dense_solve_of_the_product_bitwise(batch):
+    from scipy.sparse import csr_array, random_array
+    from symbolic_pme.numeric.coherent import FactoredKernels, _reshaped, _solved
+
+    rng = np.random.default_rng(batch)
+    size, columns = 9, 40
+    # a random sparse part on 39 monomials, and a generator on the last (the constant one)
+    sparse = random_array((size * size, columns - 1), density=0.1, rng=rng, format="csr", dtype=float)
+    matrix = csr_array(np.hstack([sparse.toarray(), _generators(rng, size, 1)[0].reshape(-1, 1)]))
+    matrix.indices, matrix.indptr = matrix.indices.astype(np.int32), matrix.indptr.astype(np.int32)
+    monomials = np.vstack([rng.random((columns - 1, batch)) * 0.01, np.ones((1, batch))])
+    kernels = FactoredKernels(matrix, monomials)
+    trace = np.ones(size)
+    reference = _solved(_reshaped(kernels.array(), (-1, size, size)), trace)
+    np.testing.assert_array_equal(kernels.solved(trace), reference)  # the same kernels, the same LU
+
+
+@needs_compiled
+@pytest.mark.parametrize("with_coefficient, with_slots", [(False, False), (True, False), (True, True), (False, True)])
+def test_pair_products_equal_the_numpy_gathers_bitwise(with_coefficient, with_slots, monkeypatch):
+    from symbolic_pme.numeric import coherent_factored
+
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(30, 7))
+    first, second = rng.integers(0, 30, 200), rng.integers(0, 30, 200)
+    coefficient = rng.normal(size=200) if with_coefficient else None
+    slots = rng.integers(0, 50, 200) if with_slots else None
+    shape = (50, 7) if with_slots else (200, 7)
+    compiled, reference = np.zeros(shape), np.zeros(shape)
+    coherent_factored.pair_products(values, first, second, compiled, coefficient=coefficient, slots=slots)
+    monkeypatch.setattr(coherent_factored, "compiled_loops", lambda: None)
+    coherent_factored.pair_products(values, first, second, reference, coefficient=coefficient, slots=slots)
+    np.testing.assert_array_equal(compiled, reference)
+    products = values[first] * values[second] * (1.0 if coefficient is None else coefficient[:, None])
+    expected = np.zeros(shape)
+    if with_slots:
+        np.add.at(expected, slots, products)
+    else:
+        expected = products
+    np.testing.assert_allclose(compiled, expected, rtol=1e-13, atol=1e-13)
+
+
+def test_the_coherent_loops_reject_inconsistent_buffers():
+    module = loops.compiled_loops()
+    if module is None:
+        pytest.skip("compiled loops switched off")
+    from symbolic_pme.numeric.coherent import _lu
+
+    with pytest.raises(ValueError, match="out of range"):
+        module.pair_product_sums(
+            np.zeros((3, 2)), np.array([0, 3]), np.array([0, 1]), np.empty(0), np.empty(0), np.zeros((2, 2)), 2
+        )
+    with pytest.raises(ValueError, match="kernels must be"):
+        module.dense_steady(np.zeros((2, 3, 4)), np.ones(3), np.ones((3, 1)), np.zeros(6), np.zeros(2), *_lu())
+    with pytest.raises(ValueError, match="not a CSR matrix"):  # an index beyond the monomials
+        module.factored_steady(
+            np.array([0, 1, 1, 1, 1], dtype=np.int32),
+            np.array([5], dtype=np.int32),
+            np.ones(1),
+            np.ones((2, 1)),
+            2,
+            1,
+            np.ones(2),
+            np.ones((2, 1)),
+            np.zeros(2),
+            np.zeros(1),
+            *_lu(),
+        )
+    with pytest.raises(TypeError, match="capsule"):
+        module.dense_steady(np.zeros((1, 2, 2)), np.ones(2), np.ones((2, 1)), np.zeros(2), np.zeros(1), None, None)
