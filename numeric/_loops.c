@@ -655,6 +655,81 @@ static PyObject *factored_steady_py(PyObject *self, PyObject *args)
     return result;
 }
 
+/* LAPACK's symmetric eigensolver (divide and conquer), from a capsule of scipy.linalg.cython_lapack. */
+typedef void (*syevd_t)(char *, char *, int *, double *, int *, double *, double *, int *, int *, int *, int *);
+
+/* Eigenvalues (ascending) and eigenvectors (columns) of batch real symmetric n x n matrices h
+   (row-major, batch after batch), as numpy.linalg.eigh computes them: each matrix copied into
+   Fortran order and dsyevd given its lower triangle.  Returns 0, -1 where memory ran out, or the
+   LAPACK info of the first point that failed (> 0: no convergence). */
+static int symmetric_eigensystems(const double *h, double *values, double *vectors, int n, Py_ssize_t batch,
+                                  syevd_t syevd)
+{
+    size_t entries = (size_t)n * n;
+    int lwork = 1 + 6 * n + 2 * n * n, liwork = 3 + 5 * n, info = 0;
+    double *a = malloc(sizeof(double) * (entries + (size_t)lwork));
+    int *iwork = malloc(sizeof(int) * (size_t)liwork);
+    if (a == NULL || iwork == NULL) {
+        free(a);
+        free(iwork);
+        return -1;
+    }
+    double *work = a + entries;
+    char jobz = 'V', lower = 'L';
+    for (Py_ssize_t b = 0; b < batch && info == 0; ++b) {
+        const double *hb = h + b * entries;
+        for (int i = 0; i < n; ++i) {
+            for (int j = 0; j < n; ++j) {
+                a[(size_t)j * n + i] = hb[(size_t)i * n + j];
+            }
+        }
+        syevd(&jobz, &lower, &n, a, &n, values + b * n, work, &lwork, iwork, &liwork, &info);
+        double *vb = vectors + b * entries;
+        for (int i = 0; i < n; ++i) {
+            for (int k = 0; k < n; ++k) {
+                vb[(size_t)i * n + k] = a[(size_t)k * n + i];
+            }
+        }
+    }
+    free(a);
+    free(iwork);
+    return info;
+}
+
+/* symmetric_eigensystems(h, values, vectors, n, batch, syevd): h float64 (batch, n, n), values
+   float64 (batch, n) and vectors float64 (batch, n, n) written, C-contiguous. */
+static PyObject *symmetric_eigensystems_py(PyObject *self, PyObject *args)
+{
+    Py_buffer h, values, vectors;
+    Py_ssize_t n, batch;
+    PyObject *capsule, *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*w*w*nnO", &h, &values, &vectors, &n, &batch, &capsule)) {
+        return NULL;
+    }
+    syevd_t syevd = NULL;
+    if (n < 1 || n > 4096 || batch < 0) {
+        PyErr_SetString(PyExc_ValueError, "_loops.symmetric_eigensystems: needs 1 <= n <= 4096");
+    } else if (expect(&h, n * n * batch, 8, "h") && expect(&values, n * batch, 8, "values") &&
+               expect(&vectors, n * n * batch, 8, "vectors") && (syevd = (syevd_t)lapack_function(capsule)) != NULL) {
+        int status;
+        Py_BEGIN_ALLOW_THREADS
+        status = symmetric_eigensystems(h.buf, values.buf, vectors.buf, (int)n, batch, syevd);
+        Py_END_ALLOW_THREADS
+        if (status < 0) {
+            PyErr_NoMemory();
+        } else if (status > 0) {
+            PyErr_SetString(PyExc_ArithmeticError, "_loops.symmetric_eigensystems: eigenvalues did not converge");
+        } else {
+            result = Py_None;
+            Py_INCREF(result);
+        }
+    }
+    PyBuffer_Release(&h);
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&vectors);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"steady_state_gth", steady_state_gth, METH_VARARGS, "GTH steady states of (n, n, batch) transfer matrices."},
     {"transfer_matrix", transfer_matrix, METH_VARARGS, "Rates summed into their (target, source) slots."},
@@ -662,6 +737,7 @@ static PyMethodDef methods[] = {
     {"remove_residuals", remove_residuals_py, METH_VARARGS, "A current's conservation residual removed in place."},
     {"pair_product_sums", pair_product_sums_py, METH_VARARGS, "Weighted products of pairs of rows, summed into slots."},
     {"dense_steady", dense_steady_py, METH_VARARGS, "Steady states of dense kernels by LAPACK's LU, with probes."},
+    {"symmetric_eigensystems", symmetric_eigensystems_py, METH_VARARGS, "numpy.linalg.eigh of real symmetric matrices."},
     {"factored_steady", factored_steady_py, METH_VARARGS, "Steady states of factored kernels by LAPACK's LU."},
     {NULL, NULL, 0, NULL},
 };

@@ -32,6 +32,7 @@ from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
 from symbolic_pme.transport.rate_groups import TunnellingGroup
 from symbolic_pme.transport.spectrum import Sector, Spectrum
 
+from . import eigensystems
 from .chunks import Workspace
 from .flat import FlatRates
 from .functions import boltzmann_factor, chemical_factor, golden_rule_pair, golden_rule_pair_factored, modulus_squared
@@ -756,12 +757,12 @@ class TransportBlocks:
             diagonal = h.diagonal(0, -2, -1)
             return (diagonal.real if diagonal.dtype.kind == "c" else diagonal).copy(), None
         if plan.whole:  # one component, in basis and energy order: no gather, no scatter
-            return np.linalg.eigh(h)
+            return eigensystems.eigh(h)
         m, shape = len(plan.occupations), h.shape[:-2]
         energies = np.empty(shape + (m,))
         vectors = np.zeros(shape + (m, m), dtype=h.dtype)
         for fock, members in plan.components:
-            values, eigenvectors = np.linalg.eigh(h[..., fock[:, None], fock[None, :]])
+            values, eigenvectors = eigensystems.eigh(h[..., fock[:, None], fock[None, :]])
             energies[..., members] = values
             vectors[..., fock[:, None], members[None, :]] = eigenvectors
         return energies, vectors

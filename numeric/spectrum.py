@@ -2,9 +2,10 @@
 
 Given a :class:`symbolic_pme.transport.spectrum.Spectrum`, this stage evaluates each mixed component's
 Hamiltonian on the parameter grid (only along the axes of the parameters it contains), diagonalizes
-it with one batched ``numpy.linalg.eigh`` (eigenvalues ascending, as QmeQ), and computes every
-placeholder symbol: eigenenergies, many-body creation-operator elements ``<b|d_m^+|a>`` and mode
-occupations ``<s|n_m|s>``.  Exact (1x1) components are never diagonalized.
+it with one batched :func:`~.eigensystems.eigh` (``numpy.linalg.eigh``'s numbers; eigenvalues
+ascending, as QmeQ), and computes every placeholder symbol: eigenenergies, many-body
+creation-operator elements ``<b|d_m^+|a>`` and mode occupations ``<s|n_m|s>``.  Exact (1x1)
+components are never diagonalized.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sympy
 
 from symbolic_pme.transport.spectrum import Spectrum
 
+from . import eigensystems
 from .kernel import ExpressionKernel, stack_outputs
 
 __all__ = ["NumericSpectrum"]
@@ -89,7 +91,7 @@ class NumericSpectrum:
             matrices = entries.reshape(entries.shape[:-1] + (m, m))
             if np.iscomplexobj(matrices) and not np.any(matrices.imag):
                 matrices = matrices.real
-            result[c] = np.linalg.eigh(matrices)
+            result[c] = eigensystems.eigh(matrices)
         return result
 
     def evaluate(self, values: Mapping[sympy.Symbol, np.ndarray]) -> dict[sympy.Symbol, np.ndarray]:

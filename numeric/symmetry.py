@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import eigensystems
+
 __all__ = [
     "Eigensystems",
     "SpinFlip",
@@ -274,8 +276,8 @@ def flip_symmetric_eigensystem(h: np.ndarray, fock_map: np.ndarray) -> tuple[np.
     even = (rr + rp + pr + pp) * (c[:, None] * c[None, :])
     odd_index = np.ix_(paired, paired)
     odd = 0.5 * (rr - rp - pr + pp)[(...,) + odd_index]
-    e_even, v_even = np.linalg.eigh(even)
-    e_odd, v_odd = np.linalg.eigh(odd)
+    e_even, v_even = eigensystems.eigh(even)
+    e_odd, v_odd = eigensystems.eigh(odd)
     m, n_even = h.shape[-1], len(first)
     vectors = np.zeros(h.shape[:-2] + (m, m), dtype=np.result_type(v_even, v_odd))
     amplitude = np.where(paired, np.sqrt(0.5), 1.0)[:, None]  # of each Fock state in its even vector

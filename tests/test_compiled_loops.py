@@ -325,3 +325,31 @@ def test_the_coherent_loops_reject_inconsistent_buffers():
         )
     with pytest.raises(TypeError, match="capsule"):
         module.dense_steady(np.zeros((1, 2, 2)), np.ones(2), np.ones((2, 1)), np.zeros(2), np.zeros(1), None, None)
+
+
+@needs_compiled
+@pytest.mark.parametrize("shape, m", [((), 1), ((), 6), ((3,), 4), ((2, 5), 7), ((4,), 40)])
+def test_eigh_equals_numpy_bitwise(shape, m):
+    from symbolic_pme.numeric.eigensystems import eigh
+
+    rng = np.random.default_rng(m)
+    h = rng.normal(size=shape + (m, m))
+    h = h + np.swapaxes(h, -1, -2)
+    h[..., 0, -1] += 1.0  # the upper triangle is not read, as by NumPy
+    values, vectors = eigh(h)
+    reference = np.linalg.eigh(h)
+    np.testing.assert_array_equal(values, reference[0])
+    np.testing.assert_array_equal(vectors, reference[1])
+    lower = np.tril(h) + np.swapaxes(np.tril(h, -1), -1, -2)
+    np.testing.assert_allclose(lower @ vectors, vectors * values[..., None, :], atol=1e-12 * np.abs(h).max())
+
+
+def test_eigh_of_complex_matrices_is_numpys():
+    from symbolic_pme.numeric.eigensystems import eigh
+
+    rng = np.random.default_rng(2)
+    h = rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3))
+    h = h + h.conj().T
+    values, vectors = eigh(h)
+    np.testing.assert_array_equal(values, np.linalg.eigh(h)[0])
+    assert vectors.dtype == complex
