@@ -11,6 +11,7 @@
    versions run. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,8 +293,8 @@ static PyObject *remove_residuals_py(PyObject *self, PyObject *args)
    every term t and column j (numeric/coherent_factored.py: the weights of the factored kernel's
    sub-terms and the Lindblad monomials s_a s_b).  Without slots (slots == NULL) row t of out is
    written, not added to; without coefficients c[t] = 1.  The indices were checked by the caller. */
-static void pair_product_sums(const double *values, const long long *first, const long long *second, const double *c,
-                              const long long *slot, double *out, Py_ssize_t terms, Py_ssize_t width)
+static void pair_product_sums(const double *values, const int *first, const int *second, const double *c,
+                              const int *slot, double *out, Py_ssize_t terms, Py_ssize_t width)
 {
     if (width == 1 && slot != NULL && c != NULL) { /* the factored matrices' entries: one value per term */
         for (Py_ssize_t t = 0; t < terms; ++t) {
@@ -322,17 +323,20 @@ static void pair_product_sums(const double *values, const long long *first, cons
 }
 
 /* Whether every index lies in [0, bound). */
-static int in_range(const long long *index, Py_ssize_t n, Py_ssize_t bound)
+static int in_range(const int *index, Py_ssize_t n, Py_ssize_t bound)
 {
-    int outside = 0; /* no early exit: the loop vectorizes */
+    if (bound > INT_MAX) {
+        bound = INT_MAX;
+    }
+    int outside = 0, limit = (int)bound; /* int compares and no early exit: the loop vectorizes */
     for (Py_ssize_t i = 0; i < n; ++i) {
-        outside |= (index[i] < 0) | (index[i] >= bound);
+        outside |= (index[i] < 0) | (index[i] >= limit);
     }
     return !outside;
 }
 
 /* pair_product_sums(values, first, second, coefficients, slots, out, width): values float64 (V,
-   width), first and second int64 (T,), coefficients float64 (T,) or empty, slots int64 (T,) or
+   width), first and second int32 (T,), coefficients float64 (T,) or empty, slots int32 (T,) or
    empty, out float64 (S, width) (S = T without slots), all C-contiguous. */
 static PyObject *pair_product_sums_py(PyObject *self, PyObject *args)
 {
@@ -342,12 +346,12 @@ static PyObject *pair_product_sums_py(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*n", &values, &first, &second, &coefficients, &slots, &out, &width)) {
         return NULL;
     }
-    Py_ssize_t terms = first.len / 8, rows = width > 0 ? values.len / 8 / width : 0;
+    Py_ssize_t terms = first.len / 4, rows = width > 0 ? values.len / 8 / width : 0;
     Py_ssize_t targets = width > 0 ? out.len / 8 / width : 0;
-    if (width < 1 || !expect(&values, rows * width, 8, "values") || !expect(&first, terms, 8, "first") ||
-        !expect(&second, terms, 8, "second") || !expect(&out, targets * width, 8, "out") ||
+    if (width < 1 || !expect(&values, rows * width, 8, "values") || !expect(&first, terms, 4, "first") ||
+        !expect(&second, terms, 4, "second") || !expect(&out, targets * width, 8, "out") ||
         (coefficients.len && !expect(&coefficients, terms, 8, "coefficients")) ||
-        (slots.len && !expect(&slots, terms, 8, "slots"))) {
+        (slots.len && !expect(&slots, terms, 4, "slots"))) {
         if (!PyErr_Occurred()) {
             PyErr_SetString(PyExc_ValueError, "_loops.pair_product_sums: width must be positive");
         }

@@ -259,7 +259,7 @@ class FactoredTerms:
             self._pair_order = np.argsort(self._pairs)
             #: Lindblad: ``which * 2n + a`` and ``which * 2n + b`` of each monomial s_a s_b, into (s_u, s_v).
             which, a, b = self._pairs // (n * n), (self._pairs // n) % n, self._pairs % n
-            self.pair_factors = ((which * n + a).astype(np.int64), (which * n + b).astype(np.int64))
+            self.pair_factors = ((which * n + a).astype(np.int32), (which * n + b).astype(np.int32))
             self.monomials, self.current_monomials = len(self._pairs), len(in_currents)
             transition = a[: self.current_monomials]
         else:
@@ -352,7 +352,7 @@ class FactoredTerms:
         self._kernel_matrix = _structure(unique % width, indptr, (layout.size**2, width))
         slots, products = slots.ravel(), len(picked)
         # the sub-terms' slots, then those of -i [H, rho] (added after them, as one bincount would)
-        self._kernel_slots_of, self._hamiltonian_slots = slots[:products].copy(), slots[products:].copy()
+        self._kernel_slots_of, self._hamiltonian_slots = slots[:products].astype(np.int32), slots[products:].copy()
         self._kernel_products = self._gathers(kernel, product, coefficient)
         self._hamiltonian = tuple(np.concatenate(a) for a in (h_signs, h_p, h_q))
 
@@ -390,7 +390,7 @@ class FactoredTerms:
         """Per sub-term: the indices of its two amplitudes into ``(T, conj(T))``, the part of their
         product it takes (complex sources; None for real ones) and its coefficient."""
         if not self.complex:
-            first, second = (terms[k][product].astype(np.int64) for k in ("first", "second"))
+            first, second = (terms[k][product].astype(np.int32) for k in ("first", "second"))
             return first, second, None, np.ascontiguousarray(coefficient, dtype=float)
         return terms["first"][product // 2], terms["second"][product // 2], product % 2, coefficient
 
@@ -509,13 +509,13 @@ def pair_products(
     values : numpy.ndarray
         ``(rows, width)`` float64, C-contiguous.
     first, second : numpy.ndarray
-        ``(terms,)`` int64: the rows of each product's factors.
+        ``(terms,)`` int32: the rows of each product's factors.
     out : numpy.ndarray
         ``(terms, width)``, or with ``slots`` ``(targets, width)`` (added to), float64 C-contiguous.
     coefficient : numpy.ndarray, optional
         ``(terms,)`` float64; default 1.
     slots : numpy.ndarray, optional
-        ``(terms,)`` int64: the row of ``out`` each product is added to.
+        ``(terms,)`` int32: the row of ``out`` each product is added to.
     """
     loops = compiled_loops()
     if loops is not None:

@@ -279,9 +279,9 @@ def test_pair_products_equal_the_numpy_gathers_bitwise(with_coefficient, with_sl
 
     rng = np.random.default_rng(5)
     values = rng.normal(size=(30, 7))
-    first, second = rng.integers(0, 30, 200), rng.integers(0, 30, 200)
+    first, second = rng.integers(0, 30, 200, dtype=np.int32), rng.integers(0, 30, 200, dtype=np.int32)
     coefficient = rng.normal(size=200) if with_coefficient else None
-    slots = rng.integers(0, 50, 200) if with_slots else None
+    slots = rng.integers(0, 50, 200, dtype=np.int32) if with_slots else None
     shape = (50, 7) if with_slots else (200, 7)
     compiled, reference = np.zeros(shape), np.zeros(shape)
     coherent_factored.pair_products(values, first, second, compiled, coefficient=coefficient, slots=slots)
@@ -305,7 +305,13 @@ def test_the_coherent_loops_reject_inconsistent_buffers():
 
     with pytest.raises(ValueError, match="out of range"):
         module.pair_product_sums(
-            np.zeros((3, 2)), np.array([0, 3]), np.array([0, 1]), np.empty(0), np.empty(0), np.zeros((2, 2)), 2
+            np.zeros((3, 2)),
+            np.array([0, 3], np.int32),
+            np.array([0, 1], np.int32),
+            np.empty(0),
+            np.empty(0),
+            np.zeros((2, 2)),
+            2,
         )
     with pytest.raises(ValueError, match="kernels must be"):
         module.dense_steady(np.zeros((2, 3, 4)), np.ones(3), np.ones((3, 1)), np.zeros(6), np.zeros(2), *_lu())
