@@ -375,6 +375,88 @@ static PyObject *pair_product_sums_py(PyObject *self, PyObject *args)
     return result;
 }
 
+/* The Lindblad monomials s_a s_b of numeric/coherent_factored.py (FactoredTerms.monomial_values):
+   with the jump factors s = sqrt(max(2 w, 0)) of the rates w = (particle, hole) (each (batch, n),
+   row-major), out[m * batch + b] = s[first[m]] s[second[m]] at point b for the monomials m, and a
+   row of ones after them.  The same operations as the NumPy version (a NaN rate stays NaN). */
+static int lindblad_monomials(const double *particle, const double *hole, const int *first, const int *second,
+                              double *out, Py_ssize_t n, Py_ssize_t batch, Py_ssize_t monomials)
+{
+    /* only the factors some monomial takes: most of the padded transitions are none */
+    double *jumps = malloc(sizeof(double) * (size_t)(2 * n * batch));
+    unsigned char *made = calloc((size_t)(2 * n), 1);
+    if (jumps == NULL || made == NULL) {
+        free(jumps);
+        free(made);
+        return -1;
+    }
+    for (Py_ssize_t m = 0; m < 2 * monomials; ++m) {
+        Py_ssize_t row = m < monomials ? first[m] : second[m - monomials];
+        if (made[row]) {
+            continue;
+        }
+        made[row] = 1;
+        const double *w = row < n ? particle + row : hole + (row - n);
+        double *s = jumps + row * batch;
+        for (Py_ssize_t b = 0; b < batch; ++b) {
+            double u = 2.0 * w[b * n];
+            s[b] = sqrt(u >= 0.0 || u != u ? u : 0.0);
+        }
+    }
+    for (Py_ssize_t m = 0; m < monomials; ++m) {
+        const double *a = jumps + (Py_ssize_t)first[m] * batch, *c = jumps + (Py_ssize_t)second[m] * batch;
+        double *target = out + m * batch;
+        for (Py_ssize_t b = 0; b < batch; ++b) {
+            target[b] = a[b] * c[b];
+        }
+    }
+    for (Py_ssize_t b = 0; b < batch; ++b) {
+        out[monomials * batch + b] = 1.0;
+    }
+    free(jumps);
+    free(made);
+    return 0;
+}
+
+/* lindblad_monomials(particle, hole, first, second, out, n, batch): particle and hole float64
+   (batch, n), first and second int32 (K,) into the 2n jump factors, out float64 (K + 1, batch),
+   C-contiguous. */
+static PyObject *lindblad_monomials_py(PyObject *self, PyObject *args)
+{
+    Py_buffer particle, hole, first, second, out;
+    Py_ssize_t n, batch;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nn", &particle, &hole, &first, &second, &out, &n, &batch)) {
+        return NULL;
+    }
+    Py_ssize_t monomials = first.len / 4;
+    if (n < 1 || batch < 1) {
+        PyErr_SetString(PyExc_ValueError, "_loops.lindblad_monomials: needs n >= 1 rates and a point");
+    } else if (expect(&particle, batch * n, 8, "particle") && expect(&hole, batch * n, 8, "hole") &&
+               expect(&second, monomials, 4, "second") && expect(&out, (monomials + 1) * batch, 8, "out")) {
+        if (!in_range(first.buf, monomials, 2 * n) || !in_range(second.buf, monomials, 2 * n)) {
+            PyErr_SetString(PyExc_ValueError, "_loops.lindblad_monomials: an index is out of range");
+        } else {
+            int status;
+            Py_BEGIN_ALLOW_THREADS
+            status = lindblad_monomials(particle.buf, hole.buf, first.buf, second.buf, out.buf, n, batch, monomials);
+            Py_END_ALLOW_THREADS
+            if (status < 0) {
+                PyErr_NoMemory();
+            } else {
+                result = Py_None;
+                Py_INCREF(result);
+            }
+        }
+    }
+    PyBuffer_Release(&particle);
+    PyBuffer_Release(&hole);
+    PyBuffer_Release(&first);
+    PyBuffer_Release(&second);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 /* LAPACK's LU, from the capsules of scipy.linalg.cython_lapack (LP64: int indices). */
 typedef void (*getrf_t)(int *, int *, double *, int *, int *, int *);
 typedef void (*getrs_t)(char *, int *, int *, double *, int *, int *, double *, int *, int *);
@@ -740,6 +822,7 @@ static PyMethodDef methods[] = {
     {"flat_currents", flat_currents_py, METH_VARARGS, "Currents per lead from the flat layout's rates."},
     {"remove_residuals", remove_residuals_py, METH_VARARGS, "A current's conservation residual removed in place."},
     {"pair_product_sums", pair_product_sums_py, METH_VARARGS, "Weighted products of pairs of rows, summed into slots."},
+    {"lindblad_monomials", lindblad_monomials_py, METH_VARARGS, "The Lindblad monomials s_a s_b of the rates."},
     {"dense_steady", dense_steady_py, METH_VARARGS, "Steady states of dense kernels by LAPACK's LU, with probes."},
     {"symmetric_eigensystems", symmetric_eigensystems_py, METH_VARARGS, "numpy.linalg.eigh of real symmetric matrices."},
     {"factored_steady", factored_steady_py, METH_VARARGS, "Steady states of factored kernels by LAPACK's LU."},

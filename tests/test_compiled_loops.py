@@ -359,3 +359,26 @@ def test_eigh_of_complex_matrices_is_numpys():
     values, vectors = eigh(h)
     np.testing.assert_array_equal(values, np.linalg.eigh(h)[0])
     assert vectors.dtype == complex
+
+
+@needs_compiled
+def test_lindblad_monomials_equal_the_numpy_version_bitwise(monkeypatch):
+    from types import SimpleNamespace
+
+    from symbolic_pme.numeric import coherent_factored
+
+    rng = np.random.default_rng(8)
+    batch, n, monomials = 7, 30, 90
+    particle, hole = rng.normal(size=(batch, n)), rng.normal(size=(batch, n))  # negative rates: s = 0
+    particle[2, 3], hole[1, 0] = np.nan, -0.0
+    used = rng.choice(2 * n, 12, replace=False).astype(np.int32)  # few of the padded factors, as in a model
+    factors = (used[rng.integers(0, 12, monomials)], used[rng.integers(0, 12, monomials)])
+    factors[0][:2], factors[1][:2] = 3, n  # rows 3 and n: the NaN rate and the -0 one
+    terms = SimpleNamespace(approach="lindblad", monomials=monomials, pair_factors=factors, complex=False)
+    compiled = coherent_factored.FactoredTerms.monomial_values(terms, particle, hole)
+    monkeypatch.setattr(coherent_factored, "compiled_loops", lambda: None)
+    reference = coherent_factored.FactoredTerms.monomial_values(terms, particle, hole)
+    np.testing.assert_array_equal(compiled, reference)  # NaNs in the same places
+    jumps = np.sqrt(np.maximum(2 * np.concatenate([particle, hole], axis=1), 0.0))
+    np.testing.assert_allclose(compiled[:-1], (jumps[:, factors[0]] * jumps[:, factors[1]]).T, rtol=1e-15)
+    assert np.isnan(compiled[0, 2]) and np.all(compiled[-1] == 1.0)
