@@ -457,6 +457,142 @@ static PyObject *lindblad_monomials_py(PyObject *self, PyObject *args)
     return result;
 }
 
+/* The flat density matrices of numeric/coherent.py (CoherentKernel.densities) from the solved
+   parameters x (batch, size): element i of point b is x[re[i]] + i sign[i] x[im[i]] (index size: a
+   zero), written as its real and imaginary parts side by side into out (batch, 2 elements). */
+static void gather_densities(const double *x, const int *re, const int *im, const double *sign, double *out,
+                             Py_ssize_t size, Py_ssize_t elements, Py_ssize_t batch)
+{
+    for (Py_ssize_t b = 0; b < batch; ++b) {
+        const double *xb = x + b * size;
+        double *target = out + 2 * b * elements;
+        for (Py_ssize_t i = 0; i < elements; ++i) {
+            target[2 * i] = re[i] < size ? xb[re[i]] : 0.0;
+            target[2 * i + 1] = im[i] < size ? xb[im[i]] * sign[i] : 0.0;
+        }
+    }
+}
+
+/* gather_densities(parameters, re, im, signs, out): parameters float64 (batch, size), re and im
+   int32 (elements,) in [0, size], signs float64 (elements,), out float64 (batch, 2 elements). */
+static PyObject *gather_densities_py(PyObject *self, PyObject *args)
+{
+    Py_buffer x, re, im, sign, out;
+    Py_ssize_t size, batch;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*nn", &x, &re, &im, &sign, &out, &size, &batch)) {
+        return NULL;
+    }
+    Py_ssize_t elements = re.len / 4;
+    if (expect(&x, batch * size, 8, "parameters") && expect(&im, elements, 4, "im") &&
+        expect(&sign, elements, 8, "signs") && expect(&out, 2 * elements * batch, 8, "out")) {
+        if (!in_range(re.buf, elements, size + 1) || !in_range(im.buf, elements, size + 1)) {
+            PyErr_SetString(PyExc_ValueError, "_loops.gather_densities: an index is out of range");
+        } else {
+            gather_densities(x.buf, re.buf, im.buf, sign.buf, out.buf, size, elements, batch);
+            result = Py_None;
+            Py_INCREF(result);
+        }
+    }
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&re);
+    PyBuffer_Release(&im);
+    PyBuffer_Release(&sign);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* The currents of a chunk of one eigensystem (numeric/coherent_currents.py: _factored_currents):
+   the functionals f_r = sum over the CSR row r of data[j] rho[b, indices[j]] of the flat densities
+   rho (batch, width), rows 0 .. K - 1 the particle and K .. 2K - 1 the energy flows of the K
+   current monomials; each times its monomial phi[k * batch + b] and added to its lead's charge and
+   energy current (and, with spins, spin[k] times the particle flow to its spin current), (leads,
+   batch). */
+static void factored_currents(const int *indptr, const int *indices, const double *data, const double *rho,
+                              const double *phi, const int *lead, const double *spin, double *charge, double *energy,
+                              double *spins, Py_ssize_t monomials, Py_ssize_t width, Py_ssize_t leads, Py_ssize_t batch)
+{
+    memset(charge, 0, sizeof(double) * leads * batch);
+    memset(energy, 0, sizeof(double) * leads * batch);
+    if (spins != NULL) {
+        memset(spins, 0, sizeof(double) * leads * batch);
+    }
+    for (Py_ssize_t b = 0; b < batch; ++b) {
+        const double *rb = rho + b * width;
+        for (Py_ssize_t k = 0; k < monomials; ++k) {
+            double particle = 0.0, carried = 0.0;
+            for (int j = indptr[k]; j < indptr[k + 1]; ++j) {
+                particle += data[j] * rb[indices[j]];
+            }
+            for (int j = indptr[monomials + k]; j < indptr[monomials + k + 1]; ++j) {
+                carried += data[j] * rb[indices[j]];
+            }
+            double weight = phi[k * batch + b];
+            particle *= weight;
+            carried *= weight;
+            charge[lead[k] * batch + b] += particle;
+            energy[lead[k] * batch + b] += carried;
+            if (spins != NULL) {
+                spins[lead[k] * batch + b] += spin[k] * particle;
+            }
+        }
+    }
+}
+
+/* factored_currents(indptr, indices, data, rho, phi, lead, spin, charge, energy, spins, monomials,
+   leads, batch): the CSR matrix (2 monomials rows, int32, float64 data) on the flat densities rho
+   float64 (batch, width); phi float64 (at least monomials rows of batch); lead int32 (monomials,)
+   in [0, leads); spin float64 (monomials,) or empty; charge, energy and (with spin) spins float64
+   (leads, batch) written. */
+static PyObject *factored_currents_py(PyObject *self, PyObject *args)
+{
+    Py_buffer indptr, indices, data, rho, phi, lead, spin, charge, energy, spins;
+    Py_ssize_t monomials, leads, batch;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*w*w*nnn", &indptr, &indices, &data, &rho, &phi, &lead, &spin, &charge,
+                          &energy, &spins, &monomials, &leads, &batch)) {
+        return NULL;
+    }
+    Py_ssize_t nonzero = data.len / 8, width = batch > 0 ? rho.len / 8 / batch : 0;
+    const int *pointer = indptr.buf;
+    int valid = monomials >= 0 && leads >= 1 && batch >= 1 && expect(&indptr, 2 * monomials + 1, 4, "indptr") &&
+                expect(&indices, nonzero, 4, "indices") && expect(&rho, width * batch, 8, "rho") &&
+                expect(&lead, monomials, 4, "lead") && expect(&charge, leads * batch, 8, "charge") &&
+                expect(&energy, leads * batch, 8, "energy") && (!spin.len || expect(&spin, monomials, 8, "spin")) &&
+                (!spin.len || expect(&spins, leads * batch, 8, "spins"));
+    valid = valid && phi.len >= (Py_ssize_t)sizeof(double) * monomials * batch && pointer[0] == 0 &&
+            pointer[2 * monomials] == nonzero;
+    for (Py_ssize_t r = 0; valid && r < 2 * monomials; ++r) {
+        valid = pointer[r] <= pointer[r + 1];
+    }
+    if (valid && (!in_range(indices.buf, nonzero, width) || !in_range(lead.buf, monomials, leads))) {
+        valid = 0;
+    }
+    if (!valid) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "_loops.factored_currents: inconsistent matrix, monomials or leads");
+        }
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        factored_currents(pointer, indices.buf, data.buf, rho.buf, phi.buf, lead.buf, spin.len ? spin.buf : NULL,
+                          charge.buf, energy.buf, spin.len ? spins.buf : NULL, monomials, width, leads, batch);
+        Py_END_ALLOW_THREADS
+        result = Py_None;
+        Py_INCREF(result);
+    }
+    PyBuffer_Release(&indptr);
+    PyBuffer_Release(&indices);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&rho);
+    PyBuffer_Release(&phi);
+    PyBuffer_Release(&lead);
+    PyBuffer_Release(&spin);
+    PyBuffer_Release(&charge);
+    PyBuffer_Release(&energy);
+    PyBuffer_Release(&spins);
+    return result;
+}
+
 /* LAPACK's LU, from the capsules of scipy.linalg.cython_lapack (LP64: int indices). */
 typedef void (*getrf_t)(int *, int *, double *, int *, int *, int *);
 typedef void (*getrs_t)(char *, int *, int *, double *, int *, int *, double *, int *, int *);
@@ -823,6 +959,8 @@ static PyMethodDef methods[] = {
     {"remove_residuals", remove_residuals_py, METH_VARARGS, "A current's conservation residual removed in place."},
     {"pair_product_sums", pair_product_sums_py, METH_VARARGS, "Weighted products of pairs of rows, summed into slots."},
     {"lindblad_monomials", lindblad_monomials_py, METH_VARARGS, "The Lindblad monomials s_a s_b of the rates."},
+    {"gather_densities", gather_densities_py, METH_VARARGS, "The flat density matrices of the solved parameters."},
+    {"factored_currents", factored_currents_py, METH_VARARGS, "The currents of a chunk of one eigensystem."},
     {"dense_steady", dense_steady_py, METH_VARARGS, "Steady states of dense kernels by LAPACK's LU, with probes."},
     {"symmetric_eigensystems", symmetric_eigensystems_py, METH_VARARGS, "numpy.linalg.eigh of real symmetric matrices."},
     {"factored_steady", factored_steady_py, METH_VARARGS, "Steady states of factored kernels by LAPACK's LU."},

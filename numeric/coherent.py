@@ -610,8 +610,20 @@ class CoherentKernel:
             ``(batch, sum_s d_s^2)`` complex: sector s's block, row-major, at
             ``density_offsets[s]``.
         """
+        loops = compiled_loops()
+        if loops is not None and parameters.dtype == np.float64 and parameters.flags.c_contiguous:
+            batch, size = parameters.shape
+            rho = np.empty((batch, len(self._signs)), dtype=complex)
+            real, imaginary = self._index_pairs
+            loops.gather_densities(parameters, real, imaginary, self._signs, rho.view(float), size, batch)
+            return rho
         padded = np.concatenate([parameters, np.zeros((parameters.shape[0], 1))], axis=1)
         return padded[:, self._real] + 1j * (padded[:, self._imaginary] * self._signs)
+
+    @functools.cached_property
+    def _index_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`densities`' gathers as int32, for the compiled loop."""
+        return self._real.astype(np.int32), self._imaginary.astype(np.int32)
 
     def occupations(self, densities: np.ndarray, coefficients: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
         """``Tr(rho n_mode)`` of every mode, with the coherences.

@@ -25,6 +25,7 @@ from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
 
 from .coherent import CoherentKernel, GroupTerms
 from .coherent_factored import FactoredMatrices, FactoredTerms
+from .loops import compiled_loops
 
 __all__ = ["coherent_currents"]
 
@@ -98,6 +99,10 @@ def _factored_currents(
     """The currents of a chunk of one eigensystem: ``I_lead = sum_k Phi_k (C_k . rho)`` over its monomials."""
     batch, monomials = densities.shape[0], listed.current_monomials
     phi = kernel.monomials(listed, terms, batch)[:monomials]  # (monomials, batch)
+    loops = compiled_loops()
+    if loops is not None:
+        net = _compiled_flows(loops, listed, matrices, phi, densities, spins=SPIN in kernel.blocks.quantities)
+        return _completed(kernel, net, coefficients, shape, batch)
     functionals = matrices.currents @ np.ascontiguousarray(densities).view(float).T  # (2 monomials, batch)
     flows = functionals.reshape(2, monomials, batch)
     flows *= phi  # particle and energy flows of each monomial
@@ -106,6 +111,34 @@ def _factored_currents(
     if SPIN in kernel.blocks.quantities:
         net[SPIN] = (listed.spins.T @ flows[0]).T
     return _completed(kernel, net, coefficients, shape, batch)
+
+
+def _compiled_flows(
+    loops, listed: FactoredTerms, matrices: FactoredMatrices, phi: np.ndarray, densities: np.ndarray, *, spins: bool
+) -> dict[str, np.ndarray]:
+    """:func:`_factored_currents`' flows by the compiled loop: the same functionals point by point,
+    each monomial's flow added to its lead's (``(batch, leads)`` views)."""
+    batch, leads, currents = densities.shape[0], listed.leads.shape[1], matrices.currents
+    net = {CHARGE: np.empty((leads, batch)), ENERGY: np.empty((leads, batch))}
+    spin = np.empty((leads, batch) if spins else 0)
+    loops.factored_currents(
+        currents.indptr,
+        currents.indices,
+        currents.data,
+        np.ascontiguousarray(densities).view(float),
+        phi,
+        listed.monomial_leads,
+        listed.monomial_spins if spins else np.empty(0),
+        net[CHARGE],
+        net[ENERGY],
+        spin,
+        listed.current_monomials,
+        leads,
+        batch,
+    )
+    if spins:
+        net[SPIN] = spin
+    return {q: a.T for q, a in net.items()}
 
 
 def _completed(kernel: CoherentKernel, net: dict, coefficients: list[np.ndarray], shape: tuple[int, ...], batch: int):

@@ -110,6 +110,8 @@ class FactoredTerms:
         ``(current_monomials, leads)``: 1 where a monomial belongs to a lead.
     spins : numpy.ndarray
         ``(current_monomials, leads)``: the S_z of its link there (for the spin currents).
+    monomial_leads, monomial_spins : numpy.ndarray
+        ``(current_monomials,)``: the same as the lead (int32) and S_z of each monomial.
     """
 
     def __init__(
@@ -270,6 +272,8 @@ class FactoredTerms:
         self.leads = np.zeros((self.current_monomials, leads))
         self.leads[np.arange(self.current_monomials), lead_of[transition]] = 1.0
         self.spins = self.leads * spin_of[transition][:, None]
+        self.monomial_leads = np.asarray(lead_of[transition], dtype=np.int32)
+        self.monomial_spins = np.asarray(spin_of[transition], dtype=float)
 
     def _columns(self, keys: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The column of each monomial's real (part 0) or imaginary (part 1) part, and its sign."""

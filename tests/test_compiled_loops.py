@@ -382,3 +382,31 @@ def test_lindblad_monomials_equal_the_numpy_version_bitwise(monkeypatch):
     jumps = np.sqrt(np.maximum(2 * np.concatenate([particle, hole], axis=1), 0.0))
     np.testing.assert_allclose(compiled[:-1], (jumps[:, factors[0]] * jumps[:, factors[1]]).T, rtol=1e-15)
     assert np.isnan(compiled[0, 2]) and np.all(compiled[-1] == 1.0)
+
+
+@needs_compiled
+@pytest.mark.parametrize(
+    "model, approach", [("random_spinful_2.toml", "redfield"), ("random_spinless_4.toml", "lindblad")]
+)
+def test_densities_and_factored_currents_equal_the_numpy_versions(monkeypatch, model, approach):
+    from symbolic_pme.numeric import coherent, coherent_currents
+    from symbolic_pme.numeric.coherent_steady import coherent_kernel
+
+    from symbolic_pme.files.model_file import load_model
+
+    compiled = load_model(DATA / model).compile()
+    biases = {"V": np.linspace(-1.0, 1.5, 9)}
+    fast = compiled.sweep(biases, approach=approach)
+    monkeypatch.setattr(coherent_currents, "compiled_loops", lambda: None)  # the same solve, NumPy's currents
+    reference = compiled.sweep(biases, approach=approach)
+    assert set(fast.currents) == set(reference.currents) and ("spin" in fast.currents) == ("spinful" in model)
+    scale = max(np.abs(v).max() for v in reference.currents["charge"].values())
+    for quantity, per_lead in reference.currents.items():
+        for lead, values in per_lead.items():
+            np.testing.assert_allclose(fast.currents[quantity][lead], values, rtol=1e-13, atol=1e-15 * scale)
+    np.testing.assert_allclose(fast.current["L"], -fast.current["R"], rtol=1e-10)  # charge is conserved
+    kernel = coherent_kernel(compiled.blocks)
+    parameters = np.random.default_rng(1).normal(size=(5, kernel.layout.size))
+    gathered = kernel.densities(parameters)
+    monkeypatch.setattr(coherent, "compiled_loops", lambda: None)
+    np.testing.assert_array_equal(gathered, kernel.densities(parameters))
