@@ -457,6 +457,58 @@ static PyObject *lindblad_monomials_py(PyObject *self, PyObject *args)
     return result;
 }
 
+/* Points one pass over a CSR matrix takes (csr_product). */
+#define LANES 16
+
+/* Rows first .. last - 1 of a CSR matrix times x (columns, points), at the points start .. start +
+   lanes - 1: out[b * point_stride + r * row_stride] = the sum over row r of data[j] x[indices[j] *
+   points + start + b], in the order of j (as SciPy's product sums).  lanes is a constant where this
+   is inlined, so the sums stay in registers (in an array indexed by a variable count they went
+   through memory, every term waiting for the last: 2x slower). */
+static inline __attribute__((always_inline)) void csr_lanes(const int *indptr, const int *indices, const double *data,
+                                                            const double *x, Py_ssize_t points, Py_ssize_t start,
+                                                            Py_ssize_t first, Py_ssize_t last, double *out,
+                                                            Py_ssize_t point_stride, Py_ssize_t row_stride,
+                                                            const int lanes)
+{
+    for (Py_ssize_t r = first; r < last; ++r) {
+        double sums[LANES] = {0.0};
+        for (int j = indptr[r]; j < indptr[r + 1]; ++j) {
+            double d = data[j];
+            const double *m = x + (Py_ssize_t)indices[j] * points + start;
+            for (int b = 0; b < lanes; ++b) {
+                sums[b] += d * m[b];
+            }
+        }
+        for (int b = 0; b < lanes; ++b) {
+            out[b * point_stride + r * row_stride] = sums[b];
+        }
+    }
+}
+
+/* csr_lanes for the points start .. start + width - 1, LANES at a time. */
+static void csr_product(const int *indptr, const int *indices, const double *data, const double *x, Py_ssize_t points,
+                        Py_ssize_t start, Py_ssize_t first, Py_ssize_t last, double *out, Py_ssize_t point_stride,
+                        Py_ssize_t row_stride, Py_ssize_t width)
+{
+    for (Py_ssize_t done = 0; done < width; done += LANES) {
+        int lanes = width - done < LANES ? (int)(width - done) : LANES;
+        double *target = out + done * point_stride;
+        switch (lanes) { /* a constant count of lanes */
+#define LANE_CASE(n)                                                                                                   \
+    case n:                                                                                                            \
+        csr_lanes(indptr, indices, data, x, points, start + done, first, last, target, point_stride, row_stride, n);   \
+        break;
+            LANE_CASE(1) LANE_CASE(2) LANE_CASE(3) LANE_CASE(4) LANE_CASE(5) LANE_CASE(6) LANE_CASE(7) LANE_CASE(8)
+            LANE_CASE(9) LANE_CASE(10) LANE_CASE(11) LANE_CASE(12) LANE_CASE(13) LANE_CASE(14) LANE_CASE(15)
+#undef LANE_CASE
+        default:
+            csr_lanes(indptr, indices, data, x, points, start + done, first, last, target, point_stride, row_stride,
+                      LANES);
+        }
+    }
+}
+
 /* The flat density matrices of numeric/coherent.py (CoherentKernel.densities) from the solved
    parameters x (batch, size): element i of point b is x[re[i]] + i sign[i] x[im[i]] (index size: a
    zero), written as its real and imaginary parts side by side into out (batch, 2 elements). */
@@ -508,35 +560,42 @@ static PyObject *gather_densities_py(PyObject *self, PyObject *args)
    current monomials; each times its monomial phi[k * batch + b] and added to its lead's charge and
    energy current (and, with spins, spin[k] times the particle flow to its spin current), (leads,
    batch). */
-static void factored_currents(const int *indptr, const int *indices, const double *data, const double *rho,
-                              const double *phi, const int *lead, const double *spin, double *charge, double *energy,
-                              double *spins, Py_ssize_t monomials, Py_ssize_t width, Py_ssize_t leads, Py_ssize_t batch)
+static int factored_currents(const int *indptr, const int *indices, const double *data, const double *rho,
+                             const double *phi, const int *lead, const double *spin, double *charge, double *energy,
+                             double *spins, Py_ssize_t monomials, Py_ssize_t width, Py_ssize_t leads, Py_ssize_t batch)
 {
+    double *columns = malloc(sizeof(double) * (size_t)((width + 2 * monomials) * batch));
+    if (columns == NULL) {
+        return -1;
+    }
+    double *flows = columns + width * batch;
+    for (Py_ssize_t b = 0; b < batch; ++b) { /* the densities as columns, the points along them */
+        for (Py_ssize_t i = 0; i < width; ++i) {
+            columns[i * batch + b] = rho[b * width + i];
+        }
+    }
+    csr_product(indptr, indices, data, columns, batch, 0, 0, 2 * monomials, flows, 1, batch, batch);
     memset(charge, 0, sizeof(double) * leads * batch);
     memset(energy, 0, sizeof(double) * leads * batch);
     if (spins != NULL) {
         memset(spins, 0, sizeof(double) * leads * batch);
     }
-    for (Py_ssize_t b = 0; b < batch; ++b) {
-        const double *rb = rho + b * width;
-        for (Py_ssize_t k = 0; k < monomials; ++k) {
-            double particle = 0.0, carried = 0.0;
-            for (int j = indptr[k]; j < indptr[k + 1]; ++j) {
-                particle += data[j] * rb[indices[j]];
-            }
-            for (int j = indptr[monomials + k]; j < indptr[monomials + k + 1]; ++j) {
-                carried += data[j] * rb[indices[j]];
-            }
-            double weight = phi[k * batch + b];
-            particle *= weight;
-            carried *= weight;
-            charge[lead[k] * batch + b] += particle;
-            energy[lead[k] * batch + b] += carried;
-            if (spins != NULL) {
-                spins[lead[k] * batch + b] += spin[k] * particle;
+    for (Py_ssize_t k = 0; k < monomials; ++k) {
+        const double *weight = phi + k * batch, *particle = flows + k * batch, *carried = flows + (monomials + k) * batch;
+        double *to_charge = charge + lead[k] * batch, *to_energy = energy + lead[k] * batch;
+        for (Py_ssize_t b = 0; b < batch; ++b) {
+            to_charge[b] += particle[b] * weight[b];
+            to_energy[b] += carried[b] * weight[b];
+        }
+        if (spins != NULL) {
+            double *to_spin = spins + lead[k] * batch;
+            for (Py_ssize_t b = 0; b < batch; ++b) {
+                to_spin[b] += spin[k] * (particle[b] * weight[b]);
             }
         }
     }
+    free(columns);
+    return 0;
 }
 
 /* factored_currents(indptr, indices, data, rho, phi, lead, spin, charge, energy, spins, monomials,
@@ -573,12 +632,17 @@ static PyObject *factored_currents_py(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_ValueError, "_loops.factored_currents: inconsistent matrix, monomials or leads");
         }
     } else {
+        int status;
         Py_BEGIN_ALLOW_THREADS
-        factored_currents(pointer, indices.buf, data.buf, rho.buf, phi.buf, lead.buf, spin.len ? spin.buf : NULL,
-                          charge.buf, energy.buf, spin.len ? spins.buf : NULL, monomials, width, leads, batch);
+        status = factored_currents(pointer, indices.buf, data.buf, rho.buf, phi.buf, lead.buf, spin.len ? spin.buf : NULL,
+                                   charge.buf, energy.buf, spin.len ? spins.buf : NULL, monomials, width, leads, batch);
         Py_END_ALLOW_THREADS
-        result = Py_None;
-        Py_INCREF(result);
+        if (status < 0) {
+            PyErr_NoMemory();
+        } else {
+            result = Py_None;
+            Py_INCREF(result);
+        }
     }
     PyBuffer_Release(&indptr);
     PyBuffer_Release(&indices);
@@ -613,53 +677,14 @@ typedef struct {
     Py_ssize_t points;
 } kernel_source;
 
-/* Points whose factored kernels one pass over the CSR matrix makes (fill_kernels). */
-#define LANES GROUP
-
-/* The factored kernels (entries from the second row on) of the points start .. start + lanes - 1
-   into copies (row-major, entries apart); lanes is a constant where this is inlined, so the sums
-   stay in registers (in an array indexed by a variable count they went through memory, every term
-   waiting for the last: 2x slower). */
-static inline __attribute__((always_inline)) void product_lanes(const kernel_source *source, double *copies,
-                                                                Py_ssize_t start, int size, const int lanes)
-{
-    size_t entries = (size_t)size * size;
-    for (size_t e = size; e < entries; ++e) {
-        double sums[LANES] = {0.0};
-        for (int j = source->indptr[e]; j < source->indptr[e + 1]; ++j) {
-            double d = source->data[j];
-            const double *m = source->monomials + (Py_ssize_t)source->indices[j] * source->points + start;
-            for (int b = 0; b < lanes; ++b) {
-                sums[b] += d * m[b];
-            }
-        }
-        for (int b = 0; b < lanes; ++b) {
-            copies[b * entries + e] = sums[b];
-        }
-    }
-}
-
 /* The row-major kernels of points start .. start + width - 1 into copies (entries apart), their
    first rows left out (the trace replaces them). */
 static void fill_kernels(const kernel_source *source, double *copies, Py_ssize_t start, Py_ssize_t width, int size)
 {
     size_t entries = (size_t)size * size;
-    if (source->data != NULL) {
-        for (Py_ssize_t done = 0; done < width; done += LANES) {
-            int lanes = width - done < LANES ? (int)(width - done) : LANES;
-            double *target = copies + done * entries;
-            switch (lanes) { /* a constant count of lanes */
-#define LANE_CASE(n)                                                                                                   \
-    case n:                                                                                                            \
-        product_lanes(source, target, start + done, size, n);                                                          \
-        break;
-                LANE_CASE(1) LANE_CASE(2) LANE_CASE(3) LANE_CASE(4) LANE_CASE(5) LANE_CASE(6) LANE_CASE(7) LANE_CASE(8)
-                LANE_CASE(9) LANE_CASE(10) LANE_CASE(11) LANE_CASE(12) LANE_CASE(13) LANE_CASE(14) LANE_CASE(15)
-#undef LANE_CASE
-            default:
-                product_lanes(source, target, start + done, size, LANES);
-            }
-        }
+    if (source->data != NULL) { /* the entries from the second row on: the trace replaces the first */
+        csr_product(source->indptr, source->indices, source->data, source->monomials, source->points, start, size,
+                    (Py_ssize_t)entries, copies, (Py_ssize_t)entries, 1, width);
         return;
     }
     const double *kg = source->k + start * source->sb;
