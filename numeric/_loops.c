@@ -13,6 +13,7 @@
 #include <Python.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,26 @@ static int expect(Py_buffer *buffer, Py_ssize_t items, Py_ssize_t size, const ch
     return 1;
 }
 
+/* None, or NULL with a MemoryError where a loop's status is negative (it ran out of memory). */
+static PyObject *finished(int status)
+{
+    if (status < 0) {
+        return PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
+}
+
+/* Releases count buffers (Py_buffer pointers) of a call. */
+static void release(int count, ...)
+{
+    va_list buffers;
+    va_start(buffers, count);
+    for (int i = 0; i < count; ++i) {
+        PyBuffer_Release(va_arg(buffers, Py_buffer *));
+    }
+    va_end(buffers);
+}
+
 /* steady_state_gth(transfer, probabilities, failed, n, batch): float64 (n, n, batch) overwritten,
    float64 (n, batch) and uint8 (batch,) written. */
 static PyObject *steady_state_gth(PyObject *self, PyObject *args)
@@ -126,9 +147,7 @@ static PyObject *steady_state_gth(PyObject *self, PyObject *args)
         result = Py_None;
         Py_INCREF(result);
     }
-    PyBuffer_Release(&transfer);
-    PyBuffer_Release(&probabilities);
-    PyBuffer_Release(&failed);
+    release(3, &transfer, &probabilities, &failed);
     return result;
 }
 
@@ -168,9 +187,7 @@ static PyObject *transfer_matrix(PyObject *self, PyObject *args)
             Py_INCREF(result);
         }
     }
-    PyBuffer_Release(&rates);
-    PyBuffer_Release(&slots);
-    PyBuffer_Release(&out);
+    release(3, &rates, &slots, &out);
     return result;
 }
 
@@ -366,12 +383,7 @@ static PyObject *pair_product_sums_py(PyObject *self, PyObject *args)
         result = Py_None;
         Py_INCREF(result);
     }
-    PyBuffer_Release(&values);
-    PyBuffer_Release(&first);
-    PyBuffer_Release(&second);
-    PyBuffer_Release(&coefficients);
-    PyBuffer_Release(&slots);
-    PyBuffer_Release(&out);
+    release(6, &values, &first, &second, &coefficients, &slots, &out);
     return result;
 }
 
@@ -441,19 +453,10 @@ static PyObject *lindblad_monomials_py(PyObject *self, PyObject *args)
             Py_BEGIN_ALLOW_THREADS
             status = lindblad_monomials(particle.buf, hole.buf, first.buf, second.buf, out.buf, n, batch, monomials);
             Py_END_ALLOW_THREADS
-            if (status < 0) {
-                PyErr_NoMemory();
-            } else {
-                result = Py_None;
-                Py_INCREF(result);
-            }
+            result = finished(status);
         }
     }
-    PyBuffer_Release(&particle);
-    PyBuffer_Release(&hole);
-    PyBuffer_Release(&first);
-    PyBuffer_Release(&second);
-    PyBuffer_Release(&out);
+    release(5, &particle, &hole, &first, &second, &out);
     return result;
 }
 
@@ -546,11 +549,7 @@ static PyObject *gather_densities_py(PyObject *self, PyObject *args)
             Py_INCREF(result);
         }
     }
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&re);
-    PyBuffer_Release(&im);
-    PyBuffer_Release(&sign);
-    PyBuffer_Release(&out);
+    release(5, &x, &re, &im, &sign, &out);
     return result;
 }
 
@@ -637,23 +636,9 @@ static PyObject *factored_currents_py(PyObject *self, PyObject *args)
         status = factored_currents(pointer, indices.buf, data.buf, rho.buf, phi.buf, lead.buf, spin.len ? spin.buf : NULL,
                                    charge.buf, energy.buf, spin.len ? spins.buf : NULL, monomials, width, leads, batch);
         Py_END_ALLOW_THREADS
-        if (status < 0) {
-            PyErr_NoMemory();
-        } else {
-            result = Py_None;
-            Py_INCREF(result);
-        }
+        result = finished(status);
     }
-    PyBuffer_Release(&indptr);
-    PyBuffer_Release(&indices);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&rho);
-    PyBuffer_Release(&phi);
-    PyBuffer_Release(&lead);
-    PyBuffer_Release(&spin);
-    PyBuffer_Release(&charge);
-    PyBuffer_Release(&energy);
-    PyBuffer_Release(&spins);
+    release(10, &indptr, &indices, &data, &rho, &phi, &lead, &spin, &charge, &energy, &spins);
     return result;
 }
 
@@ -851,10 +836,7 @@ static PyObject *dense_steady_py(PyObject *self, PyObject *args)
         }
         PyBuffer_Release(&kernels);
     }
-    PyBuffer_Release(&trace);
-    PyBuffer_Release(&probes);
-    PyBuffer_Release(&solutions);
-    PyBuffer_Release(&estimates);
+    release(4, &trace, &probes, &solutions, &estimates);
     return result;
 }
 
@@ -891,14 +873,7 @@ static PyObject *factored_steady_py(PyObject *self, PyObject *args)
         result = solve_kernels(&source, size, batch, &trace, &probes, &solutions, &estimates, getrf_capsule,
                                getrs_capsule);
     }
-    PyBuffer_Release(&indptr);
-    PyBuffer_Release(&indices);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&monomials);
-    PyBuffer_Release(&trace);
-    PyBuffer_Release(&probes);
-    PyBuffer_Release(&solutions);
-    PyBuffer_Release(&estimates);
+    release(8, &indptr, &indices, &data, &monomials, &trace, &probes, &solutions, &estimates);
     return result;
 }
 
@@ -971,9 +946,7 @@ static PyObject *symmetric_eigensystems_py(PyObject *self, PyObject *args)
             Py_INCREF(result);
         }
     }
-    PyBuffer_Release(&h);
-    PyBuffer_Release(&values);
-    PyBuffer_Release(&vectors);
+    release(3, &h, &values, &vectors);
     return result;
 }
 
