@@ -968,7 +968,17 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_loops", "Compiled loops of the small-model solve.", -1,
                                     methods};
 
+#ifndef LOOPS_SOURCE
+#define LOOPS_SOURCE "unknown"
+#endif
+
 PyMODINIT_FUNC PyInit__loops(void)
 {
-    return PyModule_Create(&module);
+    PyObject *loops = PyModule_Create(&module);
+    /* the SHA-256 of the source this was built from (setup.py) */
+    if (loops != NULL && PyModule_AddStringConstant(loops, "SOURCE", LOOPS_SOURCE) < 0) {
+        Py_DECREF(loops);
+        return NULL;
+    }
+    return loops;
 }

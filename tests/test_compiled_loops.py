@@ -7,6 +7,7 @@ process with ``SYMBOLIC_PME_NUMPY_LOOPS=1``) to rounding.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -32,6 +33,15 @@ def test_the_install_built_the_compiled_loops():
         pytest.skip("compiled loops switched off on purpose")
     assert loops.COMPILED
     assert loops.compiled_loops() is not None
+
+
+def test_the_compiled_loops_are_built_from_this_source():
+    """A failed rebuild leaves an editable checkout its last module: a stale one must not pass."""
+    module = loops.compiled_loops()
+    source = Path(__file__).resolve().parents[1] / "numeric" / "_loops.c"
+    if module is None or not source.exists():
+        pytest.skip("no compiled loops, or no source beside the tests")
+    assert module.SOURCE == hashlib.sha256(source.read_bytes()).hexdigest()
 
 
 def _random_transfer(rng, n: int, batch: int) -> np.ndarray:
