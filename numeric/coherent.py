@@ -809,7 +809,17 @@ class FactoredKernels:
         return (self.matrix @ self.monomials).T
 
     def solved(self, trace: np.ndarray) -> np.ndarray:
-        """The unnormalized parameters ``(batch, M)``, as :func:`_solved` gives them of :meth:`array`.
+        """The steady states' parameters ``(batch, M)``, as :func:`_solved` gives them of :meth:`array`.
+
+        Parameters
+        ----------
+        trace : numpy.ndarray
+            ``(M,)``: ``Tr rho`` on the parameters, which replaces the first equation.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch, M)``, ``Tr rho = 1`` at every point.
 
         Raises
         ------
