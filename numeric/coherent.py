@@ -978,9 +978,7 @@ def _check_condition(matrix: np.ndarray, probed: np.ndarray) -> None:
     steady state.  ``max |A^-1 r| / max |r|`` bounds ``|A^-1|`` from below (a small component of
     some ``r`` along the singular direction is still multiplied by ``1/sigma_min``), and the
     largest diagonal entry (the scale of the rates) stands for ``|A|``."""
-    estimate = np.abs(probed).max(axis=(1, 2)) * np.abs(np.diagonal(matrix, axis1=1, axis2=2)).max(axis=1)
-    if not np.all(estimate <= SINGULAR_ESTIMATE):  # a NaN counts too
-        raise _not_unique([(int(i),) for i in np.flatnonzero(~(estimate <= SINGULAR_ESTIMATE))])
+    _check_estimates(np.abs(probed).max(axis=(1, 2)) * np.abs(np.diagonal(matrix, axis1=1, axis2=2)).max(axis=1))
 
 
 @functools.cache

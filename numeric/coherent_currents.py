@@ -118,7 +118,7 @@ def _compiled_flows(
 ) -> dict[str, np.ndarray]:
     """:func:`_factored_currents`' flows by the compiled loop: the same functionals point by point,
     each monomial's flow added to its lead's (``(batch, leads)`` views)."""
-    batch, leads, currents = densities.shape[0], listed.leads.shape[1], matrices.currents
+    batch, leads, currents = densities.shape[0], listed.lead_count, matrices.currents
     net = {CHARGE: np.empty((leads, batch)), ENERGY: np.empty((leads, batch))}
     spin = np.empty((leads, batch) if spins else 0)
     loops.factored_currents(

@@ -27,6 +27,7 @@ lead factors ``u``, ``v`` the terms index.  Units and signs as in ``docs/convent
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.sparse import csr_array
@@ -106,12 +107,12 @@ class FactoredTerms:
     current_monomials : int
         The first monomials, those the currents take (all but Lindblad's products that only
         the kernel has).
-    leads : numpy.ndarray
-        ``(current_monomials, leads)``: 1 where a monomial belongs to a lead.
-    spins : numpy.ndarray
-        ``(current_monomials, leads)``: the S_z of its link there (for the spin currents).
+    lead_count : int
+        The leads.
     monomial_leads, monomial_spins : numpy.ndarray
-        ``(current_monomials,)``: the same as the lead (int32) and S_z of each monomial.
+        ``(current_monomials,)``: the lead (int32) of each current monomial and the S_z of its
+        link there (for the spin currents); :attr:`leads` and :attr:`spins` are the same as
+        ``(current_monomials, lead_count)`` matrices.
     """
 
     def __init__(
@@ -269,11 +270,21 @@ class FactoredTerms:
             per = 2 if self.complex else 1
             transition = np.repeat(np.tile(np.arange(n), 2), per)
             self.monomials = self.current_monomials = len(transition)
-        self.leads = np.zeros((self.current_monomials, leads))
-        self.leads[np.arange(self.current_monomials), lead_of[transition]] = 1.0
-        self.spins = self.leads * spin_of[transition][:, None]
+        self.lead_count = leads
         self.monomial_leads = np.asarray(lead_of[transition], dtype=np.int32)
         self.monomial_spins = np.asarray(spin_of[transition], dtype=float)
+
+    @cached_property
+    def leads(self) -> np.ndarray:
+        """``(current_monomials, lead_count)``: 1 where a monomial belongs to a lead."""
+        leads = np.zeros((self.current_monomials, self.lead_count))
+        leads[np.arange(self.current_monomials), self.monomial_leads] = 1.0
+        return leads
+
+    @cached_property
+    def spins(self) -> np.ndarray:
+        """``(current_monomials, lead_count)``: the S_z of a monomial's link at its lead."""
+        return self.leads * self.monomial_spins[:, None]
 
     def _columns(self, keys: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The column of each monomial's real (part 0) or imaginary (part 1) part, and its sign."""
@@ -545,8 +556,7 @@ def pair_products(
     if slots is None:
         out[...] = products
     else:
-        for j in range(values.shape[1]):
-            out[:, j] += np.bincount(slots, products[:, j], minlength=out.shape[0])
+        np.add.at(out, slots, products)  # in the order of t, as the compiled loop adds
 
 
 def _structure(indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> csr_array:
