@@ -1218,7 +1218,9 @@ class TransportBlocks:
             energies = np.concatenate([np.broadcast_to(e, shape + e.shape[-1:]) for e, _ in systems], axis=-1)
             energies = energies[..., order]
         # the Fock sectors' occupations are the same at every point: a kept copy, the others' |U|^2
-        occupations = np.broadcast_to(fock_occupations, shape + fock_occupations.shape).copy()
+        occupations = (
+            np.broadcast_to(fock_occupations, shape + fock_occupations.shape) if shape else fock_occupations
+        ).copy()
         for plan, (_, u) in zip(self._sectors, systems):
             if u is not None:
                 weights = u.real * u.real + u.imag * u.imag if u.dtype.kind == "c" else u * u

@@ -479,7 +479,11 @@ class CoherentKernel:
         kept = self._factored_matrices.get(key)
         if kept is None or len(kept[0]) != len(sources) or not all(a is b for a, b in zip(kept[0], sources)):
             amplitudes = np.concatenate([t.amplitude.ravel() for t in terms])
-            gaps = np.concatenate([np.broadcast_to(t.energy, t.amplitude.shape).ravel() for t in terms])
+            gaps = np.empty(len(amplitudes))  # each group's E_u - E_l repeated over its links, by assignment
+            start = 0
+            for t in terms:
+                gaps[start : start + t.amplitude.size].reshape(t.amplitude.shape)[...] = t.energy
+                start += t.amplitude.size
             kept = self._factored_matrices[key] = (sources, listed.matrices(amplitudes, energies, gaps))
         self._factored_of = (terms, approach, (listed, kept[1]))
         return listed, kept[1]
@@ -505,7 +509,8 @@ class CoherentKernel:
             return self._monomials[2]
 
         def flat(factors: list[np.ndarray]) -> np.ndarray:  # (batch, transitions), group after group
-            return np.concatenate([a.reshape(batch, -1) for a in _common_shape(factors, trailing=4)], axis=1)
+            rows = [a.reshape(batch, -1) for a in _common_shape(factors, trailing=4)]
+            return rows[0] if len(rows) == 1 else np.concatenate(rows, axis=1)  # one group: a view, no copy
 
         particle, hole = flat([t.particle for t in terms]), flat([t.hole for t in terms])
         values = listed.monomial_values(particle, hole)
@@ -677,7 +682,8 @@ class CoherentKernel:
             if vectors is None:
                 continue
             d = len(plan.states)
-            pairs = (vectors[:, :, None] * np.conj(vectors)[:, None, :]).reshape(d, d * d)  # U[f, p] conj(U[f, q])
+            conjugate = np.conj(vectors) if vectors.dtype.kind == "c" else vectors
+            pairs = (vectors[:, :, None] * conjugate[:, None, :]).reshape(d, d * d)  # U[f, p] conj(U[f, q])
             weights = pairs.T @ plan.occupations  # (d d, modes)
             if np.iscomplexobj(weights):
                 matrix[2 * offsets[k] + 1 : 2 * offsets[k + 1] : 2] = -weights.imag
@@ -725,7 +731,8 @@ def _padded_vectors(systems: list, identities: np.ndarray) -> np.ndarray:
     else:
         shape = ()
     dtype = np.result_type(float, *given) if any(v.dtype.kind == "c" for v in given) else identities.dtype
-    padded = np.broadcast_to(identities, shape + identities.shape).astype(dtype)  # a copy
+    # a copy (no broadcast for one eigensystem: np.broadcast_to costs microseconds)
+    padded = (np.broadcast_to(identities, shape + identities.shape) if shape else identities).astype(dtype)
     for k, (energies, vectors) in enumerate(systems):
         if vectors is not None:
             m = energies.shape[-1]
@@ -785,7 +792,7 @@ def complex_sources(terms: list[GroupTerms]) -> bool:
         False where every amplitude and lead factor is real; then the imaginary parts of the
         sources vanish and the blocks between levels are separable (:class:`DensityLayout`).
     """
-    return any(np.iscomplexobj(t.amplitude) or np.iscomplexobj(t.particle) for t in terms)
+    return any(t.amplitude.dtype.kind == "c" or t.particle.dtype.kind == "c" for t in terms)  # arrays: no iscomplexobj
 
 
 @dataclass(frozen=True)

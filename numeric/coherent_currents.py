@@ -145,7 +145,7 @@ def _completed(kernel: CoherentKernel, net: dict, coefficients: list[np.ndarray]
     """Heat currents ``J - mu I`` added, every quantity as ``(leads, batch)``."""
     blocks = kernel.blocks
     mus, _ = kernel.lead_parameters(coefficients)
-    mus = np.broadcast_to(mus, shape + mus.shape[-1:]).reshape(batch, -1)
+    mus = (mus if mus.shape[:-1] == shape else np.broadcast_to(mus, shape + mus.shape[-1:])).reshape(batch, -1)
     net[HEAT] = net[ENERGY] - mus * net[CHARGE]
     return {q: np.ascontiguousarray(net[q].T) for q in blocks.quantities}
 

@@ -10,6 +10,7 @@ matrices; complex ones, and everything where the loops are not built, go to NumP
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def eigh(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if loops is None or matrices.dtype != np.float64 or matrices.ndim < 2 or matrices.shape[-1] == 0:
         return np.linalg.eigh(matrices)
     m, shape = matrices.shape[-1], matrices.shape[:-2]
-    batch = int(np.prod(shape, dtype=np.int64))
+    batch = math.prod(shape)
     values, vectors = np.empty(shape + (m,)), np.empty(shape + (m, m))
     try:
         loops.symmetric_eigensystems(np.ascontiguousarray(matrices), values, vectors, m, batch, _syevd())
