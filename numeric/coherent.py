@@ -840,9 +840,8 @@ class FactoredKernels:
         batch = self.monomials.shape[1]
         solutions, estimates = np.empty((batch, size)), np.empty(batch)
         m = self.matrix
-        loops.factored_steady(
-            m.indptr, m.indices, m.data, self.monomials, size, batch, trace, _probe(size), solutions, estimates, *_lu()
-        )
+        kernels = (m.indptr, m.indices, m.data, self.monomials, size, batch)
+        loops.factored_steady(*kernels, trace, _probe(size), solutions, estimates, *_lu(), LANE_LU)
         _check_estimates(estimates)
         return solutions
 
@@ -914,6 +913,13 @@ SINGULAR_ESTIMATE = 1 / (100 * np.finfo(float).eps)
 #: Random right-hand sides solved with each kernel for its condition estimate.
 PROBES = 2
 
+#: Whether the compiled loops solve kernels of up to 150 parameters four points at a time, one per
+#: lane of an AVX2 vector (``_loops.c``: ``lane_steady``; a 70 x 70 kernel in about half of
+#: LAPACK's time), where the processor has AVX2; False: LAPACK's LU point by point.  Both factor
+#: with partial pivoting by rows and take the same condition probes; their solutions agree to
+#: rounding (the tests compare them).
+LANE_LU = True
+
 
 def _solved(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
     """Parameters of a whole kernel ``(batch, M, M)``, its first equation replaced by the trace.
@@ -953,11 +959,13 @@ def _solved_numpy(kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
 
 
 def _compiled_solved(loops, kernel: np.ndarray, trace: np.ndarray) -> np.ndarray:
-    """:func:`_solved` by the compiled loop: one LU per point by LAPACK (SciPy's), no copies of the
-    kernels beyond the LU's own, the kernel left as it is."""
+    """:func:`_solved` by the compiled loop: one LU per point, four points at a time by the lane LU
+    (:data:`LANE_LU`) or by LAPACK (SciPy's), no copies of the kernels beyond the LU's own, the
+    kernel left as it is."""
     batch, size = kernel.shape[0], kernel.shape[-1]
     solutions, estimates = np.empty((batch, size)), np.empty(batch)
-    loops.dense_steady(kernel, np.ascontiguousarray(trace, dtype=float), _probe(size), solutions, estimates, *_lu())
+    trace = np.ascontiguousarray(trace, dtype=float)
+    loops.dense_steady(kernel, trace, _probe(size), solutions, estimates, *_lu(), LANE_LU)
     _check_estimates(estimates)
     return solutions
 
