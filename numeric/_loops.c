@@ -663,14 +663,16 @@ typedef struct {
     Py_ssize_t points;
 } kernel_source;
 
-/* The row-major kernels of points start .. start + width - 1 into copies (entries apart), their
-   first rows left out (the trace replaces them). */
-static void fill_kernels(const kernel_source *source, double *copies, Py_ssize_t start, Py_ssize_t width, int size)
+/* The kernels of points start .. start + width - 1 without their first rows (the trace replaces
+   them): entry e = r * size + c of point b into out[b * point_stride + e * entry_stride] (the
+   row-major copies of LAPACK's solve: entries, 1; the lane blocks of lane_steady: 1, LU_LANES). */
+static void fill_kernels(const kernel_source *source, double *out, Py_ssize_t start, Py_ssize_t width, int size,
+                         Py_ssize_t point_stride, Py_ssize_t entry_stride)
 {
     size_t entries = (size_t)size * size;
-    if (source->data != NULL) { /* the entries from the second row on: the trace replaces the first */
+    if (source->data != NULL) {
         csr_product(source->indptr, source->indices, source->data, source->monomials, source->points, start, size,
-                    (Py_ssize_t)entries, copies, (Py_ssize_t)entries, 1, width);
+                    (Py_ssize_t)entries, out, point_stride, entry_stride, width);
         return;
     }
     const double *kg = source->k + start * source->sb;
@@ -679,17 +681,17 @@ static void fill_kernels(const kernel_source *source, double *copies, Py_ssize_t
         if (sb < sc) { /* points fastest in memory */
             for (int c = 0; c < size; ++c) {
                 const double *entry = kg + r * sr + c * sc;
-                double *target = copies + (size_t)r * size + c;
+                double *target = out + ((size_t)r * size + c) * entry_stride;
                 for (Py_ssize_t b = 0; b < width; ++b) {
-                    target[b * entries] = entry[b * sb];
+                    target[b * point_stride] = entry[b * sb];
                 }
             }
         } else {
             for (Py_ssize_t b = 0; b < width; ++b) {
                 const double *row = kg + b * sb + r * sr;
-                double *target = copies + b * entries + (size_t)r * size;
+                double *target = out + b * point_stride + (size_t)r * size * entry_stride;
                 for (int c = 0; c < size; ++c) {
-                    target[c] = row[c * sc];
+                    target[c * entry_stride] = row[c * sc];
                 }
             }
         }
@@ -705,15 +707,20 @@ static void fill_kernels(const kernel_source *source, double *copies, Py_ssize_t
    is one vector operation per entry and each lane still pivots on its own column (partial
    pivoting by rows, as LAPACK's dgetrf: the same pivots, the factors to rounding).  Two columns
    are eliminated per pass over the trailing block (rank-2 updates, four rows at a time), which
-   halves the block's loads and stores.  Measured on the 2-core machines for 70 x 70: 30-36 us a
-   kernel against 57-62 us for dgetrf; the lane block of four kernels (n^2 x 32 bytes) should
-   stay in the level-2 cache, so kernels above LU_LANE_MAX go to LAPACK. */
+   halves the block's loads and stores.  A bias sweep's factored kernels are summed into the lane
+   block directly (csr_lane_block), without row-major copies.  Measured on the 2-core machines
+   (a standalone loop over random 70 x 70 matrices): 30-36 us a kernel against 57-62 us for
+   dgetrf, equal to 1e-14 with the same pivots; at 200 x 200 the two take the same time (the lane
+   block of four kernels, n^2 x 32 bytes, no longer fits the level-2 cache), so kernels above
+   LU_LANE_MAX go to LAPACK. */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define LU_LANES_BUILT 1
 #define LU_LANES 4
 #define LU_LANE_MAX 150
 #define AVX2 __attribute__((target("avx2")))
 typedef double lane_t __attribute__((vector_size(32)));
+typedef double lane_unaligned __attribute__((vector_size(32), aligned(8)));
+typedef long long mask_t __attribute__((vector_size(32))); /* a lane compare's result: all ones or zeros */
 
 /* Whether this processor has AVX2 (asked once). */
 static int lanes_usable(void)
@@ -728,30 +735,39 @@ static int lanes_usable(void)
 
 #define LU_ENTRY(a, n, i, j, l) (a)[(((size_t)(i) * (n) + (j)) * LU_LANES) + (l)]
 
-/* Column k of every lane: the row of its largest |entry| at or below k swapped with row k (whole
-   rows, as dgetrf's dlaswp does), pivots[k * LU_LANES + l] that row, zero[l] set at an exact zero
-   pivot (the lane's factors are then meaningless), the column below k divided by the pivot. */
+/* Column k of every lane: the row of its largest |entry| at or below k (the first of equals, as
+   LAPACK's idamax) swapped with row k (whole rows, as dgetrf's dlaswp does), pivots[k * LU_LANES +
+   l] that row, zero[l] set at an exact zero pivot (the lane's factors are then meaningless), the
+   column below k divided by the pivot.  The search is one vector compare per row; the lanes with
+   the same pivot row are swapped together, by blends. */
 AVX2 static void lane_pivot(double *a, int n, int k, int *pivots, int *zero)
 {
     lane_t *rows = (lane_t *)a;
+    const mask_t magnitude = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
+    lane_t best = (lane_t)((mask_t)rows[(size_t)k * n + k] & magnitude);
+    mask_t row = {k, k, k, k};
+    for (int i = k + 1; i < n; ++i) {
+        lane_t v = (lane_t)((mask_t)rows[(size_t)i * n + k] & magnitude);
+        mask_t larger = v > best, here = {i, i, i, i};
+        best = (lane_t)((larger & (mask_t)v) | (~larger & (mask_t)best));
+        row = (larger & here) | (~larger & row);
+    }
+    int done = 0;
     for (int l = 0; l < LU_LANES; ++l) {
-        int p = k;
-        double best = fabs(LU_ENTRY(a, n, k, k, l));
-        for (int i = k + 1; i < n; ++i) {
-            double v = fabs(LU_ENTRY(a, n, i, k, l));
-            if (v > best) {
-                best = v;
-                p = i;
-            }
+        pivots[k * LU_LANES + l] = (int)row[l];
+        zero[l] |= best[l] == 0.0;
+        if (row[l] == k || (done >> l & 1)) {
+            continue;
         }
-        pivots[k * LU_LANES + l] = p;
-        zero[l] |= best == 0.0;
-        if (p != k) {
-            for (int j = 0; j < n; ++j) {
-                double t = LU_ENTRY(a, n, k, j, l);
-                LU_ENTRY(a, n, k, j, l) = LU_ENTRY(a, n, p, j, l);
-                LU_ENTRY(a, n, p, j, l) = t;
-            }
+        mask_t same = row == (mask_t){row[l], row[l], row[l], row[l]};
+        for (int m = l; m < LU_LANES; ++m) {
+            done |= (same[m] != 0) << m;
+        }
+        lane_t *top = rows + (size_t)k * n, *other = rows + (size_t)row[l] * n;
+        for (int j = 0; j < n; ++j) {
+            mask_t t = (mask_t)top[j], o = (mask_t)other[j];
+            top[j] = (lane_t)((same & o) | (~same & t));
+            other[j] = (lane_t)((same & t) | (~same & o));
         }
     }
     lane_t reciprocal = 1.0 / rows[(size_t)k * n + k];
@@ -817,30 +833,36 @@ AVX2 static void lane_solve(const double *a, int n, const int *pivots, double *b
             }
         }
     }
-    for (int i = 1; i < n; ++i) {
-        for (int c = 0; c < columns; ++c) {
-            lane_t sum = x[(size_t)i * columns + c];
-            for (int j = 0; j < i; ++j) {
-                sum -= rows[(size_t)i * n + j] * x[(size_t)j * columns + c];
+    /* column by column (each solved entry taken out of the rows below or above it): independent
+       updates, where a dot product per entry waits on its one sum at every term */
+    for (int j = 0; j < n; ++j) {
+        const lane_t *solved = x + (size_t)j * columns;
+        for (int i = j + 1; i < n; ++i) {
+            lane_t factor = rows[(size_t)i * n + j], *target = x + (size_t)i * columns;
+            for (int c = 0; c < columns; ++c) {
+                target[c] -= factor * solved[c];
             }
-            x[(size_t)i * columns + c] = sum;
         }
     }
-    for (int i = n - 1; i >= 0; --i) {
+    for (int j = n - 1; j >= 0; --j) {
+        lane_t *solved = x + (size_t)j * columns, pivot = rows[(size_t)j * n + j];
         for (int c = 0; c < columns; ++c) {
-            lane_t sum = x[(size_t)i * columns + c];
-            for (int j = i + 1; j < n; ++j) {
-                sum -= rows[(size_t)i * n + j] * x[(size_t)j * columns + c];
+            solved[c] /= pivot;
+        }
+        for (int i = 0; i < j; ++i) {
+            lane_t factor = rows[(size_t)i * n + j], *target = x + (size_t)i * columns;
+            for (int c = 0; c < columns; ++c) {
+                target[c] -= factor * solved[c];
             }
-            x[(size_t)i * columns + c] = sum / rows[(size_t)i * n + i];
         }
     }
 }
 
-/* dense_steady's solve of the copies of width (<= LU_LANES) points, lane by lane: each copy (its
-   first row the trace already) laid out in a lane, the lanes beyond width given the identity. */
-AVX2 static void lane_steady(const double *copies, int width, int size, const double *probe, int probes,
-                             double *work, double *solution, double *estimate)
+/* dense_steady's solve of width (<= LU_LANES) points in the lane block work (their kernels there
+   from the second row on, by fill_kernels): the trace written into each lane's first row, the
+   lanes beyond width given the identity. */
+AVX2 static void lane_steady(const double *trace, int width, int size, const double *probe, int probes, double *work,
+                             double *solution, double *estimate)
 {
     size_t entries = (size_t)size * size;
     int columns = 1 + probes, zero[LU_LANES] = {0};
@@ -848,18 +870,20 @@ AVX2 static void lane_steady(const double *copies, int width, int size, const do
     int *pivots = (int *)(rhs + (size_t)size * columns * LU_LANES);
     double scale[LU_LANES] = {0.0};
     for (int l = 0; l < LU_LANES; ++l) {
-        if (l >= width) {
+        if (l >= width) { /* the identity */
             for (size_t e = 0; e < entries; ++e) {
-                a[e * LU_LANES + l] = e % (size + 1) == 0;
+                a[e * LU_LANES + l] = 0.0;
+            }
+            for (int i = 0; i < size; ++i) {
+                LU_ENTRY(a, size, i, i, l) = 1.0;
             }
             continue;
         }
-        const double *copy = copies + l * entries;
-        for (size_t e = 0; e < entries; ++e) {
-            a[e * LU_LANES + l] = copy[e];
+        for (int c = 0; c < size; ++c) {
+            LU_ENTRY(a, size, 0, c, l) = trace[c];
         }
         for (int i = 0; i < size; ++i) {
-            double d = fabs(copy[(size_t)i * size + i]);
+            double d = fabs(LU_ENTRY(a, size, i, i, l));
             scale[l] = d > scale[l] ? d : scale[l];
         }
     }
@@ -895,23 +919,70 @@ AVX2 static void lane_steady(const double *copies, int width, int size, const do
 }
 #else
 #define LU_LANES_BUILT 0
-#define LU_LANES 1
 #define LU_LANE_MAX 0
 static int lanes_usable(void) { return 0; }
+#endif
+
+#if LU_LANES_BUILT
+/* csr_lanes of LU_LANES points into a lane block (rows first .. last - 1): one vector of sums per
+   row, the same products and sums in the same order (bitwise the same kernels). */
+AVX2 static void csr_lane_block(const int *indptr, const int *indices, const double *data, const double *x,
+                                Py_ssize_t points, Py_ssize_t start, Py_ssize_t first, Py_ssize_t last, double *out)
+{
+    lane_t *rows = (lane_t *)out;
+    for (Py_ssize_t r = first; r < last; ++r) {
+        lane_t sums = {0.0, 0.0, 0.0, 0.0};
+        for (int j = indptr[r]; j < indptr[r + 1]; ++j) {
+            sums += data[j] * *(const lane_unaligned *)(x + (Py_ssize_t)indices[j] * points + start);
+        }
+        rows[r] = sums;
+    }
+}
+
+/* dense_steady by lane_steady, LU_LANES points at a time, their kernels filled into the lane block
+   directly.  Returns 0, or -1 where memory ran out. */
+static int lanes_steady(const kernel_source *source, const double *trace, const double *probe, double *solution,
+                        double *estimate, int size, int probes, Py_ssize_t batch)
+{
+    size_t entries = (size_t)size * size, columns = 1 + (size_t)probes;
+    /* the kernels, right-hand sides and pivots of the lanes, aligned for the vector loads */
+    char *block = malloc(sizeof(double) * LU_LANES * (entries + size * columns) + sizeof(int) * LU_LANES * size + 32);
+    if (block == NULL) {
+        return -1;
+    }
+    double *work = (double *)(block + (32 - (uintptr_t)block % 32) % 32);
+    for (Py_ssize_t start = 0; start < batch; start += LU_LANES) {
+        int count = batch - start < LU_LANES ? (int)(batch - start) : LU_LANES;
+        if (source->data != NULL && count == LU_LANES) {
+            csr_lane_block(source->indptr, source->indices, source->data, source->monomials, source->points, start,
+                           size, (Py_ssize_t)entries, work);
+        } else {
+            fill_kernels(source, work, start, count, size, 1, LU_LANES);
+        }
+        lane_steady(trace, count, size, probe, probes, work, solution + start * size, estimate + start);
+    }
+    free(block);
+    return 0;
+}
 #endif
 
 /* The steady state of each point's kernel A, as numeric/coherent.py's _solved does with NumPy: A
    with its first row replaced by the trace, solved for e_0 and for the probes (size x probes,
    row-major) by one LU.  solution[b * size + i] receives x, estimate[b] the condition estimate
    max|A^-1 probe| times max|A_ii| (infinite where LU meets an exact zero pivot, NaN where a value
-   is not finite).  The LU is of A transposed, which is A's row-major copy read as column-major:
-   dgetrs solves A x = b with trans = 'T'.  With lanes (and AVX2, and size <= LU_LANE_MAX) the
-   points are solved LU_LANES at a time by lane_steady instead, A itself factored (the same
-   estimates, the solutions to rounding).  Returns 0, or -1 where memory ran out. */
+   is not finite).  With lanes (and AVX2, and size <= LU_LANE_MAX) by lanes_steady, A itself
+   factored; otherwise one LAPACK LU per point of A transposed, which is A's row-major copy read as
+   column-major (dgetrs solves A x = b with trans = 'T'): the same estimates, the solutions to
+   rounding.  Returns 0, or -1 where memory ran out. */
 static int dense_steady(const kernel_source *source, const double *trace, const double *probe, double *solution,
                         double *estimate, int size, int probes, Py_ssize_t batch, getrf_t getrf, getrs_t getrs,
                         int lanes)
 {
+#if LU_LANES_BUILT
+    if (lanes && size <= LU_LANE_MAX && lanes_usable()) {
+        return lanes_steady(source, trace, probe, solution, estimate, size, probes, batch);
+    }
+#endif
     size_t entries = (size_t)size * size;
     /* at most GROUP points, and copies of about 32 MB where the kernels are large */
     Py_ssize_t group = (Py_ssize_t)(((size_t)1 << 22) / entries);
@@ -926,32 +997,9 @@ static int dense_steady(const kernel_source *source, const double *trace, const 
     }
     double *rhs = copies + (size_t)group * entries;
     char transposed = 'T';
-    lanes = lanes && size <= LU_LANE_MAX && lanes_usable();
-    /* the lanes' kernels, right-hand sides and pivots, aligned for the vector loads */
-    size_t lane_bytes = lanes ? sizeof(double) * LU_LANES * (entries + (size_t)size * columns) + sizeof(int) * LU_LANES * size : 0;
-    char *lane_block = lanes ? malloc(lane_bytes + 32) : NULL;
-    if (lanes && lane_block == NULL) {
-        free(copies);
-        free(pivots);
-        return -1;
-    }
-    double *lane_work = lanes ? (double *)(lane_block + (32 - (uintptr_t)lane_block % 32) % 32) : NULL;
     for (Py_ssize_t start = 0; start < batch; start += group) {
         Py_ssize_t width = batch - start < group ? batch - start : group;
-        fill_kernels(source, copies, start, width, size);
-#if LU_LANES_BUILT
-        if (lanes) {
-            for (Py_ssize_t b = 0; b < width; ++b) {
-                memcpy(copies + b * entries, trace, sizeof(double) * size);
-            }
-            for (Py_ssize_t b = 0; b < width; b += LU_LANES) {
-                int count = width - b < LU_LANES ? (int)(width - b) : LU_LANES;
-                lane_steady(copies + b * entries, count, size, probe, probes, lane_work, solution + (start + b) * size,
-                            estimate + start + b);
-            }
-            continue;
-        }
-#endif
+        fill_kernels(source, copies, start, width, size, (Py_ssize_t)entries, 1);
         for (Py_ssize_t b = 0; b < width; ++b) {
             double *a = copies + b * entries, *x = solution + (start + b) * size;
             memcpy(a, trace, sizeof(double) * size);
@@ -990,7 +1038,6 @@ static int dense_steady(const kernel_source *source, const double *trace, const 
     }
     free(copies);
     free(pivots);
-    free(lane_block);
     return 0;
 }
 
