@@ -37,7 +37,8 @@ sparse matrices summed from the amplitudes once per eigensystem, times the lead-
 monomials of each point (the product not taken: the compiled loop makes each point's kernel
 from them in its own work array, :class:`FactoredKernels`).  The steady state solves ``L rho =
 0`` with ``Tr rho = 1``: for small models (``M <=`` :data:`DENSE_MAX`) as one dense system per
-point (by the compiled loop, SciPy's LAPACK, where it is built), otherwise by block elimination
+point (by the compiled loop where it is built: four points at a time, one per AVX2 lane, see
+:data:`LANE_LU`, or SciPy's LAPACK point by point), otherwise by block elimination
 down the charge levels, since ``L`` links a sector only to itself and to sectors one charge up or
 down (one LU per level block, batched over the grid points of a chunk, not one ``M x M``
 system); with real amplitudes and no principal parts the blocks between levels do not mix
