@@ -293,7 +293,7 @@ class Coefficients(list):
         keys = self._keys
         for k in [k for k in slots if keys[k] is None]:
             a = self[k]
-            keys[k] = (a.shape, a.dtype.str, a.tobytes())
+            keys[k] = (a.shape, a.dtype, a.tobytes())
         return tuple([keys[k] for k in slots])
 
 
@@ -314,7 +314,7 @@ def coefficient_keys(coefficients: list[np.ndarray], slots: Sequence[int]) -> tu
     """
     if isinstance(coefficients, Coefficients):
         return coefficients.keys(slots)
-    return tuple((a.shape, a.dtype.str, a.tobytes()) for a in (coefficients[k] for k in slots))
+    return tuple((a.shape, a.dtype, a.tobytes()) for a in (coefficients[k] for k in slots))
 
 
 class _Memo:
@@ -696,9 +696,12 @@ class TransportBlocks:
         parts."""
         flip, systems, blocks = self.spin_flip, Eigensystems(), {}
         systems.flip_symmetric = flip is not None
+        if flip is None:  # no images to look up (a spinless model or a field): each sector alone
+            systems.extend(map(self._eigensystem, self._sectors, self.hamiltonians(coefficients)))
+            return systems
         for s, (plan, h) in enumerate(zip(self._sectors, self.hamiltonians(coefficients))):
             blocks[s] = h
-            image = None if flip is None or plan.components is None else flip.partners[s]
+            image = None if plan.components is None else flip.partners[s]
             if image is not None and image < s and flipped_hamiltonian_matches(h, blocks[image], flip.fock_maps[s]):
                 energies, vectors = systems[image]
                 systems.append((energies.copy(), vectors[..., flip.fock_maps[s], :]))
@@ -707,7 +710,7 @@ class TransportBlocks:
             else:
                 systems.flip_symmetric &= image is None or image > s  # an image's own eigh is fine
                 systems.append(self._eigensystem(plan, h))
-            if flip is None or flip.partners[s] <= s:  # no later sector needs this block
+            if flip.partners[s] <= s:  # no later sector needs this block
                 del blocks[s]
         return systems
 
