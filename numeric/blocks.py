@@ -61,6 +61,7 @@ __all__ = [
     "TransportBlocks",
     "coefficient_keys",
     "entry_matrix",
+    "joined_entries",
     "place_entries",
 ]
 
@@ -95,7 +96,8 @@ class LeadSlots(NamedTuple):
 
 
 #: Largest sector (states) whose blocks of H and D are made by one product with a kept matrix
-#: of entries (:func:`place_entries`).
+#: of entries (:func:`joined_entries`: the small sectors' blocks of H together, and the small
+#: links' D together).
 SMALL_BLOCK = 32
 
 
@@ -117,6 +119,36 @@ def entry_matrix(entries: Entries, shape: tuple[int, int]) -> np.ndarray:
     for row, (_, rows, columns, signs) in enumerate(entries):
         np.add.at(matrix[row], rows * shape[1] + columns, signs)
     return matrix
+
+
+def joined_entries(blocks: Mapping[int, tuple[Entries, tuple[int, int]]]) -> tuple[tuple[int, ...], np.ndarray, dict]:
+    """One entry matrix for several blocks, their entries side by side (:func:`_placed_blocks` makes
+    them all from one product).
+
+    Parameters
+    ----------
+    blocks : mapping of int to (entries, (rows, columns))
+        Each block's ``(slot, rows, columns, signs)`` entries and shape, by a key.
+
+    Returns
+    -------
+    slots : tuple of int
+        The coefficient slots any block takes, ascending.
+    matrix : numpy.ndarray
+        ``(slots, sum rows * columns)``: each slot's signs at its entries, block after block.
+    places : dict
+        ``{key: (offset, (rows, columns))}``: where each block's entries start in the columns.
+    """
+    slots = tuple(sorted({k for entries, _ in blocks.values() for k, *_ in entries}))
+    places, offset = {}, 0
+    for key, (_, (rows, columns)) in blocks.items():
+        places[key], offset = (offset, (rows, columns)), offset + rows * columns
+    matrix = np.zeros((len(slots), offset))
+    for key, (entries, shape) in blocks.items():
+        start = places[key][0]
+        for row, (k, *_) in zip(entry_matrix(entries, shape), entries):
+            matrix[slots.index(k), start : start + shape[0] * shape[1]] += row
+    return slots, matrix, places
 
 
 def place_entries(
@@ -480,7 +512,6 @@ class TransportBlocks:
         self._eigensystems, self._state_values, self._deltas, self._tunnelling = (_Memo() for _ in range(4))
         self._amplitudes, self._boltzmann = _Memo(), _Memo()
         self._creation_matrices: dict[int, SparseCreation] = {}
-        self._link_matrices: dict[int, np.ndarray] = {}
         self._flat_gammas, self._flat_deltas, self._flat_factors = _Memo(), _Memo(), _Memo()
         self.spin = spectrum.space.spin and any(g.spin is not None for g in groups)
         entries = sum(len(self._sectors[k.lower].states) * len(self._sectors[k.upper].states) for k in self._links)
@@ -737,19 +768,25 @@ class TransportBlocks:
 
     @cached_property
     def _small_hamiltonian_entries(self) -> tuple[tuple[int, ...], np.ndarray, dict[int, tuple]]:
-        """``(slots, (slots, sum m^2) entry matrix, {sector: (offset, (m, m))})`` of the small sectors."""
-        small = [s for s, plan in enumerate(self._sectors) if len(plan.occupations) <= SMALL_BLOCK]
-        slots = tuple(sorted({k for s in small for k, *_ in self._sectors[s].entries}))
-        places, offset = {}, 0
-        for s in small:
-            m = len(self._sectors[s].occupations)
-            places[s], offset = (offset, (m, m)), offset + m * m
-        matrix = np.zeros((len(slots), offset))
-        for s in small:
-            (start, (m, _)), entries = places[s], self._sectors[s].entries
-            for row, (k, *_) in zip(entry_matrix(entries, (m, m)), entries):
-                matrix[slots.index(k), start : start + m * m] += row
-        return slots, matrix, places
+        """:func:`joined_entries` of the sectors of at most :data:`SMALL_BLOCK` states."""
+        sizes = [len(plan.occupations) for plan in self._sectors]
+        return joined_entries(
+            {s: (plan.entries, (m, m)) for s, (plan, m) in enumerate(zip(self._sectors, sizes)) if m <= SMALL_BLOCK}
+        )
+
+    @cached_property
+    def _small_link_entries(self) -> tuple[tuple[int, ...], np.ndarray, dict[int, tuple]]:
+        """:func:`joined_entries` of the links' ``D`` blocks of at most :data:`SMALL_BLOCK` states on
+        either side."""
+        sizes = [len(plan.occupations) for plan in self._sectors]
+        shapes = [(sizes[link.upper], sizes[link.lower]) for link in self._links]
+        return joined_entries(
+            {
+                index: (link.creation, shape)
+                for index, (link, shape) in enumerate(zip(self._links, shapes))
+                if max(shape) <= SMALL_BLOCK
+            }
+        )
 
     @staticmethod
     def _eigensystem(plan: SectorPlan, h: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -850,16 +887,21 @@ class TransportBlocks:
     ) -> list[np.ndarray | None]:
         """``T = U_b^+ D U_a`` per link; None for a link whose ``mirrors`` entry is an earlier link."""
         systems = self.eigensystems(coefficients)
+        # the D of the small links from one product (one each cost a list, a dtype and a product)
+        slots, matrix, places = self._small_link_entries
+        small = dict(zip(places, _placed_blocks(slots, coefficients, matrix, places.values()))) if places else {}
         result: list[np.ndarray | None] = []
         for index, link in enumerate(self._links):
             if mirrors is not None and mirrors[index] < index:
                 result.append(None)
                 continue
-            used = [coefficients[k] for k, *_ in link.creation]
-            shape = np.broadcast_shapes(*(c.shape for c in used))
             m_upper, m_lower = len(self._sectors[link.upper].occupations), len(self._sectors[link.lower].occupations)
             u_upper, u_lower = systems[link.upper][1], systems[link.lower][1]
-            if u_lower is not None and shape == () and m_lower >= SPARSE_MIN_STATES:
+            if (
+                u_lower is not None
+                and m_lower >= SPARSE_MIN_STATES
+                and all(coefficients[k].ndim == 0 for k, *_ in link.creation)
+            ):
                 # D has at most one entry per row and mode: a sparse product costs nnz(D) m_a, not
                 # the m_b m_a^2 of a dense GEMM (and a Python gather of rows of U_a was slower still);
                 # below SPARSE_MIN_STATES, making the sparse matrix costs more than the GEMM
@@ -867,9 +909,10 @@ class TransportBlocks:
                 stacked = np.moveaxis(u_lower, -2, 0)  # (m_a, ..., m_a): U_a of every grid point side by side
                 d = np.moveaxis((sparse @ stacked.reshape(m_lower, -1)).reshape((m_upper,) + stacked.shape[1:]), 0, -2)
             else:
-                small = m_upper <= SMALL_BLOCK and m_lower <= SMALL_BLOCK
-                d = place_entries(
-                    link.creation, coefficients, (m_upper, m_lower), self._link_matrix(index) if small else None
+                d = (
+                    small[index]
+                    if index in small
+                    else place_entries(link.creation, coefficients, (m_upper, m_lower), None)
                 )
                 if u_lower is not None:
                     d = d @ u_lower
@@ -878,14 +921,6 @@ class TransportBlocks:
                 d = (np.conj(adjoint) if np.iscomplexobj(adjoint) else adjoint) @ d
             result.append(d)
         return result
-
-    def _link_matrix(self, index: int) -> np.ndarray:
-        """The entry matrix of link ``index``'s ``D`` (:func:`entry_matrix`), made on first use and kept."""
-        if index not in self._link_matrices:
-            link = self._links[index]
-            shape = (len(self._sectors[link.upper].occupations), len(self._sectors[link.lower].occupations))
-            self._link_matrices[index] = entry_matrix(link.creation, shape)
-        return self._link_matrices[index]
 
     def _creation_matrix(self, index: int, m_upper: int, m_lower: int) -> SparseCreation:
         """The CSR structure of link ``index``'s ``D``, made on first use and kept."""
