@@ -1400,6 +1400,12 @@ class TransportBlocks:
         w[:, index, index] = -w.sum(axis=1)
         return w
 
+    @cached_property
+    def _link_spins(self) -> tuple[float | None, ...]:
+        """Each link's :attr:`Link.spin` as a float (a sympy.Rational's conversion took microseconds
+        per link and sweep)."""
+        return tuple(None if link.spin is None else float(link.spin) for link in self._links)
+
     def currents(
         self,
         coefficients: list[np.ndarray],
@@ -1443,7 +1449,7 @@ class TransportBlocks:
         leads = len(self.lead_names)
         net = {q: np.zeros((leads, batch)) for q in self.quantities}
         gross = np.zeros((leads, batch))
-        for link, r_in, r_out, delta in zip(self._links, rates_in, rates_out, deltas):
+        for link, spin, r_in, r_out, delta in zip(self._links, self._link_spins, rates_in, rates_out, deltas):
             lower = probabilities[:, self._sectors[link.lower].states]
             upper = probabilities[:, self._sectors[link.upper].states]
             # flows summed state by state: sum_ij r_ij P_j = sum_j P_j (sum_i r_ij)
@@ -1455,8 +1461,8 @@ class TransportBlocks:
             net[CHARGE][link.lead] += charge_in - charge_out
             net[ENERGY][link.lead] += energy_in - energy_out
             gross[link.lead] += charge_in + charge_out
-            if SPIN in net and link.spin is not None:
-                net[SPIN][link.lead] += float(link.spin) * (charge_in - charge_out)
+            if SPIN in net and spin is not None:
+                net[SPIN][link.lead] += spin * (charge_in - charge_out)
         del net[HEAT]
         return self._completed(net, gross, coefficients, shape, conserve=conserve)
 

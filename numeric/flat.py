@@ -99,7 +99,11 @@ class FlatRates:
         numpy.ndarray
             One ``(..., K)`` array, each block flattened row by row.
         """
-        shape = np.broadcast_shapes(*(b.shape[:-2] for b in blocks))
+        leading = {b.shape[:-2] for b in blocks}
+        if len(leading) == 1:  # the same grid axes (one eigensystem: none): nothing to broadcast
+            (shape,) = leading
+            return np.concatenate([b.reshape(shape + (-1,)) for b in blocks], -1)
+        shape = np.broadcast_shapes(*leading)
         return np.concatenate([np.broadcast_to(b, shape + b.shape[-2:]).reshape(shape + (-1,)) for b in blocks], -1)
 
     def transfer_matrix(self, rates: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
