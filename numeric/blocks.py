@@ -1449,15 +1449,20 @@ class TransportBlocks:
         leads = len(self.lead_names)
         net = {q: np.zeros((leads, batch)) for q in self.quantities}
         gross = np.zeros((leads, batch))
+        # each sector's probabilities gathered once (a sector has many links)
+        sectors = [probabilities[:, plan.states] for plan in self._sectors]
         for link, spin, r_in, r_out, delta in zip(self._links, self._link_spins, rates_in, rates_out, deltas):
-            lower = probabilities[:, self._sectors[link.lower].states]
-            upper = probabilities[:, self._sectors[link.upper].states]
+            lower, upper = sectors[link.lower], sectors[link.upper]
             # flows summed state by state: sum_ij r_ij P_j = sum_j P_j (sum_i r_ij)
             charge_in = np.einsum("bj,bj->b", lower, r_in.sum(axis=1))
             charge_out = np.einsum("bi,bi->b", upper, r_out.sum(axis=2))
-            delta = _batched(delta, shape, delta.shape[-2:], batch)
-            energy_in = np.einsum("bj,bij,bij->b", lower, r_in, delta)
-            energy_out = np.einsum("bi,bij,bij->b", upper, r_out, delta)
+            if delta.ndim == 2:  # one eigensystem: the same energies at every point
+                energy_in = np.einsum("bj,bij,ij->b", lower, r_in, delta)
+                energy_out = np.einsum("bi,bij,ij->b", upper, r_out, delta)
+            else:
+                delta = _batched(delta, shape, delta.shape[-2:], batch)
+                energy_in = np.einsum("bj,bij,bij->b", lower, r_in, delta)
+                energy_out = np.einsum("bi,bij,bij->b", upper, r_out, delta)
             net[CHARGE][link.lead] += charge_in - charge_out
             net[ENERGY][link.lead] += energy_in - energy_out
             gross[link.lead] += charge_in + charge_out
@@ -1548,4 +1553,6 @@ def _entry_major(array: np.ndarray, ndim: int) -> np.ndarray:
 
 def _batched(array: np.ndarray, grid: tuple[int, ...], trailing: tuple[int, ...], batch: int) -> np.ndarray:
     """``array`` broadcast to ``grid + trailing`` with the grid axes flattened into one batch axis."""
+    if array.shape == grid + trailing:  # nothing to broadcast (np.broadcast_to costs microseconds)
+        return array.reshape((batch,) + trailing)
     return np.broadcast_to(array, grid + trailing).reshape((batch,) + trailing)
