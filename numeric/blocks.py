@@ -151,14 +151,11 @@ def joined_entries(blocks: Mapping[int, tuple[Entries, tuple[int, int]]]) -> tup
     return slots, matrix, places
 
 
-def place_entries(
-    entries: Entries, coefficients: list[np.ndarray], shape: tuple[int, int], matrix: np.ndarray | None
-) -> np.ndarray:
+def place_entries(entries: Entries, coefficients: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
     """The block ``sum_slot c_slot * signs`` at the entries, over the grid axes its coefficients have.
 
-    With ``matrix`` (from :func:`entry_matrix`, for small blocks) one product of the coefficients
-    with it; otherwise each slot's entries are added in turn (a fancy-indexed update per slot,
-    which dominated a small model's cold solve).
+    Each slot's entries are added in turn (a fancy-indexed update per slot): for the large blocks;
+    the small ones are made together from :func:`joined_entries` by one product.
 
     Parameters
     ----------
@@ -168,16 +165,12 @@ def place_entries(
         The compiled parameter expressions.
     shape : tuple of int
         The block's ``(rows, columns)``.
-    matrix : numpy.ndarray or None
-        The kept entry matrix, or None.
 
     Returns
     -------
     numpy.ndarray
         ``(..., rows, columns)``, real, or complex where a coefficient is.
     """
-    if entries and matrix is not None:
-        return _placed_blocks(tuple(k for k, *_ in entries), coefficients, matrix, [(0, shape)])[0]
     used = [coefficients[k] for k, *_ in entries]
     dtype = np.result_type(*used, float) if used else float
     grid = np.broadcast_shapes(*(c.shape for c in used)) if used else ()
@@ -240,7 +233,7 @@ class SectorPlan:
             Real, or complex where a coefficient is (see :func:`place_entries`).
         """
         m = len(self.occupations)
-        return place_entries(self.entries, coefficients, (m, m), None)
+        return place_entries(self.entries, coefficients, (m, m))
 
     @cached_property
     def whole(self) -> bool:
@@ -909,11 +902,7 @@ class TransportBlocks:
                 stacked = np.moveaxis(u_lower, -2, 0)  # (m_a, ..., m_a): U_a of every grid point side by side
                 d = np.moveaxis((sparse @ stacked.reshape(m_lower, -1)).reshape((m_upper,) + stacked.shape[1:]), 0, -2)
             else:
-                d = (
-                    small[index]
-                    if index in small
-                    else place_entries(link.creation, coefficients, (m_upper, m_lower), None)
-                )
+                d = small[index] if index in small else place_entries(link.creation, coefficients, (m_upper, m_lower))
                 if u_lower is not None:
                     d = d @ u_lower
             if u_upper is not None:
