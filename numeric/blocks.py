@@ -33,7 +33,7 @@ from symbolic_pme.transport.rate_groups import TunnellingGroup
 from symbolic_pme.transport.spectrum import Sector, Spectrum
 
 from . import eigensystems
-from .chunks import Workspace
+from .chunks import Workspace, broadcast
 from .flat import FlatRates
 from .functions import boltzmann_factor, chemical_factor, golden_rule_pair, golden_rule_pair_factored, modulus_squared
 from .kernel import ExpressionKernel
@@ -1245,9 +1245,7 @@ class TransportBlocks:
             energies = np.concatenate([np.broadcast_to(e, shape + e.shape[-1:]) for e, _ in systems], axis=-1)
             energies = energies[..., order]
         # the Fock sectors' occupations are the same at every point: a kept copy, the others' |U|^2
-        occupations = (
-            np.broadcast_to(fock_occupations, shape + fock_occupations.shape) if shape else fock_occupations
-        ).copy()
+        occupations = broadcast(fock_occupations, shape + fock_occupations.shape).copy()
         for plan, (_, u) in zip(self._sectors, systems):
             if u is not None:
                 weights = u.real * u.real + u.imag * u.imag if u.dtype.kind == "c" else u * u
@@ -1542,6 +1540,4 @@ def _entry_major(array: np.ndarray, ndim: int) -> np.ndarray:
 
 def _batched(array: np.ndarray, grid: tuple[int, ...], trailing: tuple[int, ...], batch: int) -> np.ndarray:
     """``array`` broadcast to ``grid + trailing`` with the grid axes flattened into one batch axis."""
-    if array.shape == grid + trailing:  # nothing to broadcast (np.broadcast_to costs microseconds)
-        return array.reshape((batch,) + trailing)
-    return np.broadcast_to(array, grid + trailing).reshape((batch,) + trailing)
+    return broadcast(array, grid + trailing).reshape((batch,) + trailing)

@@ -190,6 +190,34 @@ class Workspace:
         return buffer[:size].reshape(shape)
 
 
+def broadcast(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``numpy.broadcast_to(array, shape)``, or ``array`` itself where it has that shape already.
+
+    NumPy's ``broadcast_to`` is a Python function of several microseconds a call; a small model's
+    sweep asks it to broadcast arrays that already have the grid's shape (one eigensystem) dozens
+    of times.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Any array.
+    shape : tuple of int
+        A shape ``array`` broadcasts to.
+
+    Returns
+    -------
+    numpy.ndarray
+        A read-only broadcast view, or ``array`` (not a copy) where the shapes are equal.
+
+    Examples
+    --------
+    >>> a = np.ones(3)
+    >>> broadcast(a, (3,)) is a, broadcast(a, (2, 3)).shape
+    (True, (2, 3))
+    """
+    return array if array.shape == shape else np.broadcast_to(array, shape)
+
+
 def with_trailing_axis(value: ArrayLike, ndim: int) -> np.ndarray:
     """A kernel output with one more axis of length one after the grid axes.
 

@@ -58,6 +58,7 @@ from scipy.sparse import csr_array
 from symbolic_pme.errors import NonUniqueSteadyState
 
 from .blocks import TransportBlocks, coefficient_keys
+from .chunks import broadcast
 from .coherent_factored import FactoredMatrices, FactoredTerms
 from .coherent_layout import DensityLayout, LiouvilleMap, PairGroup, pair_groups, work_numbers
 from .functions import golden_rule_pair
@@ -732,8 +733,7 @@ def _padded_vectors(systems: list, identities: np.ndarray) -> np.ndarray:
     else:
         shape = ()
     dtype = np.result_type(float, *given) if any(v.dtype.kind == "c" for v in given) else identities.dtype
-    # a copy (no broadcast for one eigensystem: np.broadcast_to costs microseconds)
-    padded = (np.broadcast_to(identities, shape + identities.shape) if shape else identities).astype(dtype)
+    padded = broadcast(identities, shape + identities.shape).astype(dtype)  # a copy
     for k, (energies, vectors) in enumerate(systems):
         if vectors is not None:
             m = energies.shape[-1]

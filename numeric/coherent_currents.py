@@ -23,6 +23,7 @@ import numpy as np
 
 from symbolic_pme.quantities import CHARGE, ENERGY, HEAT, SPIN
 
+from .chunks import broadcast
 from .coherent import CoherentKernel, GroupTerms
 from .coherent_factored import FactoredMatrices, FactoredTerms
 from .loops import compiled_loops
@@ -145,7 +146,7 @@ def _completed(kernel: CoherentKernel, net: dict, coefficients: list[np.ndarray]
     """Heat currents ``J - mu I`` added, every quantity as ``(leads, batch)``."""
     blocks = kernel.blocks
     mus, _ = kernel.lead_parameters(coefficients)
-    mus = (mus if mus.shape[:-1] == shape else np.broadcast_to(mus, shape + mus.shape[-1:])).reshape(batch, -1)
+    mus = broadcast(mus, shape + mus.shape[-1:]).reshape(batch, -1)
     net[HEAT] = net[ENERGY] - mus * net[CHARGE]
     return {q: np.ascontiguousarray(net[q].T) for q in blocks.quantities}
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import csr_array
 
+from .chunks import broadcast
 from .loops import compiled_loops
 
 __all__ = ["FlatRates"]
@@ -100,11 +101,8 @@ class FlatRates:
             One ``(..., K)`` array, each block flattened row by row.
         """
         leading = {b.shape[:-2] for b in blocks}
-        if len(leading) == 1:  # the same grid axes (one eigensystem: none): nothing to broadcast
-            (shape,) = leading
-            return np.concatenate([b.reshape(shape + (-1,)) for b in blocks], -1)
-        shape = np.broadcast_shapes(*leading)
-        return np.concatenate([np.broadcast_to(b, shape + b.shape[-2:]).reshape(shape + (-1,)) for b in blocks], -1)
+        shape = next(iter(leading)) if len(leading) == 1 else np.broadcast_shapes(*leading)
+        return np.concatenate([broadcast(b, shape + b.shape[-2:]).reshape(shape + (-1,)) for b in blocks], -1)
 
     def transfer_matrix(self, rates: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
         """The GTH transfer matrices ``T[target * n + source]`` of rates in this layout.
