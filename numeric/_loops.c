@@ -698,6 +698,58 @@ static void fill_kernels(const kernel_source *source, double *out, Py_ssize_t st
     }
 }
 
+/* The pieces of a point's solve that dense_steady's two paths share, on right-hand sides laid out
+   with entry i of column c at rhs[i * row + c * column] (column 0 the steady state, e_0, then the
+   probes; LAPACK's: row 1, column size; a lane's: row columns * LU_LANES, column LU_LANES). */
+
+/* e_0 and the probes (size x probes, row-major) as the right-hand sides. */
+static void set_right_hand_sides(double *rhs, Py_ssize_t row, Py_ssize_t column, int size, const double *probe,
+                                 int probes)
+{
+    for (int i = 0; i < size; ++i) {
+        rhs[i * row] = i == 0;
+        for (int p = 0; p < probes; ++p) {
+            rhs[i * row + (p + 1) * column] = probe[(size_t)i * probes + p];
+        }
+    }
+}
+
+/* max |A_ii| of a kernel whose diagonal entries lie diagonal apart. */
+static double largest_diagonal(const double *a, Py_ssize_t diagonal, int size)
+{
+    double scale = 0.0;
+    for (int i = 0; i < size; ++i) {
+        double d = fabs(a[i * diagonal]);
+        scale = d > scale ? d : scale;
+    }
+    return scale;
+}
+
+/* The point's solution x and condition estimate from its solved right-hand sides: max|A^-1 probe|
+   times scale (NaN where a value is not finite); at an exact zero pivot (singular) x = 0 and an
+   infinite estimate. */
+static void finish_point(const double *rhs, Py_ssize_t row, Py_ssize_t column, int size, int probes, double scale,
+                         int singular, double *x, double *estimate)
+{
+    if (singular) {
+        memset(x, 0, sizeof(double) * size);
+        *estimate = HUGE_VAL;
+        return;
+    }
+    double largest = 0.0;
+    int finite = isfinite(scale);
+    for (int i = 0; i < size; ++i) {
+        x[i] = rhs[i * row];
+        finite = finite && isfinite(x[i]);
+        for (int p = 1; p <= probes; ++p) {
+            double v = fabs(rhs[i * row + p * column]);
+            finite = finite && isfinite(v);
+            largest = v > largest ? v : largest;
+        }
+    }
+    *estimate = finite ? largest * scale : NAN;
+}
+
 /* ---------------------------------------------------------------------------------------------
    LU of four kernels at once (LU_LANES), one per lane of a 256-bit vector (AVX2, chosen at run time).
 
@@ -719,7 +771,6 @@ static void fill_kernels(const kernel_source *source, double *out, Py_ssize_t st
 #define LU_LANE_MAX 150
 #define AVX2 __attribute__((target("avx2")))
 typedef double lane_t __attribute__((vector_size(32)));
-typedef double lane_unaligned __attribute__((vector_size(32), aligned(8)));
 typedef long long mask_t __attribute__((vector_size(32))); /* a lane compare's result: all ones or zeros */
 
 /* Whether this processor has AVX2 (asked once). */
@@ -869,6 +920,7 @@ AVX2 static void lane_steady(const double *trace, int width, int size, const dou
     double *a = work, *rhs = a + entries * LU_LANES;
     int *pivots = (int *)(rhs + (size_t)size * columns * LU_LANES);
     double scale[LU_LANES] = {0.0};
+    Py_ssize_t row = (Py_ssize_t)columns * LU_LANES, diagonal = (Py_ssize_t)(size + 1) * LU_LANES;
     for (int l = 0; l < LU_LANES; ++l) {
         if (l >= width) { /* the identity */
             for (size_t e = 0; e < entries; ++e) {
@@ -877,44 +929,19 @@ AVX2 static void lane_steady(const double *trace, int width, int size, const dou
             for (int i = 0; i < size; ++i) {
                 LU_ENTRY(a, size, i, i, l) = 1.0;
             }
-            continue;
-        }
-        for (int c = 0; c < size; ++c) {
-            LU_ENTRY(a, size, 0, c, l) = trace[c];
-        }
-        for (int i = 0; i < size; ++i) {
-            double d = fabs(LU_ENTRY(a, size, i, i, l));
-            scale[l] = d > scale[l] ? d : scale[l];
-        }
-    }
-    for (int i = 0; i < size; ++i) {
-        for (int l = 0; l < LU_LANES; ++l) {
-            rhs[((size_t)i * columns) * LU_LANES + l] = i == 0;
-            for (int p = 0; p < probes; ++p) {
-                rhs[((size_t)i * columns + 1 + p) * LU_LANES + l] = probe[(size_t)i * probes + p];
+        } else {
+            for (int c = 0; c < size; ++c) {
+                LU_ENTRY(a, size, 0, c, l) = trace[c];
             }
+            scale[l] = largest_diagonal(a + l, diagonal, size);
         }
+        set_right_hand_sides(rhs + l, row, LU_LANES, size, probe, probes);
     }
     lane_lu(a, size, pivots, zero);
     lane_solve(a, size, pivots, rhs, columns);
     for (int l = 0; l < width; ++l) {
-        double *x = solution + (size_t)l * size, largest = 0.0;
-        if (zero[l]) {
-            memset(x, 0, sizeof(double) * size);
-            estimate[l] = HUGE_VAL;
-            continue;
-        }
-        int finite = isfinite(scale[l]);
-        for (int i = 0; i < size; ++i) {
-            x[i] = rhs[((size_t)i * columns) * LU_LANES + l];
-            finite = finite && isfinite(x[i]);
-            for (int p = 0; p < probes; ++p) {
-                double v = fabs(rhs[((size_t)i * columns + 1 + p) * LU_LANES + l]);
-                finite = finite && isfinite(v);
-                largest = v > largest ? v : largest;
-            }
-        }
-        estimate[l] = finite ? largest * scale[l] : NAN;
+        finish_point(rhs + l, row, LU_LANES, size, probes, scale[l], zero[l], solution + (size_t)l * size,
+                     estimate + l);
     }
 }
 #else
@@ -924,19 +951,13 @@ static int lanes_usable(void) { return 0; }
 #endif
 
 #if LU_LANES_BUILT
-/* csr_lanes of LU_LANES points into a lane block (rows first .. last - 1): one vector of sums per
-   row, the same products and sums in the same order (bitwise the same kernels). */
+/* csr_lanes of LU_LANES points into a lane block (rows first .. last - 1), inlined here to be
+   compiled for AVX2: one vector of sums per row, the same products and sums in the same order
+   (bitwise the same kernels). */
 AVX2 static void csr_lane_block(const int *indptr, const int *indices, const double *data, const double *x,
                                 Py_ssize_t points, Py_ssize_t start, Py_ssize_t first, Py_ssize_t last, double *out)
 {
-    lane_t *rows = (lane_t *)out;
-    for (Py_ssize_t r = first; r < last; ++r) {
-        lane_t sums = {0.0, 0.0, 0.0, 0.0};
-        for (int j = indptr[r]; j < indptr[r + 1]; ++j) {
-            sums += data[j] * *(const lane_unaligned *)(x + (Py_ssize_t)indices[j] * points + start);
-        }
-        rows[r] = sums;
-    }
+    csr_lanes(indptr, indices, data, x, points, start, first, last, out, 1, LU_LANES, LU_LANES);
 }
 
 /* dense_steady by lane_steady, LU_LANES points at a time, their kernels filled into the lane block
@@ -1001,39 +1022,16 @@ static int dense_steady(const kernel_source *source, const double *trace, const 
         Py_ssize_t width = batch - start < group ? batch - start : group;
         fill_kernels(source, copies, start, width, size, (Py_ssize_t)entries, 1);
         for (Py_ssize_t b = 0; b < width; ++b) {
-            double *a = copies + b * entries, *x = solution + (start + b) * size;
+            double *a = copies + b * entries;
             memcpy(a, trace, sizeof(double) * size);
-            double scale = 0.0;
-            for (int i = 0; i < size; ++i) {
-                double d = fabs(a[(size_t)i * size + i]);
-                scale = d > scale ? d : scale;
-            }
-            memset(rhs, 0, sizeof(double) * size);
-            rhs[0] = 1.0;
-            for (int p = 0; p < probes; ++p) {
-                for (int i = 0; i < size; ++i) {
-                    rhs[(size_t)(p + 1) * size + i] = probe[(size_t)i * probes + p];
-                }
-            }
+            double scale = largest_diagonal(a, size + 1, size);
+            set_right_hand_sides(rhs, 1, size, size, probe, probes);
             getrf(&size, &size, a, &size, pivots, &info);
-            if (info > 0) {
-                memset(x, 0, sizeof(double) * size);
-                estimate[start + b] = HUGE_VAL;
-                continue;
+            if (info <= 0) {
+                getrs(&transposed, &size, &columns, a, &size, pivots, rhs, &size, &info);
             }
-            getrs(&transposed, &size, &columns, a, &size, pivots, rhs, &size, &info);
-            double largest = 0.0;
-            int finite = isfinite(scale);
-            for (int i = 0; i < size; ++i) {
-                x[i] = rhs[i];
-                finite = finite && isfinite(rhs[i]);
-            }
-            for (size_t i = size; i < (size_t)size * columns; ++i) {
-                double v = fabs(rhs[i]);
-                finite = finite && isfinite(v);
-                largest = v > largest ? v : largest;
-            }
-            estimate[start + b] = finite ? largest * scale : NAN;
+            finish_point(rhs, 1, size, size, probes, scale, info > 0, solution + (start + b) * size,
+                         estimate + start + b);
         }
     }
     free(copies);
